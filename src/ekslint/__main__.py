@@ -1,0 +1,5 @@
+import sys
+
+from ekslint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,200 @@
+"""Configuration: ``.ekslint.yaml`` or ``[tool.ekslint]`` in ``pyproject.toml``, found
+by searching upward from the working directory, validated against
+``schemas/config.schema.json``. Command-line options override it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ekslint.engine.rule import Severity
+from ekslint.model.context import DeclaredNodeGroup, ModelContext
+from ekslint.model.scheduling import Taint
+from ekslint.model.sysctls import parse_version
+from ekslint.parse.mime import DecodeLimits
+from ekslint.parse.sources import ReadLimits
+from ekslint.parse.text import Span, Text
+from ekslint.parse.yamltree import YamlLimits, YMap, YNode, YSeq, compose
+
+CONFIG_NAMES = (".ekslint.yaml", ".ekslint.yml")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class Settings:
+    path: str | None = None  # the config file, None when there is none
+    root: Path = field(default_factory=Path.cwd)  # globs are relative to this
+    select: list[str] | None = None
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity = Severity.ERROR
+    exclude: list[str] = field(default_factory=list)
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    context: ModelContext = field(default_factory=ModelContext)
+    limits: ReadLimits = field(default_factory=ReadLimits)
+
+
+def discover(start: Path | None = None) -> Path | None:
+    directory = (start or Path.cwd()).resolve()
+    for folder in (directory, *directory.parents):
+        for name in CONFIG_NAMES:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.ekslint" in pyproject.read_text("utf-8", "replace"):
+            return pyproject
+    return None
+
+
+def load(path: Path | None) -> Settings:
+    if path is None:
+        return Settings()
+    shown = _shown(path)
+    try:
+        raw = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{shown}: cannot read the config: {err}") from err
+    if path.name == "pyproject.toml":
+        data, locate = _from_pyproject(raw, shown)
+    else:
+        data, locate = _from_yaml(raw, shown)
+    _validate(data, locate)
+    return _settings(data, shown, path.parent.resolve(), locate)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+Locator = Any  # (json path tuple) -> Span
+
+
+def _from_yaml(raw: str, shown: str) -> tuple[dict[str, Any], Locator]:
+    text = Text.whole_file(shown, raw)
+    docs, error = compose(text)
+    if error is not None:
+        raise ConfigError(f"{shown}:{error.line + 1}:{error.col + 1}: YAML syntax error: {error.message}")
+    if not docs:
+        return {}, lambda _path: text.span(0, 0, 0, 0)
+    root = docs[0].root()
+    if not isinstance(root, YMap):
+        raise ConfigError(f"{shown}:1:1: the config must be a mapping")
+
+    def locate(path: tuple[Any, ...]) -> Span:
+        node: YNode | None = root
+        found: YNode = root
+        for key in path:
+            if isinstance(node, YMap) and isinstance(key, str) and key in node:
+                node = node.get(key)
+            elif isinstance(node, YSeq) and isinstance(key, int) and key < len(node):
+                node = node.item(key)
+            else:
+                break
+            found = node  # type: ignore[assignment]
+        return found.start_span
+
+    return root.to_python() or {}, locate
+
+
+def _from_pyproject(raw: str, shown: str) -> tuple[dict[str, Any], Locator]:
+    from ekslint.parse.tomldoc import TomlSyntaxError, parse_toml
+
+    text = Text.whole_file(shown, raw)
+    try:
+        doc = parse_toml(text)
+    except TomlSyntaxError as err:
+        raise ConfigError(f"{shown}:{err.line + 1}:{err.col + 1}: TOML syntax error: {err.message}") from err
+    tool = doc.data.get("tool", {})
+    data = tool.get("ekslint", {}) if isinstance(tool, dict) else {}
+
+    def locate(path: tuple[Any, ...]) -> Span:
+        keys = tuple(str(k) for k in path if isinstance(k, str))
+        return doc.span(("tool", "ekslint", *keys))
+
+    return data, locate
+
+
+def _validate(data: dict[str, Any], locate: Locator) -> None:
+    import jsonschema
+
+    from ekslint.schemas import load as load_schema
+
+    validator = jsonschema.Draft202012Validator(load_schema("config"))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = []
+        for error in errors[:10]:
+            span = locate(tuple(error.absolute_path))
+            where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+            lines.append(f"{span.file}:{span.line}:{span.col}: {where}: {_message(error)}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+
+
+def _message(error: Any) -> str:
+    if error.validator == "additionalProperties":
+        import difflib
+
+        known = list(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in known]
+        hints = [
+            f"{k!r} (did you mean {difflib.get_close_matches(k, known, 1)[0]!r}?)"
+            if difflib.get_close_matches(k, known, 1)
+            else repr(k)
+            for k in extra
+        ]
+        return "unknown key " + ", ".join(hints)
+    return str(error.message)
+
+
+def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> Settings:
+    settings = Settings(path=shown, root=root)
+    if "select" in data:
+        settings.select = [c.upper() for c in data["select"]]
+    settings.ignore = [c.upper() for c in data.get("ignore", [])]
+    settings.severity = {k.upper(): Severity.parse(v) for k, v in data.get("severity", {}).items()}
+    if "fail-on" in data:
+        settings.fail_on = Severity.parse(data["fail-on"])
+    settings.exclude = list(data.get("exclude", []))
+    settings.per_file_ignores = {k: [c.upper() for c in v] for k, v in data.get("per-file-ignores", {}).items()}
+    version = parse_version(data.get("kubernetes-version"))
+    declared = []
+    for index, entry in enumerate(data.get("node-groups", [])):
+        userdata = entry.get("userdata", [])
+        declared.append(
+            DeclaredNodeGroup(
+                name=entry["name"],
+                span=locate(("node-groups", index)),
+                labels=dict(entry.get("labels", {})),
+                taints=[Taint(t["key"], t.get("value", ""), t["effect"]) for t in entry.get("taints", [])],
+                allowed_unsafe_sysctls=list(entry.get("allowed-unsafe-sysctls", [])),
+                ami_family=entry.get("ami-family"),
+                self_managed=entry.get("self-managed"),
+                custom_ami=entry.get("custom-ami"),
+                max_pods=entry.get("max-pods"),
+                instance_types=list(entry.get("instance-types", [])),
+                userdata=[userdata] if isinstance(userdata, str) else list(userdata),
+            )
+        )
+    settings.context = ModelContext(version, declared, str(root))
+    limits = data.get("limits", {})
+    defaults = ReadLimits()
+    settings.limits = ReadLimits(
+        max_file_bytes=limits.get("max-file-size", defaults.max_file_bytes),
+        yaml=YamlLimits(
+            max_depth=limits.get("max-yaml-depth", defaults.yaml.max_depth),
+            max_alias_expansion=limits.get("max-yaml-alias-expansion", defaults.yaml.max_alias_expansion),
+        ),
+        decode=DecodeLimits(
+            max_decompressed_bytes=limits.get("max-decompressed-size", defaults.decode.max_decompressed_bytes),
+            max_parts=limits.get("max-mime-parts", defaults.decode.max_parts),
+        ),
+    )
+    return settings

@@ -1,0 +1,1 @@
+"""Rules, plugins, suppressions and the run that ties them together."""

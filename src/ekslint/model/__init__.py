@@ -1,0 +1,1 @@
+"""What the inputs mean: clusters, node groups, workloads, PDBs, and the cross-file index."""

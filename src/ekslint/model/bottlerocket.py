@@ -1,0 +1,107 @@
+"""Bottlerocket ``settings.kubernetes`` from TOML userdata or eksctl's
+``bottlerocket.settings`` mapping, behind one interface (DOMAIN.md §4)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ekslint.model.nodegroup import Allowance, KubeletSettings, MaxPodsSetting, parse_taint
+from ekslint.model.scheduling import Taint
+from ekslint.parse.text import Span
+from ekslint.parse.tomldoc import TomlDoc
+from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
+
+
+class Settings(Protocol):
+    """Bottlerocket settings addressed by path below ``settings``."""
+
+    def get(self, path: tuple[str, ...]) -> Any: ...
+
+    def span(self, path: tuple[str, ...]) -> Span: ...
+
+    def item_spans(self, path: tuple[str, ...]) -> list[Span]: ...
+
+
+class TomlSettings:
+    def __init__(self, doc: TomlDoc) -> None:
+        self.doc = doc
+
+    def get(self, path: tuple[str, ...]) -> Any:
+        return self.doc.get(("settings", *path))
+
+    def span(self, path: tuple[str, ...]) -> Span:
+        return self.doc.entry_span(("settings", *path))
+
+    def item_spans(self, path: tuple[str, ...]) -> list[Span]:
+        return self.doc.item_spans.get(("settings", *path), [])
+
+
+class YamlSettings:
+    """eksctl ``bottlerocket.settings``: the same keys as YAML."""
+
+    def __init__(self, root: YMap) -> None:
+        self.root = root
+
+    def _node(self, path: tuple[str, ...]) -> YNode | None:
+        node: YNode | None = self.root
+        for key in path:
+            if not isinstance(node, YMap):
+                return None
+            node = node.get(key)
+        return node
+
+    def get(self, path: tuple[str, ...]) -> Any:
+        node = self._node(path)
+        return node.to_python() if node is not None else None
+
+    def span(self, path: tuple[str, ...]) -> Span:
+        for end in range(len(path), 0, -1):
+            parent = self._node(path[: end - 1])
+            if isinstance(parent, YMap) and path[end - 1] in parent:
+                return parent.entry_span(path[end - 1])
+        return self.root.start_span
+
+    def item_spans(self, path: tuple[str, ...]) -> list[Span]:
+        node = self._node(path)
+        if not isinstance(node, YSeq):
+            return []
+        return [item.span for item in node if isinstance(item, YScalar)]
+
+
+def read_kubernetes_settings(settings: Settings, source: str) -> KubeletSettings:
+    result = KubeletSettings()
+    allowed = settings.get(("kubernetes", "allowed-unsafe-sysctls"))
+    if isinstance(allowed, list):
+        spans = settings.item_spans(("kubernetes", "allowed-unsafe-sysctls"))
+        fallback = settings.span(("kubernetes", "allowed-unsafe-sysctls"))
+        result.config_allowances = [
+            Allowance(
+                str(name),
+                spans[i] if i < len(spans) else fallback,
+                f"settings.kubernetes.allowed-unsafe-sysctls in {source}",
+            )
+            for i, name in enumerate(allowed)
+            if isinstance(name, str)
+        ]
+    max_pods = settings.get(("kubernetes", "max-pods"))
+    if max_pods is not None:
+        value = max_pods if isinstance(max_pods, int) and not isinstance(max_pods, bool) else None
+        result.max_pods.append(
+            MaxPodsSetting(
+                value,
+                str(max_pods),
+                settings.span(("kubernetes", "max-pods")),
+                f"settings.kubernetes.max-pods in {source}",
+            )
+        )
+    labels = settings.get(("kubernetes", "node-labels"))
+    if isinstance(labels, dict):
+        result.labels = {str(k): str(v) for k, v in labels.items()}
+    taints = settings.get(("kubernetes", "node-taints"))
+    if isinstance(taints, dict):
+        for key, values in taints.items():
+            for entry in values if isinstance(values, list) else [values]:
+                taint = parse_taint(f"{key}={entry}") if isinstance(entry, str) else None
+                if taint is not None:
+                    result.taints.append(Taint(taint.key, taint.value, taint.effect))
+    return result

@@ -1,0 +1,70 @@
+"""What the user tells ekslint that no analysed file says: the cluster version, node
+groups defined elsewhere (Karpenter, Terraform, the console), and which userdata files
+belong to self-managed or custom-AMI node groups."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+
+from ekslint.model.nodegroup import Allowance, MaxPodsSetting, NodeGroup, Origin, normalize_family
+from ekslint.model.scheduling import Taint
+from ekslint.parse.text import Span
+
+
+@dataclass(slots=True)
+class DeclaredNodeGroup:
+    name: str
+    span: Span  # where the config declares it
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: list[Taint] = field(default_factory=list)
+    allowed_unsafe_sysctls: list[str] = field(default_factory=list)
+    ami_family: str | None = None
+    self_managed: bool | None = None
+    custom_ami: bool | None = None
+    max_pods: int | None = None
+    instance_types: list[str] = field(default_factory=list)
+    userdata: list[str] = field(default_factory=list)  # globs of userdata files it uses
+
+    def matches_file(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.userdata)
+
+    def node_group(self, version: tuple[int, int] | None) -> NodeGroup:
+        from ekslint.model.nodegroup import InstanceType
+
+        group = NodeGroup(
+            name=self.name,
+            origin=Origin.CONFIG,
+            span=self.span,
+            file=self.span.file,
+            ami_family=normalize_family(self.ami_family),
+            custom_ami=self.custom_ami,
+            labels=dict(self.labels),
+            taints=list(self.taints),
+            allowances=[
+                Allowance(p, self.span, "allowed-unsafe-sysctls in the ekslint config")
+                for p in self.allowed_unsafe_sysctls
+            ],
+            kubernetes_version=version,
+        )
+        group.instance_types = [InstanceType(t, self.span) for t in self.instance_types]
+        if self.max_pods is not None:
+            group.max_pods.append(
+                MaxPodsSetting(self.max_pods, str(self.max_pods), self.span, "max-pods in the ekslint config")
+            )
+        return group
+
+
+@dataclass(slots=True)
+class ModelContext:
+    kubernetes_version: tuple[int, int] | None = None
+    declared: list[DeclaredNodeGroup] = field(default_factory=list)
+    root: str | None = None  # directory the config's globs are relative to
+
+    def for_userdata(self, path: str) -> DeclaredNodeGroup | None:
+        relative = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/") if self.root else path
+        for group in self.declared:
+            if group.matches_file(relative):
+                return group
+        return None

@@ -1,0 +1,207 @@
+"""eksctl ClusterConfig (eksctl.io/v1alpha5): the cluster and its node groups.
+
+Node groups carry their userdata as eksctl renders it (DOMAIN.md §3, eksctl
+``pkg/nodebootstrap``): ``overrideBootstrapCommand`` is a shell script on AmazonLinux2
+and Ubuntu but NodeConfig YAML on AmazonLinux2023; ``preBootstrapCommands`` are
+scripts; ``bottlerocket.settings`` is Bottlerocket's TOML as YAML. Positions inside
+those strings map back into the ClusterConfig file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ekslint.model import sysctls
+from ekslint.model.bottlerocket import YamlSettings
+from ekslint.model.nodeconfig import merge, read_kubelet_config
+from ekslint.model.nodegroup import (
+    DEFAULT_AMI_FAMILY,
+    Cluster,
+    InstanceType,
+    KubeletSettings,
+    MaxPodsSetting,
+    NodeGroup,
+    Origin,
+    is_al2023,
+    normalize_family,
+    parse_taint,
+)
+from ekslint.model.scheduling import Taint
+from ekslint.model.userdata import UserdataModel, nodeconfig_parts_from_yaml, read_script
+from ekslint.parse.mime import Problem
+from ekslint.parse.yamltree import YamlLimits, YMap, YScalar, YSeq
+
+EKSCTL_GROUP = "eksctl.io"
+# Values of unmanaged nodeGroups[].ami that select an AMI rather than name one.
+AMI_RESOLVERS = frozenset(("auto", "auto-ssm", "static"))
+
+
+def is_cluster_config(obj: YMap) -> bool:
+    return obj.text("kind") == "ClusterConfig" and (obj.text("apiVersion") or "").startswith(EKSCTL_GROUP + "/")
+
+
+@dataclass(slots=True)
+class EksctlNodeGroup:
+    """A node group entry with what rules need beyond the common NodeGroup shape."""
+
+    group: NodeGroup
+    node: YMap  # the list item
+    managed: bool
+    userdata: UserdataModel | None  # overrideBootstrapCommand / preBootstrapCommands / bottlerocket
+    override_kind: str | None = None  # "nodeconfig", "script" or "invalid" when set
+
+    @property
+    def path(self) -> str:
+        """``managedNodeGroups[ng-1]``: how eksctl and users name the entry."""
+        return self.node.path
+
+
+@dataclass(slots=True)
+class ClusterConfig:
+    cluster: Cluster
+    obj: YMap
+    node_groups: list[EksctlNodeGroup]
+
+
+def cluster_config(
+    obj: YMap, file: str, limits: YamlLimits, default_version: tuple[int, int] | None, problems: list[Problem]
+) -> ClusterConfig:
+    meta = obj.map("metadata")
+    version_node = meta.scalar("version") if meta is not None else None
+    version_text = version_node.text if version_node is not None and version_node.value is not None else None
+    cluster = Cluster(
+        name=(meta.text("name") if meta else None) or "?",
+        version=sysctls.parse_version(version_text),
+        version_text=version_text,
+        version_span=meta.entry_span("version") if meta is not None and version_node is not None else None,
+        span=obj.entry_span("kind"),
+        file=file,
+    )
+    version = cluster.version or default_version
+    groups: list[EksctlNodeGroup] = []
+    for key, managed in (("managedNodeGroups", True), ("nodeGroups", False)):
+        for item in obj.seq(key) or ():
+            if isinstance(item, YMap):
+                groups.append(_node_group(item, managed, cluster, version, limits, problems))
+    return ClusterConfig(cluster, obj, groups)
+
+
+def _node_group(
+    item: YMap,
+    managed: bool,
+    cluster: Cluster,
+    version: tuple[int, int] | None,
+    limits: YamlLimits,
+    problems: list[Problem],
+) -> EksctlNodeGroup:
+    name = item.text("name") or "?"
+    family_text = item.text("amiFamily")
+    family = normalize_family(family_text) or DEFAULT_AMI_FAMILY
+    ami = item.text("ami")
+    custom_ami = ami is not None and (managed or ami.lower() not in AMI_RESOLVERS)
+    group = NodeGroup(
+        name=name,
+        origin=Origin.EKSCTL_MANAGED if managed else Origin.EKSCTL_SELF_MANAGED,
+        span=item.entry_span("name") if "name" in item else item.start_span,
+        file=cluster.file,
+        cluster=cluster,
+        ami_family=family,
+        ami_family_explicit=family_text is not None,
+        ami_family_span=item.entry_span("amiFamily") if family_text is not None else None,
+        custom_ami=custom_ami,
+        ami_span=item.entry_span("ami") if ami is not None else None,
+        launch_template="launchTemplate" in item,
+        instance_selector="instanceSelector" in item,
+        kubernetes_version=version,
+    )
+    _instance_types(item, group)
+    _labels_and_taints(item, group, managed, cluster)
+
+    kubelet = KubeletSettings()
+    extra = item.map("kubeletExtraConfig")
+    if extra is not None and not managed:  # managed node groups have no kubeletExtraConfig
+        read_kubelet_config(extra, kubelet, f"{item.path}.kubeletExtraConfig")
+    per_node = item.scalar("maxPodsPerNode")
+    if per_node is not None and per_node.value is not None:
+        value = per_node.value if isinstance(per_node.value, int) and not isinstance(per_node.value, bool) else None
+        kubelet.max_pods.append(
+            MaxPodsSetting(value, per_node.text, item.entry_span("maxPodsPerNode"), "maxPodsPerNode")
+        )
+
+    userdata = UserdataModel(cluster.file, group.span, item.path)
+    override_kind: str | None = None
+    for index, command in enumerate(item.seq("preBootstrapCommands") or ()):
+        if isinstance(command, YScalar) and command.value is not None:
+            userdata.scripts.append(read_script(command.as_text(), f"{item.path}.preBootstrapCommands[{index}]"))
+    override = item.scalar("overrideBootstrapCommand")
+    if override is not None and override.value is not None:
+        source = f"{item.path}.overrideBootstrapCommand"
+        if is_al2023(family):
+            parts = nodeconfig_parts_from_yaml(override.as_text(), source, limits, problems, require_kind=False)
+            override_kind = "nodeconfig" if parts else "invalid"
+            # eksctl puts its own complete cluster section first for self-managed and
+            # custom-AMI groups; EKS injects it into managed groups without one.
+            userdata.nodeconfig = merge(parts, implicit_cluster="eksctl" if (custom_ami or not managed) else "EKS")
+        else:
+            override_kind = "script"
+            userdata.scripts.append(read_script(override.as_text(), source))
+    settings = item.map("bottlerocket")
+    settings_map = settings.map("settings") if settings is not None else None
+    if settings_map is not None:
+        userdata.bottlerocket = YamlSettings(settings_map)
+
+    kubelet.merge(userdata.kubelet())
+    group.allowances = kubelet.allowances()
+    group.max_pods = kubelet.max_pods
+    for key, label in kubelet.labels.items():
+        group.labels.setdefault(key, label)
+    group.taints.extend(t for t in kubelet.taints if t not in group.taints)
+    if kubelet.labels_unknown:
+        group.labels_complete = False
+    for script in userdata.scripts:
+        if script.unknown_edit is not None and group.allowances_unknown is None:
+            group.allowances_unknown = script.unknown_edit
+    has_userdata = bool(userdata.scripts or userdata.nodeconfig or userdata.bottlerocket)
+    return EksctlNodeGroup(group, item, managed, userdata if has_userdata else None, override_kind)
+
+
+def _instance_types(item: YMap, group: NodeGroup) -> None:
+    single = item.scalar("instanceType")
+    if single is not None and single.value is not None and single.text != "mixed":
+        group.instance_types.append(InstanceType(single.text, item.entry_span("instanceType")))
+    listings: list[YSeq | None] = [item.seq("instanceTypes")]
+    distribution = item.map("instancesDistribution")
+    if distribution is not None:
+        listings.append(distribution.seq("instanceTypes"))
+    for listing in listings:
+        for entry in listing or ():
+            if isinstance(entry, YScalar) and entry.value is not None:
+                group.instance_types.append(InstanceType(entry.text, entry.span))
+
+
+def _labels_and_taints(item: YMap, group: NodeGroup, managed: bool, cluster: Cluster) -> None:
+    labels = item.map("labels")
+    if labels is not None:
+        for key, value in labels.items():
+            if isinstance(value, YScalar):
+                group.labels[key] = "" if value.value is None else value.text
+    # Labels eksctl and EKS put on every node of the group (eksctl defaults.go,
+    # EKS managed node groups).
+    group.labels.setdefault("alpha.eksctl.io/cluster-name", cluster.name)
+    group.labels.setdefault("alpha.eksctl.io/nodegroup-name", group.name)
+    if managed:
+        group.labels.setdefault("eks.amazonaws.com/nodegroup", group.name)
+        group.labels.setdefault("eks.amazonaws.com/capacityType", "SPOT" if item.value("spot") is True else "ON_DEMAND")
+    taints = item.get("taints")
+    if isinstance(taints, YSeq):
+        for entry in taints:
+            if isinstance(entry, YMap) and entry.text("key"):
+                group.taints.append(
+                    Taint(entry.text("key") or "", entry.text("value") or "", entry.text("effect") or "")
+                )
+    elif isinstance(taints, YMap):  # legacy form: key: "value:Effect"
+        for key, value in taints.items():
+            if isinstance(value, YScalar):
+                taint = parse_taint(f"{key}={value.text}" if ":" in value.text else f"{key}:{value.text}")
+                if taint is not None:
+                    group.taints.append(taint)

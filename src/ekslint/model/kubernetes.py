@@ -1,0 +1,319 @@
+"""Kubernetes objects as rules read them: workloads with their pod spec, PDBs, HPAs,
+ConfigMaps. Built from positioned YAML; values a rule may point at carry a Span.
+
+Every kind with a pod template is a workload (DOMAIN.md, RULES.md EKS101): Pod,
+Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, and CronJob
+(whose pod spec sits two levels down, under ``jobTemplate``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
+from ekslint.parse.text import Span
+from ekslint.parse.yamltree import YMap, YScalar, YSeq
+
+# kind -> path from the object to its pod template (None: the object is the pod)
+POD_TEMPLATE_PATHS: dict[str, tuple[str, ...] | None] = {
+    "Pod": None,
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+}
+SCALABLE_KINDS = frozenset(("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"))
+
+
+@dataclass(frozen=True, slots=True)
+class Sysctl:
+    name: str
+    value: str | None
+    span: Span  # the ``name: ...`` entry of the list item
+
+
+@dataclass(frozen=True, slots=True)
+class PodToleration:
+    toleration: Toleration
+    span: Span  # the list item
+
+
+@dataclass(slots=True)
+class PodSpec:
+    sysctls: list[Sysctl] = field(default_factory=list)
+    tolerations: list[PodToleration] = field(default_factory=list)
+    scheduling: NodeRequirements = field(default_factory=NodeRequirements)
+    host_network: bool = False
+    host_ipc: bool = False
+    host_network_span: Span | None = None
+    host_ipc_span: Span | None = None
+
+
+@dataclass(slots=True)
+class Workload:
+    kind: str
+    name: str
+    namespace: str | None
+    span: Span  # where the object is named (its metadata.name entry)
+    pod_labels: dict[str, str]
+    annotations: dict[str, str]  # object and pod template annotations (template wins)
+    pod: PodSpec
+    replicas: int | None  # None: not fixed by the manifest (DaemonSet, CronJob)
+    replicas_span: Span | None
+    replicas_defaulted: bool = False
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+
+@dataclass(slots=True)
+class Budget:
+    """A PDB's minAvailable or maxUnavailable."""
+
+    field: str
+    value: int | str
+    span: Span
+
+
+@dataclass(slots=True)
+class PodDisruptionBudget:
+    name: str
+    namespace: str | None
+    span: Span
+    selector: LabelSelector | None  # None: no selector (policy/v1: selects nothing)
+    selector_span: Span | None
+    min_available: Budget | None
+    max_unavailable: Budget | None
+    api_version: str
+
+    @property
+    def ref(self) -> str:
+        return (
+            f"PodDisruptionBudget/{self.namespace}/{self.name}"
+            if self.namespace
+            else f"PodDisruptionBudget/{self.name}"
+        )
+
+
+@dataclass(slots=True)
+class Autoscaler:
+    """A HorizontalPodAutoscaler: the replica floor of the workload it scales."""
+
+    name: str
+    namespace: str | None
+    target_kind: str
+    target_name: str
+    min_replicas: int
+    span: Span
+
+
+@dataclass(slots=True)
+class ConfigMap:
+    name: str
+    namespace: str | None
+    data: dict[str, str]
+    span: Span
+    data_spans: dict[str, Span]
+
+
+# -- extraction ------------------------------------------------------------------------
+
+
+def _str_map(node: YMap | None) -> dict[str, str]:
+    if node is None:
+        return {}
+    result: dict[str, str] = {}
+    for key, value in node.items():
+        if isinstance(value, YScalar) and value.value is not None:
+            result[key] = value.text if isinstance(value.value, str) else _go_string(value.value)
+    return result
+
+
+def _go_string(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _name_span(obj: YMap) -> Span:
+    meta = obj.map("metadata")
+    if meta is not None and "name" in meta:
+        return meta.entry_span("name")
+    if "kind" in obj:
+        return obj.entry_span("kind")
+    return obj.start_span
+
+
+def _meta(obj: YMap) -> tuple[str, str | None]:
+    meta = obj.map("metadata")
+    if meta is None:
+        return "?", None
+    return meta.text("name") or "?", meta.text("namespace")
+
+
+def label_selector(node: YMap | None) -> LabelSelector | None:
+    if node is None:
+        return None
+    labels = tuple(sorted(_str_map(node.map("matchLabels")).items()))
+    expressions: list[Requirement] = []
+    for item in node.seq("matchExpressions") or ():
+        if isinstance(item, YMap):
+            expressions.append(_requirement(item))
+    return LabelSelector(labels, tuple(expressions))
+
+
+def _requirement(item: YMap) -> Requirement:
+    values = tuple(v.text for v in (item.seq("values") or ()) if isinstance(v, YScalar) and v.value is not None)
+    return Requirement(item.text("key") or "", item.text("operator") or "", values)
+
+
+def _int(node: YMap | None, key: str) -> tuple[int | None, Span | None]:
+    if node is None:
+        return None, None
+    value = node.get(key)
+    if isinstance(value, YScalar) and isinstance(value.value, int) and not isinstance(value.value, bool):
+        return value.value, node.entry_span(key)
+    return None, None
+
+
+def _path(obj: YMap, path: tuple[str, ...]) -> YMap | None:
+    node: YMap | None = obj
+    for key in path:
+        if node is None:
+            return None
+        node = node.map(key)
+    return node
+
+
+def pod_spec(spec: YMap | None) -> PodSpec:
+    pod = PodSpec()
+    if spec is None:
+        return pod
+    security = spec.map("securityContext")
+    for item in (security.seq("sysctls") if security else None) or ():
+        if isinstance(item, YMap) and item.text("name"):
+            pod.sysctls.append(Sysctl(item.text("name") or "", item.text("value"), item.entry_span("name")))
+    tolerations: list[Toleration] = []
+    for item in spec.seq("tolerations") or ():
+        if not isinstance(item, YMap):
+            continue
+        seconds = item.value("tolerationSeconds")
+        toleration = Toleration(
+            key=item.text("key") or "",
+            operator=item.text("operator") or "",
+            value=item.text("value") or "",
+            effect=item.text("effect") or "",
+            seconds=seconds if isinstance(seconds, int) and not isinstance(seconds, bool) else None,
+        )
+        tolerations.append(toleration)
+        pod.tolerations.append(PodToleration(toleration, item.span))
+    terms: list[list[Requirement]] | None = None
+    required = _path(spec, ("affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
+    if required is not None:
+        terms = []
+        for term in required.seq("nodeSelectorTerms") or ():
+            if isinstance(term, YMap):
+                exprs = [_requirement(e) for e in term.seq("matchExpressions") or () if isinstance(e, YMap)]
+                # matchFields select by node name: a node group ekslint cannot rule out.
+                if term.seq("matchFields"):
+                    exprs.append(Requirement("metadata.name", "Exists"))
+                terms.append(exprs)
+    pod.scheduling = NodeRequirements(_str_map(spec.map("nodeSelector")), terms, tolerations)
+    if spec.value("hostNetwork") is True:
+        pod.host_network, pod.host_network_span = True, spec.entry_span("hostNetwork")
+    if spec.value("hostIPC") is True:
+        pod.host_ipc, pod.host_ipc_span = True, spec.entry_span("hostIPC")
+    return pod
+
+
+def workload(obj: YMap, kind: str) -> Workload | None:
+    path = POD_TEMPLATE_PATHS[kind]
+    template = obj if path is None else _path(obj, path)
+    if template is None:
+        return None
+    name, namespace = _meta(obj)
+    template_meta = template.map("metadata")
+    object_meta = obj.map("metadata")
+    annotations = _str_map(object_meta.map("annotations") if object_meta else None)
+    if path is not None:
+        annotations.update(_str_map(template_meta.map("annotations") if template_meta else None))
+    replicas: int | None = None
+    replicas_span: Span | None = None
+    defaulted = False
+    spec = obj.map("spec")
+    if kind in SCALABLE_KINDS:
+        replicas, replicas_span = _int(spec, "replicas")
+        if replicas is None and (spec is None or "replicas" not in spec):
+            replicas, defaulted = 1, True
+    elif kind == "Job":
+        replicas, replicas_span = _int(spec, "parallelism")
+        if replicas is None:
+            replicas, defaulted = 1, True
+    elif kind == "Pod":
+        replicas, defaulted = 1, True
+    return Workload(
+        kind=kind,
+        name=name,
+        namespace=namespace,
+        span=_name_span(obj),
+        pod_labels=_str_map(template_meta.map("labels") if template_meta else None),
+        annotations=annotations,
+        pod=pod_spec(template.map("spec") if path is not None else obj.map("spec")),
+        replicas=replicas,
+        replicas_span=replicas_span,
+        replicas_defaulted=defaulted,
+    )
+
+
+def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
+    name, namespace = _meta(obj)
+    spec = obj.map("spec")
+    budgets: dict[str, Budget] = {}
+    for key in ("minAvailable", "maxUnavailable"):
+        value = spec.get(key) if spec is not None else None
+        if spec is not None and isinstance(value, YScalar) and value.value is not None:
+            raw = value.value if isinstance(value.value, int) and not isinstance(value.value, bool) else value.text
+            budgets[key] = Budget(key, raw, spec.entry_span(key))
+    selector_node = spec.map("selector") if spec is not None else None
+    return PodDisruptionBudget(
+        name=name,
+        namespace=namespace,
+        span=_name_span(obj),
+        selector=label_selector(selector_node),
+        selector_span=spec.key_span("selector") if spec is not None and selector_node is not None else None,
+        min_available=budgets.get("minAvailable"),
+        max_unavailable=budgets.get("maxUnavailable"),
+        api_version=obj.text("apiVersion") or "",
+    )
+
+
+def autoscaler(obj: YMap) -> Autoscaler | None:
+    spec = obj.map("spec")
+    target = spec.map("scaleTargetRef") if spec else None
+    if spec is None or target is None:
+        return None
+    name, namespace = _meta(obj)
+    minimum, _ = _int(spec, "minReplicas")
+    return Autoscaler(
+        name,
+        namespace,
+        target.text("kind") or "",
+        target.text("name") or "",
+        minimum if minimum is not None else 1,
+        _name_span(obj),
+    )
+
+
+def config_map(obj: YMap) -> ConfigMap:
+    name, namespace = _meta(obj)
+    data = obj.map("data")
+    spans = {key: data.entry_span(key) for key, _ in data.items()} if data is not None else {}
+    return ConfigMap(name, namespace, _str_map(data), _name_span(obj), spans)
+
+
+def is_seq_of_maps(node: object) -> bool:
+    return isinstance(node, YSeq) and all(isinstance(i, YMap) for i in node)

@@ -1,0 +1,316 @@
+"""Node groups: what the kubelet on a group of nodes will allow and how pods reach it.
+
+A node group comes from an eksctl ``managedNodeGroups``/``nodeGroups`` entry, from a
+standalone userdata file (MIME, bootstrap.sh script, NodeConfig, Bottlerocket TOML), a
+KubeletConfiguration, or ekslint's own config for node groups defined elsewhere
+(Karpenter, Terraform). Whatever the source, rules see the same shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ekslint.model import sysctls
+from ekslint.model.scheduling import Match, NodeRequirements, Taint
+from ekslint.parse.shell import Flag, Word, split_list
+from ekslint.parse.text import Span, Text
+
+# eksctl SupportedAMIFamilies (DOMAIN.md §3.1); matched case-insensitively.
+AMI_FAMILIES = (
+    "AmazonLinux2023",
+    "AmazonLinux2",
+    "UbuntuPro2604",
+    "Ubuntu2604",
+    "UbuntuPro2404",
+    "Ubuntu2404",
+    "UbuntuPro2204",
+    "Ubuntu2204",
+    "UbuntuPro2004",
+    "Ubuntu2004",
+    "Bottlerocket",
+    "BottlerocketFips",
+    "WindowsServer2019CoreContainer",
+    "WindowsServer2019FullContainer",
+    "WindowsServer2022CoreContainer",
+    "WindowsServer2022FullContainer",
+    "WindowsServer2025CoreContainer",
+    "WindowsServer2025FullContainer",
+)
+_FAMILY_BY_LOWER = {f.lower(): f for f in AMI_FAMILIES}
+DEFAULT_AMI_FAMILY = "AmazonLinux2023"
+
+
+def normalize_family(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return _FAMILY_BY_LOWER.get(value.lower(), value)
+
+
+def is_al2023(family: str | None) -> bool:
+    return family == "AmazonLinux2023"
+
+
+def is_al2(family: str | None) -> bool:
+    return family == "AmazonLinux2"
+
+
+def is_bottlerocket(family: str | None) -> bool:
+    return bool(family) and family.startswith("Bottlerocket")  # type: ignore[union-attr]
+
+
+def is_windows(family: str | None) -> bool:
+    return bool(family) and family.lower().startswith("windows")  # type: ignore[union-attr]
+
+
+def is_ubuntu(family: str | None) -> bool:
+    return bool(family) and family.lower().startswith("ubuntu")  # type: ignore[union-attr]
+
+
+class Origin(Enum):
+    EKSCTL_MANAGED = "eksctl managed node group"
+    EKSCTL_SELF_MANAGED = "eksctl self-managed node group"
+    USERDATA = "userdata"
+    NODECONFIG = "NodeConfig"
+    BOTTLEROCKET = "Bottlerocket settings"
+    KUBELET_CONFIG = "KubeletConfiguration"
+    CONFIG = "ekslint config"
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """One entry of the kubelet's allowed unsafe sysctls (a name or a ``prefix*``)."""
+
+    pattern: str
+    span: Span
+    source: str  # how it was set, e.g. "--allowed-unsafe-sysctls in overrideBootstrapCommand"
+
+    def allows(self, name: str) -> bool:
+        return sysctls.pattern_matches(self.pattern, name)
+
+
+@dataclass(frozen=True, slots=True)
+class MaxPodsSetting:
+    value: int | None  # None when not a literal number
+    raw: str
+    span: Span
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceType:
+    name: str
+    span: Span
+
+
+# Labels the kubelet, the cloud provider or EKS set on every node with values no
+# configuration file shows: a selector on them may or may not match.
+_UNKNOWABLE_LABEL_PREFIXES = (
+    "kubernetes.io/hostname",
+    "topology.kubernetes.io/",
+    "failure-domain.beta.kubernetes.io/",
+    "topology.k8s.aws/",
+    "node.kubernetes.io/instance-type",
+    "beta.kubernetes.io/instance-type",
+    "kubernetes.io/arch",
+    "beta.kubernetes.io/arch",
+    "k8s.io/cloud-provider-aws",
+    "topology.ebs.csi.aws.com/",
+    "node.kubernetes.io/",
+    "eks.amazonaws.com/nodegroup-image",
+    "eks.amazonaws.com/sourceLaunchTemplate",
+    "node-role.kubernetes.io/",
+    "vpc.amazonaws.com/",
+)
+
+
+def unknowable_label(key: str) -> bool:
+    return key.startswith(_UNKNOWABLE_LABEL_PREFIXES)
+
+
+@dataclass(slots=True)
+class Cluster:
+    """The cluster a node group belongs to, as far as the files say."""
+
+    name: str
+    version: tuple[int, int] | None
+    version_text: str | None
+    version_span: Span | None
+    span: Span
+    file: str
+
+
+@dataclass(slots=True)
+class NodeGroup:
+    name: str
+    origin: Origin
+    span: Span
+    file: str
+    cluster: Cluster | None = None
+    ami_family: str | None = None  # normalised; None when unknown
+    ami_family_explicit: bool = False
+    ami_family_span: Span | None = None
+    custom_ami: bool | None = None  # None: unknown
+    ami_span: Span | None = None
+    launch_template: bool = False
+    instance_types: list[InstanceType] = field(default_factory=list)
+    instance_selector: bool = False
+    labels: dict[str, str] = field(default_factory=dict)
+    labels_complete: bool = True  # False: other labels may exist that no file shows
+    taints: list[Taint] = field(default_factory=list)
+    allowances: list[Allowance] = field(default_factory=list)
+    # A script changes the kubelet's sysctl allowance in a way ekslint cannot read.
+    allowances_unknown: Span | None = None
+    max_pods: list[MaxPodsSetting] = field(default_factory=list)
+    kubernetes_version: tuple[int, int] | None = None  # from the cluster or the config
+
+    @property
+    def windows(self) -> bool:
+        return is_windows(self.ami_family)
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.span.file}:{self.span.line})"
+
+    def os_label(self) -> str | None:
+        if self.ami_family is None:
+            return None
+        return "windows" if self.windows else "linux"
+
+    def node_labels(self) -> dict[str, str]:
+        labels = dict(self.labels)
+        os_name = self.os_label()
+        if os_name:
+            labels.setdefault("kubernetes.io/os", os_name)
+            labels.setdefault("beta.kubernetes.io/os", os_name)
+        if len(self.instance_types) == 1:
+            labels.setdefault("node.kubernetes.io/instance-type", self.instance_types[0].name)
+        return labels
+
+    def accepts(self, requirements: NodeRequirements) -> tuple[Match, str]:
+        """Whether a pod with these scheduling requirements can run here, and why not."""
+        labels = self.node_labels()
+        unknowable = (lambda _key: True) if not self.labels_complete else unknowable_label
+        match = requirements.label_match(labels, unknowable)
+        if match is Match.NO:
+            return match, "its nodeSelector/node affinity does not match the group's labels"
+        blocking = requirements.tolerates_all(self.taints)
+        if blocking is not None:
+            return Match.NO, f"it does not tolerate the taint {blocking}"
+        return match, ""
+
+    def allowance_for(self, name: str) -> Allowance | None:
+        for allowance in self.allowances:
+            if allowance.allows(name):
+                return allowance
+        return None
+
+
+# -- kubelet settings from their many forms ----------------------------------------------
+
+
+@dataclass(slots=True)
+class KubeletSettings:
+    """What one configuration source says about the kubelet. Flags override the
+    config file (kubelet precedence), so they are kept apart until resolved."""
+
+    config_allowances: list[Allowance] | None = None  # None: not set by config
+    flag_allowances: list[Allowance] | None = None
+    max_pods: list[MaxPodsSetting] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    labels_unknown: bool = False
+    taints: list[Taint] = field(default_factory=list)
+    handled: list[tuple[int, int]] = field(default_factory=list)  # offsets of flags read
+
+    def allowances(self) -> list[Allowance]:
+        if self.flag_allowances is not None:
+            return self.flag_allowances
+        return self.config_allowances or []
+
+    def merge(self, later: KubeletSettings) -> None:
+        """Fold a later source in: its config replaces lists, its flags add up."""
+        if later.config_allowances is not None:
+            self.config_allowances = later.config_allowances
+        if later.flag_allowances is not None:
+            self.flag_allowances = (self.flag_allowances or []) + later.flag_allowances
+        self.max_pods.extend(later.max_pods)
+        self.labels.update(later.labels)
+        self.labels_unknown |= later.labels_unknown
+        self.taints.extend(later.taints)
+
+    def add_flags(self, flags: list[Flag], text: Text, source: str) -> None:
+        for flag in flags:
+            value = flag.value
+            if value is None:
+                continue
+            if flag.name == "allowed-unsafe-sysctls":
+                self.handled.append((flag.flag.start, flag.flag.end))
+                found = [
+                    Allowance(item.text, word_span(text, item), f"--allowed-unsafe-sysctls {source}")
+                    for item in split_list(value)
+                    if not item.unknown
+                ]
+                self.flag_allowances = (self.flag_allowances or []) + found
+            elif flag.name == "max-pods":
+                number = int(value.text) if value.text.isdigit() else None
+                self.max_pods.append(MaxPodsSetting(number, value.text, word_span(text, value), f"--max-pods {source}"))
+            elif flag.name == "node-labels":
+                if value.unknown:
+                    self.labels_unknown = True
+                for item in split_list(value):
+                    key, _, label_value = item.text.partition("=")
+                    if key and not item.unknown:
+                        self.labels[key] = label_value
+            elif flag.name == "register-with-taints":
+                for item in split_list(value):
+                    taint = parse_taint(item.text)
+                    if taint is not None:
+                        self.taints.append(taint)
+
+
+def word_span(text: Text, word: Word) -> Span:
+    return text.span_of(word.start, word.end)
+
+
+_TAINT = re.compile(r"([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$")
+
+
+def parse_taint(text: str) -> Taint | None:
+    """``key=value:Effect`` or ``key:Effect`` (kubelet --register-with-taints)."""
+    m = _TAINT.fullmatch(text.strip())
+    if m is None:
+        return None
+    return Taint(m.group(1), m.group(2) or "", m.group(3))
+
+
+# A script that edits the kubelet config to allow sysctls (jq, sed, echo into JSON).
+ALLOWANCE_EDIT = re.compile(r"allowedUnsafeSysctls|allowed-unsafe-sysctls")
+_EDIT_LIST = re.compile(r"allowedUnsafeSysctls\W{0,4}[:=]\s*\[([^\]]*)\]")
+_QUOTED = re.compile(r"\\?[\"']([^\"'\\]+)\\?[\"']")
+
+
+def allowances_in_script_edit(
+    text: Text, source: str, handled: list[tuple[int, int]]
+) -> tuple[list[Allowance], Span | None]:
+    """Allowances a script writes into the kubelet config with jq/sed/echo, outside the
+    bootstrap.sh flags already read (``handled`` offset ranges). Returns the entries
+    it could read, and the span of an edit it could not read (or None)."""
+    found: list[Allowance] = []
+    unreadable: Span | None = None
+    for m in ALLOWANCE_EDIT.finditer(text.content):
+        if any(start <= m.start() < end for start, end in handled):
+            continue
+        listing = _EDIT_LIST.match(text.content, m.start())
+        if listing is None:
+            unreadable = unreadable or text.span_of(m.start(), m.end())
+            continue
+        body_start = listing.start(1)
+        for q in _QUOTED.finditer(listing.group(1)):
+            found.append(
+                Allowance(
+                    q.group(1),
+                    text.span_of(body_start + q.start(1), body_start + q.end(1)),
+                    f"allowedUnsafeSysctls written by {source}",
+                )
+            )
+    return found, unreadable

@@ -1,0 +1,159 @@
+"""Label selectors, node affinity and taints, with Kubernetes' matching rules.
+
+Node labels are often only partly known (EKS and the cloud provider add labels such
+as the zone or hostname that no file shows), so node matching answers with three
+values: a pod certainly cannot land on a node group (NO), certainly can as far as the
+files show (YES), or it depends on labels ekslint cannot see (MAYBE). Only NO removes a
+node group from the candidates: ekslint does not guess in the direction of a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Match(Enum):
+    NO = 0
+    MAYBE = 1
+    YES = 2
+
+
+def all_of(results: list[Match]) -> Match:
+    return min(results, key=lambda m: m.value, default=Match.YES)
+
+
+def any_of(results: list[Match]) -> Match:
+    return max(results, key=lambda m: m.value, default=Match.NO)
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One ``matchExpressions`` entry (label selectors and node selector terms)."""
+
+    key: str
+    operator: str  # In, NotIn, Exists, DoesNotExist, Gt, Lt
+    values: tuple[str, ...] = ()
+
+    def evaluate(self, labels: dict[str, str], known: bool = True) -> Match:
+        """``known``: whether ``labels`` holds every label the object can have."""
+        present = self.key in labels
+        if not present and not known:
+            return Match.MAYBE
+        value = labels.get(self.key)
+        op = self.operator
+        if op == "In":
+            return Match.YES if present and value in self.values else Match.NO
+        if op == "NotIn":
+            return Match.NO if present and value in self.values else Match.YES
+        if op == "Exists":
+            return Match.YES if present else Match.NO
+        if op == "DoesNotExist":
+            return Match.NO if present else Match.YES
+        if op in ("Gt", "Lt") and present and len(self.values) == 1:
+            try:
+                left, right = int(value or ""), int(self.values[0])
+            except ValueError:
+                return Match.NO
+            return Match.YES if (left > right if op == "Gt" else left < right) else Match.NO
+        return Match.NO
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSelector:
+    """metav1.LabelSelector. An empty selector matches everything."""
+
+    match_labels: tuple[tuple[str, str], ...] = ()
+    match_expressions: tuple[Requirement, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.match_labels and not self.match_expressions
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        for key, value in self.match_labels:
+            if labels.get(key) != value:
+                return False
+        return all(r.evaluate(labels) is Match.YES for r in self.match_expressions)
+
+    def describe(self) -> str:
+        parts = [f"{k}={v}" for k, v in self.match_labels]
+        for r in self.match_expressions:
+            if r.operator in ("Exists", "DoesNotExist"):
+                parts.append(("!" if r.operator == "DoesNotExist" else "") + r.key)
+            else:
+                parts.append(f"{r.key} {r.operator.lower()} ({','.join(r.values)})")
+        return ",".join(parts) or "(everything)"
+
+
+@dataclass(frozen=True, slots=True)
+class Taint:
+    key: str
+    value: str
+    effect: str  # NoSchedule, PreferNoSchedule, NoExecute
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+
+
+@dataclass(frozen=True, slots=True)
+class Toleration:
+    key: str
+    operator: str  # Equal (default) or Exists
+    value: str
+    effect: str  # "" = every effect
+    seconds: int | None = None
+
+    def tolerates(self, taint: Taint) -> bool:
+        """v1.Toleration.ToleratesTaint."""
+        if self.effect and self.effect != taint.effect:
+            return False
+        if self.key and self.key != taint.key:
+            return False
+        if self.operator == "Exists":
+            return True
+        return self.operator in ("", "Equal") and self.value == taint.value
+
+
+@dataclass(slots=True)
+class NodeRequirements:
+    """Where a pod may be scheduled: nodeSelector, required node affinity, tolerations."""
+
+    node_selector: dict[str, str] = field(default_factory=dict)
+    # requiredDuringScheduling…nodeSelectorTerms: OR of terms, each an AND.
+    affinity_terms: list[list[Requirement]] | None = None
+    tolerations: list[Toleration] = field(default_factory=list)
+
+    def label_match(self, labels: dict[str, str], unknowable: Callable[[str], bool]) -> Match:
+        """Match against a node's ``labels``; a key missing from them is certainly
+        absent unless ``unknowable(key)`` (set by something ekslint cannot see)."""
+        results = [
+            (Match.YES if labels[k] == v else Match.NO) if k in labels else (Match.MAYBE if unknowable(k) else Match.NO)
+            for k, v in self.node_selector.items()
+        ]
+        if self.affinity_terms is not None:
+            terms = [
+                all_of([r.evaluate(labels, known=r.key in labels or not unknowable(r.key)) for r in term])
+                for term in self.affinity_terms
+            ]
+            results.append(any_of(terms))
+        return all_of(results)
+
+    def tolerates_all(self, taints: list[Taint]) -> Taint | None:
+        """The first taint that keeps the pod away (NoSchedule/NoExecute), or None."""
+        for taint in taints:
+            if taint.effect in ("NoSchedule", "NoExecute") and not any(t.tolerates(taint) for t in self.tolerations):
+                return taint
+        return None
+
+
+def percent(value: str) -> float | None:
+    """``"25%"`` -> 25.0; None when not a percentage."""
+    text = value.strip()
+    if not text.endswith("%"):
+        return None
+    try:
+        return float(text[:-1])
+    except ValueError:
+        return None

@@ -1,0 +1,204 @@
+"""Userdata as a node group: what the kubelet of those nodes is told, from MIME parts,
+bootstrap.sh scripts, NodeConfig documents and Bottlerocket TOML, with positions."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ekslint.model.bottlerocket import Settings, TomlSettings, read_kubernetes_settings
+from ekslint.model.context import DeclaredNodeGroup
+from ekslint.model.nodeconfig import MergedNodeConfig, NodeConfigPart, is_nodeconfig, merge
+from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin, allowances_in_script_edit
+from ekslint.parse.mime import Part, Problem
+from ekslint.parse.shell import BootstrapCall, bootstrap_calls, kubelet_flags, parse_script
+from ekslint.parse.sources import SourceFile
+from ekslint.parse.text import Span, Text
+from ekslint.parse.yamltree import YamlLimits, YMap, compose
+
+NODECONFIG_MEDIA = "application/node.eks.aws"
+SHELL_MEDIA = frozenset(("text/x-shellscript", "text/cloud-boothook", "text/x-shellscript-per-boot"))
+
+
+@dataclass(slots=True)
+class ScriptFacts:
+    """What a shell script tells the kubelet (bootstrap.sh flags, config edits)."""
+
+    text: Text
+    source: str
+    calls: list[BootstrapCall]
+    settings: KubeletSettings
+    unknown_edit: Span | None
+
+
+def read_script(text: Text, source: str) -> ScriptFacts:
+    calls = bootstrap_calls(parse_script(text.content))
+    settings = KubeletSettings()
+    for call in calls:
+        settings.add_flags(kubelet_flags(call.kubelet_args), text, f"in {source}")
+    edits, unknown = allowances_in_script_edit(text, source, settings.handled)
+    if edits:
+        settings.config_allowances = edits
+    return ScriptFacts(text, source, calls, settings, unknown)
+
+
+@dataclass(slots=True)
+class UserdataModel:
+    """A userdata (a file, or eksctl's rendering of a node group) and what it holds."""
+
+    file: str
+    span: Span
+    source: str  # "userdata" or "managedNodeGroups[ng-1].overrideBootstrapCommand"
+    multipart: bool = False
+    parts: list[Part] = field(default_factory=list)
+    nodeconfig: MergedNodeConfig | None = None
+    scripts: list[ScriptFacts] = field(default_factory=list)
+    bottlerocket: Settings | None = None
+    context: DeclaredNodeGroup | None = None
+    # Set from context: the nodes boot a custom AMI or are self-managed, so nothing
+    # else supplies the cluster connection details.
+    must_be_complete: bool = False
+
+    @property
+    def bootstrap_calls(self) -> list[tuple[ScriptFacts, BootstrapCall]]:
+        return [(script, call) for script in self.scripts for call in script.calls]
+
+    def kubelet(self) -> KubeletSettings:
+        """Every source folded in order: NodeConfig, then scripts (flags win)."""
+        settings = KubeletSettings()
+        if self.nodeconfig is not None:
+            settings.merge(self.nodeconfig.kubelet)
+        for script in self.scripts:
+            settings.merge(script.settings)
+        if self.bottlerocket is not None:
+            settings.merge(read_kubernetes_settings(self.bottlerocket, self.source))
+        return settings
+
+    def ami_family(self) -> str | None:
+        if self.bottlerocket is not None:
+            return "Bottlerocket"
+        if self.nodeconfig is not None:
+            return "AmazonLinux2023"
+        if any(script.calls for script in self.scripts):
+            return "AmazonLinux2"
+        return None
+
+
+def nodeconfig_parts_from_yaml(
+    text: Text, source: str, limits: YamlLimits, problems: list[Problem], require_kind: bool = True
+) -> list[NodeConfigPart]:
+    docs, error = compose(text, limits)
+    if error is not None:
+        problems.append(
+            Problem(
+                f"YAML syntax error in {source}: {error.message}",
+                text.span(error.line, error.col, error.line, error.col + 1),
+            )
+        )
+    parts: list[NodeConfigPart] = []
+    for doc in docs:
+        root = doc.root("NodeConfig")
+        if isinstance(root, YMap) and (not require_kind or is_nodeconfig(root)):
+            parts.append(NodeConfigPart(root, source))
+        elif isinstance(root, YMap) or root.to_python() is not None:
+            problems.append(
+                Problem(
+                    f"{source} is not a NodeConfig mapping (apiVersion: node.eks.aws/v1alpha1, kind: NodeConfig); "
+                    "nodeadm cannot decode it",
+                    root.start_span,
+                )
+            )
+    return parts
+
+
+def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Problem]) -> UserdataModel | None:
+    """Interpret a userdata file: NodeConfig parts, scripts, or a single body."""
+    userdata = source.userdata
+    if userdata is None:
+        return None
+    model = UserdataModel(
+        source.path,
+        source.text.span(0, 0, 0, len(source.text.lines()[0]) if source.text.content else 0),
+        "userdata",
+        userdata.multipart,
+        userdata.parts,
+    )
+    nodeconfig_parts: list[NodeConfigPart] = []
+    for index, part in enumerate(userdata.parts, start=1):
+        label = f"MIME part {index} ({part.content_type or 'no Content-Type'})" if userdata.multipart else "userdata"
+        body = part.text
+        if part.content_type == NODECONFIG_MEDIA or (not userdata.multipart and _looks_like_nodeconfig(body.content)):
+            nodeconfig_parts.extend(nodeconfig_parts_from_yaml(body, label, limits, problems))
+        elif (
+            part.content_type in SHELL_MEDIA
+            or (not part.content_type and body.content.lstrip().startswith(("#!", "/")))
+            or not userdata.multipart
+        ):
+            model.scripts.append(read_script(body, label))
+    if nodeconfig_parts:
+        model.nodeconfig = merge(nodeconfig_parts)
+    return model
+
+
+def _looks_like_nodeconfig(content: str) -> bool:
+    return "kind: NodeConfig" in content or '"kind": "NodeConfig"' in content
+
+
+def bottlerocket_model(source: SourceFile) -> UserdataModel | None:
+    if source.toml is None or not isinstance(source.toml.data.get("settings"), dict):
+        return None
+    model = UserdataModel(source.path, source.toml.span(("settings",)), "Bottlerocket userdata")
+    model.bottlerocket = TomlSettings(source.toml)
+    return model
+
+
+def nodeconfig_file_model(source: SourceFile, objects: list[YMap]) -> UserdataModel | None:
+    """NodeConfig documents in a YAML file: the whole userdata, or a drop-in."""
+    parts = [
+        NodeConfigPart(obj, f"NodeConfig document {i}" if len(objects) > 1 else "NodeConfig")
+        for i, obj in enumerate(objects, 1)
+    ]
+    if not parts:
+        return None
+    model = UserdataModel(source.path, parts[0].span, "NodeConfig")
+    model.nodeconfig = merge(parts)
+    return model
+
+
+def node_group_from_userdata(model: UserdataModel, origin: Origin, version: tuple[int, int] | None) -> NodeGroup | None:
+    """A node group for a standalone userdata, when it configures a kubelet at all."""
+    family = model.ami_family()
+    if family is None and model.context is None:
+        return None  # a fragment (e.g. an extra script) merged into other userdata
+    kubelet = model.kubelet()
+    context = model.context
+    labels = dict(context.labels) if context else {}
+    labels.update(kubelet.labels)
+    name = (
+        (context.name if context else None)
+        or labels.get("eks.amazonaws.com/nodegroup")
+        or labels.get("alpha.eksctl.io/nodegroup-name")
+        or os.path.basename(model.file)
+    )
+    group = NodeGroup(
+        name=name,
+        origin=origin,
+        span=model.span,
+        file=model.file,
+        ami_family=family or (context.ami_family if context else None),
+        custom_ami=context.custom_ami if context else None,
+        labels=labels,
+        # EKS adds labels to managed nodes that the userdata does not show; only a
+        # self-managed group's labels are all in its userdata.
+        labels_complete=bool(context and context.self_managed) and not kubelet.labels_unknown,
+        taints=(list(context.taints) if context else []) + kubelet.taints,
+        allowances=kubelet.allowances(),
+        max_pods=kubelet.max_pods,
+        kubernetes_version=version,
+    )
+    if context is not None and context.allowed_unsafe_sysctls and not group.allowances:
+        group.allowances = context.node_group(version).allowances
+    for script in model.scripts:
+        if script.unknown_edit is not None and group.allowances_unknown is None:
+            group.allowances_unknown = script.unknown_edit
+    return group

@@ -1,0 +1,357 @@
+"""EC2 userdata containers: MIME multipart, base64 and gzip, with positions.
+
+Python's ``email`` package tolerates what nodeadm (Go ``mime/multipart``) refuses and
+keeps no positions, so this is a small line-based reader that follows RFC 2046 the way
+nodeadm and cloud-init read userdata (DOMAIN.md §2.3): headers are ``Name: value``
+lines up to a blank line; parts are separated by ``--boundary`` lines and end at
+``--boundary--``; each part may itself be base64 and/or gzip. Structural problems are
+reported with the line they concern and never stop the reading of the other parts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import re
+import zlib
+from dataclasses import dataclass, field
+
+from ekslint.parse.text import Span, Text
+
+GZIP_MAGIC = b"\x1f\x8b"
+_HEADER = re.compile(r"([!-9;-~]+):[ \t]*(.*)")
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=\s]+")
+_PARAM = re.compile(r';\s*([!#-\'*+.0-9A-Z^-~-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]+)')
+
+
+class DecodeError(Exception):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeLimits:
+    max_decompressed_bytes: int = 8 * 1024 * 1024
+    max_parts: int = 1_000
+
+
+@dataclass(slots=True)
+class Problem:
+    """A structural problem; becomes an EKS001 finding."""
+
+    message: str
+    span: Span
+
+
+@dataclass(slots=True)
+class Part:
+    content_type: str  # media type, lower-case, without parameters ("" when absent)
+    text: Text  # the decoded body
+    header_span: Span  # the part's Content-Type line (or delimiter line)
+    encodings: list[str] = field(default_factory=list)  # e.g. ["base64", "gzip"]
+
+
+@dataclass(slots=True)
+class Userdata:
+    """What a userdata blob turned out to hold."""
+
+    multipart: bool
+    parts: list[Part]
+    problems: list[Problem]
+    encodings: list[str]  # outer encodings, e.g. ["base64", "gzip"]
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """Decompress gzip data, refusing to produce more than ``limit`` bytes."""
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as err:
+        raise DecodeError(f"invalid gzip data ({err})") from err
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise DecodeError(f"gzip data inflates to more than {limit:,} bytes (limit max-decompressed-size)")
+    return out
+
+
+def looks_base64(text: str) -> bool:
+    stripped = "".join(text.split())
+    return len(stripped) >= 16 and len(stripped) % 4 == 0 and _BASE64_TEXT.fullmatch(text) is not None
+
+
+def b64decode(text: str) -> bytes:
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as err:
+        raise DecodeError(f"invalid base64 ({err})") from err
+
+
+def to_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise DecodeError(f"decoded data is not UTF-8 text (byte {err.start})") from err
+
+
+def unwrap(data: bytes, where: Span, text: Text, limits: DecodeLimits) -> tuple[Text, list[str]]:
+    """Decode gzip and base64 layers around ``data`` (the way nodeadm does: base64 if
+    it decodes, gunzip if it starts with the gzip magic). Returns the innermost text."""
+    encodings: list[str] = []
+    for _ in range(4):  # a few layers at most; more is not userdata
+        if data[:2] == GZIP_MAGIC:
+            data = gunzip(data, limits.max_decompressed_bytes)
+            encodings.append("gzip")
+            continue
+        try:
+            candidate = data.decode("ascii")
+        except UnicodeDecodeError:
+            break
+        if looks_base64(candidate):
+            try:
+                decoded = b64decode(candidate)
+            except DecodeError:
+                break
+            if decoded[:2] == GZIP_MAGIC or _is_text(decoded):
+                data = decoded
+                encodings.append("base64")
+                continue
+        break
+    if not encodings:
+        return text, encodings
+    return text.decoded(to_text(data).replace("\r\n", "\n"), where), encodings
+
+
+def _is_text(data: bytes) -> bool:
+    if b"\x00" in data[:4096]:
+        return False
+    try:
+        data[:4096].decode("utf-8")
+    except UnicodeDecodeError as err:
+        return err.start > 4090  # a character cut at the sample boundary
+    return True
+
+
+# -- headers ----------------------------------------------------------------------------
+
+
+def _read_headers(lines: list[str], start: int) -> tuple[dict[str, tuple[str, int]], int, int | None]:
+    """Headers from ``lines[start:]`` up to the first blank line.
+
+    Returns ``{lower-case name: (value, line index)}``, the index of the first body
+    line, and the index of the first line that is not a header (None if all are).
+    """
+    headers: dict[str, tuple[str, int]] = {}
+    i = start
+    bad: int | None = None
+    last: str | None = None
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            return headers, i + 1, bad
+        if line[0] in " \t" and last is not None:
+            value, at = headers[last]
+            headers[last] = (value + " " + line.strip(), at)
+        else:
+            m = _HEADER.fullmatch(line.rstrip())
+            if m is None:
+                if bad is None:
+                    bad = i
+            else:
+                last = m.group(1).lower()
+                headers[last] = (m.group(2).strip(), i)
+        i += 1
+    return headers, i, bad
+
+
+def parse_content_type(value: str) -> tuple[str, dict[str, str]]:
+    media = value.split(";", 1)[0].strip().lower()
+    params: dict[str, str] = {}
+    for m in _PARAM.finditer(value):
+        raw = m.group(2)
+        if raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params[m.group(1).lower()] = raw
+    return media, params
+
+
+_PART_TYPE_LINE = re.compile(
+    r"^content-type:\s*(application/node\.eks\.aws|text/x-shellscript|text/cloud-)", re.M | re.I
+)
+_DELIMITER_LINE = re.compile(r"^--\S+\s*$", re.M)
+
+
+def looks_multipart(content: str) -> bool:
+    """Part headers and delimiter lines: multipart userdata, even with a broken head."""
+    return bool(_PART_TYPE_LINE.search(content)) and bool(_DELIMITER_LINE.search(content))
+
+
+def header_block_start(content: str) -> bool:
+    """Whether ``content`` starts like a MIME message (a header block)."""
+    for line in content.split("\n", 8)[:8]:
+        if not line.strip():
+            return False
+        m = _HEADER.fullmatch(line.rstrip())
+        if m and m.group(1).lower() in ("content-type", "mime-version"):
+            return True
+    return False
+
+
+def _line_span(text: Text, lines: list[str], index: int) -> Span:
+    return text.span(index, 0, index, len(lines[index].rstrip()))
+
+
+# -- multipart --------------------------------------------------------------------------
+
+
+def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata:
+    """Read a userdata text that may be MIME multipart; a non-MIME text is one part."""
+    lines = text.content.split("\n")
+    problems: list[Problem] = []
+    if not header_block_start(text.content):
+        if looks_multipart(text.content):
+            first = next((i for i, line in enumerate(lines) if line.strip()), 0)
+            problems.append(
+                Problem(
+                    f"this userdata has MIME parts but no MIME header block: line {first + 1} "
+                    f"({lines[first].strip()[:60]!r}) should start the headers, e.g. `MIME-Version: 1.0` and "
+                    "`Content-Type: multipart/mixed; boundary=\"//\"`; nodeadm cannot read the parts without them",
+                    _line_span(text, lines, first),
+                )
+            )
+            return Userdata(True, [], problems, [])
+        return Userdata(False, [Part("", text, text.span(0, 0, 0, 0))], problems, [])
+
+    headers, body_start, bad = _read_headers(lines, 0)
+    if bad is not None:
+        problems.append(
+            Problem(
+                f"line {lines[bad].strip()!r} in the MIME header block is not a `Name: value` header; "
+                "nodeadm's mail.ReadMessage fails on it",
+                _line_span(text, lines, bad),
+            )
+        )
+    content_type, ct_line = headers.get("content-type", ("", 0))
+    media, params = parse_content_type(content_type)
+    if not media.startswith("multipart/"):
+        body = (
+            text.slice_lines(body_start, len(lines) - 1) if body_start < len(lines) else text.decoded("", text.whole())
+        )
+        part = Part(media, body, _line_span(text, lines, ct_line) if content_type else text.whole())
+        return Userdata(False, [part], problems, [])
+
+    boundary = params.get("boundary")
+    if not boundary:
+        problems.append(Problem("multipart Content-Type has no boundary parameter", _line_span(text, lines, ct_line)))
+        return Userdata(True, [], problems, [])
+
+    delimiter = "--" + boundary
+    close = delimiter + "--"
+    markers: list[tuple[int, bool]] = []  # (line index, is close delimiter)
+    closed_at: int | None = None
+    for i in range(body_start, len(lines)):
+        stripped = lines[i].rstrip(" \t\r")
+        if stripped == close:
+            closed_at = i
+            break
+        if stripped == delimiter:
+            markers.append((i, False))
+    if not markers:
+        problems.append(
+            Problem(
+                f"no `{delimiter}` line: the multipart userdata has no parts (boundary {boundary!r})",
+                _line_span(text, lines, ct_line),
+            )
+        )
+        return Userdata(True, [], problems, [])
+    if closed_at is None:
+        last = len(lines) - 1
+        while last > 0 and not lines[last].strip():
+            last -= 1
+        problems.append(
+            Problem(
+                f"multipart userdata has no closing `{close}` line; nodeadm (Go mime/multipart) "
+                "fails with `multipart: NextPart: EOF` and applies none of it. "
+                f"End the last part with `{close}`",
+                _line_span(text, lines, last),
+            )
+        )
+        end_of_parts = len(lines)
+    else:
+        end_of_parts = closed_at
+        _check_epilogue(text, lines, closed_at, delimiter, close, problems)
+
+    parts: list[Part] = []
+    bounds = [m[0] for m in markers] + [end_of_parts]
+    if len(markers) > limits.max_parts:
+        problems.append(
+            Problem(
+                f"{len(markers):,} MIME parts; only the first {limits.max_parts:,} are read (limit max-mime-parts)",
+                _line_span(text, lines, markers[limits.max_parts][0]),
+            )
+        )
+        bounds = bounds[: limits.max_parts + 1]
+    for begin, end in itertools.pairwise(bounds):
+        read = _read_part(text, lines, begin, end, limits, problems)
+        if read is not None:
+            parts.append(read)
+    return Userdata(True, parts, problems, [])
+
+
+def _check_epilogue(
+    text: Text, lines: list[str], closed_at: int, delimiter: str, close: str, problems: list[Problem]
+) -> None:
+    for i in range(closed_at + 1, len(lines)):
+        if lines[i].lower().startswith("content-type:"):
+            problems.append(
+                Problem(
+                    f"a part starts after the closing `{close}` line (line {closed_at + 1} of the "
+                    f"userdata); everything after it is the epilogue, which nodeadm and cloud-init "
+                    f"ignore. Separate parts with `{delimiter}` and close only after the last one",
+                    _line_span(text, lines, i),
+                )
+            )
+            return
+
+
+def _read_part(
+    text: Text, lines: list[str], begin: int, end: int, limits: DecodeLimits, problems: list[Problem]
+) -> Part | None:
+    headers, body_start, _ = _read_headers(lines, begin + 1)
+    body_start = min(body_start, end)
+    content_type, ct_line = headers.get("content-type", ("", begin))
+    media, _ = parse_content_type(content_type) if content_type else ("", {})
+    header_span = _line_span(text, lines, ct_line)
+    # The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
+    last = end - 1
+    body = text.slice_lines(body_start, last) if body_start <= last else text.decoded("", header_span)
+    encodings: list[str] = []
+    transfer = headers.get("content-transfer-encoding", ("", 0))[0].lower()
+    raw = body.content
+    try:
+        if transfer == "base64" or (transfer in ("", "7bit") and looks_base64(raw) and raw.strip()):
+            data = b64decode(raw) if transfer == "base64" else _try_b64(raw)
+            if data is not None:
+                encodings.append("base64")
+                if data[:2] == GZIP_MAGIC:
+                    data = gunzip(data, limits.max_decompressed_bytes)
+                    encodings.append("gzip")
+                body = body.decoded(to_text(data).replace("\r\n", "\n"), body.whole() if body.content else header_span)
+        elif transfer == "quoted-printable":
+            import quopri
+
+            decoded = quopri.decodestring(raw.encode("utf-8", "replace")).decode("utf-8", "replace")
+            body = body.decoded(decoded, body.whole())
+            encodings.append("quoted-printable")
+    except DecodeError as err:
+        problems.append(Problem(f"MIME part ({media or 'no Content-Type'}): {err}", header_span))
+        return Part(media, text.decoded("", header_span), header_span, encodings)
+    return Part(media, body, header_span, encodings)
+
+
+def _try_b64(raw: str) -> bytes | None:
+    """nodeadm decodes a part if it is valid base64 (decodeIfBase64); so do we, but
+    only when the result is something a userdata part can be."""
+    try:
+        data = b64decode(raw)
+    except DecodeError:
+        return None
+    return data if data[:2] == GZIP_MAGIC or _is_text(data) else None

@@ -1,0 +1,361 @@
+"""Finding and reading input files, and recognising what they hold by content.
+
+A file is one of ekslint's inputs when its content is: YAML documents with
+``apiVersion``/``kind`` (eksctl, Kubernetes, nodeadm, kubelet), MIME multipart userdata,
+a shell script that calls ``/etc/eks/bootstrap.sh``, or Bottlerocket TOML; base64 or
+gzip around any userdata is removed first. Everything else (READMEs, Helm templates,
+images, archives) is skipped without a word. A file that is clearly meant to be an input
+but cannot be read (broken YAML, bad MIME, invalid base64) yields problems that become
+EKS001 findings; the run always goes on.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from ekslint.parse import mime, tomldoc
+from ekslint.parse.mime import DecodeError, DecodeLimits, Problem, Userdata
+from ekslint.parse.shell import Command, bootstrap_calls, parse_script
+from ekslint.parse.text import Span, Text
+from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
+from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose
+
+ALWAYS_SKIPPED_DIRS = frozenset(
+    (".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".ekslint_cache", ".tox", ".venv")
+)
+_MANIFEST_HINT = re.compile(r"^\s*[\"']?(apiVersion|kind)[\"']?\s*:", re.M)
+_BOOTSTRAP_HINT = re.compile(r"(^|[\s/;&|])(/etc/eks/)?bootstrap\.sh\b", re.M)
+_TEMPLATE_HINT = re.compile(r"\{\{|\{%|%\{")
+# Placeholders of printf, ERB and shell-style templates that make YAML invalid.
+_PLACEHOLDER = re.compile(r"%[sdvq]\b|<%|\$\{")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    max_file_bytes: int = 8 * 1024 * 1024
+    yaml: YamlLimits = field(default_factory=YamlLimits)
+    decode: DecodeLimits = field(default_factory=DecodeLimits)
+
+
+class Content(Enum):
+    YAML = "yaml"  # Kubernetes-style objects (apiVersion/kind)
+    USERDATA = "userdata"  # MIME, shell or base64/gzip userdata
+    BOTTLEROCKET = "bottlerocket"  # Bottlerocket TOML settings
+
+
+@dataclass(slots=True)
+class SourceFile:
+    """One input file, read and recognised; the model layer interprets it."""
+
+    path: str
+    text: Text
+    content: Content
+    yaml_docs: list[YamlDoc] = field(default_factory=list)
+    userdata: Userdata | None = None
+    toml: TomlDoc | None = None
+    problems: list[Problem] = field(default_factory=list)
+    template: bool = False  # an unrendered template: skipped
+
+    def objects(self) -> Iterator[YMap]:
+        """Every document (and ``kind: List`` item) that has an apiVersion and kind."""
+        for doc in self.yaml_docs:
+            root = doc.root()
+            if isinstance(root, YMap):
+                yield from _objects(root)
+
+
+def _objects(root: YMap) -> Iterator[YMap]:
+    kind = root.text("kind")
+    if kind is None:
+        return
+    if kind.endswith("List") and isinstance(root.get("items"), YSeq):
+        for item in root.seq("items") or ():
+            if isinstance(item, YMap):
+                yield _as_root(item)
+        return
+    yield _as_root(root)
+
+
+def _as_root(obj: YMap) -> YMap:
+    """The object as a root whose logical path names it (``Deployment/prod/web``), so
+    paths and fingerprints stay stable when documents move within a file."""
+    kind = obj.text("kind") or "?"
+    meta = obj.map("metadata")
+    name = (meta.text("name") if meta else None) or "?"
+    namespace = meta.text("namespace") if meta else None
+    ident = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+    return YMap(obj.node, obj.doc, None, ident)
+
+
+# -- discovery --------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class InputError:
+    path: str
+    message: str
+
+
+def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
+    """Path as reports show it: relative to the working directory when inside it."""
+    p = Path(path)
+    base = cwd or Path.cwd()
+    try:
+        return p.absolute().relative_to(base).as_posix()
+    except ValueError:
+        return p.as_posix()
+
+
+def excluded(relative: str, patterns: Iterable[str]) -> bool:
+    """gitignore-like matching: a pattern matches the path, any parent directory, or
+    (without a slash) any single path component."""
+    parts = relative.split("/")
+    for pattern in patterns:
+        pat = pattern.rstrip("/")
+        if not pat:
+            continue
+        if "/" in pat:
+            pat = pat.lstrip("/")
+            if fnmatch.fnmatchcase(relative, pat) or any(
+                fnmatch.fnmatchcase("/".join(parts[: i + 1]), pat) for i in range(len(parts))
+            ):
+                return True
+            if pat.endswith("/**") and relative.startswith(pat[:-3] + "/"):
+                return True
+        elif any(fnmatch.fnmatchcase(part, pat) for part in parts):
+            return True
+    return False
+
+
+def walk(paths: list[str], exclude: list[str], errors: list[InputError]) -> list[str]:
+    """Files under ``paths`` in a stable order. Directories in ALWAYS_SKIPPED_DIRS and
+    paths matching ``exclude`` are not entered; only regular files are returned (a FIFO
+    is never opened). Paths given explicitly are kept even if excluded."""
+    found: list[str] = []
+    seen: set[str] = set()
+    for arg in paths:
+        try:
+            st = os.stat(arg)
+        except OSError as err:
+            errors.append(InputError(arg, err.strerror or str(err)))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            for root, dirs, files in os.walk(arg, onerror=_walk_error(arg, errors)):
+                rel_root = display_path(root)
+                dirs[:] = sorted(
+                    d for d in dirs if d not in ALWAYS_SKIPPED_DIRS and not excluded(_join(rel_root, d), exclude)
+                )
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    rel = _join(rel_root, name)
+                    if excluded(rel, exclude) or full in seen:
+                        continue
+                    try:
+                        if not stat.S_ISREG(os.stat(full).st_mode):
+                            continue  # FIFOs, sockets, devices, dangling links
+                    except OSError:
+                        continue  # a dangling or looping symlink inside a tree is not an input
+                    seen.add(full)
+                    found.append(full)
+        elif stat.S_ISREG(st.st_mode):
+            if arg not in seen:
+                seen.add(arg)
+                found.append(arg)
+        else:
+            errors.append(InputError(arg, "not a regular file"))
+    return found
+
+
+def _walk_error(top: str, errors: list[InputError]) -> Callable[[OSError], None]:
+    def record(err: OSError) -> None:
+        errors.append(InputError(err.filename or top, err.strerror or str(err)))
+
+    return record
+
+
+def _join(root: str, name: str) -> str:
+    return name if root in ("", ".") else f"{root}/{name}"
+
+
+# -- recognising and reading --------------------------------------------------------------
+
+
+def read_file(path: str, shown_as: str, limits: ReadLimits) -> SourceFile | None:
+    """Read and recognise one file; None when it is not an input. Raises OSError."""
+    with open(path, "rb") as handle:
+        head = handle.read(limits.max_file_bytes + 1)
+    return load_bytes(shown_as, head, limits)
+
+
+def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
+    if not data.strip():
+        return None
+    too_big = len(data) > limits.max_file_bytes
+    if data[:2] == mime.GZIP_MAGIC:
+        return _load_gzip(shown_as, data, limits, too_big)
+    if b"\x00" in data[:8192]:
+        return None  # binary
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        content = data[: limits.max_file_bytes].decode("utf-8")
+        bad_utf8: UnicodeDecodeError | None = None
+    except UnicodeDecodeError as err:
+        content = data[: limits.max_file_bytes].decode("latin-1")
+        bad_utf8 = err
+    content = content.replace("\r\n", "\n")
+    text = Text.whole_file(shown_as, content)
+    kind = sniff(content)
+    if kind is None:
+        return None
+    if too_big:
+        return _unreadable(
+            text, kind, f"file is larger than {limits.max_file_bytes:,} bytes (limit max-file-size); not analysed"
+        )
+    if bad_utf8 is not None:
+        line, col = text.line_col(len(data[: bad_utf8.start].decode("utf-8", "replace")))
+        source = _unreadable(text, kind, "file is not valid UTF-8 text; save it as UTF-8")
+        source.problems[0] = Problem(source.problems[0].message, text.span(line, col, line, col + 1))
+        return source
+    return load_text(text, kind, limits)
+
+
+def _unreadable(text: Text, kind: Content, message: str) -> SourceFile:
+    return SourceFile(text.file, text, kind, problems=[Problem(message, text.span(0, 0, 0, 0))])
+
+
+def _load_gzip(shown_as: str, data: bytes, limits: ReadLimits, too_big: bool) -> SourceFile | None:
+    where = Span(shown_as, 1, 1, 1, 1)
+    text = Text.whole_file(shown_as, "")
+    try:
+        inflated = mime.gunzip(data, limits.decode.max_decompressed_bytes)
+    except DecodeError as err:
+        # An archive in the repository is not an input; a gzip bomb that starts like
+        # userdata is reported.
+        import zlib
+
+        sample = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data[:65536], 65536)
+        try:
+            kind = sniff(sample.decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+        if kind is None:
+            return None
+        return SourceFile(shown_as, text, kind, problems=[Problem(str(err), where)])
+    if b"\x00" in inflated[:8192] or too_big:
+        return None
+    try:
+        content = inflated.decode("utf-8").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return None
+    inner = text.decoded(content, where)
+    kind = sniff(content)
+    if kind is None:
+        return None
+    source = load_text(inner, kind, limits)
+    if source.userdata is not None:
+        source.userdata.encodings.insert(0, "gzip")
+    return source
+
+
+def sniff(content: str) -> Content | None:
+    """What an input looks like, from its first lines; None when it is not one."""
+    head = content[:65536]
+    stripped = head.lstrip()
+    if mime.header_block_start(stripped) or mime.looks_multipart(head):
+        return Content.USERDATA
+    if _MANIFEST_HINT.search(head):
+        return Content.YAML
+    if _BOOTSTRAP_HINT.search(head) and (stripped.startswith(("#!", "/")) or "\n" in stripped):
+        return Content.USERDATA
+    if tomldoc.looks_like_bottlerocket(head):
+        return Content.BOTTLEROCKET
+    if mime.looks_base64(stripped[:65536]):
+        return Content.USERDATA
+    return None
+
+
+def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
+    source = SourceFile(text.file, text, kind)
+    if kind is Content.YAML:
+        _load_yaml(source, limits)
+    elif kind is Content.BOTTLEROCKET:
+        try:
+            source.toml = tomldoc.parse_toml(text)
+        except TomlSyntaxError as err:
+            source.problems.append(
+                Problem(f"TOML syntax error: {err.message}", text.span(err.line, err.col, err.line, err.col + 1))
+            )
+    else:
+        _load_userdata(source, limits)
+    return source
+
+
+def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
+    text = source.text
+    docs, error = compose(text, limits.yaml)
+    source.yaml_docs = docs
+    if error is None:
+        return
+    error_line = text.lines()[error.line] if error.line < len(text.lines()) else ""
+    if _TEMPLATE_HINT.search(text.content) or _PLACEHOLDER.search(error_line):
+        # A Helm/Jinja/Terraform/printf template is not YAML until rendered: not an input.
+        source.template = True
+        source.yaml_docs = []
+        return
+    source.problems.append(
+        Problem(f"YAML syntax error: {error.message}", text.span(error.line, error.col, error.line, error.col + 1))
+    )
+
+
+def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:
+    text = source.text
+    outer: list[str] = []
+    stripped = text.content.strip()
+    if mime.looks_base64(stripped):
+        try:
+            text, outer = mime.unwrap(stripped.encode("ascii"), text.whole(), text, limits.decode)
+        except DecodeError as err:
+            source.problems.append(Problem(f"userdata: {err}", text.whole()))
+            return
+        if not outer:
+            return
+        source.text = text
+        if sniff(text.content) is None and not text.content.lstrip().startswith("#!"):
+            source.problems.append(
+                Problem(
+                    "base64 userdata decodes to something that is neither MIME, a script, YAML nor TOML", text.whole()
+                )
+            )
+            return
+        inner_kind = sniff(text.content)
+        if inner_kind is Content.YAML:
+            source.content = Content.YAML
+            _load_yaml(source, limits)
+            return
+        if inner_kind is Content.BOTTLEROCKET:
+            source.content = Content.BOTTLEROCKET
+            try:
+                source.toml = tomldoc.parse_toml(text)
+            except TomlSyntaxError as err:
+                source.problems.append(Problem(f"TOML syntax error: {err.message}", text.whole()))
+            return
+    userdata = mime.read_userdata(text, limits.decode)
+    userdata.encodings = outer + userdata.encodings
+    source.userdata = userdata
+    source.problems.extend(userdata.problems)
+
+
+def script_commands(text: Text) -> list[Command]:
+    return parse_script(text.content)
+
+
+def has_bootstrap_call(text: Text) -> bool:
+    return bool(_BOOTSTRAP_HINT.search(text.content)) and bool(bootstrap_calls(parse_script(text.content)))
