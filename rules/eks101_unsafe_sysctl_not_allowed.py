@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ekslint.model import sysctls
 from ekslint.model.kubernetes import Sysctl, Workload
 from ekslint.model.nodegroup import NodeGroup
-from ekslint.model.project import Project
+from ekslint.model.project import Candidate, Project
 from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
 
 MAX_RELATED = 5
@@ -76,24 +76,17 @@ class UnsafeSysctlNotAllowed(ProjectRule):
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         project = target
-        default_version, version_source = project.default_version()
-        linux_groups_exist = any(not g.windows for g in project.node_groups)
         for workload in project.workloads:
             if not workload.pod.sysctls:
                 continue
             fits, excluded = project.candidates(workload.pod)
-            groups = [c.group for c in fits if not c.group.windows]
+            candidates = [c for c in fits if not c.group.windows]
             for sysctl in workload.pod.sysctls:
-                if not groups:
-                    if sysctls.is_safe(sysctl.name, default_version):
-                        continue
-                    yield self._unplaced(
-                        workload, sysctl, default_version, version_source, linux_groups_exist, excluded
-                    )
-                    continue
-                if any(self._permitted(project, g, sysctl.name) for g in groups):
-                    continue
-                yield self._refused(project, workload, sysctl, groups)
+                if candidates:
+                    if not any(self._permitted(project, c.group, sysctl.name) for c in candidates):
+                        yield self._refused(project, workload, sysctl, candidates, excluded)
+                elif not sysctls.is_safe(sysctl.name, project.default_version()[0]):
+                    yield self._unplaced(project, workload, sysctl, excluded)
 
     @staticmethod
     def _permitted(project: Project, group: NodeGroup, name: str) -> bool:
@@ -103,11 +96,12 @@ class UnsafeSysctlNotAllowed(ProjectRule):
         return group.allowance_for(name) is not None or group.allowances_unknown is not None
 
     @staticmethod
-    def _why_unsafe(name: str, version: tuple[int, int] | None) -> str:
+    def _why_unsafe(name: str, version: tuple[int, int] | None, source: str) -> str:
         since = sysctls.safe_since(name)
         if since is not None and version is not None:
             return (
-                f"is unsafe on Kubernetes {sysctls.format_version(version)} (safe from {sysctls.format_version(since)})"
+                f"is unsafe on Kubernetes {sysctls.format_version(version)} ({source}); it is safe from "
+                f"{sysctls.format_version(since)}"
             )
         if sysctls.namespace_of(name) is None:
             return (
@@ -116,21 +110,29 @@ class UnsafeSysctlNotAllowed(ProjectRule):
             )
         return "is not in the kubelet's safe set"
 
+    @staticmethod
+    def _elsewhere(name: str, excluded: list[tuple[NodeGroup, str]]) -> list[tuple[NodeGroup, str]]:
+        """Node groups that allow the sysctl but that the pod cannot be scheduled on."""
+        return [(g, reason) for g, reason in excluded if g.allowance_for(name) is not None]
+
     def _unplaced(
-        self,
-        workload: Workload,
-        sysctl: Sysctl,
-        version: tuple[int, int],
-        version_source: str,
-        groups_exist: bool,
-        excluded: list[tuple[NodeGroup, str]],
+        self, project: Project, workload: Workload, sysctl: Sysctl, excluded: list[tuple[NodeGroup, str]]
     ) -> Violation:
-        why = self._why_unsafe(sysctl.name, version)
-        if groups_exist:
-            where = (
-                f"{workload.ref} can run on none of the node groups in the analysed files "
-                f"({'; '.join(f'{g.name}: {reason}' for g, reason in excluded[:3])})"
+        version, source = project.default_version()
+        why = self._why_unsafe(sysctl.name, version, f"version from {source}")
+        allowing = self._elsewhere(sysctl.name, excluded)
+        if allowing:
+            group, reason = allowing[0]
+            message = (
+                f"sysctl {sysctl.name} {why}; node group {group.describe()} allows it, but {workload.ref} cannot "
+                f"run there: {reason}, and no other node group in the analysed files fits it. Fix the pod's "
+                f"scheduling (tolerations, nodeSelector, affinity) so that it lands on {group.name}"
             )
+            related = tuple(Related(g.span, f"node group {g.name} allows {sysctl.name}; {r}") for g, r in allowing)
+            return Violation(sysctl.span, message, related[:MAX_RELATED])
+        if excluded:
+            reasons = "; ".join(f"{g.name}: {reason}" for g, reason in excluded[:MAX_NAMED])
+            where = f"{workload.ref} can run on none of the node groups in the analysed files ({reasons})"
             related = tuple(Related(g.span, f"node group {g.name}: {reason}") for g, reason in excluded[:MAX_RELATED])
         else:
             where = (
@@ -139,26 +141,55 @@ class UnsafeSysctlNotAllowed(ProjectRule):
             )
             related = ()
         message = (
-            f"sysctl {sysctl.name} {why} (version from {version_source}); {where}. The kubelet will reject "
-            f"the pod with SysctlForbidden. Allow it on the node group that runs {workload.ref} "
-            "(kubelet --allowed-unsafe-sysctls or allowedUnsafeSysctls), declare node groups defined "
-            "elsewhere under node-groups in .ekslint.yaml, or remove the sysctl"
+            f"sysctl {sysctl.name} {why}; {where}. The kubelet will reject the pod with SysctlForbidden. "
+            f"Allow it on the node group that runs {workload.ref} (kubelet --allowed-unsafe-sysctls or "
+            "allowedUnsafeSysctls), declare node groups defined elsewhere under node-groups in .ekslint.yaml, "
+            "or remove the sysctl"
         )
         return Violation(sysctl.span, message, related)
 
-    def _refused(self, project: Project, workload: Workload, sysctl: Sysctl, groups: list[NodeGroup]) -> Violation:
-        versions = {project.version_of(g) for g in groups}
-        why = self._why_unsafe(sysctl.name, min(versions) if len(versions) == 1 else None)
-        names = ", ".join(g.describe() for g in groups[:MAX_NAMED])
+    def _refused(
+        self,
+        project: Project,
+        workload: Workload,
+        sysctl: Sysctl,
+        candidates: list[Candidate],
+        excluded: list[tuple[NodeGroup, str]],
+    ) -> Violation:
+        groups = [c.group for c in candidates]
+        # The oldest version among the groups decides; name where it comes from.
+        version = min(project.version_of(g) for g in groups)
+        oldest = sorted((g for g in groups if project.version_of(g) == version), key=lambda g: g.cluster is None)
+        why = self._why_unsafe(sysctl.name, version, project.version_source_of(oldest[0]))
+        names = ", ".join(
+            c.group.describe() + ("" if c.certain else " if its unseen labels match") for c in candidates[:MAX_NAMED]
+        )
         if len(groups) > MAX_NAMED:
             names += f" and {len(groups) - MAX_NAMED} more"
+        notes = ""
+        for group in groups:
+            ignored = group.ignored_allowance_for(sysctl.name)
+            if ignored is not None:
+                span = ignored.allowance.span
+                notes += f" {group.name} lists it at {span.file}:{span.line}, but {ignored.reason}."
+        for group, reason in self._elsewhere(sysctl.name, excluded)[:MAX_NAMED]:
+            notes += f" {group.describe()} allows it, but the pod cannot run there: {reason}."
         message = (
-            f"sysctl {sysctl.name} {why} and none of the node groups {workload.ref} can run on allows it: {names}. "
-            f"The kubelet will reject the pod with SysctlForbidden. Add {sysctl.name} to the kubelet's allowed "
-            "unsafe sysctls (--allowed-unsafe-sysctls or allowedUnsafeSysctls) on a node group the pod runs on, "
-            "pin the pod to a node group that allows it, or remove the sysctl"
+            f"sysctl {sysctl.name} {why}, and none of the node groups that {workload.ref} can run on allows it: "
+            f"{names}.{notes} The kubelet will reject the pod with SysctlForbidden. Add {sysctl.name} to the "
+            "kubelet's allowed unsafe sysctls (--allowed-unsafe-sysctls or allowedUnsafeSysctls) on a node group "
+            "the pod runs on, pin the pod to a node group that allows it, or remove the sysctl"
         )
-        related = tuple(
-            Related(g.span, f"node group {g.name} does not allow {sysctl.name}") for g in groups[:MAX_RELATED]
-        )
+        related = tuple(self._related(g, sysctl.name) for g in groups[:MAX_RELATED])
         return Violation(sysctl.span, message, related)
+
+    @staticmethod
+    def _related(group: NodeGroup, name: str) -> Related:
+        """Point where the user would add the sysctl: the group's allowance list when
+        it has one, else the group itself."""
+        ignored = group.ignored_allowance_for(name)
+        if ignored is not None:
+            return Related(ignored.allowance.span, f"node group {group.name} lists {name} here, but {ignored.reason}")
+        if group.allowances:
+            return Related(group.allowances[0].span, f"node group {group.name} allows these, not {name}")
+        return Related(group.span, f"node group {group.name} does not allow {name}")

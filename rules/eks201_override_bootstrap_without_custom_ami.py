@@ -62,28 +62,29 @@ class OverrideBootstrapWithoutCustomAmi(FileRule):
         for config in target.clusters:
             for entry in config.node_groups:
                 group, node = entry.group, entry.node
-                if not entry.managed or "overrideBootstrapCommand" not in node:
-                    continue
+                override = node.get("overrideBootstrapCommand")
+                if not entry.managed or override is None or override.to_python() is None:
+                    continue  # eksctl tests the pointer: null is not set
                 if group.custom_ami or group.launch_template or is_al2023(group.ami_family):
                     continue
                 family = group.ami_family or "?"
                 path = f"{entry.path}.overrideBootstrapCommand"
                 if is_bottlerocket(family):
-                    advice = (
-                        f"eksctl does not support overrideBootstrapCommand for {family} node groups at all; "
-                        "remove it and put kubelet settings under bottlerocket.settings.kubernetes "
+                    message = (
+                        f"{path} is not supported for {family} node groups: eksctl refuses it, with or without a "
+                        "custom AMI. Remove it and put kubelet settings under bottlerocket.settings.kubernetes "
                         "(for example allowed-unsafe-sysctls)"
                     )
                 elif is_windows(family):
-                    advice = (
-                        f"eksctl does not support overrideBootstrapCommand for {family} node groups, which always "
-                        "use the bootstrap script of the Windows AMI; remove it"
+                    message = (
+                        f"{path} is not supported for {family} node groups, which always use the bootstrap script "
+                        "of the Windows AMI: eksctl refuses it. Remove it"
                     )
                 else:
-                    advice = (
-                        f"eksctl refuses it without a custom AMI on {family} ('overrideBootstrapCommand can only be "
-                        "set when a custom AMI is specified'). Set ami: to the AMI ID the script is written for, or "
-                        "remove overrideBootstrapCommand (use preBootstrapCommands, or AmazonLinux2023 with a "
-                        "NodeConfig for kubelet settings)"
+                    message = (
+                        f"{path} is set without a custom ami: eksctl refuses it on {family} ('overrideBootstrapCommand "
+                        "can only be set when a custom AMI is specified'). Set ami: to the AMI ID the script is "
+                        "written for, or remove overrideBootstrapCommand (use preBootstrapCommands, or "
+                        "AmazonLinux2023 with a NodeConfig for kubelet settings)"
                     )
-                yield Violation(node.key_span("overrideBootstrapCommand"), f"{path} is set with no ami: {advice}")
+                yield Violation(node.key_span("overrideBootstrapCommand"), message)

@@ -84,23 +84,32 @@ class NodeconfigMissingClusterFields(FileRule):
                 continue
             parts = len(merged.parts)
             scope = f"the NodeConfig merged from {parts} parts" if parts > 1 else "the NodeConfig"
-            if present:
-                reason = f"sets {', '.join(present)}"
-            else:
-                kind = "self-managed" if userdata.context and userdata.context.self_managed else "custom-AMI"
-                reason = (
-                    f"belongs to a {kind} node group (ekslint config), so nothing else supplies the cluster details"
-                )
             fields = ", ".join(f"spec.cluster.{name}" for name in missing)
-            message = (
-                f"{scope} of this userdata {reason} but lacks {fields}: nodeadm stops with "
-                f"'{NODEADM_ERRORS[missing[0]]}' and the node never joins the cluster. "
-                f"Add {fields}, or drop spec.cluster entirely if EKS injects it "
-                "(managed node group without a custom AMI)"
-            )
-            related = tuple(
-                Related(merged.cluster[name].span, f"{name} is set here ({merged.cluster[name].source})")
-                for name in REQUIRED_CLUSTER_FIELDS
-                if name in merged.cluster and parts > 1
-            )
-            yield Violation(merged.anchor(), message, related)
+            failure = f"nodeadm stops with '{NODEADM_ERRORS[missing[0]]}' and the node never joins the cluster"
+            related: list[Related] = []
+            context = userdata.context
+            if present:
+                message = (
+                    f"{scope} of this userdata sets {', '.join(present)} but lacks {fields}: {failure}. "
+                    f"Add {fields}, or drop spec.cluster entirely if EKS injects it "
+                    "(managed node group without a custom AMI)"
+                )
+            else:
+                kind = "self-managed" if context is not None and context.self_managed else "custom-AMI"
+                name = context.name if context is not None else "?"
+                where = f" ({context.span.file}:{context.span.line})" if context is not None else ""
+                message = (
+                    f"{scope} of this userdata has no spec.cluster, but the ekslint config says it boots the "
+                    f"{kind} node group {name}{where}, where nothing else supplies the cluster details: {failure}. "
+                    f"Add {fields}"
+                )
+                if context is not None:
+                    related.append(Related(context.span, f"node group {name} is declared {kind} here"))
+            spans = {merged.cluster[name].span for name in merged.cluster}
+            if parts > 1 and len(spans) == len(merged.cluster):  # positions inside decoded parts all collapse
+                related += [
+                    Related(merged.cluster[name].span, f"{name} is set here ({merged.cluster[name].source})")
+                    for name in REQUIRED_CLUSTER_FIELDS
+                    if name in merged.cluster
+                ]
+            yield Violation(merged.anchor(), message, tuple(related))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from ekslint.model.kubernetes import Budget, PodDisruptionBudget, Workload
+from ekslint.model.kubernetes import Autoscaler, Budget, PodDisruptionBudget, Workload
 from ekslint.model.project import Project
 from ekslint.model.scheduling import percent
+from ekslint.parse.text import Span
 from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
 
 CONSEQUENCE = (
@@ -68,10 +69,9 @@ class PdbBlocksEviction(ProjectRule):
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         for pdb in target.pdbs:
             selected = target.selected_by(pdb)
-            evictable = [w for w in selected if w.kind != "DaemonSet"]
-            if selected and not evictable:
-                continue
-            violation = self._absolute(pdb) or self._relative(target, pdb, evictable)
+            if selected and all(w.kind == "DaemonSet" for w in selected):
+                continue  # drains skip DaemonSet pods
+            violation = self._absolute(pdb) or self._relative(target, pdb, selected)
             if violation is not None:
                 yield violation
 
@@ -98,31 +98,38 @@ class PdbBlocksEviction(ProjectRule):
         budget = pdb.min_available
         if budget is None or not workloads:
             return None
+        if any(w.kind == "DaemonSet" for w in workloads):
+            return None  # one pod per node: the count the budget is measured against is unknown
         replicas = 0
+        parts: list[str] = []
         related: list[Related] = []
         for workload in workloads:
             floor, scaler = project.replica_floor(workload)
             if floor is None:
                 return None  # a CronJob or an unparsable count: unknown
             replicas += floor
-            related.append(self._related(workload, floor, scaler))
+            where = self._where(workload, scaler)
+            related.append(Related(where, self._counted(workload, floor, scaler)))
+            parts.append(f"{self._counted(workload, floor, scaler)} ({where.file}:{where.line})")
         if replicas == 0:
             return None  # scaled to zero: nothing to evict
         required = self._required(budget, replicas)
         if required is None or required < replicas:
             return None
-        what = (
-            f"the {workloads[0].kind} {workloads[0].name} it selects runs {replicas} "
-            if len(workloads) == 1
-            else f"the {len(workloads)} workloads it selects run {replicas} "
-        ) + ("replica" if replicas == 1 else "replicas")
         if isinstance(budget.value, str):
             needed = f"minAvailable: {budget.value} of {replicas} rounds up to {required}"
         else:
             needed = f"minAvailable: {budget.value}"
+        if replicas == 1:
+            advice = (
+                "Use maxUnavailable: 1 (a single replica can only be evicted if the budget allows losing it), "
+                "or run at least 2 replicas"
+            )
+        else:
+            advice = f"Keep minAvailable below {replicas} (or use maxUnavailable: 1), or run more replicas"
         message = (
-            f"PDB {pdb.name} can never allow an eviction: {needed}, and {what}; {CONSEQUENCE}. "
-            f"Keep minAvailable below {replicas} (or use maxUnavailable: 1), or run more replicas"
+            f"PDB {pdb.name} can never allow an eviction: {needed}, and it selects {'; '.join(parts)}; "
+            f"{CONSEQUENCE}. {advice}"
         )
         return Violation(budget.span, message, tuple(related))
 
@@ -136,11 +143,16 @@ class PdbBlocksEviction(ProjectRule):
         return math.ceil(share * replicas / 100)
 
     @staticmethod
-    def _related(workload: Workload, floor: int, scaler: object) -> Related:
-        from ekslint.model.kubernetes import Autoscaler
+    def _where(workload: Workload, scaler: Autoscaler | None) -> Span:
+        if scaler is not None:
+            return scaler.span
+        return workload.replicas_span or workload.span
 
-        if isinstance(scaler, Autoscaler):
-            return Related(scaler.span, f"HorizontalPodAutoscaler {scaler.name} scales {workload.ref} down to {floor}")
-        if workload.replicas_span is not None:
-            return Related(workload.replicas_span, f"{workload.ref} runs {floor}")
-        return Related(workload.span, f"{workload.ref} runs {floor} (replicas not set: the default is 1)")
+    @staticmethod
+    def _counted(workload: Workload, floor: int, scaler: Autoscaler | None) -> str:
+        count = f"{floor} replica{'' if floor == 1 else 's'}"
+        if scaler is not None:
+            return f"{workload.ref}, which the HorizontalPodAutoscaler {scaler.name} scales down to {count}"
+        if workload.replicas_defaulted:
+            return f"{workload.ref} with {count} (replicas not set: the default)"
+        return f"{workload.ref} with {count}"

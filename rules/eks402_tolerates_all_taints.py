@@ -64,10 +64,20 @@ class ToleratesAllTaints(FileRule):
                 if t.operator != "Exists" or t.key or t.effect not in ("", "NoSchedule"):
                     continue
                 scope = "every taint" if not t.effect else "every NoSchedule taint"
+                if workload.kind == "Pod":
+                    effect = (
+                        "it can be placed on nodes that are cordoned for an upgrade and keep them from emptying, "
+                        "so a managed node group upgrade fails with PodEvictionFailure. Tolerate the specific "
+                        "taints it needs (key: ...)"
+                    )
+                else:
+                    effect = (
+                        "during a managed node group upgrade its pods are rescheduled onto the node being drained "
+                        "and the upgrade fails with PodEvictionFailure. Tolerate the specific taints it needs "
+                        "(key: ...), or run it as a DaemonSet if it must be on every node"
+                    )
                 yield Violation(
                     entry.span,
                     f"{workload.ref} tolerates {scope} (operator: Exists with no key), including "
-                    "node.kubernetes.io/unschedulable on cordoned nodes: during a managed node group upgrade its "
-                    "pods are rescheduled onto the node being drained and the upgrade fails with PodEvictionFailure. "
-                    "Tolerate the specific taints it needs (key: ...), or run it as a DaemonSet",
+                    f"node.kubernetes.io/unschedulable on cordoned nodes: {effect}",
                 )

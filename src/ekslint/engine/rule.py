@@ -158,6 +158,11 @@ class RuleDocs:
         return self.sections.get("What it does", "")
 
     @property
+    def what_unwrapped(self) -> str:
+        """ "What it does" as plain paragraphs (hard line breaks removed)."""
+        return "\n\n".join(" ".join(p.split()) for p in self.what.split("\n\n"))
+
+    @property
     def why(self) -> str:
         return self.sections.get("Why is this bad?", "")
 

@@ -17,6 +17,7 @@ from ekslint.model.nodeconfig import merge, read_kubelet_config
 from ekslint.model.nodegroup import (
     DEFAULT_AMI_FAMILY,
     Cluster,
+    IgnoredAllowance,
     InstanceType,
     KubeletSettings,
     MaxPodsSetting,
@@ -98,7 +99,8 @@ def _node_group(
     family_text = item.text("amiFamily")
     family = normalize_family(family_text) or DEFAULT_AMI_FAMILY
     ami = item.text("ami")
-    custom_ami = ami is not None and (managed or ami.lower() not in AMI_RESOLVERS)
+    # eksctl tests ng.AMI != "": an empty value is no custom AMI.
+    custom_ami = bool(ami) and (managed or (ami or "").lower() not in AMI_RESOLVERS)
     group = NodeGroup(
         name=name,
         origin=Origin.EKSCTL_MANAGED if managed else Origin.EKSCTL_SELF_MANAGED,
@@ -110,8 +112,8 @@ def _node_group(
         ami_family_span=item.entry_span("amiFamily") if family_text is not None else None,
         custom_ami=custom_ami,
         ami_span=item.entry_span("ami") if ami is not None else None,
-        launch_template="launchTemplate" in item,
-        instance_selector="instanceSelector" in item,
+        launch_template=isinstance(item.get("launchTemplate"), YMap),
+        instance_selector=isinstance(item.get("instanceSelector"), YMap),
         kubernetes_version=version,
     )
     _instance_types(item, group)
@@ -119,8 +121,15 @@ def _node_group(
 
     kubelet = KubeletSettings()
     extra = item.map("kubeletExtraConfig")
-    if extra is not None and not managed:  # managed node groups have no kubeletExtraConfig
+    if extra is not None:
         read_kubelet_config(extra, kubelet, f"{item.path}.kubeletExtraConfig")
+        if managed:  # only self-managed nodeGroups have kubeletExtraConfig (DOMAIN.md §3.4)
+            kubelet.ignored = [
+                IgnoredAllowance(a, "managed node groups have no kubeletExtraConfig, so eksctl never applies it")
+                for a in kubelet.config_allowances or []
+            ]
+            kubelet.config_allowances = None
+            kubelet.max_pods.clear()
     per_node = item.scalar("maxPodsPerNode")
     if per_node is not None and per_node.value is not None:
         value = per_node.value if isinstance(per_node.value, int) and not isinstance(per_node.value, bool) else None
@@ -137,7 +146,18 @@ def _node_group(
     if override is not None and override.value is not None:
         source = f"{item.path}.overrideBootstrapCommand"
         if is_al2023(family):
-            parts = nodeconfig_parts_from_yaml(override.as_text(), source, limits, problems, require_kind=False)
+            parts = nodeconfig_parts_from_yaml(
+                override.as_text(),
+                source,
+                limits,
+                problems,
+                require_kind=False,
+                consequence=(
+                    "on AmazonLinux2023 eksctl reads overrideBootstrapCommand as NodeConfig YAML, not a script, and "
+                    'fails with \'unmarshalling "overrideBootstrapCommand" into "nodeadm.NodeConfig"\'. '
+                    "Write the kubelet settings as a NodeConfig"
+                ),
+            )
             override_kind = "nodeconfig" if parts else "invalid"
             # eksctl puts its own complete cluster section first for self-managed and
             # custom-AMI groups; EKS injects it into managed groups without one.
@@ -152,6 +172,7 @@ def _node_group(
 
     kubelet.merge(userdata.kubelet())
     group.allowances = kubelet.allowances()
+    group.ignored_allowances = kubelet.ignored_allowances()
     group.max_pods = kubelet.max_pods
     for key, label in kubelet.labels.items():
         group.labels.setdefault(key, label)

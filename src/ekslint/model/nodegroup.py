@@ -91,6 +91,14 @@ class Allowance:
 
 
 @dataclass(frozen=True, slots=True)
+class IgnoredAllowance:
+    """An allowance that is written down but never reaches the kubelet."""
+
+    allowance: Allowance
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class MaxPodsSetting:
     value: int | None  # None when not a literal number
     raw: str
@@ -160,6 +168,7 @@ class NodeGroup:
     labels_complete: bool = True  # False: other labels may exist that no file shows
     taints: list[Taint] = field(default_factory=list)
     allowances: list[Allowance] = field(default_factory=list)
+    ignored_allowances: list[IgnoredAllowance] = field(default_factory=list)
     # A script changes the kubelet's sysctl allowance in a way ekslint cannot read.
     allowances_unknown: Span | None = None
     max_pods: list[MaxPodsSetting] = field(default_factory=list)
@@ -205,6 +214,12 @@ class NodeGroup:
                 return allowance
         return None
 
+    def ignored_allowance_for(self, name: str) -> IgnoredAllowance | None:
+        for ignored in self.ignored_allowances:
+            if ignored.allowance.allows(name):
+                return ignored
+        return None
+
 
 # -- kubelet settings from their many forms ----------------------------------------------
 
@@ -220,12 +235,24 @@ class KubeletSettings:
     labels: dict[str, str] = field(default_factory=dict)
     labels_unknown: bool = False
     taints: list[Taint] = field(default_factory=list)
-    handled: list[tuple[int, int]] = field(default_factory=list)  # offsets of flags read
+    # Allowances written somewhere that never reach the kubelet, with the reason.
+    ignored: list[IgnoredAllowance] = field(default_factory=list)
 
     def allowances(self) -> list[Allowance]:
         if self.flag_allowances is not None:
             return self.flag_allowances
         return self.config_allowances or []
+
+    def ignored_allowances(self) -> list[IgnoredAllowance]:
+        shadowed: list[IgnoredAllowance] = []
+        if self.flag_allowances is not None and self.config_allowances:
+            first_flag = self.flag_allowances[0].span if self.flag_allowances else None
+            where = f" at {first_flag.file}:{first_flag.line}" if first_flag else ""
+            shadowed = [
+                IgnoredAllowance(a, f"the kubelet's --allowed-unsafe-sysctls flag{where} replaces this list")
+                for a in self.config_allowances
+            ]
+        return self.ignored + shadowed
 
     def merge(self, later: KubeletSettings) -> None:
         """Fold a later source in: its config replaces lists, its flags add up."""
@@ -237,6 +264,11 @@ class KubeletSettings:
         self.labels.update(later.labels)
         self.labels_unknown |= later.labels_unknown
         self.taints.extend(later.taints)
+        self.ignored.extend(later.ignored)
+
+    def add_ignored_flags(self, flags: list[Flag], text: Text, source: str, reason: str) -> None:
+        """Flags written where the kubelet never gets them (kept to explain findings)."""
+        self.ignored.extend(IgnoredAllowance(a, reason) for a in allowances_in_flags(flags, text, source))
 
     def add_flags(self, flags: list[Flag], text: Text, source: str) -> None:
         for flag in flags:
@@ -244,13 +276,7 @@ class KubeletSettings:
             if value is None:
                 continue
             if flag.name == "allowed-unsafe-sysctls":
-                self.handled.append((flag.flag.start, flag.flag.end))
-                found = [
-                    Allowance(item.text, word_span(text, item), f"--allowed-unsafe-sysctls {source}")
-                    for item in split_list(value)
-                    if not item.unknown
-                ]
-                self.flag_allowances = (self.flag_allowances or []) + found
+                self.flag_allowances = (self.flag_allowances or []) + allowances_in_flags([flag], text, source)
             elif flag.name == "max-pods":
                 number = int(value.text) if value.text.isdigit() else None
                 self.max_pods.append(MaxPodsSetting(number, value.text, word_span(text, value), f"--max-pods {source}"))
@@ -266,6 +292,16 @@ class KubeletSettings:
                     taint = parse_taint(item.text)
                     if taint is not None:
                         self.taints.append(taint)
+
+
+def allowances_in_flags(flags: list[Flag], text: Text, source: str) -> list[Allowance]:
+    return [
+        Allowance(item.text, word_span(text, item), f"--allowed-unsafe-sysctls {source}")
+        for flag in flags
+        if flag.name == "allowed-unsafe-sysctls" and flag.value is not None
+        for item in split_list(flag.value)
+        if not item.unknown
+    ]
 
 
 def word_span(text: Text, word: Word) -> Span:

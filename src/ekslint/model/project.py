@@ -28,7 +28,7 @@ from ekslint.model.userdata import (
 )
 from ekslint.parse.mime import Problem
 from ekslint.parse.sources import SourceFile
-from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap
+from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
 
 
 @dataclass(slots=True)
@@ -52,6 +52,17 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
     model = FileModel(source, list(source.problems))
     version = context.kubernetes_version
     nodeconfigs: list[YMap] = []
+    for doc in source.yaml_docs:
+        root = doc.root()
+        if isinstance(root, YSeq) and any(isinstance(i, YMap) and "kind" in i and "apiVersion" in i for i in root):
+            model.problems.append(
+                Problem(
+                    "this document is a YAML list of objects, but kubectl, eksctl and nodeadm read each document as "
+                    "one object: remove the leading `- ` (one object per `---` document), or wrap them in "
+                    "`kind: List` with `items:`",
+                    root.start_span,
+                )
+            )
     for obj in source.objects():
         kind = obj.text("kind") or ""
         if kind in k8s.POD_TEMPLATE_PATHS:
@@ -84,7 +95,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
     elif source.toml is not None:
         standalone, origin = bottlerocket_model(source), Origin.BOTTLEROCKET
     elif nodeconfigs:
-        standalone, origin = nodeconfig_file_model(source, nodeconfigs), Origin.NODECONFIG
+        standalone, origin = nodeconfig_file_model(source, nodeconfigs, model.problems), Origin.NODECONFIG
     if standalone is not None:
         declared = context.for_userdata(source.path)
         standalone.context = declared
@@ -165,6 +176,13 @@ class Project:
     def version_of(self, group: NodeGroup) -> tuple[int, int]:
         return group.kubernetes_version or self.default_version()[0]
 
+    def version_source_of(self, group: NodeGroup) -> str:
+        if group.cluster is not None and group.cluster.version is not None:
+            return f"metadata.version of cluster {group.cluster.name}"
+        if group.kubernetes_version is not None:
+            return "kubernetes-version in the ekslint config"
+        return f"version from {self.default_version()[1]}"
+
     # Scheduling ------------------------------------------------------------------------
     def candidates(self, pod: k8s.PodSpec) -> tuple[list[Candidate], list[tuple[NodeGroup, str]]]:
         """Node groups the pod can be scheduled on, and the others with the reason."""
@@ -198,11 +216,11 @@ class Project:
 
     def selected_by(self, pdb: k8s.PodDisruptionBudget) -> list[k8s.Workload]:
         """Workloads whose pod template labels the PDB's selector matches, in its
-        namespace. An empty selector selects every pod of the namespace (policy/v1);
-        no selector selects none."""
+        namespace. An empty selector selects every pod of the namespace in policy/v1
+        and none in policy/v1beta1; no selector selects none."""
         selector = pdb.selector
-        if selector is None:
-            return []
+        if selector is None or (selector.is_empty and pdb.api_version == "policy/v1beta1"):
+            return []  # policy/v1beta1: an empty selector selects nothing
         by_namespace, by_label = self._indexes()
         ns = _ns(pdb.namespace)
         if selector.match_labels:

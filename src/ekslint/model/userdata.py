@@ -10,11 +10,12 @@ from ekslint.model.bottlerocket import Settings, TomlSettings, read_kubernetes_s
 from ekslint.model.context import DeclaredNodeGroup
 from ekslint.model.nodeconfig import MergedNodeConfig, NodeConfigPart, is_nodeconfig, merge
 from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin, allowances_in_script_edit
+from ekslint.parse import shell
 from ekslint.parse.mime import Part, Problem
-from ekslint.parse.shell import BootstrapCall, bootstrap_calls, kubelet_flags, parse_script
-from ekslint.parse.sources import SourceFile
+from ekslint.parse.shell import BootstrapCall, bootstrap_calls, kubelet_flags, split_words
+from ekslint.parse.sources import YAML_HINT, SourceFile
 from ekslint.parse.text import Span, Text
-from ekslint.parse.yamltree import YamlLimits, YMap, compose
+from ekslint.parse.yamltree import YamlLimits, YMap, YNode, YSeq, compose
 
 NODECONFIG_MEDIA = "application/node.eks.aws"
 SHELL_MEDIA = frozenset(("text/x-shellscript", "text/cloud-boothook", "text/x-shellscript-per-boot"))
@@ -31,12 +32,37 @@ class ScriptFacts:
     unknown_edit: Span | None
 
 
+EXTRA_ARGS = "--kubelet-extra-args"
+
+
 def read_script(text: Text, source: str) -> ScriptFacts:
-    calls = bootstrap_calls(parse_script(text.content))
+    script = shell.read_script(text.content)
+    calls = bootstrap_calls(script.commands)
     settings = KubeletSettings()
+    # Text already understood (comments, assignments, bootstrap.sh calls) is not
+    # searched again for edits of the kubelet's allowance.
+    understood = list(script.comments)
+    understood += [c.extent for c in script.commands if not c.words and c.assignments]
     for call in calls:
+        understood.append(call.extent)
         settings.add_flags(kubelet_flags(call.kubelet_args), text, f"in {source}")
-    edits, unknown = allowances_in_script_edit(text, source, settings.handled)
+        for option, value in call.overridden:
+            if option == EXTRA_ARGS:
+                settings.add_ignored_flags(
+                    kubelet_flags(split_words(value)),
+                    text,
+                    f"in {source}",
+                    "bootstrap.sh keeps only the last --kubelet-extra-args, so these arguments are dropped",
+                )
+        for word in call.positional:
+            if word.text.startswith(EXTRA_ARGS + "="):
+                settings.add_ignored_flags(
+                    kubelet_flags(split_words(word.sub(len(EXTRA_ARGS) + 1, len(word.text)))),
+                    text,
+                    f"in {source}",
+                    f"bootstrap.sh does not understand {EXTRA_ARGS}=...; write {EXTRA_ARGS} '...'",
+                )
+    edits, unknown = allowances_in_script_edit(text, source, understood)
     if edits:
         settings.config_allowances = edits
     return ScriptFacts(text, source, calls, settings, unknown)
@@ -85,30 +111,44 @@ class UserdataModel:
 
 
 def nodeconfig_parts_from_yaml(
-    text: Text, source: str, limits: YamlLimits, problems: list[Problem], require_kind: bool = True
+    text: Text,
+    source: str,
+    limits: YamlLimits,
+    problems: list[Problem],
+    require_kind: bool = True,
+    consequence: str = "nodeadm cannot decode it",
 ) -> list[NodeConfigPart]:
     docs, error = compose(text, limits)
     if error is not None:
         problems.append(
             Problem(
-                f"YAML syntax error in {source}: {error.message}",
+                f"YAML syntax error in {source}: {error.message}; {YAML_HINT}",
                 text.span(error.line, error.col, error.line, error.col + 1),
             )
         )
-    parts: list[NodeConfigPart] = []
-    for doc in docs:
-        root = doc.root("NodeConfig")
-        if isinstance(root, YMap) and (not require_kind or is_nodeconfig(root)):
-            parts.append(NodeConfigPart(root, source))
-        elif isinstance(root, YMap) or root.to_python() is not None:
-            problems.append(
-                Problem(
-                    f"{source} is not a NodeConfig mapping (apiVersion: node.eks.aws/v1alpha1, kind: NodeConfig); "
-                    "nodeadm cannot decode it",
-                    root.start_span,
-                )
-            )
-    return parts
+    if not docs:
+        return []
+    root = docs[0].root("NodeConfig")
+    for extra in docs[1:]:
+        problems.append(ignored_document(extra.root("NodeConfig"), source))
+    if isinstance(root, YMap) and (not require_kind or is_nodeconfig(root)):
+        return [NodeConfigPart(root, source)]
+    if isinstance(root, YSeq) and any(isinstance(item, YMap) for item in root):
+        hint = "remove the leading `- ` so that the part is one NodeConfig mapping"
+    else:
+        hint = "write it as one mapping with apiVersion: node.eks.aws/v1alpha1, kind: NodeConfig and spec"
+    problems.append(Problem(f"{source} is not a NodeConfig mapping: {consequence}; {hint}", root.start_span))
+    return []
+
+
+def ignored_document(root: YNode, source: str) -> Problem:
+    """nodeadm decodes each part, the non-multipart userdata and each drop-in file as a
+    single NodeConfig: a second ``---`` document in it is never read."""
+    return Problem(
+        f"{source} holds more than one YAML document, and nodeadm decodes only the first: this one is ignored. "
+        "Put each NodeConfig in its own application/node.eks.aws MIME part",
+        root.start_span,
+    )
 
 
 def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Problem]) -> UserdataModel | None:
@@ -152,16 +192,16 @@ def bottlerocket_model(source: SourceFile) -> UserdataModel | None:
     return model
 
 
-def nodeconfig_file_model(source: SourceFile, objects: list[YMap]) -> UserdataModel | None:
-    """NodeConfig documents in a YAML file: the whole userdata, or a drop-in."""
-    parts = [
-        NodeConfigPart(obj, f"NodeConfig document {i}" if len(objects) > 1 else "NodeConfig")
-        for i, obj in enumerate(objects, 1)
-    ]
-    if not parts:
+def nodeconfig_file_model(source: SourceFile, objects: list[YMap], problems: list[Problem]) -> UserdataModel | None:
+    """NodeConfig documents in a YAML file: the whole userdata, or a drop-in; either
+    way nodeadm decodes it as one NodeConfig, so only the first document counts."""
+    if not objects:
         return None
-    model = UserdataModel(source.path, parts[0].span, "NodeConfig")
-    model.nodeconfig = merge(parts)
+    for extra in objects[1:]:
+        problems.append(ignored_document(extra, "this NodeConfig file"))
+    part = NodeConfigPart(objects[0], "NodeConfig")
+    model = UserdataModel(source.path, part.span, "NodeConfig")
+    model.nodeconfig = merge([part])
     return model
 
 
@@ -193,6 +233,7 @@ def node_group_from_userdata(model: UserdataModel, origin: Origin, version: tupl
         labels_complete=bool(context and context.self_managed) and not kubelet.labels_unknown,
         taints=(list(context.taints) if context else []) + kubelet.taints,
         allowances=kubelet.allowances(),
+        ignored_allowances=kubelet.ignored_allowances(),
         max_pods=kubelet.max_pods,
         kubernetes_version=version,
     )

@@ -67,9 +67,12 @@ def gunzip(data: bytes, limit: int) -> bytes:
     try:
         out = inflater.decompress(data, limit + 1)
     except zlib.error as err:
-        raise DecodeError(f"invalid gzip data ({err})") from err
+        raise DecodeError(f"invalid gzip data ({err}); re-create it with gzip") from err
     if len(out) > limit or inflater.unconsumed_tail:
-        raise DecodeError(f"gzip data inflates to more than {limit:,} bytes (limit max-decompressed-size)")
+        raise DecodeError(
+            f"gzip data inflates to more than {limit:,} bytes (a decompression bomb?); EC2 userdata is at most "
+            "16 KB, so check what was compressed, or raise limits.max-decompressed-size if it is genuine"
+        )
     return out
 
 
@@ -89,7 +92,9 @@ def to_text(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise DecodeError(f"decoded data is not UTF-8 text (byte {err.start})") from err
+        raise DecodeError(
+            f"decoded data is not UTF-8 text (byte {err.start}); encode the original text as UTF-8"
+        ) from err
 
 
 def unwrap(data: bytes, where: Span, text: Text, limits: DecodeLimits) -> tuple[Text, list[str]]:
@@ -133,8 +138,10 @@ def _is_text(data: bytes) -> bool:
 # -- headers ----------------------------------------------------------------------------
 
 
-def _read_headers(lines: list[str], start: int) -> tuple[dict[str, tuple[str, int]], int, int | None]:
-    """Headers from ``lines[start:]`` up to the first blank line.
+def _read_headers(
+    lines: list[str], start: int, stop: int | None = None
+) -> tuple[dict[str, tuple[str, int]], int, int | None]:
+    """Headers from ``lines[start:stop]`` up to the first blank line.
 
     Returns ``{lower-case name: (value, line index)}``, the index of the first body
     line, and the index of the first line that is not a header (None if all are).
@@ -143,7 +150,8 @@ def _read_headers(lines: list[str], start: int) -> tuple[dict[str, tuple[str, in
     i = start
     bad: int | None = None
     last: str | None = None
-    while i < len(lines):
+    stop = len(lines) if stop is None else stop
+    while i < stop:
         line = lines[i]
         if not line.strip():
             return headers, i + 1, bad
@@ -184,6 +192,18 @@ def looks_multipart(content: str) -> bool:
     return bool(_PART_TYPE_LINE.search(content)) and bool(_DELIMITER_LINE.search(content))
 
 
+_TSPECIALS = set('()<>@,;:\\"/[]?=')
+
+
+def _unquoted_tspecials(value: str, name: str) -> bool:
+    """Whether parameter ``name`` is written unquoted with characters a MIME token
+    may not contain (Go's mime.ParseMediaType refuses them)."""
+    m = re.search(rf";\s*{name}\s*=\s*([^;\s]*)", value, re.I)
+    if m is None or m.group(1).startswith('"'):
+        return False
+    return any(c in _TSPECIALS for c in m.group(1))
+
+
 def header_block_start(content: str) -> bool:
     """Whether ``content`` starts like a MIME message (a header block)."""
     for line in content.split("\n", 8)[:8]:
@@ -213,7 +233,7 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
                 Problem(
                     f"this userdata has MIME parts but no MIME header block: line {first + 1} "
                     f"({lines[first].strip()[:60]!r}) should start the headers, e.g. `MIME-Version: 1.0` and "
-                    "`Content-Type: multipart/mixed; boundary=\"//\"`; nodeadm cannot read the parts without them",
+                    '`Content-Type: multipart/mixed; boundary="//"`; nodeadm cannot read the parts without them',
                     _line_span(text, lines, first),
                 )
             )
@@ -224,8 +244,9 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
     if bad is not None:
         problems.append(
             Problem(
-                f"line {lines[bad].strip()!r} in the MIME header block is not a `Name: value` header; "
-                "nodeadm's mail.ReadMessage fails on it",
+                f"line {lines[bad].strip()!r} in the MIME header block is not a `Name: value` header, and "
+                "nodeadm's mail.ReadMessage fails on it; write it as `Name: value` or remove it (the headers end "
+                "at the first blank line)",
                 _line_span(text, lines, bad),
             )
         )
@@ -240,8 +261,23 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
 
     boundary = params.get("boundary")
     if not boundary:
-        problems.append(Problem("multipart Content-Type has no boundary parameter", _line_span(text, lines, ct_line)))
+        problems.append(
+            Problem(
+                "the multipart Content-Type has no boundary parameter, so no part can be found; "
+                'add boundary="..." with the string the `--` delimiter lines use',
+                _line_span(text, lines, ct_line),
+            )
+        )
         return Userdata(True, [], problems, [])
+    if _unquoted_tspecials(content_type, "boundary"):
+        problems.append(
+            Problem(
+                f"the boundary {boundary!r} must be quoted: it contains characters that RFC 2045 reserves, and "
+                "nodeadm (Go mime.ParseMediaType) rejects the Content-Type and finds no parts. "
+                f'Write boundary="{boundary}"',
+                _line_span(text, lines, ct_line),
+            )
+        )
 
     delimiter = "--" + boundary
     close = delimiter + "--"
@@ -303,10 +339,10 @@ def _check_epilogue(
         if lines[i].lower().startswith("content-type:"):
             problems.append(
                 Problem(
-                    f"a part starts after the closing `{close}` line (line {closed_at + 1} of the "
-                    f"userdata); everything after it is the epilogue, which nodeadm and cloud-init "
-                    f"ignore. Separate parts with `{delimiter}` and close only after the last one",
-                    _line_span(text, lines, i),
+                    f"`{close}` closes the multipart userdata, but a part follows it (line {i + 1}): "
+                    "everything after the closing line is the epilogue, which nodeadm and cloud-init ignore. "
+                    f"Replace this line with `{delimiter}` and close only after the last part",
+                    _line_span(text, lines, closed_at),
                 )
             )
             return
@@ -315,11 +351,23 @@ def _check_epilogue(
 def _read_part(
     text: Text, lines: list[str], begin: int, end: int, limits: DecodeLimits, problems: list[Problem]
 ) -> Part | None:
-    headers, body_start, _ = _read_headers(lines, begin + 1)
-    body_start = min(body_start, end)
+    headers, body_start, bad = _read_headers(lines, begin + 1, end)
     content_type, ct_line = headers.get("content-type", ("", begin))
     media, _ = parse_content_type(content_type) if content_type else ("", {})
     header_span = _line_span(text, lines, ct_line)
+    # Go's textproto (nodeadm) fails on a line that is not a header; a body whose
+    # lines happen to look like headers (``kind: NodeConfig``) is silently swallowed.
+    strays = [line for name, (_, line) in headers.items() if not name.startswith(("content-", "mime-"))]
+    if bad is not None or strays:
+        at = bad if bad is not None else min(strays)
+        problems.append(
+            Problem(
+                f"MIME part {media or '(no Content-Type)'}: line {at + 1} is read as part of the part's headers; "
+                "nodeadm (Go textproto) fails with 'malformed MIME header line' or loses the body. "
+                "Add a blank line between the part's headers and its body",
+                _line_span(text, lines, at),
+            )
+        )
     # The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
     last = end - 1
     body = text.slice_lines(body_start, last) if body_start <= last else text.decoded("", header_span)
@@ -334,7 +382,7 @@ def _read_part(
                 if data[:2] == GZIP_MAGIC:
                     data = gunzip(data, limits.max_decompressed_bytes)
                     encodings.append("gzip")
-                body = body.decoded(to_text(data).replace("\r\n", "\n"), body.whole() if body.content else header_span)
+                body = body.decoded(to_text(data).replace("\r\n", "\n"), body.whole() if raw.strip() else header_span)
         elif transfer == "quoted-printable":
             import quopri
 
@@ -342,7 +390,14 @@ def _read_part(
             body = body.decoded(decoded, body.whole())
             encodings.append("quoted-printable")
     except DecodeError as err:
-        problems.append(Problem(f"MIME part ({media or 'no Content-Type'}): {err}", header_span))
+        where = body.span(0, 0, 0, len(body.lines()[0])) if raw.strip() else header_span
+        problems.append(
+            Problem(
+                f"MIME part ({media or 'no Content-Type'}): {err}; re-encode the part body "
+                "(base64 of the raw content) or drop its Content-Transfer-Encoding header",
+                where,
+            )
+        )
         return Part(media, text.decoded("", header_span), header_span, encodings)
     return Part(media, body, header_span, encodings)
 

@@ -75,6 +75,7 @@ class Command:
 
     words: list[Word]
     assignments: list[tuple[str, Word]]
+    extent: tuple[int, int] = (0, 0)  # offsets of the whole command in the script
 
 
 class _Scanner:
@@ -84,6 +85,7 @@ class _Scanner:
         self.i = 0
         self.env = env
         self.pending_heredocs: list[tuple[str, bool]] = []
+        self.comments: list[tuple[int, int]] = []  # offset ranges of # comments
 
     def _skip_heredocs(self) -> None:
         """Called at a newline: skip the bodies of here-documents opened on this line."""
@@ -108,7 +110,9 @@ class _Scanner:
                 self.i += 2
             elif c == "#":
                 end = s.find("\n", self.i)
-                self.i = end if end != -1 else n
+                end = end if end != -1 else n
+                self.comments.append((self.i, end))
+                self.i = end
             elif c in _SEPARATORS:
                 self.i += 1
                 if words:
@@ -144,7 +148,7 @@ class _Scanner:
         if not rest:  # only assignments: they stay in effect for the rest of the script
             for name, value in assignments:
                 self.env[name] = None if value.unknown else value
-        return Command(rest, assignments)
+        return Command(rest, assignments, (words[0].start, words[-1].end))
 
     def _redirection(self, words: list[Word]) -> None:
         s = self.s
@@ -281,9 +285,21 @@ def _matching(s: str, i: int, opening: str, closing: str) -> int:
     return n
 
 
+@dataclass(slots=True)
+class Script:
+    commands: list[Command]
+    comments: list[tuple[int, int]]  # offset ranges of comments (not heredoc bodies)
+
+
+def read_script(source: str) -> Script:
+    scanner = _Scanner(source, {})
+    commands = scanner.commands()
+    return Script(commands, scanner.comments)
+
+
 def parse_script(source: str) -> list[Command]:
     """Simple commands of a script, in order, with literal variables substituted."""
-    return _Scanner(source, {}).commands()
+    return read_script(source).commands
 
 
 def split_words(word: Word) -> list[Word]:
@@ -371,6 +387,9 @@ class BootstrapCall:
     cluster_name: Word | None
     options: dict[str, Word]
     positional: list[Word]
+    # Values bootstrap.sh throws away: an option given twice keeps only its last value.
+    overridden: list[tuple[str, Word]] = field(default_factory=list)
+    extent: tuple[int, int] = (0, 0)  # offsets of the whole command
 
     @property
     def kubelet_args(self) -> list[Word]:
@@ -391,19 +410,26 @@ def bootstrap_calls(commands: list[Command]) -> list[BootstrapCall]:
             continue
         index, program = found
         options: dict[str, Word] = {}
+        overridden: list[tuple[str, Word]] = []
         positional: list[Word] = []
         args = command.words[index + 1 :]
         i = 0
         while i < len(args):
             arg = args[i]
             if arg.text in BOOTSTRAP_OPTIONS and i + 1 < len(args):
+                if arg.text in options:
+                    overridden.append((arg.text, options[arg.text]))
                 options[arg.text] = args[i + 1]
                 i += 2
                 continue
             if arg.text not in ("-h", "--help"):
                 positional.append(arg)
             i += 1
-        calls.append(BootstrapCall(program, positional[0] if positional else None, options, positional))
+        calls.append(
+            BootstrapCall(
+                program, positional[0] if positional else None, options, positional, overridden, command.extent
+            )
+        )
     return calls
 
 

@@ -32,6 +32,15 @@ ALWAYS_SKIPPED_DIRS = frozenset(
 )
 _MANIFEST_HINT = re.compile(r"^\s*[\"']?(apiVersion|kind)[\"']?\s*:", re.M)
 _BOOTSTRAP_HINT = re.compile(r"(^|[\s/;&|])(/etc/eks/)?bootstrap\.sh\b", re.M)
+YAML_HINT = (
+    "fix the YAML at this position (indentation, quoting, unclosed brackets); kubectl and eksctl refuse the file"
+)
+TOML_HINT = (
+    'quote keys that contain dots or slashes ("node.kubernetes.io/role" = "x") and check the value here; '
+    "Bottlerocket ignores userdata that is not valid TOML"
+)
+# A Markdown code fence at the start of a line (YAML forbids "`" there).
+_DOC_FENCE = re.compile(r"^(```|~~~)", re.M)
 _TEMPLATE_HINT = re.compile(r"\{\{|\{%|%\{")
 # Placeholders of printf, ERB and shell-style templates that make YAML invalid.
 _PLACEHOLDER = re.compile(r"%[sdvq]\b|<%|\$\{")
@@ -217,7 +226,10 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         return None
     if too_big:
         return _unreadable(
-            text, kind, f"file is larger than {limits.max_file_bytes:,} bytes (limit max-file-size); not analysed"
+            text,
+            kind,
+            f"file is larger than {limits.max_file_bytes:,} bytes and was not analysed; raise limits.max-file-size "
+            "or exclude it",
         )
     if bad_utf8 is not None:
         line, col = text.line_col(len(data[: bad_utf8.start].decode("utf-8", "replace")))
@@ -268,6 +280,8 @@ def _load_gzip(shown_as: str, data: bytes, limits: ReadLimits, too_big: bool) ->
 def sniff(content: str) -> Content | None:
     """What an input looks like, from its first lines; None when it is not one."""
     head = content[:65536]
+    if _DOC_FENCE.search(head):
+        return None  # Markdown with YAML examples: documentation, not configuration
     stripped = head.lstrip()
     if mime.header_block_start(stripped) or mime.looks_multipart(head):
         return Content.USERDATA
@@ -291,7 +305,10 @@ def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
             source.toml = tomldoc.parse_toml(text)
         except TomlSyntaxError as err:
             source.problems.append(
-                Problem(f"TOML syntax error: {err.message}", text.span(err.line, err.col, err.line, err.col + 1))
+                Problem(
+                    f"TOML syntax error: {err.message}; {TOML_HINT}",
+                    text.span(err.line, err.col, err.line, err.col + 1),
+                )
             )
     else:
         _load_userdata(source, limits)
@@ -310,9 +327,16 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
         source.template = True
         source.yaml_docs = []
         return
-    source.problems.append(
-        Problem(f"YAML syntax error: {error.message}", text.span(error.line, error.col, error.line, error.col + 1))
-    )
+    lines = text.lines()
+    line, col = error.line, error.col
+    while line > 0 and (line >= len(lines) or not lines[line].strip()) and col == 0:
+        line -= 1  # an error at the end of the file: point at the last line with content
+        col = len(lines[line].rstrip())
+    if error.limit:
+        message = f"YAML not analysed: {error.message}"
+    else:
+        message = f"YAML syntax error: {error.message}; {YAML_HINT}"
+    source.problems.append(Problem(message, text.span(line, col, line, col + 1)))
 
 
 def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:
@@ -323,7 +347,7 @@ def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:
         try:
             text, outer = mime.unwrap(stripped.encode("ascii"), text.whole(), text, limits.decode)
         except DecodeError as err:
-            source.problems.append(Problem(f"userdata: {err}", text.whole()))
+            source.problems.append(Problem(f"userdata: {err}; re-encode the userdata with base64", text.whole()))
             return
         if not outer:
             return
@@ -345,7 +369,7 @@ def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:
             try:
                 source.toml = tomldoc.parse_toml(text)
             except TomlSyntaxError as err:
-                source.problems.append(Problem(f"TOML syntax error: {err.message}", text.whole()))
+                source.problems.append(Problem(f"TOML syntax error: {err.message}; {TOML_HINT}", text.whole()))
             return
     userdata = mime.read_userdata(text, limits.decode)
     userdata.encodings = outer + userdata.encodings

@@ -40,11 +40,12 @@ DEFAULT_LIMITS = YamlLimits()
 class YamlSyntaxError(Exception):
     """A YAML stream that cannot be parsed; ``line``/``col`` are 0-based in the text."""
 
-    def __init__(self, message: str, line: int, col: int) -> None:
+    def __init__(self, message: str, line: int, col: int, limit: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
         self.col = col
+        self.limit = limit  # a safety limit, not a syntax error
 
 
 _parser_factory: Any = None
@@ -73,27 +74,36 @@ def c_composer_available() -> bool:
 _FLOW_BRACKETS = re.compile(r"[\[\]{}]")
 
 
-def nesting_bound(content: str, limit: int) -> int:
-    """An upper bound of the nesting depth of ``content`` good enough to compare with
-    ``limit``: block depth is bounded by the indentation and ``- ``/``? ``/``: `` runs
-    that start a line, flow depth by the running count of brackets. Cheap for normal
-    files: the exact bracket scan only runs when there are many brackets."""
-    block_prefix = re.compile(r"^[ \t?:\-]{" + str(max(1, limit // 2)) + ",}", re.M)
-    m = block_prefix.search(content)
-    block = 0
-    if m:
-        block = max(len(x) for x in re.findall(r"^[ \t?:\-]+", content, re.M))
+def nesting_bound(content: str, limit: int) -> tuple[int, int]:
+    """An upper bound of the nesting depth of ``content``, exact enough to compare with
+    ``limit``, and the offset where it is reached (for the error position). Block
+    depth is bounded by the run of indentation and ``- ``/``? ``/``: `` that starts a
+    line (only measured when some line has a long one), flow depth by the brackets
+    (only scanned when there are many)."""
+    half = max(1, limit // 2)
+    block, block_at = half - 1, 0
+    if re.search(r"^[ \t?:\-]{" + str(half) + ",}", content, re.M):
+        block = -1
+        for m in re.finditer(r"^[ \t?:\-]+", content, re.M):
+            if len(m.group()) > block:
+                block, block_at = len(m.group()), m.end()
     brackets = content.count("[") + content.count("{")
     if block + brackets <= limit:
-        return block + brackets
+        return block + brackets, block_at
     depth = deepest = 0
+    deepest_at = outermost = block_at
     for b in _FLOW_BRACKETS.finditer(content):
         if b.group() in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth == 1:
+                outermost = b.start()
+            if depth > deepest:
+                deepest = depth
+                if block + depth == limit + 1:
+                    deepest_at = outermost  # the start of the over-deep value
         else:
             depth = max(0, depth - 1)
-    return block + deepest
+    return block + deepest, deepest_at
 
 
 def _expanded_size(root: Any, limit: int) -> int:
@@ -133,8 +143,16 @@ def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlD
     """Parse every document of ``text``. Documents before a syntax error are kept."""
     content = text.content
     max_depth = min(limits.max_depth, HARD_MAX_DEPTH)
-    if nesting_bound(content, max_depth) > max_depth:
-        return [], YamlSyntaxError(f"nesting deeper than {max_depth} levels (limit max-yaml-depth)", 0, 0)
+    depth, where = nesting_bound(content, max_depth)
+    if depth > max_depth:
+        line, col = text.line_col(where)
+        return [], YamlSyntaxError(
+            f"nesting deeper than {max_depth} levels here; flatten the document, or raise limits.max-yaml-depth "
+            f"(at most {HARD_MAX_DEPTH}) if it is genuine",
+            line,
+            col,
+            limit=True,
+        )
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     docs: list[YamlDoc] = []
@@ -147,10 +165,11 @@ def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlD
             if has_alias and _expanded_size(root, limits.max_alias_expansion) > limits.max_alias_expansion:
                 mark = root.start_mark
                 return docs, YamlSyntaxError(
-                    f"aliases expand to more than {limits.max_alias_expansion:,} nodes "
-                    "(an alias bomb?; limit max-yaml-alias-expansion)",
+                    f"aliases expand to more than {limits.max_alias_expansion:,} nodes (an alias bomb?); "
+                    "remove the nested aliases, or raise limits.max-yaml-alias-expansion if the file is trusted",
                     mark.line,
                     mark.column,
+                    limit=True,
                 )
             docs.append(YamlDoc(text, root, index))
     except MarkedYAMLError as err:

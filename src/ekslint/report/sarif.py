@@ -133,7 +133,7 @@ class SarifFormatter(Formatter):
             id=rule.id,
             name=rule.name,
             short_description=om.MultiformatMessageString(text=rule.summary),
-            full_description=om.MultiformatMessageString(text=(docs.what or rule.summary)[:1024]),
+            full_description=om.MultiformatMessageString(text=(docs.what_unwrapped or rule.summary)[:1024]),
             help=om.MultiformatMessageString(text=docs.plain() or rule.summary, markdown=markdown),
             help_uri=url,
             default_configuration=om.ReportingConfiguration(level=_LEVELS[rule.severity]),
