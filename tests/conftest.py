@@ -1,0 +1,57 @@
+"""Shared test helpers: run ekslint in-process on a directory and collect findings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from ekslint import config
+from ekslint.engine import plugins
+from ekslint.engine.runner import Runner, RunRequest, RunResult
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+@contextmanager
+def chdir(path: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+@pytest.fixture(scope="session")
+def registry() -> plugins.Registry:
+    return plugins.load()
+
+
+def lint(directory: Path, *paths: str, select: list[str] | None = None, **overrides: object) -> RunResult:
+    """Lint ``paths`` (default: everything) from inside ``directory``, with the
+    config found there, as the CLI would."""
+    with chdir(directory):
+        found = config.discover(directory)
+        settings = config.load(found if found is not None and found.parent == directory.resolve() else None)
+        if select is not None:
+            settings.select = select
+        for key, value in overrides.items():
+            setattr(settings, key, value)
+        registry = plugins.load()
+        return Runner(registry, settings).run(RunRequest(list(paths) or ["."], settings))
+
+
+def write(root: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return root

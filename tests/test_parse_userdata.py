@@ -1,0 +1,157 @@
+"""Userdata containers (MIME, base64, gzip) and Bottlerocket TOML, with positions."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+
+import pytest
+
+from ekslint.parse.mime import DecodeError, DecodeLimits, gunzip, read_userdata
+from ekslint.parse.sources import Content, ReadLimits, load_bytes
+from ekslint.parse.text import Text
+from ekslint.parse.tomldoc import TomlSyntaxError, parse_toml
+
+NODECONFIG = "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      maxPods: 42\n"
+
+
+def mime(
+    *parts: tuple[str, str], boundary: str = "//", close: bool = True, crlf: bool = False, headers_first: str = ""
+) -> str:
+    lines = [headers_first or "MIME-Version: 1.0", f'Content-Type: multipart/mixed; boundary="{boundary}"', ""]
+    for content_type, body in parts:
+        lines += [f"--{boundary}", f"Content-Type: {content_type}", "", body.rstrip("\n")]
+    if close:
+        lines.append(f"--{boundary}--")
+    text = "\n".join(lines) + "\n"
+    return text.replace("\n", "\r\n") if crlf else text
+
+
+def test_parts_and_body_positions() -> None:
+    content = mime(("application/node.eks.aws", NODECONFIG), ("text/x-shellscript", "#!/bin/bash\necho hi\n"))
+    userdata = read_userdata(Text.whole_file("u", content))
+    assert userdata.multipart and not userdata.problems
+    assert [p.content_type for p in userdata.parts] == ["application/node.eks.aws", "text/x-shellscript"]
+    first = userdata.parts[0].text
+    assert first.content.startswith("apiVersion:")
+    assert first.point(0, 0) == (7, 1)  # line 7 of the file
+
+
+@pytest.mark.parametrize("boundary", ["//", "==MYBOUNDARY==", "MIMEBOUNDARY", "a'b(c)"])
+def test_any_boundary_and_header_order(boundary: str) -> None:
+    content = mime(("text/x-shellscript", "echo\n"), boundary=boundary).replace(
+        "MIME-Version: 1.0\nContent-Type", "Content-Type"
+    )
+    content = content.replace("\n\n--", "\nMIME-Version: 1.0\n\n--", 1)
+    userdata = read_userdata(Text.whole_file("u", content))
+    assert [p.content_type for p in userdata.parts] == ["text/x-shellscript"], userdata.problems
+
+
+def test_crlf_is_read_like_lf() -> None:
+    data = mime(("application/node.eks.aws", NODECONFIG), crlf=True).encode()
+    source = load_bytes("u.txt", data, ReadLimits())
+    assert source is not None and source.userdata is not None
+    assert not source.problems and source.userdata.parts[0].content_type == "application/node.eks.aws"
+
+
+def test_missing_closing_boundary_is_reported_and_parts_still_read() -> None:
+    userdata = read_userdata(Text.whole_file("u", mime(("text/x-shellscript", "echo\n"), close=False)))
+    assert len(userdata.parts) == 1
+    (problem,) = userdata.problems
+    assert "closing" in problem.message and "NextPart: EOF" in problem.message
+
+
+def test_part_after_the_closing_boundary_is_reported() -> None:
+    content = mime(("application/node.eks.aws", NODECONFIG)) + "Content-Type: application/node.eks.aws\n\n" + NODECONFIG
+    userdata = read_userdata(Text.whole_file("u", content))
+    (problem,) = userdata.problems
+    assert "epilogue" in problem.message and problem.span.line == 13  # the premature closing line
+
+
+def test_base64_part_is_decoded_and_positions_collapse_to_the_part() -> None:
+    encoded = base64.b64encode(NODECONFIG.encode()).decode()
+    content = mime(("application/node.eks.aws", encoded)).replace(
+        "Content-Type: application/node.eks.aws\n",
+        "Content-Type: application/node.eks.aws\nContent-Transfer-Encoding: base64\n",
+    )
+    (part,) = read_userdata(Text.whole_file("u", content)).parts
+    assert part.encodings == ["base64"] and part.text.content == NODECONFIG
+    assert part.text.point(3, 4)[0] == 8  # every position is the encoded block
+
+
+def test_invalid_base64_part_is_a_problem() -> None:
+    content = mime(("application/node.eks.aws", "not*base64")).replace(
+        "Content-Type: application/node.eks.aws\n",
+        "Content-Type: application/node.eks.aws\nContent-Transfer-Encoding: base64\n",
+    )
+    userdata = read_userdata(Text.whole_file("u", content))
+    assert any("invalid base64" in p.message for p in userdata.problems)
+
+
+def test_whole_file_base64_gzip_userdata() -> None:
+    data = base64.b64encode(gzip.compress(mime(("application/node.eks.aws", NODECONFIG)).encode()))
+    source = load_bytes("u.b64", data, ReadLimits())
+    assert source is not None and source.userdata is not None
+    assert source.userdata.encodings == ["base64", "gzip"]
+    assert source.userdata.parts[0].content_type == "application/node.eks.aws"
+
+
+def test_raw_gzip_file() -> None:
+    source = load_bytes(
+        "u.gz", gzip.compress(mime(("text/x-shellscript", "/etc/eks/bootstrap.sh c\n")).encode()), ReadLimits()
+    )
+    assert source is not None and source.content is Content.USERDATA
+
+
+def test_gzip_bomb_is_bounded() -> None:
+    bomb = gzip.compress(b"\0" * 50_000_000)
+    with pytest.raises(DecodeError, match="inflates to more than"):
+        gunzip(bomb, 1_000_000)
+    encoded = base64.b64encode(gzip.compress(b"#!/bin/bash\n" + b"#" * 20_000_000))
+    source = load_bytes("bomb.b64", encoded, ReadLimits(decode=DecodeLimits(max_decompressed_bytes=1_000_000)))
+    assert source is not None and any("inflates" in p.message for p in source.problems)
+
+
+def test_malformed_header_block() -> None:
+    content = (
+        "MIME_VERSION = 1.0\nCONTENT_TYPE = MIME\n\n--//\nContent-Type: application/node.eks.aws\n\n"
+        + NODECONFIG
+        + "--//--\n"
+    )
+    userdata = read_userdata(Text.whole_file("u", content))
+    assert userdata.problems and userdata.problems[0].span.line == 1 and not userdata.parts
+
+
+def test_many_parts_are_capped() -> None:
+    parts = [("text/x-shellscript", "echo\n")] * 30
+    userdata = read_userdata(Text.whole_file("u", mime(*parts)), DecodeLimits(max_parts=10))
+    assert len(userdata.parts) == 10 and any("only the first 10" in p.message for p in userdata.problems)
+
+
+BOTTLEROCKET = """[settings.kubernetes]
+cluster-name = "prod"
+allowed-unsafe-sysctls = ["net.core.somaxconn",
+  "kernel.msg*"]
+max-pods = 58
+
+[settings.kubernetes.node-labels]
+"eks.amazonaws.com/nodegroup" = "ng-br"
+settings.host-containers.admin.enabled = true
+"""
+
+
+def test_toml_positions() -> None:
+    doc = parse_toml(Text.whole_file("br.toml", BOTTLEROCKET))
+    assert doc.get(("settings", "kubernetes", "max-pods")) == 58
+    span = doc.entry_span(("settings", "kubernetes", "max-pods"))
+    assert (span.line, span.col, span.end_col) == (5, 1, 14)
+    items = doc.item_spans[("settings", "kubernetes", "allowed-unsafe-sysctls")]
+    assert [(s.line, s.col) for s in items] == [(3, 27), (4, 3)]
+    label = doc.span(("settings", "kubernetes", "node-labels", "eks.amazonaws.com/nodegroup"))
+    assert label.line == 8
+
+
+def test_toml_syntax_error_position() -> None:
+    with pytest.raises(TomlSyntaxError) as error:
+        parse_toml(Text.whole_file("br.toml", "[settings.kubernetes]\nmax-pods = = 3\n"))
+    assert error.value.line == 1

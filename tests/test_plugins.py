@@ -1,0 +1,115 @@
+"""The plugin engine: built-in rules come through the entry point like any rule pack,
+prefixes are owned, and a crashing rule is isolated."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from ekslint import cli
+from ekslint.engine import plugins
+from ekslint.model.project import FileModel
+from ekslint.plugin import FileRule, ProjectRule, RuleContext, Severity, Violation, hookimpl
+from tests.conftest import chdir, write
+
+DOC = """## What it does
+Test rule.
+
+## Why is this bad?
+Tests.
+"""
+
+
+def make_rule(rule_id: str, name: str, crash: bool = False) -> type[FileRule]:
+    def check(self: FileRule, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
+        if crash:
+            raise ZeroDivisionError("boom")
+        for workload in target.workloads:
+            yield Violation(workload.span, f"{workload.name} seen; remove it")
+
+    return type(
+        name.title().replace("-", ""),
+        (FileRule,),
+        {"__doc__": DOC, "id": rule_id, "name": name, "severity": Severity.WARNING, "summary": "test", "check": check},
+    )
+
+
+def plugin(*rules: type) -> types.SimpleNamespace:
+    @hookimpl
+    def ekslint_rules() -> list[type]:
+        return list(rules)
+
+    return types.SimpleNamespace(ekslint_rules=ekslint_rules)
+
+
+def test_builtin_rules_are_an_entry_point_plugin() -> None:
+    (entry,) = [e for e in entry_points(group="ekslint") if e.name == "EKS"]
+    assert entry.value == "ekslint.rules"
+    registry = plugins.load()
+    assert {rid for rid, owner in registry.owners.items() if owner == "EKS"} >= {
+        "EKS001",
+        "EKS101",
+        "EKS201",
+        "EKS203",
+        "EKS401",
+        "EKS402",
+    }
+    assert registry.owners["EKS004"] == "ekslint"  # the engine's own diagnostic
+    assert set(registry.formatters) >= {"text", "json", "sarif"}
+
+
+def test_third_party_rules_are_loaded_with_their_prefix() -> None:
+    registry = plugins.load([("ACME", plugin(make_rule("ACME001", "acme-rule")))])
+    assert registry.owners["ACME001"] == "ACME"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "rules", "message"),
+    [
+        ("ACME", [make_rule("EKS901", "sneaky")], "outside the plugin's prefix"),
+        ("ACME", [make_rule("ACME001", "a"), make_rule("ACME001", "b")], "defined twice"),
+        ("EKS", [make_rule("EKS101", "dup")], "registered twice"),
+        ("ACME", [make_rule("ACME1", "short-id")], "rule IDs look like"),
+        ("ACME", [make_rule("ACME002", "Not_Kebab")], "not kebab-case"),
+        (
+            "ACME",
+            [
+                type(
+                    "NoDocs",
+                    (ProjectRule,),
+                    {"id": "ACME003", "name": "no-docs", "severity": Severity.NOTE, "summary": "x"},
+                )
+            ],
+            "lacks a '## What it does'",
+        ),
+        ("ACME", [object], "not a Rule subclass"),
+    ],
+)
+def test_bad_rule_packs_are_refused(prefix: str, rules: list[type], message: str) -> None:
+    with pytest.raises(plugins.PluginError, match=message):
+        plugins.load([(prefix, plugin(*rules))])
+
+
+def test_a_crashing_rule_is_reported_and_the_others_still_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    load = plugins.load
+    extra = plugin(make_rule("ACME001", "crashes", crash=True), make_rule("ACME002", "works"))
+    monkeypatch.setattr(plugins, "load", lambda: load([("ACME", extra)]))
+    write(
+        tmp_path,
+        {
+            "d.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      tolerations:\n        - operator: Exists\n"
+        },
+    )
+    with chdir(tmp_path):
+        code = cli.main(["--format", "text"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "d.yaml:1:1: EKS004 [error] rule ACME001 (crashes) failed on this input: ZeroDivisionError: boom" in out
+    assert "ACME002 [warning] web seen" in out and "EKS402 [warning]" in out
+    assert "Traceback" not in out + err

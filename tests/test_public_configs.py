@@ -1,0 +1,68 @@
+"""ekslint over real third-party configs (../shared/public-configs, read in place).
+
+Every one must be read without a crash, and every finding must be a true problem. The
+expected list below is the reviewed result; each entry says why it is true. A change
+here is a change in what users see on real repositories: review it, do not just
+update it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SHARED, lint
+
+PUBLIC = SHARED / "public-configs"
+
+KYVERNO = "k8s/kyverno-policies__pod-security__baseline__restrict-sysctls__"
+EXPECTED = {
+    # Deliberately forbidden sysctls (kernel.msgmax, net.core.somaxconn) in policy test
+    # fixtures and the Kubernetes docs example that needs --allowed-unsafe-sysctls: no
+    # node group in the corpus allows them.
+    ("EKS101", "k8s/gatekeeper-library__forbidden-sysctls__example_disallowed.yaml", 13, 9),
+    ("EKS101", "k8s/gatekeeper-library__forbidden-sysctls__example_disallowed.yaml", 15, 9),
+    ("EKS101", "k8s/kubernetes-website__docs__sysctl-cluster__sysctl-example-pod.yaml", 12, 7),
+    ("EKS101", "k8s/kubernetes-website__docs__sysctl-cluster__sysctl-example-pod.yaml", 14, 7),
+    *{("EKS101", KYVERNO + "chainsaw-test__pod-bad.yaml", line, 7) for line in (10, 25, 38, 55, 71, 86)},
+    *{
+        ("EKS101", KYVERNO + "chainsaw-test__podcontroller-bad.yaml", line, col)
+        for line, col in ((19, 11), (44, 15), (69, 11), (93, 11), (112, 15), (133, 15))
+    },
+    *{
+        ("EKS101", KYVERNO + "kyverno-test__resource.yaml", line, col)
+        for line, col in ((13, 7), (28, 7), (141, 11), (165, 11), (338, 15), (359, 15))
+    },
+    # maxUnavailable: 0 (gatekeeper's and kyverno's "bad" PDBs).
+    ("EKS401", "k8s/gatekeeper-library__general__poddisruptionbudget__example_disallowed_pdb.yaml", 7, 3),
+    ("EKS401", "k8s/kyverno-policies__other-cel__pdb-maxunavailable__chainsaw-test__pdb-bad.yaml", 6, 3),
+    # minAvailable: 3 for a Deployment of 3 replicas defined in another file.
+    ("EKS401", "k8s/gatekeeper-library__general__poddisruptionbudget__example_inventory_disallowed.yaml", 7, 3),
+    # minAvailable: 67% of 3 replicas rounds up to 3: no pod can ever be evicted.
+    ("EKS401", "k8s/kubernetes-examples___archived__cockroachdb__cockroachdb-statefulset.yaml", 67, 3),
+    # nodeadm's own "bad config" e2e case: name misspelled as name-not-real, so name is missing.
+    ("EKS203", "nodeadm/amazon-eks-ami__e2e__config-check__config-bad.yaml", 5, 3),
+    # Karpenter test inputs use clusterEndpoint: instead of apiServerEndpoint, which nodeadm ignores.
+    ("EKS203", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_input.golden", 10, 3),
+    ("EKS203", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_yaml_userdata_input.golden", 4, 3),
+    # Karpenter's deliberately malformed MIME header block ("MIME_VERSION = 1.0").
+    ("EKS001", "nodeadm/karpenter-provider-aws__bootstrap-mime-testdata__mime_bad_header.txt", 1, 1),
+    # The multipart userdata ends with "--//" instead of the closing "--//--".
+    ("EKS001", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_input.golden", 23, 1),
+}
+
+
+@pytest.fixture(scope="module")
+def result():  # type: ignore[no-untyped-def]
+    if not PUBLIC.is_dir():
+        pytest.skip(f"the public configs are expected at {PUBLIC}")
+    return lint(PUBLIC)
+
+
+def test_every_public_config_is_read_without_crash(result) -> None:  # type: ignore[no-untyped-def]
+    assert not result.crashed and not result.input_errors
+    assert result.files_analysed >= 140
+
+
+def test_findings_on_public_configs_are_the_reviewed_true_problems(result) -> None:  # type: ignore[no-untyped-def]
+    found = {(f.rule_id, f.span.file, f.span.line, f.span.col) for f in result.findings}
+    assert found == EXPECTED
