@@ -8,6 +8,7 @@ from ekslint.model import sysctls
 from ekslint.model.kubernetes import Sysctl, Workload
 from ekslint.model.nodegroup import NodeGroup
 from ekslint.model.project import Candidate, Project
+from ekslint.model.scheduling import Match
 from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
 
 MAX_RELATED = 5
@@ -77,23 +78,17 @@ class UnsafeSysctlNotAllowed(ProjectRule):
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         project = target
         for workload in project.workloads:
-            if not workload.pod.sysctls:
-                continue
-            fits, excluded = project.candidates(workload.pod)
-            candidates = [c for c in fits if not c.group.windows]
+            scheduling = workload.pod.scheduling
             for sysctl in workload.pod.sysctls:
+                # Cheap path first: a group that permits the sysctl and can take the pod.
+                if any(g.accepts(scheduling)[0] is not Match.NO for g in project.permitting(sysctl.name)):
+                    continue
+                fits, excluded = project.candidates(workload.pod)
+                candidates = [c for c in fits if not c.group.windows]
                 if candidates:
-                    if not any(self._permitted(project, c.group, sysctl.name) for c in candidates):
-                        yield self._refused(project, workload, sysctl, candidates, excluded)
+                    yield self._refused(project, workload, sysctl, candidates, excluded)
                 elif not sysctls.is_safe(sysctl.name, project.default_version()[0]):
                     yield self._unplaced(project, workload, sysctl, excluded)
-
-    @staticmethod
-    def _permitted(project: Project, group: NodeGroup, name: str) -> bool:
-        if sysctls.is_safe(name, project.version_of(group)):
-            return True
-        # A script edits the allowance in a way ekslint cannot read: do not guess.
-        return group.allowance_for(name) is not None or group.allowances_unknown is not None
 
     @staticmethod
     def _why_unsafe(name: str, version: tuple[int, int] | None, source: str) -> str:

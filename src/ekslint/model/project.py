@@ -28,6 +28,7 @@ from ekslint.model.userdata import (
 )
 from ekslint.parse.mime import Problem
 from ekslint.parse.sources import SourceFile
+from ekslint.parse.text import Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
 
 
@@ -42,6 +43,8 @@ class FileModel:
     pdbs: list[k8s.PodDisruptionBudget] = field(default_factory=list)
     autoscalers: list[k8s.Autoscaler] = field(default_factory=list)
     config_maps: list[k8s.ConfigMap] = field(default_factory=list)
+    # ekslint.io/ignore annotations: (object identity, value, where)
+    ignore_annotations: list[tuple[str, str, Span]] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -65,6 +68,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             )
     for obj in source.objects():
         kind = obj.text("kind") or ""
+        model.ignore_annotations.extend(k8s.ignore_annotations(obj, kind))
         if kind in k8s.POD_TEMPLATE_PATHS:
             workload = k8s.workload(obj, kind)
             if workload is not None:
@@ -148,6 +152,7 @@ class Project:
         self._by_namespace: dict[str | None, list[k8s.Workload]] | None = None
         self._by_label: dict[tuple[str | None, str, str], list[k8s.Workload]] | None = None
         self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler]] = {}
+        self._permitting: dict[str, list[NodeGroup]] = {}
         for f in files:
             for scaler in f.autoscalers:
                 key = (_ns(scaler.namespace), scaler.target_kind, scaler.target_name)
@@ -184,6 +189,25 @@ class Project:
         return f"version from {self.default_version()[1]}"
 
     # Scheduling ------------------------------------------------------------------------
+    def permitting(self, sysctl: str) -> list[NodeGroup]:
+        """Linux node groups whose kubelet accepts the sysctl: safe on their version,
+        allowed, or allowed in a way ekslint cannot read. Cached per name, so checking
+        every pod costs the groups that permit its sysctls, not all groups."""
+        found = self._permitting.get(sysctl)
+        if found is None:
+            found = [
+                g
+                for g in self.node_groups
+                if not g.windows
+                and (
+                    sysctls.is_safe(sysctl, self.version_of(g))
+                    or g.allowance_for(sysctl) is not None
+                    or g.allowances_unknown is not None
+                )
+            ]
+            self._permitting[sysctl] = found
+        return found
+
     def candidates(self, pod: k8s.PodSpec) -> tuple[list[Candidate], list[tuple[NodeGroup, str]]]:
         """Node groups the pod can be scheduled on, and the others with the reason."""
         fits: list[Candidate] = []

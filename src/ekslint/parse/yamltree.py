@@ -50,13 +50,40 @@ class YamlSyntaxError(Exception):
 
 _parser_factory: Any = None
 
+STR_TAG = "tag:yaml.org,2002:str"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
 
 def _yaml() -> Any:
     global _parser_factory
     if _parser_factory is None:
         from ruamel.yaml import YAML
+        from ruamel.yaml.nodes import ScalarNode, SequenceNode
+        from ruamel.yaml.resolver import BaseResolver
+
+        class KindResolver(BaseResolver):  # type: ignore[misc,unused-ignore]
+            """The C parser asks a Python resolver for the tag of every scalar, and
+            ruamel.yaml's versioned resolver spends more time answering than the C code
+            spends parsing. Scalars are resolved lazily by ``resolve_plain`` (YAML 1.1,
+            as the Go tools read them), so the parser only needs the node kind and the
+            merge key. Explicit tags (``!!str 1``) never reach the resolver."""
+
+            def __init__(self, version: Any = None, loadumper: Any = None) -> None:
+                pass
+
+            def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+                pass
+
+            def ascend_resolver(self) -> None:
+                pass
+
+            def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+                if kind is ScalarNode:
+                    return MERGE_TAG if value == "<<" and implicit[0] else STR_TAG
+                return "tag:yaml.org,2002:seq" if kind is SequenceNode else "tag:yaml.org,2002:map"
 
         _parser_factory = YAML(typ="safe", pure=False)
+        _parser_factory.Resolver = KindResolver
     return _parser_factory
 
 
@@ -72,6 +99,8 @@ def c_composer_available() -> bool:
 # -- pre-parse guards -------------------------------------------------------------------
 
 _FLOW_BRACKETS = re.compile(r"[\[\]{}]")
+# An alias (*name) where a node starts; an anchor must exist for it to mean anything.
+_ALIAS = re.compile(r"(?:^|[\s\[{,:?-])\*[^\s\[\]{},]")
 
 
 def nesting_bound(content: str, limit: int) -> tuple[int, int]:
@@ -156,7 +185,7 @@ def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlD
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     docs: list[YamlDoc] = []
-    has_alias = "*" in content
+    has_alias = "*" in content and _ALIAS.search(content) is not None
     stream = _yaml().compose_all(content)
     try:
         for index, root in enumerate(stream):
