@@ -14,7 +14,8 @@ from ekslint.engine import plugins
 from ekslint.engine.runner import Runner, RunRequest, RunResult
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# The project's shared material (SARIF schema, public configs) sits beside the checkout.
+SHARED = Path(os.environ.get("EKSLINT_SHARED", REPO.parent / "shared"))
 
 
 @contextmanager

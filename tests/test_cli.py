@@ -213,7 +213,11 @@ def test_kubernetes_version_from_config(capsys: pytest.CaptureFixture[str], tmp_
     write(tmp_path, {"pod.yaml": pod, ".ekslint.yaml": "kubernetes-version: '1.28'\n"})
     with chdir(tmp_path):
         code, out, _ = run(capsys)
-        assert code == 1 and "unsafe on Kubernetes 1.28 (version from kubernetes-version in the ekslint config); it is safe from 1.29" in out
+        assert (
+            code == 1
+            and "unsafe on Kubernetes 1.28 (version from kubernetes-version in the ekslint config); it is safe from 1.29"
+            in out
+        )
         assert run(capsys, "--kubernetes-version", "1.29")[0] == 0
 
 
@@ -265,3 +269,18 @@ def test_version_is_fast() -> None:
             [sys.executable, "-X", "importtime", "-m", "ekslint", "--version"], capture_output=True, check=True
         ).stderr.decode()
     )
+
+
+def test_vcs_and_dependency_directories_are_not_walked(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            ".git/objects/pod.yaml": POD,
+            "node_modules/chart/pod.yaml": POD,
+            ".terraform/modules/pod.yaml": POD,
+            "deploy/pod.yaml": POD,
+        },
+    )
+    with chdir(tmp_path):
+        _, out, _ = run(capsys, "--format", "json")
+    assert [f["file"] for f in json.loads(out)["findings"]] == ["deploy/pod.yaml"]

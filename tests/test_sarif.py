@@ -82,3 +82,48 @@ def test_serializer_keeps_levels_and_drops_sentinels() -> None:
     result = om.Result(message=om.Message(text="m"), level="warning", rule_id="X001")
     assert to_sarif_json(result) == {"message": {"text": "m"}, "level": "warning", "ruleId": "X001"}
     assert to_sarif_json(om.Region(start_line=3)) == {"startLine": 3}
+
+
+def test_suppressed_findings_only_with_include_suppressed(
+    capsys: pytest.CaptureFixture[str], validator: jsonschema.Draft4Validator, tmp_path: Path
+) -> None:
+    from tests.conftest import write
+
+    write(
+        tmp_path,
+        {
+            "d.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n"
+            "      tolerations:\n        # ekslint: disable=EKS402 -- dedicated nodes\n        - operator: Exists\n"
+        },
+    )
+    assert sarif_of(capsys, tmp_path)["runs"][0]["results"] == []
+    log = sarif_of(capsys, tmp_path, "--include-suppressed")
+    (result,) = log["runs"][0]["results"]
+    assert result["suppressions"] == [{"kind": "inSource", "justification": "dedicated nodes"}]
+    assert list(validator.iter_errors(log)) == []
+
+
+def test_results_are_capped_for_github(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ekslint.report import sarif
+    from tests.conftest import write
+
+    monkeypatch.setattr(sarif, "MAX_RESULTS", 2)
+    pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: p{i}}}\nspec:\n  maxUnavailable: 0\n"
+    write(tmp_path, {f"p{i}.yaml": pdb.format(i=i) for i in range(5)})
+    with chdir(tmp_path):
+        cli.main(["--format", "sarif"])
+    out, err = capsys.readouterr()
+    assert len(json.loads(out)["runs"][0]["results"]) == 2
+    assert "SARIF output holds the first 2 of 5 results" in err
+
+
+def test_unreadable_paths_are_tool_notifications(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with chdir(tmp_path):
+        code = cli.main(["--format", "sarif", "missing.yaml"])
+    out, _ = capsys.readouterr()
+    (invocation,) = json.loads(out)["runs"][0]["invocations"]
+    assert code == 2 and invocation["executionSuccessful"] is True
+    (note,) = invocation["toolExecutionNotifications"]
+    assert note["level"] == "error" and note["message"]["text"] == "missing.yaml: No such file or directory"

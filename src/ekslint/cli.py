@@ -28,8 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="*", help="files and directories to lint (default: .); - reads stdin")
     parser.add_argument("--version", action="version", version=f"ekslint {__version__}")
+    info = parser.add_argument_group("rule documentation")
+    info.add_argument("--list-rules", action="store_true", help="list every rule (with --format json: as JSON)")
+    info.add_argument("--explain", metavar="RULE", help="show the documentation of a rule (ID or name)")
     out = parser.add_argument_group("output")
-    out.add_argument("-f", "--format", default="text", help="text (default), json or sarif")
+    out.add_argument("-f", "--format", default="text", help="text (default), json, sarif, github or junit")
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     out.add_argument(
         "--color",
@@ -54,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     sel.add_argument(
         "--exit-zero", action="store_true", help="exit 0 even when there are findings (errors still exit 2)"
     )
+    sup = parser.add_argument_group("suppressions and baselines")
+    sup.add_argument(
+        "--report-unused-suppressions", action="store_true", help="report suppressions that hide nothing (EKS005)"
+    )
+    sup.add_argument("--disallow-suppressions", action="store_true", help="ignore every suppression (strict pipelines)")
+    sup.add_argument("--baseline", metavar="FILE", help="hide the findings recorded in FILE (see --write-baseline)")
+    sup.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
     cfg = parser.add_argument_group("configuration")
     cfg.add_argument(
         "--config", metavar="FILE", help="use this config file instead of searching for .ekslint.yaml / pyproject.toml"
@@ -63,6 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--kubernetes-version", metavar="X.Y", help="cluster version when no ClusterConfig says (overrides the config)"
     )
     cfg.add_argument("--stdin-filename", metavar="NAME", default="-", help="name of the input read from - in reports")
+    cfg.add_argument(
+        "--context",
+        nargs="?",
+        const="auto",
+        metavar="DIR",
+        help="also read DIR (default: the config file's directory, else the git root) for cross-file facts, "
+        "but report only on the paths given (pre-commit passes only changed files)",
+    )
     return parser
 
 
@@ -122,6 +140,15 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         for c in (settings.select or []) + settings.ignore
         if c != "ALL" and not any(r.startswith(c) for r in registry.rules)
     ]
+    if args.list_rules or args.explain:
+        from ekslint import ruledocs
+
+        if args.list_rules:
+            text, ok = ruledocs.list_rules(registry, settings, args.format), True
+        else:
+            text, ok = ruledocs.explain(registry, args.explain)
+        (sys.stdout if ok else sys.stderr).write(text)
+        return EXIT_CLEAN if ok else EXIT_ERROR
     if unknown:
         print(
             f"ekslint: error: no rule matches {', '.join(unknown)} (see the rule table in the README)", file=sys.stderr
@@ -137,7 +164,25 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
     paths = args.paths or ["."]
     stdin = sys.stdin.buffer.read() if "-" in paths else None
-    result = Runner(registry, settings).run(RunRequest(paths, settings, stdin, args.stdin_filename))
+    try:
+        baseline = load_baseline(args.baseline) if args.baseline else frozenset()
+    except ValueError as err:
+        print(f"ekslint: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    context = [context_root(settings.path)] if args.context == "auto" else [args.context] if args.context else []
+    request = RunRequest(
+        paths,
+        settings,
+        stdin,
+        args.stdin_filename,
+        context=context,
+        baseline=baseline,
+        report_unused_suppressions=args.report_unused_suppressions,
+        disallow_suppressions=args.disallow_suppressions,
+    )
+    result = Runner(registry, settings).run(request)
+    if args.write_baseline:
+        return write_baseline(args.write_baseline, result)
 
     for error in result.input_errors:
         print(f"ekslint: error: {error.path}: {error.message}", file=sys.stderr)
@@ -148,7 +193,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         working_directory=os.getcwd(),
         command_line=["ekslint", *argv],
     )
-    report = formatter_class().render(result, registry, settings, options)
+    formatter = formatter_class()
+    report = formatter.render(result, registry, settings, options)
+    for notice in formatter.notices:
+        print(f"ekslint: {notice}", file=sys.stderr)
     if not _write(report, args.output):
         return EXIT_ERROR
     if result.crashed or result.input_errors:
@@ -156,6 +204,63 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if result.failed(settings.fail_on) and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def context_root(config_path: str | None) -> str:
+    """The directory whose files give cross-file context: the config file's, else
+    the git root, else the working directory."""
+    from pathlib import Path
+
+    if config_path:
+        return str(Path(config_path).resolve().parent)
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return str(folder)
+    return str(here)
+
+
+BASELINE_VERSION = 1
+
+
+def load_baseline(path: str) -> frozenset[str]:
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        return frozenset(str(entry["fingerprint"]) for entry in data["findings"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{path}: not a readable ekslint baseline ({err})") from err
+
+
+def write_baseline(path: str, result: Any) -> int:
+    """Record every finding that is not suppressed (including those an older baseline
+    hid), keyed by fingerprint (rule, file and logical path), so that the baseline
+    survives edits elsewhere in a file."""
+    import json
+
+    findings = sorted(result.findings + result.baselined, key=lambda f: f.sort_key())
+    entries = [
+        {
+            "fingerprint": f.fingerprint,
+            "rule": f.rule_id,
+            "file": f.span.file,
+            "path": f.span.logical,
+            "message": f.message,
+        }
+        for f in findings
+    ]
+    document = {"version": BASELINE_VERSION, "tool": f"ekslint {__version__}", "findings": entries}
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2)
+            handle.write("\n")
+    except OSError as err:
+        print(f"ekslint: error: cannot write {path}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"ekslint: wrote {len(entries)} findings to the baseline {path}", file=sys.stderr)
+    return EXIT_ERROR if result.crashed else EXIT_CLEAN
 
 
 def _use_color(args: Any) -> bool:

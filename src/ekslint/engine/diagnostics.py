@@ -44,4 +44,43 @@ class RuleCrashed(EngineDiagnostic):
     tags = ("internal",)
 
 
-ENGINE_DIAGNOSTICS: tuple[type[EngineDiagnostic], ...] = (RuleCrashed,)
+class UnusedSuppression(EngineDiagnostic):
+    """## What it does
+    With `--report-unused-suppressions`, reports a suppression that no longer hides
+    anything: an `# ekslint: disable=...` / `disable-file=...` comment or an
+    `ekslint.io/ignore` annotation whose rule finds nothing where it applies. Only
+    rules that ran are judged: a suppression of a rule left out by `--select` or
+    `--ignore` is not reported.
+
+    ## Why is this bad?
+    A stale suppression silently hides the next real problem at that place: the
+    sysctl allowance that was removed, the PDB that was tightened again. Suppressions
+    people can trust are ones that are removed when the reason for them is gone.
+
+    ## Example
+    ```yaml
+    tolerations:
+      # ekslint: disable=EKS402 -- runs on dedicated nodes
+      - key: dedicated
+        operator: Exists
+    ```
+
+    ## Use instead
+    ```yaml
+    tolerations:
+      - key: dedicated
+        operator: Exists
+    ```
+
+    ## References
+    - ruff's RUF100 (unused-noqa) works the same way.
+    """
+
+    id = "EKS005"
+    name = "unused-suppression"
+    severity = Severity.WARNING
+    summary = "A suppression comment or annotation no longer suppresses anything"
+    tags = ("suppression",)
+
+
+ENGINE_DIAGNOSTICS: tuple[type[EngineDiagnostic], ...] = (RuleCrashed, UnusedSuppression)

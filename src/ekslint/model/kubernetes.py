@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
 from ekslint.parse.text import Span
-from ekslint.parse.yamltree import YMap, YScalar, YSeq
+from ekslint.parse.yamltree import YMap, YScalar
 
 # kind -> path from the object to its pod template (None: the object is the pod)
 POD_TEMPLATE_PATHS: dict[str, tuple[str, ...] | None] = {
@@ -315,5 +315,18 @@ def config_map(obj: YMap) -> ConfigMap:
     return ConfigMap(name, namespace, _str_map(data), _name_span(obj), spans)
 
 
-def is_seq_of_maps(node: object) -> bool:
-    return isinstance(node, YSeq) and all(isinstance(i, YMap) for i in node)
+IGNORE_ANNOTATION = "ekslint.io/ignore"
+
+
+def ignore_annotations(obj: YMap, kind: str) -> list[tuple[str, str, Span]]:
+    """``ekslint.io/ignore`` on the object and, for workloads, on its pod template."""
+    found: list[tuple[str, str, Span]] = []
+    path = POD_TEMPLATE_PATHS.get(kind)
+    holders = [obj] + ([template] if path and (template := _path(obj, path)) is not None else [])
+    for holder in holders:
+        meta = holder.map("metadata")
+        annotations = meta.map("annotations") if meta is not None else None
+        value = annotations.scalar(IGNORE_ANNOTATION) if annotations is not None else None
+        if annotations is not None and value is not None and value.value is not None:
+            found.append((str(obj.seg), value.text, annotations.entry_span(IGNORE_ANNOTATION)))
+    return found

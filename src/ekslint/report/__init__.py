@@ -33,14 +33,20 @@ class Formatter:
     name: ClassVar[str]
     description: ClassVar[str]
 
+    def __init__(self) -> None:
+        self.notices: list[str] = []  # said on stderr by the CLI, never in the report
+
     def render(self, result: RunResult, registry: Registry, settings: Settings, options: ReportOptions) -> str:
         raise NotImplementedError
 
 
 @hookimpl
 def ekslint_formatters() -> dict[str, type[Formatter]]:
+    from ekslint.report.github import GithubFormatter
     from ekslint.report.json import JsonFormatter
+    from ekslint.report.junit import JunitFormatter
     from ekslint.report.sarif import SarifFormatter
     from ekslint.report.text import TextFormatter
 
-    return {f.name: f for f in (TextFormatter, JsonFormatter, SarifFormatter)}
+    formats = (TextFormatter, JsonFormatter, SarifFormatter, GithubFormatter, JunitFormatter)
+    return {f.name: f for f in formats}

@@ -43,7 +43,11 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "suppressed": None,
     }
     if finding.suppression is not None:
-        data["suppressed"] = {"kind": "comment", "line": finding.suppression.line, "reason": finding.suppression.reason}
+        data["suppressed"] = {
+            "kind": finding.suppression.kind,
+            "line": finding.suppression.line,
+            "reason": finding.suppression.reason,
+        }
     return data
 
 

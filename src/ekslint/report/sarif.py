@@ -80,7 +80,12 @@ class SarifFormatter(Formatter):
         findings = list(result.findings)
         if options.include_suppressed:
             findings = sorted(findings + result.suppressed, key=lambda f: f.sort_key())
-        findings = findings[:MAX_RESULTS]
+        if len(findings) > MAX_RESULTS:
+            self.notices.append(
+                f"SARIF output holds the first {MAX_RESULTS:,} of {len(findings):,} results: GitHub code scanning "
+                "rejects more per run; use --select/--ignore or a baseline to narrow the run"
+            )
+            findings = findings[:MAX_RESULTS]
         results = [self._result(om, f, index, root) for f in findings]
 
         notifications = [

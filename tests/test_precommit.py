@@ -1,0 +1,127 @@
+"""The real pre-commit (from PyPI) runs this repository's hook in a throwaway git
+repository: a bad change fails, a good one passes, and cross-file facts come from the
+files that did not change."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, write
+
+CLUSTER = """apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata:
+  name: shop
+  region: eu-west-1
+  version: "1.28"
+nodeGroups:
+  - name: tuned
+    instanceType: c5.xlarge
+    kubeletExtraConfig:
+      allowedUnsafeSysctls: ["net.core.somaxconn"]
+"""
+POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: tuned
+spec:
+  securityContext:
+    sysctls:
+      - name: {sysctl}
+        value: "1024"
+  containers:
+    - name: app
+      image: nginx:1.27
+"""
+
+
+def pre_commit() -> str:
+    found = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which("pre-commit")
+    if found is None:
+        pytest.skip("pre-commit is not installed (pip install '.[test]')")
+    return found
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    return {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(home),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+
+
+def try_repo(repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the ekslint hook of this checkout on the staged files of ``repo``."""
+    return subprocess.run(
+        [pre_commit(), "try-repo", str(REPO), "ekslint", "--verbose"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path: Path, env: dict[str, str]) -> Path:
+    git(tmp_path, "init", "-q")
+    write(tmp_path, {"cluster.yaml": CLUSTER, "README.md": "# platform\n"})
+    git(tmp_path, "add", ".")
+    subprocess.run(["git", "commit", "-qm", "cluster"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    return tmp_path
+
+
+@pytest.mark.slow
+def test_bad_change_fails_with_the_finding(repo: Path, env: dict[str, str]) -> None:
+    write(repo, {"deploy/pod.yaml": POD.format(sysctl="kernel.msgmax")})
+    git(repo, "add", "deploy/pod.yaml")
+    proc = try_repo(repo, env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "deploy/pod.yaml:8:9: EKS101 [error] sysctl kernel.msgmax" in proc.stdout
+
+
+@pytest.mark.slow
+def test_sysctl_allowed_by_the_unchanged_cluster_config_passes(repo: Path, env: dict[str, str]) -> None:
+    # Only the pod is staged: pre-commit passes only it, and the allowance lives in
+    # cluster.yaml, which did not change. --context makes ekslint read it anyway.
+    write(repo, {"deploy/pod.yaml": POD.format(sysctl="net.core.somaxconn")})
+    git(repo, "add", "deploy/pod.yaml")
+    proc = try_repo(repo, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ekslint" in proc.stdout and "Passed" in proc.stdout
+
+
+@pytest.mark.slow
+def test_findings_in_unchanged_files_are_not_reported(repo: Path, env: dict[str, str]) -> None:
+    # A broken file that is committed and unchanged must not fail someone else's commit.
+    write(
+        repo,
+        {
+            "legacy/pdb.yaml": "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: x}\nspec:\n  maxUnavailable: 0\n  selector: {matchLabels: {app: x}}\n"
+        },
+    )
+    git(repo, "add", ".")
+    subprocess.run(
+        ["git", "commit", "-qm", "legacy", "--no-verify"], cwd=repo, env=env, check=True, capture_output=True
+    )
+    write(repo, {"deploy/pod.yaml": POD.format(sysctl="net.core.somaxconn")})
+    git(repo, "add", "deploy/pod.yaml")
+    proc = try_repo(repo, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "legacy/pdb.yaml" not in proc.stdout
