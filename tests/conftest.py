@@ -14,6 +14,9 @@ from ekslint.engine import plugins
 from ekslint.engine.runner import Runner, RunRequest, RunResult
 
 REPO = Path(__file__).resolve().parent.parent
+# Tests see every file analysed afresh; tests/test_cache.py turns the cache on itself.
+os.environ.setdefault("EKSLINT_NO_CACHE", "1")
+
 # The project's shared material (SARIF schema, public configs) sits beside the checkout.
 SHARED = Path(os.environ.get("EKSLINT_SHARED", REPO.parent / "shared"))
 

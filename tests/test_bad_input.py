@@ -103,16 +103,17 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_unreadable_file_even_as_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ekslint.parse import sources
+    import builtins
 
-    real = sources.read_file
+    real = builtins.open
 
-    def failing(path: str, shown_as: str, limits: sources.ReadLimits) -> sources.SourceFile | None:
-        if path.endswith("secret.yaml"):
+    def failing(path: str, *args: object, **kwargs: object) -> object:
+        if str(path).endswith("secret.yaml"):
             raise PermissionError(13, "Permission denied")
-        return real(path, shown_as, limits)
+        return real(path, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr("ekslint.engine.runner.read_file", failing)
+    # The per-file stage opens each file itself (in this process or a worker).
+    monkeypatch.setattr("ekslint.engine.parallel.open", failing, raising=False)
     write(tmp_path, {"secret.yaml": GOOD, "canary.yaml": GOOD})
     result = lint(tmp_path)
     assert [(e.path, e.message) for e in result.input_errors] == [("secret.yaml", "Permission denied")]

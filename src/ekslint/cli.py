@@ -81,7 +81,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="also read DIR (default: the config file's directory, else the git root) for cross-file facts, "
         "but report only on the paths given (pre-commit passes only changed files)",
     )
+    perf = parser.add_argument_group("speed")
+    perf.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="worker processes (default: one per core when there are enough files; 1: no workers)",
+    )
+    perf.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not read or write the cache of unchanged files (also: EKSLINT_NO_CACHE=1)",
+    )
+    perf.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where the cache lives (default: .ekslint_cache beside the config file, else in the git root; "
+        "also: EKSLINT_CACHE_DIR)",
+    )
     return parser
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--jobs needs at least 1")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -170,6 +199,12 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"ekslint: error: {err}", file=sys.stderr)
         return EXIT_ERROR
     context = [context_root(settings.path)] if args.context == "auto" else [args.context] if args.context else []
+    cache_dir: Path | None = None
+    if not (args.no_cache or os.environ.get("EKSLINT_NO_CACHE")):
+        from ekslint.engine.cache import DIRECTORY_NAME
+
+        chosen = args.cache_dir or os.environ.get("EKSLINT_CACHE_DIR")
+        cache_dir = Path(chosen) if chosen else Path(context_root(settings.path)) / DIRECTORY_NAME
     request = RunRequest(
         paths,
         settings,
@@ -179,6 +214,8 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         baseline=baseline,
         report_unused_suppressions=args.report_unused_suppressions,
         disallow_suppressions=args.disallow_suppressions,
+        jobs=args.jobs,
+        cache_dir=cache_dir,
     )
     result = Runner(registry, settings).run(request)
     if args.write_baseline:

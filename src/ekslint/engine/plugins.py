@@ -103,3 +103,48 @@ def load(extra_plugins: list[tuple[str, ModuleType | object]] | None = None, use
 
 def _call(impl: Any) -> Any:
     return impl.function()
+
+
+_stamps: dict[str, str] = {}
+
+
+def code_stamp(rule: type[Rule] | None = None) -> str:
+    """Size and mtime of the code behind a rule's module, or (no rule) of ekslint
+    itself: part of the cache key, so an edited rule or an upgraded plugin is never
+    answered from a cache it did not write."""
+    import inspect
+    import os
+
+    import ekslint
+
+    try:
+        target = inspect.getsourcefile(rule) if rule is not None else os.path.dirname(ekslint.__file__)
+    except TypeError:
+        target = None
+    if target is None:
+        return f"{getattr(rule, '__module__', '?')}:unknown"
+    stamp = _stamps.get(target)
+    if stamp is None:
+        files = [target]
+        if os.path.isdir(target):
+            files = sorted(
+                os.path.join(folder, name)
+                for folder, _, names in os.walk(target)
+                for name in names
+                if name.endswith((".py", ".json"))
+            )
+        parts = []
+        for path in files:
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}")
+        stamp = _stamps[target] = _digest(parts)
+    return stamp
+
+
+def _digest(parts: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

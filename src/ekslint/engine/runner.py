@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ekslint import __version__
 from ekslint.config import Settings
-from ekslint.engine.diagnostics import RuleCrashed, UnusedSuppression
+from ekslint.engine import parallel
+from ekslint.engine.analysis import FileAnalyser, FileOutcome, crash_finding
+from ekslint.engine.cache import Cache, content_digest
+from ekslint.engine.diagnostics import UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
-from ekslint.engine.plugins import Registry
+from ekslint.engine.plugins import Registry, code_stamp
 from ekslint.engine.rule import Rule, RuleContext, Scope, Severity, Violation
-from ekslint.engine.suppress import FileSuppressions, Suppression, add_annotation, scan
-from ekslint.model.project import FileModel, Project, build_file_model
-from ekslint.parse.sources import InputError, SourceFile, display_path, load_bytes, read_file, walk
+from ekslint.engine.suppress import FileSuppressions, Suppression
+from ekslint.model.project import Project
+from ekslint.parse.sources import InputError, display_path, walk
 from ekslint.parse.text import Span
 
 
@@ -38,6 +41,8 @@ class RunRequest:
     baseline: frozenset[str] = frozenset()  # fingerprints of findings already known
     report_unused_suppressions: bool = False
     disallow_suppressions: bool = False
+    jobs: int | None = None  # worker processes; None: as many as cores when there is enough to do
+    cache_dir: Path | None = None  # None: no cache
 
 
 @dataclass(slots=True)
@@ -49,6 +54,8 @@ class RunResult:
     crashed: list[Finding] = field(default_factory=list)
     files_seen: int = 0
     files_analysed: int = 0
+    from_cache: int = 0  # files whose outcome came from the cache
+    jobs: int = 1  # processes that analysed files
     rules: list[type[Rule]] = field(default_factory=list)
 
     def failed(self, fail_on: Severity) -> bool:
@@ -85,51 +92,53 @@ class Runner:
         self.registry = registry
         self.settings = settings
         self.rules = enabled_rules(registry, settings)
+        self.file_rules = [r for r in self.rules if r.scope is Scope.FILE]
+        self.project_rules = [r for r in self.rules if r.scope is not Scope.FILE]
 
     def run(self, request: RunRequest) -> RunResult:
         result = RunResult(rules=self.rules)
-        sources, targets = self._read(request, result)
-        result.files_analysed = sum(1 for s in sources if targets is None or s.path in targets)
-        models = [build_file_model(s, self.settings.context, self.settings.limits.yaml) for s in sources]
-        project = Project(models, self.settings.context)
-        violations = self._check(models, project, result)
-        self._finish(violations, models, targets, request, result)
-        return result
-
-    # -- reading -----------------------------------------------------------------------
-    def _read(self, request: RunRequest, result: RunResult) -> tuple[list[SourceFile], set[str] | None]:
-        """All sources to model, and the display paths to report on (None: all)."""
-        limits = self.settings.limits
-        sources: list[SourceFile] = []
-        exclude = [self._exclude_pattern(p) for p in self.settings.exclude]
-        files = walk([p for p in request.paths if p != "-"], exclude, result.input_errors)
-        targets: set[str] | None = None
-        if request.context:
-            targets = {display_path(f) for f in files}
-            if "-" in request.paths:
-                targets.add(request.stdin_name)
-            seen = {os.path.realpath(f) for f in files}
-            # Context files are read quietly: their errors belong to another run.
-            extra = [f for f in walk(request.context, exclude, []) if os.path.realpath(f) not in seen]
-            files = files + extra
+        files, targets = self._discover(request, result)
+        analyser = FileAnalyser(self.file_rules, self.settings)
+        outcomes: list[FileOutcome] = []
         if "-" in request.paths and request.stdin is not None:
             result.files_seen += 1
-            source = load_bytes(request.stdin_name, request.stdin, limits)
-            if source is not None and not source.template:
-                sources.append(source)
-        for path in files:
-            shown = display_path(path)
-            if targets is None or shown in targets:
-                result.files_seen += 1
-            try:
-                source = read_file(path, shown, limits)
-            except OSError as err:
-                if targets is None or shown in targets:
-                    result.input_errors.append(InputError(shown, err.strerror or str(err)))
-                continue
-            if source is not None and not source.template:
-                sources.append(source)
-        return sources, targets
+            outcomes.append(analyser.analyse_bytes(request.stdin_name, request.stdin))
+        outcomes.extend(self._analyse(files, analyser, request, result))
+        for outcome in outcomes:
+            reported = targets is None or outcome.path in targets
+            if outcome.read_error is not None and reported:
+                result.input_errors.append(InputError(outcome.path, outcome.read_error))
+            if outcome.facts is not None and reported:
+                result.files_analysed += 1
+        result.crashed.extend(c for o in outcomes for c in o.crashed)
+        analysed = [o for o in outcomes if o.facts is not None]
+        project = Project([o.facts for o in analysed if o.facts is not None], self.settings.context)
+        violations = [v for o in analysed for v in o.violations]
+        violations.extend(self._check_project(project, analysed, result))
+        self._finish(violations, analysed, targets, request, result)
+        return result
+
+    # -- discovery ---------------------------------------------------------------------
+    def _discover(self, request: RunRequest, result: RunResult) -> tuple[list[tuple[str, str]], set[str] | None]:
+        """The files to analyse as (path, display path), and the display paths to
+        report on (None: all)."""
+        exclude = [self._exclude_pattern(p) for p in self.settings.exclude]
+        walked = walk([p for p in request.paths if p != "-"], exclude, result.input_errors)
+        files = [(path, display_path(path)) for path in walked]
+        targets: set[str] | None = None
+        if request.context:
+            targets = {shown for _, shown in files}
+            if "-" in request.paths:
+                targets.add(request.stdin_name)
+            seen = {os.path.realpath(f) for f in walked}
+            # Context files are read quietly: their errors belong to another run.
+            files += [
+                (path, display_path(path))
+                for path in walk(request.context, exclude, [])
+                if os.path.realpath(path) not in seen
+            ]
+        result.files_seen += sum(1 for _, shown in files if targets is None or shown in targets)
+        return files, targets
 
     def _exclude_pattern(self, pattern: str) -> str:
         """Config globs are relative to the config file; walking reports paths
@@ -144,62 +153,105 @@ class Runner:
             return pattern
         return f"{prefix}/{pattern.lstrip('/')}"
 
-    # -- checking ----------------------------------------------------------------------
-    def _check(
-        self, models: list[FileModel], project: Project, result: RunResult
-    ) -> list[tuple[type[Rule], Violation]]:
-        found: list[tuple[type[Rule], Violation]] = []
-        ctx = RuleContext()
-        for rule_class in self.rules:
-            rule = rule_class()
-            if rule_class.scope is Scope.FILE:
-                for model in models:
-                    found.extend(self._guarded(rule, model, ctx, Span(model.path, 1, 1, 1, 1), result))
-            else:
-                where = Span(models[0].path, 1, 1, 1, 1) if models else Span("-", 1, 1, 1, 1)
-                found.extend(self._guarded(rule, project, ctx, where, result))
-        return found
+    # -- the per-file stage: cache, then serial or parallel ------------------------------
+    def _analyse(
+        self, files: list[tuple[str, str]], analyser: FileAnalyser, request: RunRequest, result: RunResult
+    ) -> list[FileOutcome]:
+        cache = self._open_cache(request)
+        outcomes: list[FileOutcome | None] = [None] * len(files)
+        stats: dict[int, os.stat_result] = {}
+        pending: list[tuple[int, str, str]] = []
+        for index, (path, shown) in enumerate(files):
+            if cache is not None:
+                try:
+                    stat = stats[index] = os.stat(path)
+                except OSError:
+                    pass  # the analysis reports it
+                else:
+                    entry = cache.lookup(shown, stat)
+                    if entry is not None and (entry.trusted_stat or self._same_content(path, entry.digest)):
+                        outcomes[index] = cache.hit(shown, stat, entry)
+                        continue
+            pending.append((index, path, shown))
+        keep = cache is not None
+        work = [(path, shown) for _, path, shown in pending]
+        jobs = result.jobs = parallel.effective_jobs(request.jobs, len(work))
+        if jobs > 1:
+            done = parallel.analyse_in_workers(work, self.file_rules, self.settings, jobs, keep)
+        else:
+            done = (parallel.analyse_one(analyser, path, shown, keep) for path, shown in work)
+        for (index, _, shown), (outcome, digest, blob) in zip(pending, done, strict=True):
+            outcomes[index] = outcome
+            if cache is not None and index in stats and digest is not None and blob is not None:
+                cache.store(shown, stats[index], digest, blob)
+        if cache is not None:
+            result.from_cache = cache.hits
+            cache.save({shown for _, shown in files})
+        return [o for o in outcomes if o is not None]
 
-    def _guarded(
-        self, rule: Rule, target: object, ctx: RuleContext, where: Span, result: RunResult
-    ) -> list[tuple[type[Rule], Violation]]:
+    def _same_content(self, path: str, digest: bytes) -> bool:
         try:
-            return [(type(rule), v) for v in rule.check(target, ctx)]
-        except Exception as err:
-            frame = traceback.extract_tb(err.__traceback__)[-1]
-            location = f"{os.path.basename(frame.filename)}:{frame.lineno}"
-            message = (
-                f"rule {rule.id} ({rule.name}) failed on this input: {type(err).__name__}: {err} "
-                f"(at {location}); its findings here are missing, the other rules ran. "
-                "Please report this with the file that triggers it."
-            )
-            crash = Finding(RuleCrashed.id, RuleCrashed.name, RuleCrashed.severity, message, where)
-            result.crashed.append(crash)
-            return []
+            with open(path, "rb") as handle:
+                data = handle.read(self.settings.limits.max_file_bytes + 1)
+        except OSError:
+            return False
+        return content_digest(data) == digest
+
+    def _open_cache(self, request: RunRequest) -> Cache | None:
+        if request.cache_dir is None:
+            return None
+        cache = Cache(request.cache_dir, self._cache_salt())
+        if not cache.usable:
+            return None
+        cache.load()
+        return cache
+
+    def _cache_salt(self) -> str:
+        """Everything besides a file's content that its outcome depends on."""
+        parts = [__version__, os.getcwd(), repr(self.settings.context), repr(self.settings.limits)]
+        parts += [f"{rule.id}={code_stamp(rule)}" for rule in self.file_rules]
+        parts.append(code_stamp())
+        return "\0".join(parts)
+
+    # -- the cross-file stage ----------------------------------------------------------
+    def _check_project(
+        self, project: Project, analysed: list[FileOutcome], result: RunResult
+    ) -> list[tuple[str, Violation]]:
+        found: list[tuple[str, Violation]] = []
+        ctx = RuleContext()
+        where = Span(analysed[0].path, 1, 1, 1, 1) if analysed else Span("-", 1, 1, 1, 1)
+        for rule_class in self.project_rules:
+            rule = rule_class()
+            try:
+                found.extend((rule.id, v) for v in list(rule.check(project, ctx)))
+            except Exception as err:
+                result.crashed.append(crash_finding(rule, err, where))
+        return found
 
     # -- reporting ---------------------------------------------------------------------
     def _finish(
         self,
-        violations: list[tuple[type[Rule], Violation]],
-        models: list[FileModel],
+        violations: list[tuple[str, Violation]],
+        analysed: list[FileOutcome],
         targets: set[str] | None,
         request: RunRequest,
         result: RunResult,
     ) -> None:
-        suppressions = {m.path: self._suppressions(m) for m in models}
+        suppressions = {o.path: o.suppressions for o in analysed}
         used: dict[int, set[str]] = {}  # id(suppression) -> rule IDs it hid
         severities = {rule.id: effective_severity(rule, self.settings) for rule in self.registry.rules.values()}
         findings: list[Finding] = []
-        for rule, violation in violations:
+        for rule_id, violation in violations:
             span = violation.span
-            if (targets is not None and span.file not in targets) or self._ignored_for_file(rule.id, span.file):
+            if (targets is not None and span.file not in targets) or self._ignored_for_file(rule_id, span.file):
                 continue
-            finding = Finding(rule.id, rule.name, severities[rule.id], violation.message, span, violation.related)
+            rule = self.registry.rules[rule_id]
+            finding = Finding(rule_id, rule.name, severities[rule_id], violation.message, span, violation.related)
             file_suppressions = suppressions.get(span.file)
             if file_suppressions is not None and not request.disallow_suppressions:
-                finding.suppression = file_suppressions.find(rule.id, span.line, span.logical)
+                finding.suppression = file_suppressions.find(rule_id, span.line, span.logical)
                 if finding.suppression is not None:
-                    used.setdefault(id(finding.suppression), set()).add(rule.id)
+                    used.setdefault(id(finding.suppression), set()).add(rule_id)
             findings.append(finding)
         if request.report_unused_suppressions and not request.disallow_suppressions:
             findings.extend(self._unused(suppressions, used, targets, severities))
@@ -213,14 +265,6 @@ class Runner:
                 result.baselined.append(finding)
             else:
                 result.findings.append(finding)
-
-    def _suppressions(self, model: FileModel) -> FileSuppressions:
-        source = model.source
-        content = source.text.content if source.text.collapsed is None else ""
-        found = scan(content, source.path)
-        for target, value, span in model.ignore_annotations:
-            add_annotation(found, target, value, span)
-        return found
 
     def _unused(
         self,

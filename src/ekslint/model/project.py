@@ -17,7 +17,7 @@ from ekslint.model import sysctls
 from ekslint.model.context import ModelContext
 from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_config
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
-from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin
+from ekslint.model.nodegroup import Cluster, KubeletSettings, NodeGroup, Origin
 from ekslint.model.scheduling import Match
 from ekslint.model.userdata import (
     UserdataModel,
@@ -49,6 +49,32 @@ class FileModel:
     @property
     def path(self) -> str:
         return self.source.path
+
+    def facts(self) -> FileFacts:
+        return FileFacts(
+            self.path,
+            [c.cluster for c in self.clusters],
+            self.node_groups,
+            self.workloads,
+            self.pdbs,
+            self.autoscalers,
+            self.config_maps,
+        )
+
+
+@dataclass(slots=True)
+class FileFacts:
+    """What one file contributes to the cross-file questions. Plain data with no parse
+    tree, so it is small and cheap to pickle: it comes back from worker processes and
+    out of the cache, and a 10k-file run keeps only these in memory."""
+
+    path: str
+    clusters: list[Cluster] = field(default_factory=list)
+    node_groups: list[NodeGroup] = field(default_factory=list)
+    workloads: list[k8s.Workload] = field(default_factory=list)
+    pdbs: list[k8s.PodDisruptionBudget] = field(default_factory=list)
+    autoscalers: list[k8s.Autoscaler] = field(default_factory=list)
+    config_maps: list[k8s.ConfigMap] = field(default_factory=list)
 
 
 def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimits = DEFAULT_LIMITS) -> FileModel:
@@ -140,19 +166,20 @@ class Candidate:
 class Project:
     """Everything analysed in one run, with indexes for cross-file questions."""
 
-    def __init__(self, files: list[FileModel], context: ModelContext) -> None:
+    def __init__(self, files: list[FileFacts], context: ModelContext) -> None:
         self.files = files
         self.context = context
         self.node_groups: list[NodeGroup] = [g for f in files for g in f.node_groups]
         self.node_groups.extend(d.node_group(context.kubernetes_version) for d in context.declared if not d.userdata)
         self.workloads: list[k8s.Workload] = [w for f in files for w in f.workloads]
         self.pdbs: list[k8s.PodDisruptionBudget] = [p for f in files for p in f.pdbs]
-        self.clusters: list[ClusterConfig] = [c for f in files for c in f.clusters]
+        self.clusters: list[Cluster] = [c for f in files for c in f.clusters]
         self.config_maps: list[k8s.ConfigMap] = [c for f in files for c in f.config_maps]
         self._by_namespace: dict[str | None, list[k8s.Workload]] | None = None
         self._by_label: dict[tuple[str | None, str, str], list[k8s.Workload]] | None = None
         self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler]] = {}
         self._permitting: dict[str, list[NodeGroup]] = {}
+        self._default_version: tuple[tuple[int, int], str] | None = None
         for f in files:
             for scaler in f.autoscalers:
                 key = (_ns(scaler.namespace), scaler.target_kind, scaler.target_name)
@@ -162,7 +189,12 @@ class Project:
     # Kubernetes version ----------------------------------------------------------------
     def default_version(self) -> tuple[tuple[int, int], str]:
         """The version to judge pods by when no node group says, and where it came from."""
-        versions = sorted({c.cluster.version for c in self.clusters if c.cluster.version})
+        if self._default_version is None:
+            self._default_version = self._find_default_version()
+        return self._default_version
+
+    def _find_default_version(self) -> tuple[tuple[int, int], str]:
+        versions = sorted({c.version for c in self.clusters if c.version})
         if versions:
             # Several clusters: the oldest is the one a manifest must still work on.
             source = (

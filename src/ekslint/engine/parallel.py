@@ -1,0 +1,102 @@
+"""Running the per-file stage in worker processes (``--jobs``).
+
+Parsing is CPU-bound Python, so threads would not help; processes do. Each worker
+builds its own ``FileAnalyser`` once and returns pickled ``FileOutcome``s, which
+hold no parse tree and are cheap to send back. Results come back in input order, so
+a parallel run reports exactly what a serial one does.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from ekslint.config import Settings
+from ekslint.engine.analysis import FileAnalyser, FileOutcome
+from ekslint.engine.cache import content_digest
+from ekslint.engine.rule import Rule
+
+# Below this many files to analyse, starting workers costs more than it saves
+# (measured with benchmarks/bench.py: a fork and its first chunk take ~30 ms).
+AUTO_MIN_FILES = 200
+MAX_CHUNK = 64
+
+Result = tuple[FileOutcome, bytes | None, bytes | None]  # outcome, content digest, pickled outcome
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def effective_jobs(requested: int | None, files: int) -> int:
+    if files <= 1:
+        return 1
+    if requested is not None and requested > 0:
+        return min(requested, files)
+    cores = available_cores()
+    return min(cores, files) if cores > 1 and files >= AUTO_MIN_FILES else 1
+
+
+def analyse_one(analyser: FileAnalyser, path: str, shown: str, keep_blob: bool) -> Result:
+    """Analyse one file; with ``keep_blob`` also its content digest and pickled
+    outcome, for the cache."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(analyser.settings.limits.max_file_bytes + 1)
+    except OSError as err:
+        return FileOutcome(shown, read_error=err.strerror or str(err)), None, None
+    outcome = analyser.analyse_bytes(shown, data)
+    if not keep_blob:
+        return outcome, None, None
+    return outcome, content_digest(data), pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_worker: FileAnalyser | None = None
+
+
+def _start_worker(file_rules: list[type[Rule]], settings: Settings) -> None:
+    global _worker
+    _worker = FileAnalyser(file_rules, settings)
+
+
+def _analyse_chunk(chunk: list[tuple[str, str]]) -> list[tuple[bytes, bytes | None]]:
+    assert _worker is not None, "worker not initialised"
+    results = []
+    for path, shown in chunk:
+        outcome, digest, blob = analyse_one(_worker, path, shown, keep_blob=True)
+        results.append((blob if blob is not None else pickle.dumps(outcome), digest))
+    return results
+
+
+def analyse_in_workers(
+    work: list[tuple[str, str]], file_rules: list[type[Rule]], settings: Settings, jobs: int, keep_blobs: bool
+) -> Iterator[Result]:
+    size = max(1, min(MAX_CHUNK, len(work) // (jobs * 4)))
+    chunks = [work[i : i + size] for i in range(0, len(work), size)]
+    # fork starts workers in milliseconds with the plugins already loaded; elsewhere
+    # (macOS, Windows) the initializer loads them again.
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    done = 0
+    try:
+        with ProcessPoolExecutor(
+            jobs, mp_context=context, initializer=_start_worker, initargs=(file_rules, settings)
+        ) as pool:
+            for results in pool.map(_analyse_chunk, chunks):
+                for blob, digest in results:
+                    yield pickle.loads(blob), digest, blob if keep_blobs else None
+                done += 1
+    except BrokenProcessPool:
+        # A worker died (killed, out of memory): finish in this process, so the
+        # run still completes and names any file that fails here too.
+        analyser = FileAnalyser(file_rules, settings)
+        for chunk in chunks[done:]:
+            for path, shown in chunk:
+                yield analyse_one(analyser, path, shown, keep_blobs)

@@ -1,0 +1,148 @@
+"""--jobs and the cache change how fast a run is, never what it reports."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ekslint import config
+from ekslint.engine import cache as cache_module
+from ekslint.engine import parallel, plugins
+from ekslint.engine.runner import Runner, RunRequest, RunResult
+
+from .conftest import REPO, chdir, write
+
+FIXTURES = REPO / "tests" / "rules"
+
+
+@pytest.fixture(autouse=True)
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
+
+
+def corpus(root: Path) -> Path:
+    """Every rule fixture and both example repositories, side by side: bad input,
+    suppressions, cross-file facts and every rule."""
+    for case in sorted(FIXTURES.glob("EKS*/*")):
+        if case.is_dir():
+            shutil.copytree(case, root / case.parent.name / case.name)
+    shutil.copytree(REPO / "examples", root / "examples")
+    return root
+
+
+def run(root: Path, *paths: str, **request: object) -> RunResult:
+    with chdir(root):
+        settings = config.load(None)
+        return Runner(plugins.load(), settings).run(RunRequest(list(paths) or ["."], settings, **request))  # type: ignore[arg-type]
+
+
+def summary(result: RunResult) -> list[tuple[str, str, int, int, str, str]]:
+    found = result.findings + result.suppressed + result.crashed
+    return [(f.rule_id, f.span.file, f.span.line, f.span.col, f.message, f.fingerprint) for f in found]
+
+
+def test_parallel_run_reports_exactly_what_a_serial_run_does(tmp_path: Path) -> None:
+    root = corpus(tmp_path)
+    serial = run(root, jobs=1)
+    two = run(root, jobs=2)
+    assert serial.jobs == 1 and two.jobs == 2
+    assert len({f.rule_id for f in serial.findings}) >= 4 and len(serial.findings) > 15
+    assert summary(two) == summary(serial)
+    assert [(e.path, e.message) for e in two.input_errors] == [(e.path, e.message) for e in serial.input_errors]
+    assert (two.files_seen, two.files_analysed) == (serial.files_seen, serial.files_analysed)
+
+
+def _die(chunk: list[tuple[str, str]]) -> list[tuple[bytes, bytes | None]]:
+    os._exit(3)  # a worker killed mid-run (out of memory, a signal)
+
+
+def test_a_dying_worker_does_not_lose_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = corpus(tmp_path)
+    serial = run(root, jobs=1)
+    monkeypatch.setattr(parallel, "_analyse_chunk", _die)
+    assert summary(run(root, jobs=2)) == summary(serial)
+
+
+def test_jobs_default_to_the_cores_only_with_enough_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "available_cores", lambda: 4)
+    assert parallel.effective_jobs(None, parallel.AUTO_MIN_FILES - 1) == 1
+    assert parallel.effective_jobs(None, parallel.AUTO_MIN_FILES) == 4
+    assert parallel.effective_jobs(8, 3) == 3
+    assert parallel.effective_jobs(2, 1) == 1
+
+
+def test_warm_run_reads_nothing_again_and_reports_the_same(tmp_path: Path) -> None:
+    root = corpus(tmp_path / "repo")
+    cache_dir = tmp_path / "cache"
+    cold = run(root, cache_dir=cache_dir)
+    assert cold.from_cache == 0 and (cache_dir / ".gitignore").read_text().strip().endswith("*")
+    warm = run(root, cache_dir=cache_dir)
+    assert warm.from_cache == warm.files_seen - len(warm.input_errors) > 100
+    assert summary(warm) == summary(cold)
+    assert summary(run(root, cache_dir=cache_dir, jobs=2)) == summary(cold)
+
+
+def test_an_edited_file_is_analysed_again(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "repo",
+        {
+            "pdb.yaml": "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n"
+            "spec:\n  maxUnavailable: 0\n  selector:\n    matchLabels:\n      app: web\n",
+            "web.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n"
+            "  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n"
+            "        app: web\n    spec:\n      containers:\n        - name: web\n          image: web\n",
+        },
+    )
+    cache_dir = tmp_path / "cache"
+    assert [f.rule_id for f in run(root, cache_dir=cache_dir).findings] == ["EKS401"]
+    pdb = root / "pdb.yaml"
+    pdb.write_text(pdb.read_text().replace("maxUnavailable: 0", "maxUnavailable: 1"))
+    after = run(root, cache_dir=cache_dir)
+    assert after.findings == [] and after.from_cache == 1
+    # A touched but unchanged file (a checkout) is recognised by its content.
+    os.utime(root / "web.yaml", ns=(1, 1))
+    assert run(root, cache_dir=cache_dir).from_cache == 2
+
+
+def test_settings_that_change_outcomes_change_the_cache(tmp_path: Path) -> None:
+    root = corpus(tmp_path / "repo")
+    cache_dir = tmp_path / "cache"
+    run(root, cache_dir=cache_dir)
+    with chdir(root):
+        settings = config.load(None)
+        settings.context.kubernetes_version = (1, 29)
+        other = Runner(plugins.load(), settings).run(RunRequest(["."], settings, cache_dir=cache_dir))
+    assert other.from_cache == 0
+
+
+def test_a_cache_file_ekslint_did_not_sign_is_never_unpickled(tmp_path: Path) -> None:
+    root = corpus(tmp_path / "repo")
+    cache_dir = tmp_path / "cache"
+    run(root, cache_dir=cache_dir)
+    (cache_file,) = cache_dir.glob("*.cache")
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.mkdir, (str(marker),))
+
+    # A repository could ship this file: right format, but signed with another key.
+    payload = pickle.dumps(Exploit())
+    cache_file.write_bytes(cache_module.FORMAT + b"\0" * 32 + payload)
+    result = run(root, cache_dir=cache_dir)
+    assert not marker.exists()
+    assert result.from_cache == 0 and result.findings
+
+
+def test_unwritable_cache_directory_only_costs_speed(tmp_path: Path) -> None:
+    root = corpus(tmp_path / "repo")
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be")
+    result = run(root, cache_dir=blocker / "cache")
+    assert result.findings and result.from_cache == 0
