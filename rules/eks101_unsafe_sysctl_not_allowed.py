@@ -13,6 +13,7 @@ from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violatio
 
 MAX_RELATED = 5
 MAX_NAMED = 3
+MAX_LISTED = max(MAX_RELATED, MAX_NAMED)
 
 
 class UnsafeSysctlNotAllowed(ProjectRule):
@@ -83,12 +84,11 @@ class UnsafeSysctlNotAllowed(ProjectRule):
                 # Cheap path first: a group that permits the sysctl and can take the pod.
                 if any(g.accepts(scheduling)[0] is not Match.NO for g in project.permitting(sysctl.name)):
                     continue
-                fits, excluded = project.candidates(workload.pod)
-                candidates = [c for c in fits if not c.group.windows]
+                candidates = [c for c in project.candidates(workload.pod) if not c.group.windows]
                 if candidates:
-                    yield self._refused(project, workload, sysctl, candidates, excluded)
+                    yield self._refused(project, workload, sysctl, candidates)
                 elif not sysctls.is_safe(sysctl.name, project.default_version()[0]):
-                    yield self._unplaced(project, workload, sysctl, excluded)
+                    yield self._unplaced(project, workload, sysctl)
 
     @staticmethod
     def _why_unsafe(name: str, version: tuple[int, int] | None, source: str) -> str:
@@ -106,16 +106,16 @@ class UnsafeSysctlNotAllowed(ProjectRule):
         return "is not in the kubelet's safe set"
 
     @staticmethod
-    def _elsewhere(name: str, excluded: list[tuple[NodeGroup, str]]) -> list[tuple[NodeGroup, str]]:
+    def _elsewhere(project: Project, workload: Workload, name: str) -> list[tuple[NodeGroup, str]]:
         """Node groups that allow the sysctl but that the pod cannot be scheduled on."""
-        return [(g, reason) for g, reason in excluded if g.allowance_for(name) is not None]
+        return project.excluded(workload.pod, project.allowing(name), MAX_LISTED)
 
-    def _unplaced(
-        self, project: Project, workload: Workload, sysctl: Sysctl, excluded: list[tuple[NodeGroup, str]]
-    ) -> Violation:
+    def _unplaced(self, project: Project, workload: Workload, sysctl: Sysctl) -> Violation:
         version, source = project.default_version()
         why = self._why_unsafe(sysctl.name, version, f"version from {source}")
-        allowing = self._elsewhere(sysctl.name, excluded)
+        allowing = self._elsewhere(project, workload, sysctl.name)
+        # The pod fits no Linux group: the first few say why.
+        excluded = [] if allowing else project.excluded(workload.pod, project.node_groups, MAX_LISTED)
         if allowing:
             group, reason = allowing[0]
             message = (
@@ -149,7 +149,6 @@ class UnsafeSysctlNotAllowed(ProjectRule):
         workload: Workload,
         sysctl: Sysctl,
         candidates: list[Candidate],
-        excluded: list[tuple[NodeGroup, str]],
     ) -> Violation:
         groups = [c.group for c in candidates]
         # The oldest version among the groups decides; name where it comes from.
@@ -167,7 +166,7 @@ class UnsafeSysctlNotAllowed(ProjectRule):
             if ignored is not None:
                 span = ignored.allowance.span
                 notes += f" {group.name} lists it at {span.file}:{span.line}, but {ignored.reason}."
-        for group, reason in self._elsewhere(sysctl.name, excluded)[:MAX_NAMED]:
+        for group, reason in self._elsewhere(project, workload, sysctl.name)[:MAX_NAMED]:
             notes += f" {group.describe()} allows it, but the pod cannot run there: {reason}."
         message = (
             f"sysctl {sysctl.name} {why}, and none of the node groups that {workload.ref} can run on allows it: "

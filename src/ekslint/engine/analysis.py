@@ -18,11 +18,13 @@ from ekslint.engine.diagnostics import RuleCrashed
 from ekslint.engine.finding import Finding
 from ekslint.engine.rule import Rule, RuleContext, Violation
 from ekslint.engine.suppress import FileSuppressions, add_annotation, scan
+from ekslint.fastpickle import fast_pickle
 from ekslint.model.project import FileFacts, FileModel, build_file_model
 from ekslint.parse.sources import load_bytes
 from ekslint.parse.text import Span
 
 
+@fast_pickle
 @dataclass(slots=True)
 class FileOutcome:
     """What one file contributes to a run."""

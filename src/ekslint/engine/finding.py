@@ -8,9 +8,11 @@ from dataclasses import dataclass
 
 from ekslint.engine.rule import Related, Severity
 from ekslint.engine.suppress import Suppression
+from ekslint.fastpickle import fast_pickle
 from ekslint.parse.text import Span
 
 
+@fast_pickle
 @dataclass(slots=True)
 class Finding:
     rule_id: str

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ekslint.fastpickle import fast_pickle
 from ekslint.parse.text import Span
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class Scope(Enum):
     PROJECT = "project"  # sees every file and the cross-file index
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Related:
     """Another place that explains a finding (the node group, the selected workload)."""
@@ -58,6 +60,7 @@ class Related:
     message: str
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Violation:
     """What a rule yields: where, what is wrong and what to change."""

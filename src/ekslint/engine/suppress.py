@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ekslint.fastpickle import fast_pickle
 from ekslint.parse.text import Span
 
 ANNOTATION = "ekslint.io/ignore"
@@ -31,6 +32,7 @@ _DIRECTIVE = re.compile(r"#\s*ekslint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-
 _ANNOTATION_VALUE = re.compile(r"^\s*([A-Za-z0-9_,\s]+?)\s*(?::\s*(.*?))?\s*$")
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Suppression:
     codes: tuple[str, ...]  # upper-case IDs or prefixes; "ALL" for all
@@ -57,6 +59,7 @@ class Suppression:
         return f"# ekslint: {'disable-file' if self.scope == 'file' else 'disable'}={codes}"
 
 
+@fast_pickle
 @dataclass(slots=True)
 class FileSuppressions:
     by_line: dict[int, list[Suppression]] = field(default_factory=dict)  # line the comment is on

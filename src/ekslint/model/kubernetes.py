@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ekslint.fastpickle import fast_pickle
 from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
 from ekslint.parse.text import Span
 from ekslint.parse.yamltree import YMap, YScalar
@@ -28,6 +29,7 @@ POD_TEMPLATE_PATHS: dict[str, tuple[str, ...] | None] = {
 SCALABLE_KINDS = frozenset(("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"))
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Sysctl:
     name: str
@@ -35,12 +37,14 @@ class Sysctl:
     span: Span  # the ``name: ...`` entry of the list item
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class PodToleration:
     toleration: Toleration
     span: Span  # the list item
 
 
+@fast_pickle
 @dataclass(slots=True)
 class PodSpec:
     sysctls: list[Sysctl] = field(default_factory=list)
@@ -52,6 +56,7 @@ class PodSpec:
     host_ipc_span: Span | None = None
 
 
+@fast_pickle
 @dataclass(slots=True)
 class Workload:
     kind: str
@@ -70,6 +75,7 @@ class Workload:
         return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
 
 
+@fast_pickle
 @dataclass(slots=True)
 class Budget:
     """A PDB's minAvailable or maxUnavailable."""
@@ -79,6 +85,7 @@ class Budget:
     span: Span
 
 
+@fast_pickle
 @dataclass(slots=True)
 class PodDisruptionBudget:
     name: str
@@ -99,6 +106,7 @@ class PodDisruptionBudget:
         )
 
 
+@fast_pickle
 @dataclass(slots=True)
 class Autoscaler:
     """A HorizontalPodAutoscaler: the replica floor of the workload it scales."""
@@ -111,6 +119,7 @@ class Autoscaler:
     span: Span
 
 
+@fast_pickle
 @dataclass(slots=True)
 class ConfigMap:
     name: str

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ekslint.fastpickle import fast_pickle
 from ekslint.model import sysctls
 from ekslint.model.scheduling import Match, NodeRequirements, Taint
 from ekslint.parse.shell import Flag, Word, split_list
@@ -78,6 +79,7 @@ class Origin(Enum):
     CONFIG = "ekslint config"
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Allowance:
     """One entry of the kubelet's allowed unsafe sysctls (a name or a ``prefix*``)."""
@@ -90,6 +92,7 @@ class Allowance:
         return sysctls.pattern_matches(self.pattern, name)
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class IgnoredAllowance:
     """An allowance that is written down but never reaches the kubelet."""
@@ -98,6 +101,7 @@ class IgnoredAllowance:
     reason: str
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class MaxPodsSetting:
     value: int | None  # None when not a literal number
@@ -106,6 +110,7 @@ class MaxPodsSetting:
     source: str
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class InstanceType:
     name: str
@@ -137,6 +142,7 @@ def unknowable_label(key: str) -> bool:
     return key.startswith(_UNKNOWABLE_LABEL_PREFIXES)
 
 
+@fast_pickle
 @dataclass(slots=True)
 class Cluster:
     """The cluster a node group belongs to, as far as the files say."""
@@ -149,6 +155,7 @@ class Cluster:
     file: str
 
 
+@fast_pickle
 @dataclass(slots=True)
 class NodeGroup:
     name: str
@@ -173,6 +180,7 @@ class NodeGroup:
     allowances_unknown: Span | None = None
     max_pods: list[MaxPodsSetting] = field(default_factory=list)
     kubernetes_version: tuple[int, int] | None = None  # from the cluster or the config
+    _node_labels: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def windows(self) -> bool:
@@ -187,6 +195,13 @@ class NodeGroup:
         return "windows" if self.windows else "linux"
 
     def node_labels(self) -> dict[str, str]:
+        """The labels a node of this group has, as far as ekslint knows (do not
+        modify: cached once the model is complete)."""
+        if self._node_labels is None:
+            self._node_labels = self._find_node_labels()
+        return self._node_labels
+
+    def _find_node_labels(self) -> dict[str, str]:
         labels = dict(self.labels)
         os_name = self.os_label()
         if os_name:
@@ -198,11 +213,13 @@ class NodeGroup:
 
     def accepts(self, requirements: NodeRequirements) -> tuple[Match, str]:
         """Whether a pod with these scheduling requirements can run here, and why not."""
-        labels = self.node_labels()
-        unknowable = (lambda _key: True) if not self.labels_complete else unknowable_label
-        match = requirements.label_match(labels, unknowable)
-        if match is Match.NO:
-            return match, "its nodeSelector/node affinity does not match the group's labels"
+        if requirements.unconstrained:
+            match = Match.YES  # most pods: no selector to match the labels against
+        else:
+            unknowable = (lambda _key: True) if not self.labels_complete else unknowable_label
+            match = requirements.label_match(self.node_labels(), unknowable)
+            if match is Match.NO:
+                return match, "its nodeSelector/node affinity does not match the group's labels"
         blocking = requirements.tolerates_all(self.taints)
         if blocking is not None:
             return Match.NO, f"it does not tolerate the taint {blocking}"

@@ -9,16 +9,17 @@ a pod can land on, which workloads a PDB selects.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from ekslint.fastpickle import fast_pickle
 from ekslint.model import kubernetes as k8s
 from ekslint.model import sysctls
 from ekslint.model.context import ModelContext
 from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_config
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
-from ekslint.model.nodegroup import Cluster, KubeletSettings, NodeGroup, Origin
-from ekslint.model.scheduling import Match
+from ekslint.model.nodegroup import Cluster, KubeletSettings, NodeGroup, Origin, unknowable_label
+from ekslint.model.scheduling import Match, NodeRequirements
 from ekslint.model.userdata import (
     UserdataModel,
     bottlerocket_model,
@@ -62,6 +63,7 @@ class FileModel:
         )
 
 
+@fast_pickle
 @dataclass(slots=True)
 class FileFacts:
     """What one file contributes to the cross-file questions. Plain data with no parse
@@ -180,6 +182,9 @@ class Project:
         self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler]] = {}
         self._permitting: dict[str, list[NodeGroup]] = {}
         self._default_version: tuple[tuple[int, int], str] | None = None
+        self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
+        self._by_node_label: dict[tuple[str, str], list[NodeGroup]] | None = None
+        self._partly_labelled: list[NodeGroup] = []
         for f in files:
             for scaler in f.autoscalers:
                 key = (_ns(scaler.namespace), scaler.target_kind, scaler.target_name)
@@ -240,17 +245,55 @@ class Project:
             self._permitting[sysctl] = found
         return found
 
-    def candidates(self, pod: k8s.PodSpec) -> tuple[list[Candidate], list[tuple[NodeGroup, str]]]:
-        """Node groups the pod can be scheduled on, and the others with the reason."""
-        fits: list[Candidate] = []
-        excluded: list[tuple[NodeGroup, str]] = []
-        for group in self.node_groups:
+    def candidates(self, pod: k8s.PodSpec) -> list[Candidate]:
+        """Node groups the pod can be scheduled on. Pods that schedule alike share the
+        answer, and a nodeSelector looks up the groups with that label instead of
+        trying every group, so this stays near-linear in pods plus groups."""
+        key = pod.scheduling.signature()
+        known = self._candidates.get(key)
+        if known is None:
+            known = self._candidates[key] = [
+                Candidate(g, match is Match.YES)
+                for g in self._label_pool(pod.scheduling)
+                for match in (g.accepts(pod.scheduling)[0],)
+                if match is not Match.NO
+            ]
+        return list(known)
+
+    def excluded(self, pod: k8s.PodSpec, groups: Iterable[NodeGroup], limit: int) -> list[tuple[NodeGroup, str]]:
+        """Up to ``limit`` of ``groups`` the pod cannot be scheduled on, with the reason."""
+        found: list[tuple[NodeGroup, str]] = []
+        for group in groups:
             match, reason = group.accepts(pod.scheduling)
             if match is Match.NO:
-                excluded.append((group, reason))
-            else:
-                fits.append(Candidate(group, match is Match.YES))
-        return fits, excluded
+                found.append((group, reason))
+                if len(found) >= limit:
+                    break
+        return found
+
+    def allowing(self, sysctl: str) -> list[NodeGroup]:
+        """Node groups whose kubelet allowance names the sysctl (explicitly)."""
+        return [g for g in self.permitting(sysctl) if g.allowance_for(sysctl) is not None]
+
+    def _label_pool(self, requirements: NodeRequirements) -> list[NodeGroup]:
+        """The node groups that could match the pod's nodeSelector: those with each
+        selected label, plus those whose labels are not all known. Keys that EKS or
+        the cloud provider set (zone, instance type) do not narrow the pool."""
+        selective = [(k, v) for k, v in requirements.node_selector.items() if not unknowable_label(k)]
+        if not selective:
+            return self.node_groups
+        if self._by_node_label is None:
+            index: dict[tuple[str, str], list[NodeGroup]] = defaultdict(list)
+            for group in self.node_groups:
+                for label in group.node_labels().items():
+                    index[label].append(group)
+            self._by_node_label = index
+            self._partly_labelled = [g for g in self.node_groups if not g.labels_complete]
+        narrowest = min((self._by_node_label.get(label, []) for label in selective), key=len)
+        if not self._partly_labelled:
+            return narrowest
+        chosen = {id(g) for g in narrowest} | {id(g) for g in self._partly_labelled}
+        return [g for g in self.node_groups if id(g) in chosen]  # keep the groups' order
 
     # PDB selection ---------------------------------------------------------------------
     def _indexes(

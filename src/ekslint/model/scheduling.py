@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from ekslint.fastpickle import fast_pickle
+
 
 class Match(Enum):
     NO = 0
@@ -21,13 +23,30 @@ class Match(Enum):
 
 
 def all_of(results: list[Match]) -> Match:
-    return min(results, key=lambda m: m.value, default=Match.YES)
+    worst = _YES
+    for result in results:
+        if result is _NO:
+            return _NO
+        if result is _MAYBE:
+            worst = _MAYBE
+    return worst
 
 
 def any_of(results: list[Match]) -> Match:
-    return max(results, key=lambda m: m.value, default=Match.NO)
+    best = _NO
+    for result in results:
+        if result is _YES:
+            return _YES
+        if result is _MAYBE:
+            best = _MAYBE
+    return best
 
 
+# Enum member lookup is a descriptor call; these run for every pod × node group.
+_NO, _MAYBE, _YES = Match.NO, Match.MAYBE, Match.YES
+
+
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Requirement:
     """One ``matchExpressions`` entry (label selectors and node selector terms)."""
@@ -60,6 +79,7 @@ class Requirement:
         return Match.NO
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class LabelSelector:
     """metav1.LabelSelector. An empty selector matches everything."""
@@ -87,6 +107,7 @@ class LabelSelector:
         return ",".join(parts) or "(everything)"
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Taint:
     key: str
@@ -97,6 +118,7 @@ class Taint:
         return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
 
 
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Toleration:
     key: str
@@ -116,6 +138,7 @@ class Toleration:
         return self.operator in ("", "Equal") and self.value == taint.value
 
 
+@fast_pickle
 @dataclass(slots=True)
 class NodeRequirements:
     """Where a pod may be scheduled: nodeSelector, required node affinity, tolerations."""
@@ -124,6 +147,15 @@ class NodeRequirements:
     # requiredDuringScheduling…nodeSelectorTerms: OR of terms, each an AND.
     affinity_terms: list[list[Requirement]] | None = None
     tolerations: list[Toleration] = field(default_factory=list)
+
+    def signature(self) -> tuple[object, ...]:
+        """Equal for pods that schedule alike: the key to share placement answers."""
+        terms = None if self.affinity_terms is None else tuple(tuple(t) for t in self.affinity_terms)
+        return (tuple(sorted(self.node_selector.items())), terms, tuple(self.tolerations))
+
+    @property
+    def unconstrained(self) -> bool:
+        return not self.node_selector and self.affinity_terms is None
 
     def label_match(self, labels: dict[str, str], unknowable: Callable[[str], bool]) -> Match:
         """Match against a node's ``labels``; a key missing from them is certainly

@@ -114,12 +114,16 @@ class InputError:
 
 def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
     """Path as reports show it: relative to the working directory when inside it."""
-    p = Path(path)
-    base = cwd or Path.cwd()
-    try:
-        return p.absolute().relative_to(base).as_posix()
-    except ValueError:
-        return p.as_posix()
+    text = os.fspath(path)
+    base = os.fspath(cwd) if cwd is not None else os.getcwd()
+    absolute = os.path.normpath(os.path.join(base, text))
+    if absolute == base:
+        return "."
+    if absolute.startswith(base.rstrip(os.sep) + os.sep):
+        shown = absolute[len(base.rstrip(os.sep)) + 1 :]
+    else:
+        shown = os.path.normpath(text) if not os.path.isabs(text) else absolute
+    return shown.replace(os.sep, "/")
 
 
 def excluded(relative: str, patterns: Iterable[str]) -> bool:

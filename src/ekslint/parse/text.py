@@ -11,7 +11,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+from ekslint.fastpickle import fast_pickle
 
+
+@fast_pickle
 @dataclass(frozen=True, slots=True)
 class Span:
     """A region of a file. Lines and columns are 1-based; ``end_col`` is exclusive.

@@ -60,6 +60,12 @@ def _yaml() -> Any:
         from ruamel.yaml import YAML
         from ruamel.yaml.nodes import ScalarNode, SequenceNode
         from ruamel.yaml.resolver import BaseResolver
+        from ruamel.yaml.tag import Tag
+
+        # Shared tag objects: a node given a str builds a Tag of its own, millions of
+        # times in a large run. Tags are never modified after parsing.
+        str_tag, merge_tag = Tag(suffix=STR_TAG), Tag(suffix=MERGE_TAG)
+        seq_tag, map_tag = Tag(suffix="tag:yaml.org,2002:seq"), Tag(suffix="tag:yaml.org,2002:map")
 
         class KindResolver(BaseResolver):  # type: ignore[misc,unused-ignore]
             """The C parser asks a Python resolver for the tag of every scalar, and
@@ -77,10 +83,10 @@ def _yaml() -> Any:
             def ascend_resolver(self) -> None:
                 pass
 
-            def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+            def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
                 if kind is ScalarNode:
-                    return MERGE_TAG if value == "<<" and implicit[0] else STR_TAG
-                return "tag:yaml.org,2002:seq" if kind is SequenceNode else "tag:yaml.org,2002:map"
+                    return merge_tag if value == "<<" and implicit[0] else str_tag
+                return seq_tag if kind is SequenceNode else map_tag
 
         _parser_factory = YAML(typ="safe", pure=False)
         _parser_factory.Resolver = KindResolver
