@@ -78,7 +78,9 @@ class UnsafeSysctlNotAllowed(ProjectRule):
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         project = target
-        for workload in project.workloads:
+        for workload in (w for f in project.reported_files() for w in f.workloads):
+            if not workload.pod.sysctls:
+                continue
             scheduling = workload.pod.scheduling
             for sysctl in workload.pod.sysctls:
                 # Cheap path first: a group that permits the sysctl and can take the pod.

@@ -67,7 +67,7 @@ class PdbBlocksEviction(ProjectRule):
     precision = "high"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
-        for pdb in target.pdbs:
+        for pdb in (p for f in target.reported_files() for p in f.pdbs):
             selected = target.selected_by(pdb)
             if selected and all(w.kind == "DaemonSet" for w in selected):
                 continue  # drains skip DaemonSet pods

@@ -10,6 +10,7 @@ already looked at it, and the cross-file rules read the compact ``FileFacts``.
 from __future__ import annotations
 
 import os
+import pickle
 import traceback
 from dataclasses import dataclass, field
 
@@ -19,7 +20,7 @@ from ekslint.engine.finding import Finding
 from ekslint.engine.rule import Rule, RuleContext, Violation
 from ekslint.engine.suppress import FileSuppressions, add_annotation, scan
 from ekslint.fastpickle import fast_pickle
-from ekslint.model.project import FileFacts, FileModel, build_file_model
+from ekslint.model.project import FileFacts, FileModel, PackedFacts, build_file_model
 from ekslint.parse.sources import load_bytes
 from ekslint.parse.text import Span
 
@@ -30,7 +31,7 @@ class FileOutcome:
     """What one file contributes to a run."""
 
     path: str  # as reports show it
-    facts: FileFacts | None = None  # None: not one of ekslint's inputs (skipped quietly)
+    facts: FileFacts | PackedFacts | None = None  # None: not one of ekslint's inputs (skipped quietly)
     violations: list[tuple[str, Violation]] = field(default_factory=list)  # (rule ID, violation)
     crashed: list[Finding] = field(default_factory=list)  # EKS004
     suppressions: FileSuppressions = field(default_factory=FileSuppressions)
@@ -68,6 +69,28 @@ class FileAnalyser:
                 continue
             outcome.violations.extend(found)
         return outcome
+
+
+def pack(outcome: FileOutcome) -> tuple[bytes, bytes | None]:
+    """The outcome as two pickles: what only its own file needs (findings,
+    suppressions) and its cross-file facts, which a run may never unpack."""
+    facts = outcome.facts
+    if isinstance(facts, PackedFacts):
+        facts_blob: bytes | None = facts.blob
+    else:
+        facts_blob = None if facts is None else pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+    local = FileOutcome(
+        outcome.path, None, outcome.violations, outcome.crashed, outcome.suppressions, outcome.read_error
+    )
+    return pickle.dumps(local, protocol=pickle.HIGHEST_PROTOCOL), facts_blob
+
+
+def unpack(local_blob: bytes, facts_blob: bytes | None) -> FileOutcome:
+    outcome = pickle.loads(local_blob)
+    assert isinstance(outcome, FileOutcome)
+    if facts_blob is not None:
+        outcome.facts = PackedFacts(outcome.path, facts_blob)
+    return outcome
 
 
 def crash_finding(rule: Rule, err: Exception, where: Span) -> Finding:

@@ -27,7 +27,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from ekslint.fastpickle import fast_pickle
 
 DIRECTORY_NAME = ".ekslint_cache"
 FORMAT = b"ekslint-cache-1\n"
@@ -40,12 +41,14 @@ def content_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+@fast_pickle
 @dataclass(slots=True)
 class Entry:
     size: int
     mtime_ns: int
     digest: bytes
-    blob: bytes  # the pickled FileOutcome
+    local: bytes  # the pickled FileOutcome without its facts
+    facts: bytes | None  # its pickled FileFacts; None: the file is not an input
     trusted_stat: bool  # False: compare the content before reusing
 
 
@@ -124,17 +127,18 @@ class Cache:
             return None
         if entry.trusted_stat and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
             return entry
-        return Entry(entry.size, entry.mtime_ns, entry.digest, entry.blob, trusted_stat=False)
+        return Entry(entry.size, entry.mtime_ns, entry.digest, entry.local, entry.facts, trusted_stat=False)
 
-    def hit(self, shown: str, stat: os.stat_result, entry: Entry) -> Any:
+    def hit(self, shown: str, stat: os.stat_result, entry: Entry) -> tuple[bytes, bytes | None]:
+        """The packed outcome of a file found unchanged."""
         self.hits += 1
         if not (entry.trusted_stat and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns):
-            self.store(shown, stat, entry.digest, entry.blob)
-        return pickle.loads(entry.blob)
+            self.store(shown, stat, entry.digest, (entry.local, entry.facts))
+        return entry.local, entry.facts
 
-    def store(self, shown: str, stat: os.stat_result, digest: bytes, blob: bytes) -> None:
+    def store(self, shown: str, stat: os.stat_result, digest: bytes, packed: tuple[bytes, bytes | None]) -> None:
         racy = stat.st_mtime_ns / 1e9 >= self.started - RACY_SECONDS
-        self.entries[shown] = Entry(stat.st_size, stat.st_mtime_ns, digest, blob, trusted_stat=not racy)
+        self.entries[shown] = Entry(stat.st_size, stat.st_mtime_ns, digest, *packed, trusted_stat=not racy)
         self.dirty = True
 
     def save(self, seen: set[str]) -> None:

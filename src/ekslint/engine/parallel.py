@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import pickle
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from ekslint.config import Settings
-from ekslint.engine.analysis import FileAnalyser, FileOutcome
+from ekslint.engine.analysis import FileAnalyser, FileOutcome, pack, unpack
 from ekslint.engine.cache import content_digest
 from ekslint.engine.rule import Rule
 
@@ -25,7 +24,8 @@ from ekslint.engine.rule import Rule
 AUTO_MIN_FILES = 200
 MAX_CHUNK = 64
 
-Result = tuple[FileOutcome, bytes | None, bytes | None]  # outcome, content digest, pickled outcome
+# The outcome, and for the cache: the content digest and the outcome packed.
+Result = tuple[FileOutcome, bytes | None, tuple[bytes, bytes | None] | None]
 
 
 def available_cores() -> int:
@@ -55,7 +55,7 @@ def analyse_one(analyser: FileAnalyser, path: str, shown: str, keep_blob: bool) 
     outcome = analyser.analyse_bytes(shown, data)
     if not keep_blob:
         return outcome, None, None
-    return outcome, content_digest(data), pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+    return outcome, content_digest(data), pack(outcome)
 
 
 _worker: FileAnalyser | None = None
@@ -66,12 +66,12 @@ def _start_worker(file_rules: list[type[Rule]], settings: Settings) -> None:
     _worker = FileAnalyser(file_rules, settings)
 
 
-def _analyse_chunk(chunk: list[tuple[str, str]]) -> list[tuple[bytes, bytes | None]]:
+def _analyse_chunk(chunk: list[tuple[str, str]]) -> list[tuple[tuple[bytes, bytes | None], bytes | None]]:
     assert _worker is not None, "worker not initialised"
     results = []
     for path, shown in chunk:
-        outcome, digest, blob = analyse_one(_worker, path, shown, keep_blob=True)
-        results.append((blob if blob is not None else pickle.dumps(outcome), digest))
+        outcome, digest, packed = analyse_one(_worker, path, shown, keep_blob=True)
+        results.append((packed if packed is not None else pack(outcome), digest))
     return results
 
 
@@ -90,8 +90,8 @@ def analyse_in_workers(
             jobs, mp_context=context, initializer=_start_worker, initargs=(file_rules, settings)
         ) as pool:
             for results in pool.map(_analyse_chunk, chunks):
-                for blob, digest in results:
-                    yield pickle.loads(blob), digest, blob if keep_blobs else None
+                for packed, digest in results:
+                    yield unpack(*packed), digest, packed if keep_blobs else None
                 done += 1
     except BrokenProcessPool:
         # A worker died (killed, out of memory): finish in this process, so the

@@ -19,7 +19,7 @@ from pathlib import Path
 from ekslint import __version__
 from ekslint.config import Settings
 from ekslint.engine import parallel
-from ekslint.engine.analysis import FileAnalyser, FileOutcome, crash_finding
+from ekslint.engine.analysis import FileAnalyser, FileOutcome, crash_finding, unpack
 from ekslint.engine.cache import Cache, content_digest
 from ekslint.engine.diagnostics import UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
@@ -27,7 +27,7 @@ from ekslint.engine.plugins import Registry, code_stamp
 from ekslint.engine.rule import Rule, RuleContext, Scope, Severity, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
 from ekslint.model.project import Project
-from ekslint.parse.sources import InputError, display_path, walk
+from ekslint.parse.sources import InputError, walk
 from ekslint.parse.text import Span
 
 
@@ -94,6 +94,7 @@ class Runner:
         self.rules = enabled_rules(registry, settings)
         self.file_rules = [r for r in self.rules if r.scope is Scope.FILE]
         self.project_rules = [r for r in self.rules if r.scope is not Scope.FILE]
+        self._stats: dict[str, os.stat_result] = {}
 
     def run(self, request: RunRequest) -> RunResult:
         result = RunResult(rules=self.rules)
@@ -112,7 +113,7 @@ class Runner:
                 result.files_analysed += 1
         result.crashed.extend(c for o in outcomes for c in o.crashed)
         analysed = [o for o in outcomes if o.facts is not None]
-        project = Project([o.facts for o in analysed if o.facts is not None], self.settings.context)
+        project = Project([o.facts for o in analysed if o.facts is not None], self.settings.context, targets)
         violations = [v for o in analysed for v in o.violations]
         violations.extend(self._check_project(project, analysed, result))
         self._finish(violations, analysed, targets, request, result)
@@ -123,19 +124,20 @@ class Runner:
         """The files to analyse as (path, display path), and the display paths to
         report on (None: all)."""
         exclude = [self._exclude_pattern(p) for p in self.settings.exclude]
-        walked = walk([p for p in request.paths if p != "-"], exclude, result.input_errors)
-        files = [(path, display_path(path)) for path in walked]
+        stats = self._stats = {}
+        files = walk([p for p in request.paths if p != "-"], exclude, result.input_errors, stats)
         targets: set[str] | None = None
         if request.context:
             targets = {shown for _, shown in files}
             if "-" in request.paths:
                 targets.add(request.stdin_name)
-            seen = {os.path.realpath(f) for f in walked}
+            # The same file reached by another path (a symlink) is read once.
+            seen = {(stats[path].st_dev, stats[path].st_ino) for path, _ in files}
             # Context files are read quietly: their errors belong to another run.
             files += [
-                (path, display_path(path))
-                for path in walk(request.context, exclude, [])
-                if os.path.realpath(path) not in seen
+                (path, shown)
+                for path, shown in walk(request.context, exclude, [], stats)
+                if (stats[path].st_dev, stats[path].st_ino) not in seen
             ]
         result.files_seen += sum(1 for _, shown in files if targets is None or shown in targets)
         return files, targets
@@ -163,14 +165,15 @@ class Runner:
         pending: list[tuple[int, str, str]] = []
         for index, (path, shown) in enumerate(files):
             if cache is not None:
+                known = self._stats.get(path)
                 try:
-                    stat = stats[index] = os.stat(path)
+                    stat = stats[index] = known if known is not None else os.stat(path)
                 except OSError:
                     pass  # the analysis reports it
                 else:
                     entry = cache.lookup(shown, stat)
                     if entry is not None and (entry.trusted_stat or self._same_content(path, entry.digest)):
-                        outcomes[index] = cache.hit(shown, stat, entry)
+                        outcomes[index] = unpack(*cache.hit(shown, stat, entry))
                         continue
             pending.append((index, path, shown))
         keep = cache is not None
@@ -180,10 +183,10 @@ class Runner:
             done = parallel.analyse_in_workers(work, self.file_rules, self.settings, jobs, keep)
         else:
             done = (parallel.analyse_one(analyser, path, shown, keep) for path, shown in work)
-        for (index, _, shown), (outcome, digest, blob) in zip(pending, done, strict=True):
+        for (index, _, shown), (outcome, digest, packed) in zip(pending, done, strict=True):
             outcomes[index] = outcome
-            if cache is not None and index in stats and digest is not None and blob is not None:
-                cache.store(shown, stats[index], digest, blob)
+            if cache is not None and index in stats and digest is not None and packed is not None:
+                cache.store(shown, stats[index], digest, packed)
         if cache is not None:
             result.from_cache = cache.hits
             cache.save({shown for _, shown in files})

@@ -8,9 +8,11 @@ a pod can land on, which workloads a PDB selects.
 
 from __future__ import annotations
 
+import pickle
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ekslint.fastpickle import fast_pickle
 from ekslint.model import kubernetes as k8s
@@ -165,31 +167,88 @@ class Candidate:
     certain: bool  # False: depends on labels no file shows
 
 
-class Project:
-    """Everything analysed in one run, with indexes for cross-file questions."""
+@dataclass(frozen=True, slots=True)
+class PackedFacts:
+    """A file's facts still pickled, as the cache holds them: unpacked only when a
+    rule asks for them. A one-file pre-commit run in a large repository then reads
+    the other files' facts only if its checks need them."""
 
-    def __init__(self, files: list[FileFacts], context: ModelContext) -> None:
-        self.files = files
+    path: str
+    blob: bytes
+
+    def unpack(self) -> FileFacts:
+        facts = pickle.loads(self.blob)
+        assert isinstance(facts, FileFacts)
+        return facts
+
+
+class Project:
+    """Everything analysed in one run, with indexes for cross-file questions.
+
+    The aggregate views (``node_groups``, ``workloads``, ...) are built on first use,
+    from every file; ``reported_files()`` gives only the files this run reports on.
+    """
+
+    def __init__(
+        self, files: Sequence[FileFacts | PackedFacts], context: ModelContext, reported: set[str] | None = None
+    ) -> None:
         self.context = context
-        self.node_groups: list[NodeGroup] = [g for f in files for g in f.node_groups]
-        self.node_groups.extend(d.node_group(context.kubernetes_version) for d in context.declared if not d.userdata)
-        self.workloads: list[k8s.Workload] = [w for f in files for w in f.workloads]
-        self.pdbs: list[k8s.PodDisruptionBudget] = [p for f in files for p in f.pdbs]
-        self.clusters: list[Cluster] = [c for f in files for c in f.clusters]
-        self.config_maps: list[k8s.ConfigMap] = [c for f in files for c in f.config_maps]
+        self._sources: list[FileFacts | PackedFacts] = list(files)
+        self._reported = reported
+        self._files: list[FileFacts] | None = None
         self._by_namespace: dict[str | None, list[k8s.Workload]] | None = None
         self._by_label: dict[tuple[str | None, str, str], list[k8s.Workload]] | None = None
-        self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler]] = {}
+        self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler]] | None = None
         self._permitting: dict[str, list[NodeGroup]] = {}
         self._default_version: tuple[tuple[int, int], str] | None = None
         self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
         self._by_node_label: dict[tuple[str, str], list[NodeGroup]] | None = None
         self._partly_labelled: list[NodeGroup] = []
-        for f in files:
-            for scaler in f.autoscalers:
-                key = (_ns(scaler.namespace), scaler.target_kind, scaler.target_name)
-                if key not in self._floors or scaler.min_replicas < self._floors[key][0]:
-                    self._floors[key] = (scaler.min_replicas, scaler)
+
+    def _facts(self, index: int) -> FileFacts:
+        source = self._sources[index]
+        if isinstance(source, PackedFacts):
+            source = self._sources[index] = source.unpack()
+        return source
+
+    @property
+    def files(self) -> list[FileFacts]:
+        if self._files is None:
+            self._files = [self._facts(i) for i in range(len(self._sources))]
+        return self._files
+
+    def reported_files(self) -> list[FileFacts]:
+        """The facts of the files whose findings this run reports."""
+        return [self._facts(i) for i, f in enumerate(self._sources) if self.reports(f.path)]
+
+    @cached_property
+    def node_groups(self) -> list[NodeGroup]:
+        groups = [g for f in self.files for g in f.node_groups]
+        version = self.context.kubernetes_version
+        groups.extend(d.node_group(version) for d in self.context.declared if not d.userdata)
+        return groups
+
+    @cached_property
+    def workloads(self) -> list[k8s.Workload]:
+        return [w for f in self.files for w in f.workloads]
+
+    @cached_property
+    def pdbs(self) -> list[k8s.PodDisruptionBudget]:
+        return [p for f in self.files for p in f.pdbs]
+
+    @cached_property
+    def clusters(self) -> list[Cluster]:
+        return [c for f in self.files for c in f.clusters]
+
+    @cached_property
+    def config_maps(self) -> list[k8s.ConfigMap]:
+        return [c for f in self.files for c in f.config_maps]
+
+    def reports(self, path: str) -> bool:
+        """Whether findings in ``path`` are reported in this run. With ``--context``
+        (pre-commit) the other files only inform; a rule may skip checking what lies
+        in them, which keeps a one-file run in a large repository fast."""
+        return self._reported is None or path in self._reported
 
     # Kubernetes version ----------------------------------------------------------------
     def default_version(self) -> tuple[tuple[int, int], str]:
@@ -333,6 +392,13 @@ class Project:
     def replica_floor(self, workload: k8s.Workload) -> tuple[int | None, k8s.Autoscaler | None]:
         """The fewest replicas the workload runs with: an HPA's minReplicas if one
         scales it, else its own replicas."""
+        if self._floors is None:
+            self._floors = {}
+            for f in self.files:
+                for scaler in f.autoscalers:
+                    key = (_ns(scaler.namespace), scaler.target_kind, scaler.target_name)
+                    if key not in self._floors or scaler.min_replicas < self._floors[key][0]:
+                        self._floors[key] = (scaler.min_replicas, scaler)
         floor = self._floors.get((_ns(workload.namespace), workload.kind, workload.name))
         if floor is not None:
             return floor
