@@ -164,6 +164,10 @@ def pd_supported(version: tuple[int, int]) -> bool:
     return version >= (1, 9)
 
 
+def format_version(version: tuple[int, int]) -> str:
+    return f"{version[0]}.{version[1]}"
+
+
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)")
 
 

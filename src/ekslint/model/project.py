@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ekslint.model import cni as cni_model
 from ekslint.model import kubernetes as k8s
 from ekslint.model import sysctls
 from ekslint.model.context import ModelContext
@@ -43,6 +44,7 @@ class FileModel:
     pdbs: list[k8s.PodDisruptionBudget] = field(default_factory=list)
     autoscalers: list[k8s.Autoscaler] = field(default_factory=list)
     config_maps: list[k8s.ConfigMap] = field(default_factory=list)
+    cni: list[cni_model.CniSettings] = field(default_factory=list)  # vpc-cni addon, aws-node DaemonSet
     # ekslint.io/ignore annotations: (object identity, value, where)
     ignore_annotations: list[tuple[str, str, Span]] = field(default_factory=list)
 
@@ -73,6 +75,9 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             workload = k8s.workload(obj, kind)
             if workload is not None:
                 model.workloads.append(workload)
+            daemonset = cni_model.from_daemonset(obj) if kind == "DaemonSet" else None
+            if daemonset is not None:
+                model.cni.append(daemonset)
         elif kind == "PodDisruptionBudget":
             model.pdbs.append(k8s.pod_disruption_budget(obj))
         elif kind == "HorizontalPodAutoscaler":
@@ -84,6 +89,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         elif is_cluster_config(obj):
             config = cluster_config(obj, source.path, limits, version, model.problems)
             model.clusters.append(config)
+            model.cni.extend(cni_model.from_cluster_config(obj, source.path, config.cluster.name, limits))
             for entry in config.node_groups:
                 model.node_groups.append(entry.group)
                 if entry.userdata is not None:
@@ -265,6 +271,23 @@ class Project:
 
     def iter_workloads(self) -> Iterator[k8s.Workload]:
         return iter(self.workloads)
+
+    # VPC CNI (pod capacity) ------------------------------------------------------------
+    def cni_for(self, group: NodeGroup) -> cni_model.CniSettings:
+        """The VPC CNI settings a node group's nodes run with: its own cluster's vpc-cni
+        addon, then aws-node DaemonSets, then other clusters' addons (for groups no
+        ClusterConfig owns), then the ekslint config."""
+        found = [s for f in self.files for s in f.cni]
+        own = [
+            s
+            for s in found
+            if group.cluster is not None
+            and (s.cluster_file, s.cluster_name) == (group.cluster.file, group.cluster.name)
+        ]
+        daemonsets = [s for s in found if s.cluster_file is None]
+        others = [s for s in found if s.cluster_file is not None and group.cluster is None]
+        config = [self.context.cni] if self.context.cni is not None else []
+        return cni_model.resolve(own + daemonsets + others + config)
 
 
 def _ns(namespace: str | None) -> str | None:
