@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ekslint import __version__
+from ekslint import __version__, capacity_cli
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -81,12 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="also read DIR (default: the config file's directory, else the git root) for cross-file facts, "
         "but report only on the paths given (pre-commit passes only changed files)",
     )
+    capacity_cli.add_arguments(parser)  # --max-pods calculator, --update-instance-data
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if capacity_cli.wanted(args):  # the calculator and the instance-data refresh lint nothing
+            return capacity_cli.run(args)
         return _run(args, list(argv) if argv is not None else sys.argv[1:])
     except KeyboardInterrupt:
         print("ekslint: interrupted", file=sys.stderr)
