@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,8 +15,10 @@ from ekslint.engine import plugins
 from ekslint.engine.runner import Runner, RunRequest, RunResult
 
 REPO = Path(__file__).resolve().parent.parent
-# Tests see every file analysed afresh; tests/test_cache.py turns the cache on itself.
+# Tests see every file analysed afresh (tests/test_cache_and_jobs.py turns the cache
+# on itself), and never the developer's refreshed instance data or cache key.
 os.environ.setdefault("EKSLINT_NO_CACHE", "1")
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="ekslint-tests-")
 
 # The project's shared material (SARIF schema, public configs) sits beside the checkout.
 SHARED = Path(os.environ.get("EKSLINT_SHARED", REPO.parent / "shared"))

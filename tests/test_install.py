@@ -47,15 +47,18 @@ def test_fresh_install_ships_rules_schemas_and_the_c_composer(fresh_venv: Path) 
         "import json, ekslint, ekslint.rules, ekslint.schemas\n"
         "from ekslint.engine import plugins\n"
         "from ekslint.parse.yamltree import c_composer_available\n"
+        "from ekslint.model.capacity import shipped_table\n"
         "registry = plugins.load()\n"
         "print(json.dumps({'file': ekslint.__file__, 'rules': sorted(registry.rules),\n"
-        "  'schema': 'properties' in ekslint.schemas.load('config'), 'c': c_composer_available()}))\n"
+        "  'schema': 'properties' in ekslint.schemas.load('config'), 'c': c_composer_available(),\n"
+        "  'instance_types': len(shipped_table().types)}))\n"
     )
     proc = subprocess.run([str(python), "-c", script], cwd=fresh_venv, capture_output=True, check=True)
     info = json.loads(proc.stdout)
     assert "site-packages" in info["file"]  # the installed copy, not the checkout
     assert {"EKS001", "EKS004", "EKS101", "EKS201", "EKS203", "EKS401", "EKS402"} <= set(info["rules"])
     assert info["schema"] and info["c"]
+    assert info["instance_types"] > 1400  # src/ekslint/data/instance_types.json is package data
 
 
 def test_this_environment_runs_the_installed_package() -> None:

@@ -46,6 +46,9 @@ EXPECTED = {
     ("EKS203", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_yaml_userdata_input.golden", 4, 3),
     # Karpenter's deliberately malformed MIME header block ("MIME_VERSION = 1.0").
     ("EKS001", "nodeadm/karpenter-provider-aws__bootstrap-mime-testdata__mime_bad_header.txt", 1, 1),
+    # Karpenter's Bottlerocket test input sets max-pods = 9999999999 (a placeholder): above 250,
+    # the most EKS recommends on any instance type (note; no instance type is known there).
+    ("EKS304", "bottlerocket/karpenter-provider-aws__launchtemplate-testdata__br_userdata_input.golden", 7, 1),
     # The multipart userdata ends with "--//" instead of the closing "--//--".
     ("EKS001", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_input.golden", 23, 1),
 }

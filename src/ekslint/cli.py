@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ekslint import __version__
+from ekslint import __version__, capacity_cli
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -100,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the cache lives (default: .ekslint_cache beside the config file, else in the git root; "
         "also: EKSLINT_CACHE_DIR)",
     )
+    capacity_cli.add_arguments(parser)  # --max-pods calculator, --update-instance-data
     return parser
 
 
@@ -116,6 +117,8 @@ def _jobs(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if capacity_cli.wanted(args):  # the calculator and the instance-data refresh lint nothing
+            return capacity_cli.run(args)
         return _run(args, list(argv) if argv is not None else sys.argv[1:])
     except KeyboardInterrupt:
         print("ekslint: interrupted", file=sys.stderr)

@@ -184,6 +184,10 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
             )
         )
     settings.context = ModelContext(version, declared, str(root))
+    if isinstance(data.get("cni"), dict):
+        from ekslint.model.cni import from_config
+
+        settings.context.cni = from_config(data["cni"], locate)
     limits = data.get("limits", {})
     defaults = ReadLimits()
     settings.limits = ReadLimits(

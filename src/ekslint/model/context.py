@@ -7,10 +7,14 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ekslint.model.nodegroup import Allowance, MaxPodsSetting, NodeGroup, Origin, normalize_family
 from ekslint.model.scheduling import Taint
 from ekslint.parse.text import Span
+
+if TYPE_CHECKING:
+    from ekslint.model.cni import CniSettings
 
 
 @dataclass(slots=True)
@@ -61,6 +65,7 @@ class ModelContext:
     kubernetes_version: tuple[int, int] | None = None
     declared: list[DeclaredNodeGroup] = field(default_factory=list)
     root: str | None = None  # directory the config's globs are relative to
+    cni: CniSettings | None = None  # `cni:` in the config: the VPC CNI set up elsewhere
 
     def for_userdata(self, path: str) -> DeclaredNodeGroup | None:
         relative = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/") if self.root else path

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ekslint.fastpickle import fast_pickle
+from ekslint.model import cni as cni_model
 from ekslint.model import kubernetes as k8s
 from ekslint.model import sysctls
 from ekslint.model.context import ModelContext
@@ -46,6 +47,7 @@ class FileModel:
     pdbs: list[k8s.PodDisruptionBudget] = field(default_factory=list)
     autoscalers: list[k8s.Autoscaler] = field(default_factory=list)
     config_maps: list[k8s.ConfigMap] = field(default_factory=list)
+    cni: list[cni_model.CniSettings] = field(default_factory=list)  # vpc-cni addon, aws-node DaemonSet
     # ekslint.io/ignore annotations: (object identity, value, where)
     ignore_annotations: list[tuple[str, str, Span]] = field(default_factory=list)
 
@@ -62,6 +64,7 @@ class FileModel:
             self.pdbs,
             self.autoscalers,
             self.config_maps,
+            self.cni,
         )
 
 
@@ -79,6 +82,7 @@ class FileFacts:
     pdbs: list[k8s.PodDisruptionBudget] = field(default_factory=list)
     autoscalers: list[k8s.Autoscaler] = field(default_factory=list)
     config_maps: list[k8s.ConfigMap] = field(default_factory=list)
+    cni: list[cni_model.CniSettings] = field(default_factory=list)
 
 
 def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimits = DEFAULT_LIMITS) -> FileModel:
@@ -103,6 +107,9 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             workload = k8s.workload(obj, kind)
             if workload is not None:
                 model.workloads.append(workload)
+            daemonset = cni_model.from_daemonset(obj) if kind == "DaemonSet" else None
+            if daemonset is not None:
+                model.cni.append(daemonset)
         elif kind == "PodDisruptionBudget":
             model.pdbs.append(k8s.pod_disruption_budget(obj))
         elif kind == "HorizontalPodAutoscaler":
@@ -114,6 +121,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         elif is_cluster_config(obj):
             config = cluster_config(obj, source.path, limits, version, model.problems)
             model.clusters.append(config)
+            model.cni.extend(cni_model.from_cluster_config(obj, source.path, config.cluster.name, limits))
             for entry in config.node_groups:
                 model.node_groups.append(entry.group)
                 if entry.userdata is not None:
@@ -221,6 +229,16 @@ class Project:
         """The facts of the files whose findings this run reports."""
         return [self._facts(i) for i, f in enumerate(self._sources) if self.reports(f.path)]
 
+    def reported_node_groups(self) -> list[NodeGroup]:
+        """Node groups defined in the files this run reports on (and in the ekslint
+        config when that is reported on)."""
+        if self._reported is None:
+            return self.node_groups
+        groups = [g for f in self.reported_files() for g in f.node_groups]
+        version = self.context.kubernetes_version
+        declared = [d for d in self.context.declared if not d.userdata and self.reports(d.span.file)]
+        return groups + [d.node_group(version) for d in declared]
+
     @cached_property
     def node_groups(self) -> list[NodeGroup]:
         groups = [g for f in self.files for g in f.node_groups]
@@ -239,6 +257,10 @@ class Project:
     @cached_property
     def clusters(self) -> list[Cluster]:
         return [c for f in self.files for c in f.clusters]
+
+    @cached_property
+    def cni_settings(self) -> list[cni_model.CniSettings]:
+        return [s for f in self.files for s in f.cni]
 
     @cached_property
     def config_maps(self) -> list[k8s.ConfigMap]:
@@ -406,6 +428,23 @@ class Project:
 
     def iter_workloads(self) -> Iterator[k8s.Workload]:
         return iter(self.workloads)
+
+    # VPC CNI (pod capacity) ------------------------------------------------------------
+    def cni_for(self, group: NodeGroup) -> cni_model.CniSettings:
+        """The VPC CNI settings a node group's nodes run with: its own cluster's vpc-cni
+        addon, then aws-node DaemonSets, then other clusters' addons (for groups no
+        ClusterConfig owns), then the ekslint config."""
+        found = self.cni_settings
+        own = [
+            s
+            for s in found
+            if group.cluster is not None
+            and (s.cluster_file, s.cluster_name) == (group.cluster.file, group.cluster.name)
+        ]
+        daemonsets = [s for s in found if s.cluster_file is None]
+        others = [s for s in found if s.cluster_file is not None and group.cluster is None]
+        config = [self.context.cni] if self.context.cni is not None else []
+        return cni_model.resolve(own + daemonsets + others + config)
 
 
 def _ns(namespace: str | None) -> str | None:

@@ -239,6 +239,11 @@ def node_group_from_userdata(model: UserdataModel, origin: Origin, version: tupl
     )
     if context is not None and context.allowed_unsafe_sysctls and not group.allowances:
         group.allowances = context.node_group(version).allowances
+    if context is not None:
+        # A userdata file does not say what it runs on; the config may (pod capacity).
+        group.instance_types = context.node_group(version).instance_types
+        if context.max_pods is not None and not group.max_pods:
+            group.max_pods = context.node_group(version).max_pods
     for script in model.scripts:
         if script.unknown_edit is not None and group.allowances_unknown is None:
             group.allowances_unknown = script.unknown_edit

@@ -1,0 +1,130 @@
+"""EKS301 max-pods-exceeds-eni-capacity."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ekslint.model import capacity
+from ekslint.model.podcapacity import GroupCapacity, TypeCapacity, assess
+from ekslint.model.project import Project
+from ekslint.parse.text import Span
+from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+
+
+class MaxPodsExceedsEniCapacity(ProjectRule):
+    """## What it does
+    Compares every max-pods value a node group configures with the number of pod IP
+    addresses its instance type can hold. The value can come from eksctl
+    `maxPodsPerNode` (managed and self-managed groups), `kubeletExtraConfig.maxPods`,
+    `--max-pods` in bootstrap.sh's `--kubelet-extra-args` (userdata or
+    `overrideBootstrapCommand`), a NodeConfig's `kubelet.config.maxPods` or
+    `kubelet.flags`, Bottlerocket `settings.kubernetes.max-pods` (TOML userdata or
+    eksctl `bottlerocket.settings`), or `max-pods` of a node group in the ekslint
+    config. The instance type comes from `instanceType`, `instanceTypes`,
+    `instancesDistribution.instanceTypes`, or `instance-types` in the ekslint config
+    (for userdata files); with several types the smallest capacity decides. Groups
+    using `instanceSelector` are skipped.
+
+    The capacity is AWS's formula (the same as `eni-max-pods.txt` and nodeadm):
+    ENIs of the default network card × (IPv4 addresses per ENI − 1) + 2, and with
+    prefix delegation on a Nitro instance with VPC CNI 1.9 or newer,
+    ENIs × ((IPv4 per ENI − 1) × 16) + 2. Custom networking
+    (`AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG`) takes the primary ENI away and `MAX_ENI`
+    limits the ENIs. Prefix delegation and custom networking are read from the eksctl
+    `vpc-cni` addon's `configurationValues`, an `aws-node` DaemonSet, or `cni:` in the
+    ekslint config. Windows nodes use only the primary ENI: IPv4 per ENI − 1.
+
+    ## Why is this bad?
+    The scheduler believes the kubelet's max-pods, not the VPC's IP addresses. Once a
+    node has used every IP its ENIs can carry, further pods are scheduled there and
+    stay in `ContainerCreating` with "failed to assign an IP address to container".
+    The instance type cannot be changed on an existing node group.
+
+    ## Example
+    ```yaml
+    managedNodeGroups:
+      - name: ng-1
+        instanceType: m5.large   # 3 ENIs × (10 − 1) + 2 = 29
+        maxPodsPerNode: 58
+    ```
+
+    ## Use instead
+    ```yaml
+    managedNodeGroups:
+      - name: ng-1
+        instanceType: m5.xlarge  # 4 ENIs × (15 − 1) + 2 = 58
+        maxPodsPerNode: 58
+    ```
+    or turn on prefix delegation in the `vpc-cni` addon
+    (`configurationValues: '{"env":{"ENABLE_PREFIX_DELEGATION":"true"}}'`).
+
+    ## References
+    - https://docs.aws.amazon.com/eks/latest/userguide/choosing-instance-type.html
+    - https://docs.aws.amazon.com/eks/latest/userguide/cni-increase-ip-addresses.html
+    - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/AvailableIpPerENI.html
+    """
+
+    id = "EKS301"
+    name = "max-pods-exceeds-eni-capacity"
+    severity = Severity.ERROR
+    summary = "A node group's max pods exceeds the pod IPs its instance type can hold"
+    tags = ("capacity", "vpc-cni", "kubelet")
+    precision = "high"
+
+    def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        table = capacity.table()
+        for group in target.reported_node_groups():
+            settings = [s for s in group.max_pods if s.value is not None]
+            if not settings:
+                continue
+            assessed = assess(group, target.cni_for(group), table)
+            smallest = assessed.smallest() if assessed is not None else None
+            if assessed is None or smallest is None:
+                continue  # instanceSelector, or no known instance type (EKS303)
+            for setting in settings:
+                if setting.value is None or setting.value <= smallest.capacity.max_pods:
+                    continue
+                yield Violation(
+                    setting.span,
+                    self._message(setting.source, setting.value, assessed, smallest),
+                    self._related(setting.span, assessed, smallest),
+                )
+
+    @staticmethod
+    def _message(source: str, value: int, assessed: GroupCapacity, smallest: TypeCapacity) -> str:
+        limit = smallest.capacity.max_pods
+        name = smallest.info.name
+        if len(assessed.known) > 1:
+            others = ", ".join(t.info.name for t in assessed.known if t is not smallest)
+            which = f"{name}, the smallest of its instance types (also {others}),"
+        else:
+            which = name
+        if smallest.capacity.windows:
+            how = "Windows nodes give pods only the primary ENI's secondary IPv4 addresses"
+        elif smallest.capacity.prefix_delegation:
+            how = f"with prefix delegation ({assessed.cni.prefix_delegation.where()})"  # type: ignore[union-attr]
+        elif assessed.cni.prefix_delegation is not None and assessed.cni.prefix_delegation.value:
+            reason = "is not a Nitro instance" if not smallest.info.nitro else "runs a VPC CNI older than 1.9"
+            how = f"with one secondary IP per pod (prefix delegation is on, but {name} {reason}: see EKS302)"
+        else:
+            how = "with one secondary IP per pod (prefix delegation is off)"
+        message = (
+            f"{source} of node group {assessed.group.name} is {value}, but {which} can give at most {limit} pods "
+            f"an IP address, {how}: "
+            f"{smallest.capacity.formula}. Pods beyond {limit} are scheduled but stay in ContainerCreating "
+            f"('failed to assign an IP address to container'). Lower it to {limit}, or use a larger instance type"
+        )
+        if not smallest.capacity.windows and not smallest.capacity.prefix_delegation and smallest.info.nitro:
+            message += " or turn on prefix delegation (ENABLE_PREFIX_DELEGATION, VPC CNI 1.9+)"
+        return message
+
+    @staticmethod
+    def _related(span: Span, assessed: GroupCapacity, smallest: TypeCapacity) -> tuple[Related, ...]:
+        related = []
+        where = smallest.instance_type.span
+        if where != span:
+            related.append(Related(where, f"instance type {smallest.info.name} of node group {assessed.group.name}"))
+        fact = assessed.cni.prefix_delegation
+        if fact is not None and smallest.capacity.prefix_delegation:
+            related.append(Related(fact.span, f"prefix delegation is turned on here ({fact.source})"))
+        return tuple(related)

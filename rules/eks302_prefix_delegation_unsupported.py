@@ -1,0 +1,102 @@
+"""EKS302 prefix-delegation-unsupported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ekslint.model import capacity
+from ekslint.model.capacity import format_version, pd_supported
+from ekslint.model.podcapacity import assess
+from ekslint.model.project import Project
+from ekslint.parse.text import Span
+from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+
+
+class PrefixDelegationUnsupported(ProjectRule):
+    """## What it does
+    When prefix delegation is on (`ENABLE_PREFIX_DELEGATION: "true"` in the eksctl
+    `vpc-cni` addon's `configurationValues`, in an `aws-node` DaemonSet, or
+    `cni.prefix-delegation` in the ekslint config), flags the VPC CNI version when it
+    is older than 1.9, and every instance type of a Linux node group that is not a
+    Nitro instance. Bare-metal types count as non-Nitro: EC2 reports no hypervisor for
+    them, and AWS's max-pods calculator gives them the secondary-IP value only.
+
+    ## Why is this bad?
+    Prefix delegation assigns /28 prefixes (16 addresses) instead of single IPs, which
+    raises pod density on Nitro instances only, and needs VPC CNI 1.9 or newer. On
+    other instances and older CNIs nodes get one IP per pod: a max-pods value sized for
+    prefix delegation leaves pods without IPs, and the expected density never comes.
+
+    ## Example
+    ```yaml
+    addons:
+      - name: vpc-cni
+        version: v1.8.0-eksbuild.1
+        configurationValues: '{"env":{"ENABLE_PREFIX_DELEGATION":"true"}}'
+    managedNodeGroups:
+      - name: ng-1
+        instanceType: m4.large   # Xen, not Nitro
+    ```
+
+    ## Use instead
+    ```yaml
+    addons:
+      - name: vpc-cni
+        version: v1.18.3-eksbuild.1
+        configurationValues: '{"env":{"ENABLE_PREFIX_DELEGATION":"true"}}'
+    managedNodeGroups:
+      - name: ng-1
+        instanceType: m5.large
+    ```
+
+    ## References
+    - https://docs.aws.amazon.com/eks/latest/userguide/cni-increase-ip-addresses.html
+    - https://docs.aws.amazon.com/eks/latest/userguide/choosing-instance-type.html
+    """
+
+    id = "EKS302"
+    name = "prefix-delegation-unsupported"
+    severity = Severity.WARNING
+    summary = "Prefix delegation is on for an instance type or VPC CNI version that does not support it"
+    tags = ("capacity", "vpc-cni")
+    precision = "high"
+
+    def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        table = capacity.table()
+        seen: set[Span] = set()
+        for group in target.reported_node_groups():
+            cni = target.cni_for(group)
+            pd = cni.prefix_delegation
+            if pd is None or not pd.value or group.windows:
+                continue
+            version = cni.version
+            if version is not None and not pd_supported(version.value) and version.span not in seen:
+                seen.add(version.span)
+                yield Violation(
+                    version.span,
+                    f"prefix delegation is on ({pd.where()}), but {version.source} is VPC CNI "
+                    f"{format_version(version.value)}, which does not support it (1.9 or newer is needed): nodes get "
+                    "one secondary IP per pod and max pods stays at ENIs × (IPv4 per ENI − 1) + 2. Upgrade the VPC "
+                    "CNI to 1.9 or newer, or remove ENABLE_PREFIX_DELEGATION",
+                    (Related(pd.span, "prefix delegation is turned on here"),),
+                )
+            assessed = assess(group, cni, table)
+            for entry in assessed.known if assessed is not None else ():
+                info, span = entry.info, entry.instance_type.span
+                if info.nitro or span in seen:
+                    continue
+                seen.add(span)
+                if info.bare_metal:
+                    why = (
+                        f"{info.name} is bare metal: EC2 reports no Nitro hypervisor for it, and AWS's max-pods "
+                        "calculator gives it no prefix-delegation capacity"
+                    )
+                else:
+                    why = f"{info.name} is not a Nitro instance (hypervisor {info.hypervisor or 'unknown'})"
+                yield Violation(
+                    span,
+                    f"prefix delegation is on ({pd.where()}), but {why}: its nodes in node group {group.name} get one "
+                    f"secondary IP per pod, at most {entry.capacity.formula}. Use a Nitro instance type "
+                    "(for example the same size of a current generation), or size max pods for secondary IPs",
+                    (Related(pd.span, "prefix delegation is turned on here"),),
+                )

@@ -1,0 +1,73 @@
+"""EKS303 unknown-instance-type."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ekslint.model import capacity
+from ekslint.model.podcapacity import assess
+from ekslint.model.project import Project
+from ekslint.parse.text import Span
+from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
+
+
+class UnknownInstanceType(ProjectRule):
+    """## What it does
+    Flags an instance type of a node group (eksctl `instanceType`, `instanceTypes`,
+    `instancesDistribution.instanceTypes`, or `instance-types` in the ekslint config)
+    that is not in ekslint's EC2 instance table, and suggests the closest known name.
+    Templated values (`${TYPE}`, `{{ .Values.type }}`) are left alone.
+
+    ## Why is this bad?
+    A misspelt type fails only when eksctl or EC2 tries to launch it, after the rest of
+    the stack has been created; and ekslint cannot check the pod capacity of a type it
+    does not know (EKS301, EKS304).
+
+    ## Example
+    ```yaml
+    managedNodeGroups:
+      - name: ng-1
+        instanceType: m5.larg
+    ```
+
+    ## Use instead
+    ```yaml
+    managedNodeGroups:
+      - name: ng-1
+        instanceType: m5.large
+    ```
+    A type newer than ekslint's table: run `ekslint --update-instance-data` (needs AWS
+    credentials and boto3) to refresh the table from the EC2 API.
+
+    ## References
+    - https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-types.html
+    """
+
+    id = "EKS303"
+    name = "unknown-instance-type"
+    severity = Severity.WARNING
+    summary = "An instance type ekslint does not know"
+    tags = ("capacity", "eksctl")
+    precision = "high"
+
+    def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        table = capacity.table()
+        seen: set[Span] = set()
+        for group in target.reported_node_groups():
+            assessed = assess(group, target.cni_for(group), table)
+            for written in assessed.unknown if assessed is not None else ():
+                if written.span in seen:
+                    continue
+                seen.add(written.span)
+                guess = table.closest(written.name)
+                if guess is not None:
+                    fix = f"Fix the name: did you mean {guess}?"
+                else:
+                    fix = "Check the name against the EC2 instance type list."
+                yield Violation(
+                    written.span,
+                    f"instance type {written.name!r} of node group {group.name} is not a known EC2 instance type "
+                    f"({len(table.types)} types in {table.path}, generated {table.generated[:10]}), so its pod "
+                    f"capacity is not checked. {fix} If it is a type newer than the table, run "
+                    "ekslint --update-instance-data",
+                )

@@ -1,0 +1,76 @@
+"""A node group's pod capacity: its instance types looked up in the instance table and
+run through the max-pods formula with the CNI settings its cluster uses. Shared by
+the pod-capacity rules (EKS301-EKS304)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ekslint.model.capacity import Capacity, InstanceInfo, InstanceTable, capacity, pd_supported, windows_capacity
+from ekslint.model.cni import CniSettings
+from ekslint.model.nodegroup import InstanceType, NodeGroup, Origin
+
+# Characters of templated values (Helm, Terraform, envsubst): not a type name to check.
+TEMPLATE_MARKS = ("$", "{", "<", "%")
+
+
+@dataclass(frozen=True, slots=True)
+class TypeCapacity:
+    instance_type: InstanceType  # as written, with its span
+    info: InstanceInfo
+    capacity: Capacity
+
+
+@dataclass(slots=True)
+class GroupCapacity:
+    group: NodeGroup
+    cni: CniSettings
+    known: list[TypeCapacity] = field(default_factory=list)
+    unknown: list[InstanceType] = field(default_factory=list)
+
+    @property
+    def prefix_delegation(self) -> bool:
+        """Prefix delegation is on and the CNI supports it (version unknown: assume so)."""
+        fact = self.cni.prefix_delegation
+        if fact is None or not fact.value or self.group.windows:
+            return False
+        return self.cni.version is None or pd_supported(self.cni.version.value)
+
+    def smallest(self) -> TypeCapacity | None:
+        """With several instance types the smallest capacity decides: a node of that
+        type can join the group."""
+        return min(self.known, key=lambda t: t.capacity.max_pods, default=None)
+
+    def lowest_recommendation(self) -> TypeCapacity | None:
+        """The type with the lowest recommended cap (110 unless > 30 vCPUs)."""
+        return min(self.known, key=lambda t: t.info.recommended_cap, default=None)
+
+    @property
+    def eks_capped(self) -> bool:
+        """EKS enforces the 110/250 cap on managed node groups without a custom AMI
+        (DOMAIN.md §1.4)."""
+        return self.group.origin is Origin.EKSCTL_MANAGED and not self.group.custom_ami
+
+
+def assess(group: NodeGroup, cni: CniSettings, table: InstanceTable) -> GroupCapacity | None:
+    """None when the group's instance types are not fixed (instanceSelector)."""
+    if group.instance_selector:
+        return None
+    result = GroupCapacity(group, cni)
+    max_eni = cni.max_eni.value if cni.max_eni is not None else None
+    custom = cni.custom_networking is not None and cni.custom_networking.value
+    for written in group.instance_types:
+        name = written.name.strip()
+        if not name or any(mark in name for mark in TEMPLATE_MARKS):
+            continue
+        info = table.get(name)
+        if info is None:
+            result.unknown.append(written)
+            continue
+        if group.windows:
+            # Windows uses the primary ENI only, whatever the Linux CNI settings say.
+            result.known.append(TypeCapacity(written, info, windows_capacity(info)))
+        else:
+            found = capacity(info, result.prefix_delegation, custom, max_eni)
+            result.known.append(TypeCapacity(written, info, found))
+    return result

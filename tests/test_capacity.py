@@ -1,0 +1,308 @@
+"""Pod capacity: the instance table, the max-pods formula, the calculator CLI, the
+generator and the refresh from EC2, checked against AWS's reference data in
+../shared/public-data when it is there."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ekslint import cli, instance_data
+from ekslint.model import capacity
+from ekslint.model.capacity import capacity as max_pods
+from ekslint.model.capacity import recommend, windows_capacity
+from tests.conftest import REPO, SHARED, lint, write
+
+PUBLIC_DATA = SHARED / "public-data"
+SUPPLEMENT = REPO / "scripts" / "data" / "instance_types_supplement.json"
+
+# Where ekslint's table (from moto's DescribeInstanceTypes) and the reference differ,
+# and why. moto describes these as two network cards (i7ie: 8 + 7 ENIs, i8ge: 12 + 12);
+# only the default card counts (DOMAIN.md §0), while the reference has the whole
+# instance's ENIs on one card (15, 24), as older EC2 data described them.
+KNOWN_DISAGREEMENTS = {
+    "i7ie.48xlarge": (394, 737),
+    "i7ie.metal-48xl": (394, 737),
+    "i8ge.48xlarge": (590, 1178),
+    "i8ge.metal-48xl": (590, 1178),
+}
+
+
+@pytest.fixture(autouse=True)
+def shipped_table_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No user cache: every test sees the shipped table unless it writes one."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    capacity.table.cache_clear()
+    yield
+    capacity.table.cache_clear()
+
+
+def info(name: str) -> capacity.InstanceInfo:
+    found = capacity.table().get(name)
+    assert found is not None, name
+    return found
+
+
+def reference() -> list[dict[str, object]]:
+    path = PUBLIC_DATA / "instance-types.jsonl"
+    if not path.is_file():
+        pytest.skip(f"the reference instance data is expected at {path}")
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+# -- the formula --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("t3.micro", 4),  # burstable
+        ("t3.small", 11),
+        ("t3.medium", 17),
+        ("t3.large", 35),
+        ("m5.large", 29),
+        ("m5.xlarge", 58),
+        ("m5.4xlarge", 234),
+        ("m5.16xlarge", 737),
+        ("c5.18xlarge", 737),
+        ("p5.48xlarge", 100),  # 32 network cards; only the default card's 2 ENIs count
+        ("c6in.32xlarge", 394),  # two cards of 8 ENIs: 8 × 49 + 2
+        ("trn1.32xlarge", 247),
+        ("m4.large", 20),  # Xen
+        ("m5.metal", 737),
+        ("p3.2xlarge", 58),  # from the supplement
+    ],
+)
+def test_secondary_ip_capacity(name: str, expected: int) -> None:
+    assert max_pods(info(name)).max_pods == expected
+
+
+def test_formula_text_gives_the_arithmetic() -> None:
+    assert max_pods(info("m5.large")).formula == "3 ENIs × (10 − 1) + 2 = 29 for m5.large"
+    assert max_pods(info("m5.large"), prefix_delegation=True).formula == (
+        "3 ENIs × ((IPv4 10 − 1) × 16) + 2 = 434 for m5.large"
+    )
+
+
+def test_prefix_delegation_only_on_nitro_and_not_metal() -> None:
+    assert max_pods(info("m5.large"), prefix_delegation=True).max_pods == 434
+    assert max_pods(info("m4.large"), prefix_delegation=True).max_pods == 20  # Xen: no prefixes
+    metal = max_pods(info("m5.metal"), prefix_delegation=True)
+    assert not metal.prefix_delegation and metal.max_pods == 737  # as calculator.sh: metal is not "nitro"
+    assert max_pods(info("m5.large"), prefix_delegation=True, pd_supported=False).max_pods == 29
+
+
+def test_custom_networking_and_max_eni() -> None:
+    assert max_pods(info("m5.large"), custom_networking=True).max_pods == 20
+    assert max_pods(info("m5.xlarge"), max_eni=2).max_pods == 30
+    assert max_pods(info("m5.large"), max_eni=8).max_pods == 29  # the instance's limit stays
+
+
+def test_windows_uses_the_primary_eni() -> None:
+    assert windows_capacity(info("m5.large")).max_pods == 9
+    assert windows_capacity(info("m5.4xlarge")).max_pods == 29
+
+
+def test_calculator_recommendation_caps() -> None:
+    # AWS's documented examples (choosing-instance-type.adoc, CNI 1.9.0).
+    assert recommend(info("m5.large"), (1, 9)).value == 29
+    assert recommend(info("m5.large"), (1, 9), custom_networking=True).value == 20
+    assert recommend(info("m5.large"), (1, 9), prefix_delegation=True).value == 110
+    assert recommend(info("a1.4xlarge"), (1, 9)).value == 110  # capped without prefix delegation too
+    assert recommend(info("a1.4xlarge"), (1, 9), show_max_allowed=True).value == 234
+    assert recommend(info("m5.16xlarge"), (1, 9)).value == 250  # 64 vCPUs
+    assert recommend(info("m5.large"), (1, 8), prefix_delegation=True).value == 29  # CNI too old
+
+
+def test_default_network_card_only() -> None:
+    record = {
+        "InstanceType": "x9.huge",
+        "VCpuInfo": {"DefaultVCpus": 8},
+        "Hypervisor": "nitro",
+        "BareMetal": False,
+        "NetworkInfo": {
+            "Ipv4AddressesPerInterface": 30,
+            "MaximumNetworkInterfaces": 16,
+            "DefaultNetworkCardIndex": 1,
+            "NetworkCards": [
+                {"NetworkCardIndex": 0, "MaximumNetworkInterfaces": 12},
+                {"NetworkCardIndex": 1, "MaximumNetworkInterfaces": 4},
+            ],
+        },
+    }
+    assert instance_data.row_from_record(record) == [4, 30, 8, "nitro", False]
+
+
+def test_closest_known_type() -> None:
+    table = capacity.table()
+    assert table.closest("m5.larg") == "m5.large"
+    assert table.closest("M5.LARGE") == "m5.large"
+    assert table.closest("c6g.xlrage") == "c6g.xlarge"
+
+
+# -- against AWS's reference data ---------------------------------------------------------
+
+
+def test_every_reference_type_agrees() -> None:
+    table = capacity.table()
+    rows = reference()
+    missing = sorted(str(r["instanceType"]) for r in rows if str(r["instanceType"]) not in table.types)
+    assert missing == []
+    disagree = {}
+    for row in rows:
+        found = table.types[str(row["instanceType"])]
+        value = max_pods(found).max_pods
+        if value != row["maxPodsSecondaryIP"]:
+            disagree[found.name] = (value, row["maxPodsSecondaryIP"])
+        if row["calcRecommended"] is not None:
+            assert recommend(found, (1, 9)).value == row["calcRecommended"], found.name
+        if row["calcRecommendedPD"] is not None:
+            assert recommend(found, (1, 9), prefix_delegation=True).value == row["calcRecommendedPD"], found.name
+        if row["eniMaxPodsTxt"] is not None and found.name not in KNOWN_DISAGREEMENTS:
+            assert value == row["eniMaxPodsTxt"], found.name
+    assert disagree == KNOWN_DISAGREEMENTS
+
+
+def test_eni_max_pods_txt_agrees() -> None:
+    path = PUBLIC_DATA / "eni-max-pods.txt"
+    if not path.is_file():
+        pytest.skip(f"eni-max-pods.txt is expected at {path}")
+    table = capacity.table()
+    for line in path.read_text("utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, value = line.split()
+        if name not in KNOWN_DISAGREEMENTS:
+            assert max_pods(table.types[name]).max_pods == int(value), name
+
+
+def test_eks301_exactly_at_capacity_passes_and_one_more_fails(tmp_path: Path) -> None:
+    """One ClusterConfig with two node groups per reference type: at capacity and +1."""
+    table = capacity.table()
+    names = sorted({str(r["instanceType"]) for r in reference()})
+    lines = ["apiVersion: eksctl.io/v1alpha5", "kind: ClusterConfig", "metadata:", "  name: all", "nodeGroups:"]
+    for index, name in enumerate(names):
+        limit = max_pods(table.types[name]).max_pods
+        for suffix, value in (("at", limit), ("over", limit + 1)):
+            lines += [f"  - name: g{index}-{suffix}", f"    instanceType: {name}", f"    maxPodsPerNode: {value}"]
+    write(tmp_path, {"cluster.yaml": "\n".join(lines) + "\n"})
+    result = lint(tmp_path, select=["EKS301"])
+    flagged = {f.span.line for f in result.findings}
+    # Each group takes 3 lines from line 6; maxPodsPerNode is its third line.
+    expected = {6 + 3 * (2 * index + 1) + 2 for index in range(len(names))}
+    assert flagged == expected
+
+
+# -- the generator and the refresh --------------------------------------------------------
+
+
+def test_shipped_table_is_what_the_generator_makes_from_moto() -> None:
+    moto = pytest.importorskip("moto")
+    records, version = instance_data.moto_records()
+    assert version == moto.__version__
+    document = instance_data.build_table(records, instance_data.read_supplement(SUPPLEMENT), "moto", "test")
+    shipped = json.loads((REPO / "src" / "ekslint" / "data" / "instance_types.json").read_text("utf-8"))
+    assert shipped["types"] == document["types"], "run python scripts/generate_instance_data.py"
+    assert f"moto {version}" in shipped["source"] and "generate_instance_data.py" in shipped["command"]
+
+
+def test_supplement_entries_name_a_source_and_fill_real_gaps() -> None:
+    pytest.importorskip("moto")
+    records, _ = instance_data.moto_records()
+    in_moto = {r["InstanceType"] for r in records}
+    entries = instance_data.read_supplement(SUPPLEMENT)
+    assert entries
+    for entry in entries:
+        assert entry["source"].startswith("https://docs.aws.amazon.com/"), entry["instanceType"]
+        assert entry["instanceType"] not in in_moto, f"{entry['instanceType']} is in moto now: drop it"
+
+
+def test_update_instance_data_from_mock_ec2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moto = pytest.importorskip("moto")
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    with moto.mock_aws():
+        assert cli.main(["--update-instance-data"]) == 0
+    target = tmp_path / "cache" / "ekslint" / "instance_types.json"
+    assert target.is_file()
+    assert str(target) in capsys.readouterr().err
+    refreshed = capacity.table()
+    assert refreshed.path == str(target) and refreshed.generated >= capacity.shipped_table().generated
+    assert "EC2 DescribeInstanceTypes in us-east-1" in refreshed.source
+    assert refreshed.types["m5.large"] == capacity.shipped_table().types["m5.large"]
+    assert "p3.2xlarge" in refreshed.types  # not offered by the mock: kept from the shipped table
+
+
+def test_stale_or_broken_cache_is_ignored(tmp_path: Path) -> None:
+    target = capacity.cache_path()
+    target.parent.mkdir(parents=True)
+    stale = instance_data.build_table([], [], "old", "test")
+    stale["generated"] = "2000-01-01T00:00:00Z"
+    stale["types"] = {"m5.large": [1, 2, 2, "nitro", False]}
+    target.write_text(json.dumps(stale), "utf-8")
+    assert capacity.table().types["m5.large"].enis == 3
+    target.write_text("{not json", "utf-8")
+    capacity.table.cache_clear()
+    assert capacity.table().path.startswith("ekslint/data")
+
+
+# -- the calculator command ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["m5.large", "--cni-version", "1.9.0"], "29"),
+        (["m5.large", "--cni-version", "1.9.0", "--cni-custom-networking-enabled"], "20"),
+        (["m5.large", "--cni-version", "1.9.0", "--cni-prefix-delegation-enabled"], "110"),
+        (["m5.large", "--cni-version", "1.8.0", "--cni-prefix-delegation-enabled"], "29"),
+        (["a1.4xlarge", "--cni-version", "1.9.0"], "110"),
+        (["a1.4xlarge", "--cni-version", "1.9.0", "--show-max-allowed"], "234"),
+        (["m5.16xlarge", "--cni-version", "v1.18.3-eksbuild.1", "--cni-prefix-delegation-enabled"], "250"),
+        (["m5.xlarge", "--cni-version", "1.9.0", "--cni-max-eni", "2"], "30"),
+        (["p5.48xlarge", "--cni-version", "1.10.0", "--show-max-allowed"], "100"),
+    ],
+)
+def test_max_pods_command(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--max-pods", *argv]) == 0
+    assert capsys.readouterr().out == expected + "\n"
+
+
+def test_max_pods_command_errors_like_the_calculator(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--max-pods", "m5.large"]) == 2
+    assert "You must specify a CNI Version to use. Example - 1.7.5" in capsys.readouterr().err
+    assert cli.main(["--max-pods", "m5.larg", "--cni-version", "1.9.0"]) == 2
+    assert "Did you mean m5.large?" in capsys.readouterr().err
+
+
+def test_max_pods_command_json(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--max-pods", "m5.large", "--cni-version", "1.9.0", "--cni-prefix-delegation-enabled", "-f", "json"]
+    assert cli.main(argv) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["maxPods"] == 110 and document["maxAllowed"] == 434 and document["capped"]
+    assert document["formula"] == "3 ENIs × ((IPv4 10 − 1) × 16) + 2 = 434 for m5.large"
+    assert document["prefixDelegation"] == {"requested": True, "applied": True, "supportedByCni": True, "nitro": True}
+    assert document["instance"]["defaultCardMaxENIs"] == 3
+
+
+def test_lint_never_imports_boto3_or_moto(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    write(tmp_path, {"cluster.yaml": "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: x}\n"})
+    script = (
+        "import sys\nfrom ekslint import cli\ncode = cli.main(['--select', 'EKS3', 'cluster.yaml'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'moto')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
