@@ -184,7 +184,7 @@ class NodeGroup:
 
     @property
     def windows(self) -> bool:
-        return is_windows(self.ami_family)
+        return self.ami_family is not None and is_windows(self.ami_family)
 
     def describe(self) -> str:
         return f"{self.name} ({self.span.file}:{self.span.line})"

@@ -212,6 +212,8 @@ class Project:
         self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
         self._by_node_label: dict[tuple[str, str], list[NodeGroup]] | None = None
         self._partly_labelled: list[NodeGroup] = []
+        self._cni_resolved: dict[tuple[str, str] | None, cni_model.CniSettings] = {}
+        self._cni_clusters: dict[tuple[str | None, str | None], list[cni_model.CniSettings]] | None = None
 
     def _facts(self, index: int) -> FileFacts:
         source = self._sources[index]
@@ -433,18 +435,31 @@ class Project:
     def cni_for(self, group: NodeGroup) -> cni_model.CniSettings:
         """The VPC CNI settings a node group's nodes run with: its own cluster's vpc-cni
         addon, then aws-node DaemonSets, then other clusters' addons (for groups no
-        ClusterConfig owns), then the ekslint config."""
-        found = self.cni_settings
-        own = [
-            s
-            for s in found
-            if group.cluster is not None
-            and (s.cluster_file, s.cluster_name) == (group.cluster.file, group.cluster.name)
-        ]
-        daemonsets = [s for s in found if s.cluster_file is None]
-        others = [s for s in found if s.cluster_file is not None and group.cluster is None]
-        config = [self.context.cni] if self.context.cni is not None else []
-        return cni_model.resolve(own + daemonsets + others + config)
+        ClusterConfig owns), then the ekslint config. Resolved once per cluster: the
+        capacity rules ask for every node group."""
+        key = None if group.cluster is None else (group.cluster.file, group.cluster.name)
+        resolved = self._cni_resolved.get(key)
+        if resolved is None:
+            found = self.cni_settings
+            if key is None:
+                own = []
+                others = [s for s in found if s.cluster_file is not None]
+            else:
+                own = list(self._cni_by_cluster().get(key, []))
+                others = []
+            daemonsets = [s for s in found if s.cluster_file is None]
+            config = [self.context.cni] if self.context.cni is not None else []
+            resolved = self._cni_resolved[key] = cni_model.resolve(own + daemonsets + others + config)
+        return resolved
+
+    def _cni_by_cluster(self) -> dict[tuple[str | None, str | None], list[cni_model.CniSettings]]:
+        if self._cni_clusters is None:
+            index: dict[tuple[str | None, str | None], list[cni_model.CniSettings]] = defaultdict(list)
+            for settings in self.cni_settings:
+                if settings.cluster_file is not None:
+                    index[(settings.cluster_file, settings.cluster_name)].append(settings)
+            self._cni_clusters = index
+        return self._cni_clusters
 
 
 def _ns(namespace: str | None) -> str | None:

@@ -147,6 +147,8 @@ class NodeRequirements:
     # requiredDuringScheduling…nodeSelectorTerms: OR of terms, each an AND.
     affinity_terms: list[list[Requirement]] | None = None
     tolerations: list[Toleration] = field(default_factory=list)
+    # Answers per taint: thousands of node groups share a handful of taints.
+    _tolerated: dict[Taint, bool] | None = field(default=None, init=False, repr=False, compare=False)
 
     def signature(self) -> tuple[object, ...]:
         """Equal for pods that schedule alike: the key to share placement answers."""
@@ -174,8 +176,18 @@ class NodeRequirements:
 
     def tolerates_all(self, taints: list[Taint]) -> Taint | None:
         """The first taint that keeps the pod away (NoSchedule/NoExecute), or None."""
+        if not taints:
+            return None
+        known = self._tolerated
+        if known is None:
+            known = self._tolerated = {}
         for taint in taints:
-            if taint.effect in ("NoSchedule", "NoExecute") and not any(t.tolerates(taint) for t in self.tolerations):
+            tolerated = known.get(taint)
+            if tolerated is None:
+                tolerated = known[taint] = taint.effect not in ("NoSchedule", "NoExecute") or any(
+                    t.tolerates(taint) for t in self.tolerations
+                )
+            if not tolerated:
                 return taint
         return None
 
