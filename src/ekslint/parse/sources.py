@@ -249,11 +249,9 @@ def _load_gzip(shown_as: str, data: bytes, limits: ReadLimits, too_big: bool) ->
     try:
         inflated = mime.gunzip(data, limits.decode.max_decompressed_bytes)
     except DecodeError as err:
-        # An archive in the repository is not an input; a gzip bomb that starts like
-        # userdata is reported.
-        import zlib
-
-        sample = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data[:65536], 65536)
+        # An archive in the repository is not an input; a gzip bomb or a corrupt
+        # stream that starts like userdata is reported.
+        sample = _gzip_head(data, 65536)
         try:
             kind = sniff(sample.decode("utf-8"))
         except UnicodeDecodeError:
@@ -275,6 +273,24 @@ def _load_gzip(shown_as: str, data: bytes, limits: ReadLimits, too_big: bool) ->
     if source.userdata is not None:
         source.userdata.encodings.insert(0, "gzip")
     return source
+
+
+def _gzip_head(data: bytes, size: int) -> bytes:
+    """Up to ``size`` bytes that ``data`` inflates to before any error (a corrupt
+    stream still shows what it was meant to hold)."""
+    import zlib
+
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    out = b""
+    # Small steps: zlib drops the output of the call that fails (a bad CRC fails last).
+    for start in range(0, min(len(data), size), 64):
+        try:
+            out += inflater.decompress(data[start : start + 64], size - len(out))
+        except zlib.error:
+            break
+        if len(out) >= size or inflater.unconsumed_tail:
+            break
+    return out
 
 
 def sniff(content: str) -> Content | None:

@@ -135,18 +135,31 @@ def nesting_bound(content: str, limit: int) -> tuple[int, int]:
     return block + deepest, deepest_at
 
 
+class RecursiveAlias(Exception):
+    """An alias inside the node its anchor names (``&a [*a]``): infinite data."""
+
+    def __init__(self, node: Any) -> None:
+        super().__init__("recursive alias")
+        self.node = node
+
+
 def _expanded_size(root: Any, limit: int) -> int:
     """Number of nodes ``root`` stands for once every alias is expanded, computed on
-    the shared-node DAG the composer builds (linear in its size), capped at ``limit``."""
+    the shared-node graph the composer builds (linear in its size), capped at
+    ``limit``. Raises RecursiveAlias when the graph has a cycle: the composer links an
+    alias to its anchor even from inside it, and every walk over it would not end."""
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
     sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # entered, children not yet summed: the current path
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         key = id(node)
         if key in sizes:
             continue
+        if not children_done and key in open_nodes:
+            raise RecursiveAlias(node)  # popped again below itself: it contains itself
         if isinstance(node, MappingNode):
             children = [c for pair in node.value for c in pair]
         elif isinstance(node, SequenceNode):
@@ -155,6 +168,7 @@ def _expanded_size(root: Any, limit: int) -> int:
             sizes[key] = 1
             continue
         if children_done:
+            open_nodes.discard(key)
             total = 1
             for c in children:
                 total += sizes.get(id(c), 1)
@@ -163,6 +177,7 @@ def _expanded_size(root: Any, limit: int) -> int:
                     break
             sizes[key] = total
         else:
+            open_nodes.add(key)
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in sizes)
     return sizes[id(root)]
@@ -191,7 +206,17 @@ def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlD
         for index, root in enumerate(stream):
             if root is None:
                 continue
-            if has_alias and _expanded_size(root, limits.max_alias_expansion) > limits.max_alias_expansion:
+            try:
+                too_big = has_alias and _expanded_size(root, limits.max_alias_expansion) > limits.max_alias_expansion
+            except RecursiveAlias as err:
+                mark = err.node.start_mark
+                return docs, YamlSyntaxError(
+                    "an alias inside the node its anchor names makes the data endless (go-yaml: 'anchor value "
+                    "contains itself'); replace the alias with the values it should hold",
+                    mark.line,
+                    mark.column,
+                )
+            if too_big:
                 mark = root.start_mark
                 return docs, YamlSyntaxError(
                     f"aliases expand to more than {limits.max_alias_expansion:,} nodes (an alias bomb?); "
