@@ -12,6 +12,14 @@ import bisect
 from dataclasses import dataclass, field
 
 
+def normalize_newlines(content: str) -> str:
+    """CRLF and a lone CR become LF. YAML (and editors) count a lone CR as a line
+    break; splitting on LF alone put YAML positions past the end of the file."""
+    if "\r" not in content:
+        return content
+    return content.replace("\r\n", "\n").replace("\r", "\n")
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A region of a file. Lines and columns are 1-based; ``end_col`` is exclusive.

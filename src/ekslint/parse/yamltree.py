@@ -103,6 +103,14 @@ _FLOW_BRACKETS = re.compile(r"[\[\]{}]")
 _ALIAS = re.compile(r"(?:^|[\s\[{,:?-])\*[^\s\[\]{},]")
 
 
+def _block_bound(content: str) -> tuple[int, int, bool]:
+    block, block_at = 0, 0
+    for m in re.finditer(r"^[ \t?:\-]+", content, re.M):
+        if len(m.group()) > block:
+            block, block_at = len(m.group()), m.end()
+    return block, block_at, True
+
+
 def nesting_bound(content: str, limit: int) -> tuple[int, int]:
     """An upper bound of the nesting depth of ``content``, exact enough to compare with
     ``limit``, and the offset where it is reached (for the error position). Block
@@ -111,14 +119,16 @@ def nesting_bound(content: str, limit: int) -> tuple[int, int]:
     (only scanned when there are many)."""
     half = max(1, limit // 2)
     block, block_at = half - 1, 0
+    measured = False
     if re.search(r"^[ \t?:\-]{" + str(half) + ",}", content, re.M):
-        block = -1
-        for m in re.finditer(r"^[ \t?:\-]+", content, re.M):
-            if len(m.group()) > block:
-                block, block_at = len(m.group()), m.end()
+        block, block_at, measured = _block_bound(content)
     brackets = content.count("[") + content.count("{")
     if block + brackets <= limit:
         return block + brackets, block_at
+    if not measured:
+        # Many brackets: the assumed block depth (half the limit) is too loose to
+        # prove a deep-but-allowed flow collection is under the limit.
+        block, block_at, _ = _block_bound(content)
     depth = deepest = 0
     deepest_at = outermost = block_at
     for b in _FLOW_BRACKETS.finditer(content):
@@ -183,6 +193,9 @@ def _expanded_size(root: Any, limit: int) -> int:
     return sizes[id(root)]
 
 
+_UNICODE_BREAKS = str.maketrans({"\x85": " ", "\u2028": " ", "\u2029": " "})
+
+
 def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlDoc], YamlSyntaxError | None]:
     """Parse every document of ``text``. Documents before a syntax error are kept."""
     content = text.content
@@ -201,6 +214,10 @@ def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlD
 
     docs: list[YamlDoc] = []
     has_alias = "*" in content and _ALIAS.search(content) is not None
+    if "\x85" in content or "\u2028" in content or "\u2029" in content:
+        # YAML 1.1 parsers (libyaml, go-yaml) break lines at NEL, LS and PS, which no
+        # editor does: as spaces, the parser's line numbers stay the file's.
+        content = content.translate(_UNICODE_BREAKS)
     stream = _yaml().compose_all(content)
     try:
         for index, root in enumerate(stream):
