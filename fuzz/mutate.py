@@ -6,6 +6,7 @@ plain loop can drive the same code."""
 from __future__ import annotations
 
 import base64
+import copy
 import gzip
 import random
 from pathlib import Path
@@ -186,7 +187,7 @@ def mutate_yaml(data: bytes, rnd: random.Random) -> bytes | None:
         paths = _nodes(docs[index])
         # Prefer deep paths: the values rules read sit several levels down.
         path = max(rnd.sample(paths, min(3, len(paths))), key=len)
-        new = rnd.choice(ODD_VALUES)
+        new = copy.deepcopy(rnd.choice(ODD_VALUES))  # a later round may edit it in place
         if rnd.random() < 0.2 and path:
             new = {"nested": [new]} if rnd.random() < 0.5 else [new, new]
         docs[index] = _replace(docs[index], path, new)
