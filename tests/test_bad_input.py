@@ -151,3 +151,27 @@ def test_odd_but_valid_shapes_do_not_crash(tmp_path: Path) -> None:
     result = lint(tmp_path)
     assert not result.crashed
     assert CANARY in {(f.rule_id, f.span.file, f.span.line, f.span.col) for f in result.findings}
+
+
+def test_corrupt_gzip_files_do_not_stop_the_run(tmp_path: Path) -> None:
+    # zlib.error escaped from the sniffing of a corrupt gzip stream and ended the whole
+    # run with an internal error (found by fuzzing).
+    userdata = gzip.compress(b"#!/bin/bash\n/etc/eks/bootstrap.sh my-cluster\n" * 50)
+    bad_crc = userdata[:-8] + bytes(8)  # every byte inflates, the check fails
+    bad_distance = userdata[:12] + b"\xff" * 8 + userdata[20:]
+    archive = gzip.compress(os.urandom(2048))
+    write(
+        tmp_path,
+        {
+            "crc.gz": bad_crc,
+            "distance.gz": bad_distance,
+            "archive.tgz": archive[:-8] + bytes(8),
+            "canary.yaml": GOOD,
+        },
+    )
+    result = lint(tmp_path)
+    assert not result.crashed and not result.input_errors
+    by_file = {f.span.file: f for f in result.findings}
+    assert "invalid gzip data" in by_file["crc.gz"].message
+    assert "archive.tgz" not in by_file  # an archive is not an input, corrupt or not
+    assert by_file["canary.yaml"].rule_id == "EKS402"

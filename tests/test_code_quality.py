@@ -21,7 +21,7 @@ def tool(name: str) -> str:
 
 def test_ruff() -> None:
     proc = subprocess.run(
-        [tool("ruff"), "check", "src", "rules", "tests", "benchmarks", "scripts"],
+        [tool("ruff"), "check", "src", "rules", "tests", "benchmarks", "scripts", "fuzz"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -159,3 +159,17 @@ def test_alias_bomb_is_refused_quickly() -> None:
 def test_reader_errors_have_positions() -> None:
     _, error = compose(Text.whole_file("f.yaml", "a: 1\nb: \x07\n"))
     assert error is not None and (error.line, error.col) == (1, 3)
+
+
+def test_recursive_alias_is_an_error_not_a_hang() -> None:
+    # The composer links an alias to its anchor even from inside the anchored node;
+    # walking that graph never ended (found by fuzzing).
+    content = "a: &s\n  b: [1, *s]\n"
+    start = time.perf_counter()
+    docs, error = compose(Text.whole_file("f.yaml", content))
+    assert docs == [] and error is not None and "alias" in error.message
+    assert (error.line, error.col) == (0, 3)  # the anchored node
+    assert time.perf_counter() - start < 2
+    # A shared (not recursive) alias is fine.
+    docs, error = compose(Text.whole_file("f.yaml", "a: &s [1]\nb: [*s, *s]\n"))
+    assert error is None and len(docs) == 1

@@ -279,12 +279,16 @@ def workload(obj: YMap, kind: str) -> Workload | None:
 
 
 def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
+    from ekslint.model.shapes import budget_error
+
     name, namespace = _meta(obj)
     spec = obj.map("spec")
     budgets: dict[str, Budget] = {}
     for key in ("minAvailable", "maxUnavailable"):
         value = spec.get(key) if spec is not None else None
-        if spec is not None and isinstance(value, YScalar) and value.value is not None:
+        # An invalid value (-3%, 1.5, 300%) is an EKS001 finding (model/shapes.py): the
+        # API server refuses the PDB, so no rule judges what it would do.
+        if spec is not None and isinstance(value, YScalar) and value.value is not None and not budget_error(value):
             raw = value.value if isinstance(value.value, int) and not isinstance(value.value, bool) else value.text
             budgets[key] = Budget(key, raw, spec.entry_span(key))
     selector_node = spec.map("selector") if spec is not None else None

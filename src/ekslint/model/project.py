@@ -23,6 +23,7 @@ from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_confi
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
 from ekslint.model.nodegroup import Cluster, KubeletSettings, NodeGroup, Origin, unknowable_label
 from ekslint.model.scheduling import Match, NodeRequirements
+from ekslint.model.shapes import check_object
 from ekslint.model.userdata import (
     UserdataModel,
     bottlerocket_model,
@@ -102,6 +103,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             )
     for obj in source.objects():
         kind = obj.text("kind") or ""
+        model.problems.extend(check_object(obj, kind, obj.text("apiVersion") or ""))
         model.ignore_annotations.extend(k8s.ignore_annotations(obj, kind))
         if kind in k8s.POD_TEMPLATE_PATHS:
             workload = k8s.workload(obj, kind)

@@ -17,7 +17,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from ekslint.parse.text import Span, Text
+from ekslint.parse.text import Span, Text, normalize_newlines
 
 GZIP_MAGIC = b"\x1f\x8b"
 _HEADER = re.compile(r"([!-9;-~]+):[ \t]*(.*)")
@@ -73,6 +73,9 @@ def gunzip(data: bytes, limit: int) -> bytes:
             f"gzip data inflates to more than {limit:,} bytes (a decompression bomb?); EC2 userdata is at most "
             "16 KB, so check what was compressed, or raise limits.max-decompressed-size if it is genuine"
         )
+    if not inflater.eof:
+        # nodeadm and cloud-init fail with "unexpected EOF" on a cut stream.
+        raise DecodeError("gzip data ends before the end of the stream (truncated?); re-create it with gzip")
     return out
 
 
@@ -122,7 +125,7 @@ def unwrap(data: bytes, where: Span, text: Text, limits: DecodeLimits) -> tuple[
         break
     if not encodings:
         return text, encodings
-    return text.decoded(to_text(data).replace("\r\n", "\n"), where), encodings
+    return text.decoded(normalize_newlines(to_text(data)), where), encodings
 
 
 def _is_text(data: bytes) -> bool:
@@ -320,7 +323,8 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
     if len(markers) > limits.max_parts:
         problems.append(
             Problem(
-                f"{len(markers):,} MIME parts; only the first {limits.max_parts:,} are read (limit max-mime-parts)",
+                f"{len(markers):,} MIME parts; only the first {limits.max_parts:,} were analysed: split the "
+                "userdata, or raise limits.max-mime-parts if it is genuine",
                 _line_span(text, lines, markers[limits.max_parts][0]),
             )
         )
@@ -382,7 +386,7 @@ def _read_part(
                 if data[:2] == GZIP_MAGIC:
                     data = gunzip(data, limits.max_decompressed_bytes)
                     encodings.append("gzip")
-                body = body.decoded(to_text(data).replace("\r\n", "\n"), body.whole() if raw.strip() else header_span)
+                body = body.decoded(normalize_newlines(to_text(data)), body.whole() if raw.strip() else header_span)
         elif transfer == "quoted-printable":
             import quopri
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from ekslint.parse import mime, tomldoc
 from ekslint.parse.mime import DecodeError, DecodeLimits, Problem, Userdata
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
-from ekslint.parse.text import Span, Text
+from ekslint.parse.text import Span, Text, normalize_newlines
 from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
 from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose
 
@@ -245,7 +245,8 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
     too_big = len(data) > limits.max_file_bytes
     if data[:2] == mime.GZIP_MAGIC:
         return _load_gzip(shown_as, data, limits, too_big)
-    if b"\x00" in data[:8192]:
+    nul = data.find(b"\x00", 0, 8192)
+    if nul != -1 and not _text_with_nul(data, nul):
         return None  # binary
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -255,7 +256,7 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
     except UnicodeDecodeError as err:
         content = data[: limits.max_file_bytes].decode("latin-1")
         bad_utf8 = err
-    content = content.replace("\r\n", "\n")
+    content = normalize_newlines(content)
     text = Text.whole_file(shown_as, content)
     kind = sniff(content)
     if kind is None:
@@ -267,12 +268,29 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
             f"file is larger than {limits.max_file_bytes:,} bytes and was not analysed; raise limits.max-file-size "
             "or exclude it",
         )
+    if nul != -1:
+        line, col = text.line_col(len(data[:nul].decode("utf-8", "replace")))
+        source = _unreadable(
+            text, kind, "NUL byte (\\0) in a text file: YAML, shell and TOML forbid it; remove it and save as UTF-8"
+        )
+        source.problems[0] = Problem(source.problems[0].message, text.span(line, col, line, col + 1))
+        return source
     if bad_utf8 is not None:
         line, col = text.line_col(len(data[: bad_utf8.start].decode("utf-8", "replace")))
         source = _unreadable(text, kind, "file is not valid UTF-8 text; save it as UTF-8")
         source.problems[0] = Problem(source.problems[0].message, text.span(line, col, line, col + 1))
         return source
     return load_text(text, kind, limits)
+
+
+def _text_with_nul(data: bytes, first: int) -> bool:
+    """A text file with a stray NUL (a bad paste, a truncated write), not binary data:
+    the NUL is rare and the start of the file is printable text."""
+    sample = data[:8192]
+    if sample.count(b"\x00") > 4 or first < 16:
+        return False
+    head = sample[:first]
+    return sum(1 for b in head if b < 32 and b not in b"\t\n\r") == 0
 
 
 def _unreadable(text: Text, kind: Content, message: str) -> SourceFile:
@@ -285,11 +303,9 @@ def _load_gzip(shown_as: str, data: bytes, limits: ReadLimits, too_big: bool) ->
     try:
         inflated = mime.gunzip(data, limits.decode.max_decompressed_bytes)
     except DecodeError as err:
-        # An archive in the repository is not an input; a gzip bomb that starts like
-        # userdata is reported.
-        import zlib
-
-        sample = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data[:65536], 65536)
+        # An archive in the repository is not an input; a gzip bomb or a corrupt
+        # stream that starts like userdata is reported.
+        sample = _gzip_head(data, 65536)
         try:
             kind = sniff(sample.decode("utf-8"))
         except UnicodeDecodeError:
@@ -300,7 +316,7 @@ def _load_gzip(shown_as: str, data: bytes, limits: ReadLimits, too_big: bool) ->
     if b"\x00" in inflated[:8192] or too_big:
         return None
     try:
-        content = inflated.decode("utf-8").replace("\r\n", "\n")
+        content = normalize_newlines(inflated.decode("utf-8"))
     except UnicodeDecodeError:
         return None
     inner = text.decoded(content, where)
@@ -311,6 +327,24 @@ def _load_gzip(shown_as: str, data: bytes, limits: ReadLimits, too_big: bool) ->
     if source.userdata is not None:
         source.userdata.encodings.insert(0, "gzip")
     return source
+
+
+def _gzip_head(data: bytes, size: int) -> bytes:
+    """Up to ``size`` bytes that ``data`` inflates to before any error (a corrupt
+    stream still shows what it was meant to hold)."""
+    import zlib
+
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    out = b""
+    # Small steps: zlib drops the output of the call that fails (a bad CRC fails last).
+    for start in range(0, min(len(data), size), 64):
+        try:
+            out += inflater.decompress(data[start : start + 64], size - len(out))
+        except zlib.error:
+            break
+        if len(out) >= size or inflater.unconsumed_tail:
+            break
+    return out
 
 
 def sniff(content: str) -> Content | None:

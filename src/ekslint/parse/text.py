@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 from ekslint.fastpickle import fast_pickle
 
 
+def normalize_newlines(content: str) -> str:
+    """CRLF and a lone CR become LF. YAML (and editors) count a lone CR as a line
+    break; splitting on LF alone put YAML positions past the end of the file."""
+    if "\r" not in content:
+        return content
+    return content.replace("\r\n", "\n").replace("\r", "\n")
+
+
 @fast_pickle
 @dataclass(frozen=True, slots=True)
 class Span:

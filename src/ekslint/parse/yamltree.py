@@ -109,6 +109,14 @@ _FLOW_BRACKETS = re.compile(r"[\[\]{}]")
 _ALIAS = re.compile(r"(?:^|[\s\[{,:?-])\*[^\s\[\]{},]")
 
 
+def _block_bound(content: str) -> tuple[int, int, bool]:
+    block, block_at = 0, 0
+    for m in re.finditer(r"^[ \t?:\-]+", content, re.M):
+        if len(m.group()) > block:
+            block, block_at = len(m.group()), m.end()
+    return block, block_at, True
+
+
 def nesting_bound(content: str, limit: int) -> tuple[int, int]:
     """An upper bound of the nesting depth of ``content``, exact enough to compare with
     ``limit``, and the offset where it is reached (for the error position). Block
@@ -117,14 +125,16 @@ def nesting_bound(content: str, limit: int) -> tuple[int, int]:
     (only scanned when there are many)."""
     half = max(1, limit // 2)
     block, block_at = half - 1, 0
+    measured = False
     if re.search(r"^[ \t?:\-]{" + str(half) + ",}", content, re.M):
-        block = -1
-        for m in re.finditer(r"^[ \t?:\-]+", content, re.M):
-            if len(m.group()) > block:
-                block, block_at = len(m.group()), m.end()
+        block, block_at, measured = _block_bound(content)
     brackets = content.count("[") + content.count("{")
     if block + brackets <= limit:
         return block + brackets, block_at
+    if not measured:
+        # Many brackets: the assumed block depth (half the limit) is too loose to
+        # prove a deep-but-allowed flow collection is under the limit.
+        block, block_at, _ = _block_bound(content)
     depth = deepest = 0
     deepest_at = outermost = block_at
     for b in _FLOW_BRACKETS.finditer(content):
@@ -141,18 +151,31 @@ def nesting_bound(content: str, limit: int) -> tuple[int, int]:
     return block + deepest, deepest_at
 
 
+class RecursiveAlias(Exception):
+    """An alias inside the node its anchor names (``&a [*a]``): infinite data."""
+
+    def __init__(self, node: Any) -> None:
+        super().__init__("recursive alias")
+        self.node = node
+
+
 def _expanded_size(root: Any, limit: int) -> int:
     """Number of nodes ``root`` stands for once every alias is expanded, computed on
-    the shared-node DAG the composer builds (linear in its size), capped at ``limit``."""
+    the shared-node graph the composer builds (linear in its size), capped at
+    ``limit``. Raises RecursiveAlias when the graph has a cycle: the composer links an
+    alias to its anchor even from inside it, and every walk over it would not end."""
     from ruamel.yaml.nodes import MappingNode, SequenceNode
 
     sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()  # entered, children not yet summed: the current path
     stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         key = id(node)
         if key in sizes:
             continue
+        if not children_done and key in open_nodes:
+            raise RecursiveAlias(node)  # popped again below itself: it contains itself
         if isinstance(node, MappingNode):
             children = [c for pair in node.value for c in pair]
         elif isinstance(node, SequenceNode):
@@ -161,6 +184,7 @@ def _expanded_size(root: Any, limit: int) -> int:
             sizes[key] = 1
             continue
         if children_done:
+            open_nodes.discard(key)
             total = 1
             for c in children:
                 total += sizes.get(id(c), 1)
@@ -169,9 +193,13 @@ def _expanded_size(root: Any, limit: int) -> int:
                     break
             sizes[key] = total
         else:
+            open_nodes.add(key)
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in sizes)
     return sizes[id(root)]
+
+
+_UNICODE_BREAKS = str.maketrans({"\x85": " ", "\u2028": " ", "\u2029": " "})
 
 
 def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlDoc], YamlSyntaxError | None]:
@@ -192,12 +220,26 @@ def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlD
 
     docs: list[YamlDoc] = []
     has_alias = "*" in content and _ALIAS.search(content) is not None
+    if "\x85" in content or "\u2028" in content or "\u2029" in content:
+        # YAML 1.1 parsers (libyaml, go-yaml) break lines at NEL, LS and PS, which no
+        # editor does: as spaces, the parser's line numbers stay the file's.
+        content = content.translate(_UNICODE_BREAKS)
     stream = _yaml().compose_all(content)
     try:
         for index, root in enumerate(stream):
             if root is None:
                 continue
-            if has_alias and _expanded_size(root, limits.max_alias_expansion) > limits.max_alias_expansion:
+            try:
+                too_big = has_alias and _expanded_size(root, limits.max_alias_expansion) > limits.max_alias_expansion
+            except RecursiveAlias as err:
+                mark = err.node.start_mark
+                return docs, YamlSyntaxError(
+                    "an alias inside the node its anchor names makes the data endless (go-yaml: 'anchor value "
+                    "contains itself'); replace the alias with the values it should hold",
+                    mark.line,
+                    mark.column,
+                )
+            if too_big:
                 mark = root.start_mark
                 return docs, YamlSyntaxError(
                     f"aliases expand to more than {limits.max_alias_expansion:,} nodes (an alias bomb?); "

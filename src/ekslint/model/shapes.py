@@ -1,0 +1,232 @@
+"""The shape of the fields ekslint reads, checked the way the consumers decode them.
+
+eksctl, nodeadm and the Kubernetes API server decode YAML into Go structs: a field of
+the wrong kind (``nodeGroups: 5``, ``spec: [1, 2]``, ``tolerations: {}``) makes them
+refuse the whole file. The model reads such a field as absent, so without this check a
+broken file would pass silently. Each wrong field becomes one EKS001 finding on the key.
+Only the fields the model reads are checked; ekslint is not a schema validator.
+
+PodDisruptionBudget budgets are validated as the API server does
+(``ValidatePositiveIntOrPercent``): a non-negative int32 or a ``"N%"`` string of at most
+100%.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from ekslint.model.kubernetes import POD_TEMPLATE_PATHS
+from ekslint.parse.mime import Problem
+from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
+
+Kind = Literal["map", "list", "scalar", "string"]
+# key -> expected kind; a dict is a mapping with its own shape, a one-element list a
+# list of such items.
+Shape = dict[str, Any]
+
+_METADATA: Shape = {"name": "scalar", "namespace": "scalar", "labels": "map", "annotations": "map"}
+_SELECTOR: Shape = {"matchLabels": "map", "matchExpressions": [{"key": "scalar", "values": "list"}]}
+_POD_SPEC: Shape = {
+    "securityContext": {"sysctls": [{"name": "scalar", "value": "scalar"}]},
+    "tolerations": [{"key": "scalar", "operator": "scalar", "value": "scalar", "effect": "scalar"}],
+    "nodeSelector": "map",
+    "affinity": {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": "scalar", "values": "list"}]}]
+            }
+        }
+    },
+    "hostNetwork": "scalar",
+    "hostIPC": "scalar",
+    "containers": ["map"],
+}
+_TEMPLATE: Shape = {"metadata": _METADATA, "spec": _POD_SPEC}
+_NODE_GROUP: Shape = {
+    "name": "scalar",
+    "amiFamily": "scalar",
+    "ami": "scalar",
+    "instanceType": "scalar",
+    "instanceTypes": "list",
+    "labels": "map",
+    "kubeletExtraConfig": {"allowedUnsafeSysctls": "list", "maxPods": "scalar"},
+    "maxPodsPerNode": "scalar",
+    "preBootstrapCommands": ["string"],
+    "overrideBootstrapCommand": "string",
+    "bottlerocket": {"settings": "map"},
+    "launchTemplate": "map",
+    "instancesDistribution": {"instanceTypes": "list"},
+}
+_CLUSTER_CONFIG: Shape = {
+    "metadata": {"name": "scalar", "version": "scalar", "region": "scalar"},
+    "nodeGroups": [_NODE_GROUP],
+    "managedNodeGroups": [_NODE_GROUP],
+}
+_NODECONFIG: Shape = {
+    "spec": {
+        "cluster": {
+            "name": "scalar",
+            "apiServerEndpoint": "scalar",
+            "certificateAuthority": "scalar",
+            "cidr": "scalar",
+        },
+        "kubelet": {"config": {"allowedUnsafeSysctls": "list", "maxPods": "scalar"}, "flags": ["string"]},
+    }
+}
+_PDB: Shape = {"metadata": _METADATA, "spec": {"selector": _SELECTOR}}
+
+
+def _workload_shape(path: tuple[str, ...] | None) -> Shape:
+    if path is None:
+        return {"metadata": _METADATA, "spec": _POD_SPEC}
+    shape: Any = _TEMPLATE
+    for key in reversed(path):
+        shape = {key: shape, "replicas": "scalar"} if key == "spec" else {key: shape}
+    return {"metadata": _METADATA, **shape}
+
+
+_WORKLOADS: dict[str, Shape] = {kind: _workload_shape(path) for kind, path in POD_TEMPLATE_PATHS.items()}
+
+_DESCRIBE = {"map": "a mapping", "list": "a list", "scalar": "a single value", "string": "a string"}
+
+
+def _actual(node: YNode) -> str:
+    if isinstance(node, YMap):
+        return "a mapping"
+    if isinstance(node, YSeq):
+        return "a list"
+    value = node.value if isinstance(node, YScalar) else None
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string"
+
+
+def _template(node: YNode) -> bool:
+    """``{{ .Values.x }}``: an unrendered Helm/Go template placeholder, which YAML reads
+    as a flow mapping; its rendered value is unknown."""
+    mark = node.node.start_mark
+    lines = node.doc.text.lines()
+    return mark.line < len(lines) and lines[mark.line].startswith("{{", mark.column)
+
+
+def _fits(node: YNode, expected: Any) -> bool:
+    if isinstance(node, YScalar) and node.value is None:
+        return True  # null is the zero value: every consumer accepts it
+    if isinstance(node, YMap) and _template(node):
+        return True
+    if isinstance(node, YScalar) and node.text in ("...", "…"):
+        return True  # an elision in an example (``cluster: ...``), not a value
+    if isinstance(expected, dict) or expected == "map":
+        return isinstance(node, YMap)
+    if isinstance(expected, list) or expected == "list":
+        return isinstance(node, YSeq)
+    if expected == "string":
+        return isinstance(node, YScalar) and not isinstance(node.value, bool)
+    return isinstance(node, YScalar)
+
+
+def check_shape(obj: YMap, shape: Shape, consumer: str, what: str) -> list[Problem]:
+    """Fields of ``obj`` (recursively, per ``shape``) that are of the wrong kind."""
+    problems: list[Problem] = []
+    _walk(obj, shape, consumer, what, problems)
+    return problems
+
+
+def _walk(node: YMap, shape: Shape, consumer: str, what: str, problems: list[Problem]) -> None:
+    for key, expected in shape.items():
+        value = node.get(key)
+        if value is None:
+            continue
+        if not _fits(value, expected):
+            wanted = "a mapping" if isinstance(expected, dict) else "a list" if isinstance(expected, list) else None
+            wanted = wanted or _DESCRIBE[expected]
+            problems.append(
+                Problem(
+                    f"{what}: {value.path or key} is {_actual(value)}, but {consumer} expects {wanted} there and "
+                    f"refuses the file; write it as {wanted}",
+                    node.entry_span(key),
+                )
+            )
+            continue
+        if isinstance(expected, dict) and isinstance(value, YMap):
+            _walk(value, expected, consumer, what, problems)
+        elif isinstance(expected, list) and isinstance(value, YSeq):
+            item_shape = expected[0]
+            for item in value:
+                if not _fits(item, item_shape):
+                    wanted = "a mapping" if isinstance(item_shape, dict) else _DESCRIBE[item_shape]
+                    problems.append(
+                        Problem(
+                            f"{what}: {item.path} is {_actual(item)}, but {consumer} expects each item of "
+                            f"{key} to be {wanted} and refuses the file; write it as {wanted}",
+                            item.start_span,
+                        )
+                    )
+                elif isinstance(item_shape, dict) and isinstance(item, YMap):
+                    _walk(item, item_shape, consumer, what, problems)
+
+
+# int32, as IntOrString holds it
+_INT32_MAX = 2**31 - 1
+_PERCENT = re.compile(r"[0-9]+%")
+
+
+def budget_error(node: YNode) -> str | None:
+    """Why the API server refuses a PDB minAvailable/maxUnavailable value; None if valid."""
+    if (isinstance(node, YScalar) and node.value is None) or (isinstance(node, YMap) and _template(node)):
+        return None
+    if not isinstance(node, YScalar):
+        return f"is {_actual(node)}, but must be an integer or a percentage"
+    value = node.value
+    if isinstance(value, (bool, float)):
+        return f"{node.text} is not an integer or a percentage"
+    if isinstance(value, int):
+        if value < 0:
+            return f"{value} is negative; it must be greater than or equal to 0"
+        if value > _INT32_MAX:
+            return f"{node.text} does not fit in a 32-bit integer"
+        return None
+    text = str(value)
+    if not _PERCENT.fullmatch(text):
+        return f"{text!r} is not an integer or a percentage like '25%'"
+    if int(text[:-1]) > 100:
+        return f"{text} is more than 100%"
+    return None
+
+
+def check_object(obj: YMap, kind: str, api_version: str) -> list[Problem]:
+    """Shape problems of one Kubernetes-style object (a document or ``List`` item)."""
+    meta = obj.map("metadata")
+    name = meta.text("name") if meta is not None else None
+    what = f"{kind} {name}" if name else kind
+    if kind == "ClusterConfig" and api_version.startswith("eksctl.io/"):
+        return check_shape(obj, _CLUSTER_CONFIG, "eksctl", what)
+    if kind == "NodeConfig" and api_version.startswith("node.eks.aws/"):
+        return check_shape(obj, _NODECONFIG, "nodeadm", what)
+    if kind in _WORKLOADS:
+        return check_shape(obj, _WORKLOADS[kind], "the Kubernetes API server", what)
+    if kind == "PodDisruptionBudget":
+        problems = check_shape(obj, _PDB, "the Kubernetes API server", what)
+        spec = obj.map("spec")
+        for key in ("minAvailable", "maxUnavailable") if spec is not None else ():
+            value = spec.get(key) if spec is not None else None
+            error = budget_error(value) if value is not None else None
+            if error is not None and spec is not None:
+                problems.append(
+                    Problem(
+                        f"{what}: spec.{key} {error}; the Kubernetes API server refuses the PDB. "
+                        f"Write a count like {key}: 1 or a percentage like {key}: 25%",
+                        spec.entry_span(key),
+                    )
+                )
+        return problems
+    return []
+
+
+def check_nodeconfig(obj: YMap, source: str) -> list[Problem]:
+    """Shape problems of a NodeConfig read from userdata (a MIME part, an eksctl
+    overrideBootstrapCommand)."""
+    return check_shape(obj, _NODECONFIG, "nodeadm", f"NodeConfig in {source}")
