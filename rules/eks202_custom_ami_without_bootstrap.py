@@ -83,9 +83,7 @@ class CustomAmiWithoutBootstrap(FileRule):
                 override = node.get("overrideBootstrapCommand")
                 if override is not None and override.to_python() is not None:
                     continue  # eksctl tests the pointer: null is not set
-                bootstrap = (
-                    "/etc/eks/bootstrap.sh <cluster-name>" if is_al2(family) else "the image's bootstrap script"
-                )
+                bootstrap = "/etc/eks/bootstrap.sh <cluster-name>" if is_al2(family) else "the image's bootstrap script"
                 yield Violation(
                     node.entry_span("ami"),
                     f"{path}.ami is a custom {family} AMI ({ami}) and {path} has no overrideBootstrapCommand: "

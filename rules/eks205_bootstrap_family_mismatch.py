@@ -132,8 +132,8 @@ class BootstrapFamilyMismatch(FileRule):
                 instead = (
                     "Remove it: Windows node groups always run the bootstrap script of the Windows AMI"
                     if key == "overrideBootstrapCommand"
-                    else "Remove it and pass kubelet flags with -KubeletExtraArgs in overrideBootstrapCommand (the Windows "
-                    "AMI's Start-EKSBootstrap.ps1)"
+                    else "Remove it and pass kubelet flags with -KubeletExtraArgs in overrideBootstrapCommand "
+                    "(the Windows AMI's Start-EKSBootstrap.ps1)"
                 )
             yield Violation(
                 node.key_span(key),
@@ -150,8 +150,8 @@ class BootstrapFamilyMismatch(FileRule):
                 yield Violation(
                     where,
                     f"{path}.overrideBootstrapCommand is a shell script, but on AmazonLinux2023 eksctl reads it as "
-                    f"NodeConfig YAML: it{found} fails with 'unmarshalling \"overrideBootstrapCommand\" into "
-                    "\"nodeadm.NodeConfig\"'. Write the kubelet settings as a NodeConfig (--kubelet-extra-args "
+                    f'NodeConfig YAML: it{found} fails with \'unmarshalling "overrideBootstrapCommand" into '
+                    '"nodeadm.NodeConfig"\'. Write the kubelet settings as a NodeConfig (--kubelet-extra-args '
                     "become spec.kubelet.config / spec.kubelet.flags), and move other commands to "
                     "preBootstrapCommands",
                 )
@@ -210,7 +210,9 @@ class BootstrapFamilyMismatch(FileRule):
         if calls and (userdata.nodeconfig is not None or is_al2023(declared) or is_bottlerocket(declared)):
             script, call = calls[0]
             if is_bottlerocket(declared):
-                reason = f"the node group is Bottlerocket ({context.name if context else '?'}), which has no bootstrap.sh"
+                reason = (
+                    f"the node group is Bottlerocket ({context.name if context else '?'}), which has no bootstrap.sh"
+                )
             elif userdata.nodeconfig is not None:
                 reason = f"this userdata also holds a NodeConfig, so it boots AmazonLinux2023: {AL2023_NO_BOOTSTRAP}"
             else:

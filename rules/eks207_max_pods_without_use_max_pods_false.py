@@ -67,8 +67,8 @@ class MaxPodsWithoutUseMaxPodsFalse(FileRule):
                         word_span(script.text, flag.flag),
                         f"--max-pods={value} reaches the kubelet through --kubelet-extra-args in {script.source}, "
                         "but bootstrap.sh still writes its own maxPods from eni-max-pods.txt into "
-                        "kubelet-config.json (it does unless --use-max-pods is false), so the node carries two different "
-                        "values. Add --use-max-pods false to the bootstrap.sh call",
+                        "kubelet-config.json (it does unless --use-max-pods is false), so the node carries two "
+                        "different values. Add --use-max-pods false to the bootstrap.sh call",
                         related,
                     )
                     break

@@ -197,7 +197,7 @@ class _Parser:
     # (cel-go compares numbers across types).
     def relation(self) -> Result:
         left = self.addition()
-        while self.tok.kind == "op" and self.tok.text in ("<", "<=", ">", ">=", "==", "!=") or (
+        while (self.tok.kind == "op" and self.tok.text in ("<", "<=", ">", ">=", "==", "!=")) or (
             self.tok.kind == "ident" and self.tok.text == "in"
         ):
             self.take()
