@@ -51,6 +51,61 @@ EXPECTED = {
     ("EKS304", "bottlerocket/karpenter-provider-aws__launchtemplate-testdata__br_userdata_input.golden", 7, 1),
     # The multipart userdata ends with "--//" instead of the closing "--//--".
     ("EKS001", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_input.golden", 23, 1),
+    # eksctl's own example names a custom AmazonLinux2 AMI without overrideBootstrapCommand, which
+    # current eksctl refuses ("overrideBootstrapCommand is required when using a custom AMI").
+    ("EKS202", "eksctl-examples/05-advanced-nodegroups.yaml", 17, 5),
+    # nodeadm's e2e and doc examples use the placeholder CA "Y2VydGlmaWNhdGVBdXRob3JpdHk=", base64 of the word
+    # "certificateAuthority", not of a PEM certificate: on a real node the kubelet cannot load it.
+    *{
+        ("EKS204", f"nodeadm/amazon-eks-ami__{name}", line, 5)
+        for name, line in (
+            ("doc-examples__dropin-base-userdata.mime", 14),
+            ("doc-examples__merge-result.yaml", 8),
+            ("doc-examples__merge-userdata.mime", 14),
+            ("e2e__config-check__config-bad.yaml", 8),
+            ("e2e__config-check__config-good.yaml", 8),
+            ("e2e__containerd-base-runtime-spec__config.yaml", 8),
+            ("e2e__containerdv2-config__configv3.yaml", 8),
+            ("e2e__custom-max-pods-expression__config.yaml", 8),
+            ("e2e__custom-max-pods-expression__scenarios__custom-networking__config.yaml", 8),
+            ("e2e__custom-max-pods-expression__scenarios__kubelet-config-max-pods__config.yaml", 8),
+            ("e2e__kubeconfig-outpost__config.yaml", 9),
+            ("e2e__kubelet-config-dir__config.kubelet-config-json.yaml", 8),
+            ("e2e__kubelet-config-dir__config.kubelet-config-yaml.yaml", 8),
+            ("e2e__kubelet-config-set-empty__config.yaml", 8),
+            ("e2e__kubelet-flags__config.yaml", 8),
+            ("e2e__local-disks__config.yaml", 8),
+            ("e2e__mime-userdata-merge__config.yaml", 14),
+            ("e2e__network-name-resolution__config.yaml", 8),
+            ("e2e__nodeadm-environment-config__config-basic-env.yaml", 14),
+        )
+    },
+    # The same e2e cases point apiServerEndpoint at http://localhost (a mock): EKS serves only https.
+    *{
+        ("EKS204", f"nodeadm/amazon-eks-ami__e2e__{name}", line, 5)
+        for name, line in (
+            ("custom-max-pods-expression__config.yaml", 7),
+            ("custom-max-pods-expression__scenarios__custom-networking__config.yaml", 7),
+            ("custom-max-pods-expression__scenarios__kubelet-config-max-pods__config.yaml", 7),
+            ("kubeconfig-outpost__config.yaml", 8),
+        )
+    },
+    # The merge tests set clusterDNS to 0.0.0.0 and 1.1.1.1, outside the service CIDR 10.100.0.0/16:
+    # pods would not reach the cluster's DNS Service.
+    ("EKS204", "nodeadm/amazon-eks-ami__e2e__kubelet-config-dir__config.kubelet-config-json.yaml", 16, 9),
+    ("EKS204", "nodeadm/amazon-eks-ami__e2e__kubelet-config-dir__config.kubelet-config-json.yaml", 17, 9),
+    ("EKS204", "nodeadm/amazon-eks-ami__e2e__kubelet-config-dir__config.kubelet-config-yaml.yaml", 15, 11),
+    ("EKS204", "nodeadm/amazon-eks-ami__e2e__kubelet-config-dir__config.kubelet-config-yaml.yaml", 16, 11),
+    ("EKS204", "nodeadm/amazon-eks-ami__e2e__mime-userdata-merge__config.yaml", 20, 9),
+    # Karpenter's test inputs use certificateAuthority: cluster-ca / ca-bundle, which is not base64, so
+    # nodeadm cannot decode the part; its merged golden's own part has base64 of "ca-bundle" (not PEM)
+    # and clusterDNS 10.0.100.10 outside its cidr 10.100.0.0/16.
+    ("EKS204", "nodeadm/karpenter-provider-aws__bootstrap-mime-testdata__mime_valid.txt", 13, 5),
+    ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_input.golden", 13, 5),
+    ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_merged.golden", 13, 5),
+    ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_merged.golden", 33, 5),
+    ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_merged.golden", 42, 9),
+    ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_yaml_userdata_input.golden", 7, 5),
 }
 
 

@@ -28,7 +28,7 @@ from ekslint.model.nodegroup import (
     parse_taint,
 )
 from ekslint.model.scheduling import Taint
-from ekslint.model.userdata import UserdataModel, nodeconfig_parts_from_yaml, read_script
+from ekslint.model.userdata import UserdataModel, looks_like_script, nodeconfig_parts_from_yaml, read_script
 from ekslint.parse.mime import Problem
 from ekslint.parse.yamltree import YamlLimits, YMap, YScalar, YSeq
 
@@ -145,7 +145,10 @@ def _node_group(
     override = item.scalar("overrideBootstrapCommand")
     if override is not None and override.value is not None:
         source = f"{item.path}.overrideBootstrapCommand"
-        if is_al2023(family):
+        if is_al2023(family) and looks_like_script(override.as_text().content):
+            # A script where eksctl expects NodeConfig YAML: eksctl refuses it (EKS205).
+            override_kind = "script"
+        elif is_al2023(family):
             parts = nodeconfig_parts_from_yaml(
                 override.as_text(),
                 source,

@@ -4,6 +4,7 @@ bootstrap.sh scripts, NodeConfig documents and Bottlerocket TOML, with positions
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from ekslint.model.bottlerocket import Settings, TomlSettings, read_kubernetes_settings
@@ -169,6 +170,8 @@ def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Proble
     for index, part in enumerate(userdata.parts, start=1):
         label = f"MIME part {index} ({part.content_type or 'no Content-Type'})" if userdata.multipart else "userdata"
         body = part.text
+        if part.content_type == NODECONFIG_MEDIA and looks_like_script(body.content):
+            continue  # a script typed as NodeConfig: nodeadm cannot decode it, cloud-init skips it (EKS208)
         if part.content_type == NODECONFIG_MEDIA or (not userdata.multipart and _looks_like_nodeconfig(body.content)):
             nodeconfig_parts.extend(nodeconfig_parts_from_yaml(body, label, limits, problems))
         elif (
@@ -180,6 +183,20 @@ def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Proble
     if nodeconfig_parts:
         model.nodeconfig = merge(nodeconfig_parts)
     return model
+
+
+_YAML_KEY_LINE = re.compile(r"^\s*(apiVersion|kind|spec)\s*:", re.M)
+
+
+def looks_like_script(content: str) -> bool:
+    """A shell script rather than YAML: a ``#!`` line, or a bootstrap.sh call in a
+    text without any NodeConfig key (YAML reads a bare command as a string)."""
+    stripped = content.lstrip()
+    if stripped.startswith(("#!", "#cloud-boothook")):
+        return True
+    if _YAML_KEY_LINE.search(content):
+        return False
+    return bool(bootstrap_calls(shell.read_script(content).commands))
 
 
 def _looks_like_nodeconfig(content: str) -> bool:

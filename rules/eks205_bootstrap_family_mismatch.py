@@ -1,0 +1,264 @@
+"""EKS205 bootstrap-family-mismatch."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ekslint.model.eksctl import EksctlNodeGroup
+from ekslint.model.nodegroup import (
+    is_al2,
+    is_al2023,
+    is_bottlerocket,
+    is_ubuntu,
+    is_windows,
+    normalize_family,
+    word_span,
+)
+from ekslint.model.project import FileModel
+from ekslint.model.userdata import ScriptFacts, UserdataModel
+from ekslint.parse import shell
+from ekslint.parse.shell import BootstrapCall, bootstrap_calls
+from ekslint.parse.text import Span, Text
+from ekslint.plugin import FileRule, Related, RuleContext, Severity, Violation
+
+# A script that tests for bootstrap.sh before calling it works on every family.
+_GUARD = re.compile(r"-[efxs]\s+[\"']?/etc/eks/bootstrap\.sh")
+_NODECONFIG = re.compile(r"^\s*kind:\s*NodeConfig\b", re.M)
+
+AL2023_NO_BOOTSTRAP = (
+    "AmazonLinux2023 AMIs have no /etc/eks/bootstrap.sh: they boot with nodeadm, which reads a NodeConfig"
+)
+
+
+def _calls(script: ScriptFacts) -> list[BootstrapCall]:
+    return [] if _GUARD.search(script.text.content) else script.calls
+
+
+class BootstrapFamilyMismatch(FileRule):
+    """## What it does
+    Flags a bootstrap that does not fit the node's AMI family:
+    - `/etc/eks/bootstrap.sh` called on AmazonLinux2023 (eksctl `amiFamily`, a userdata
+      that also holds a NodeConfig, or the family the ekslint config declares for the
+      userdata), or on Bottlerocket;
+    - a shell script as `overrideBootstrapCommand` of an AmazonLinux2023 eksctl node
+      group, where eksctl expects NodeConfig YAML; a NodeConfig as
+      `overrideBootstrapCommand` of an AmazonLinux2 or Ubuntu group, where eksctl runs
+      it as a script;
+    - shell or NodeConfig userdata for a node group the ekslint config declares
+      Bottlerocket (TOML expected), and the other way round;
+    - `overrideBootstrapCommand`, `preBootstrapCommands` or `kubeletExtraConfig` where
+      eksctl forbids them: Bottlerocket (all three; managed groups have no
+      `kubeletExtraConfig`), Windows (`kubeletExtraConfig` on self-managed groups,
+      `overrideBootstrapCommand` on managed groups). A managed group that sets
+      `overrideBootstrapCommand` without a custom AMI is EKS201's.
+
+    A script that tests for `/etc/eks/bootstrap.sh` (`[ -f /etc/eks/bootstrap.sh ]`)
+    before calling it is not reported.
+
+    ## Why is this bad?
+    Each family boots differently (DOMAIN.md §2, §3.2, §3.3, §4): AmazonLinux2 runs
+    bootstrap.sh, AmazonLinux2023 runs nodeadm with a NodeConfig and has no
+    bootstrap.sh, Bottlerocket reads TOML settings and runs no userdata scripts.
+    eksctl refuses the forbidden fields (`overrideBootstrapCommand is not supported
+    for Bottlerocket nodegroups`) and fails on a script where it parses NodeConfig
+    (`unmarshalling "overrideBootstrapCommand" into "nodeadm.NodeConfig"`). Userdata
+    that passes the tools fails on the node: the script stops at a missing file or
+    is never run, and the kubelet settings it carries never apply.
+
+    ## Example
+    ```yaml
+    managedNodeGroups:
+      - name: ng-1
+        amiFamily: AmazonLinux2023
+        overrideBootstrapCommand: |
+          #!/bin/bash
+          /etc/eks/bootstrap.sh my-cluster --kubelet-extra-args '--max-pods=58'
+    ```
+
+    ## Use instead
+    ```yaml
+    managedNodeGroups:
+      - name: ng-1
+        amiFamily: AmazonLinux2023
+        overrideBootstrapCommand: |
+          apiVersion: node.eks.aws/v1alpha1
+          kind: NodeConfig
+          spec:
+            kubelet:
+              config:
+                maxPods: 58
+    ```
+
+    ## References
+    - eksctl `pkg/apis/eksctl.io/v1alpha5/validation.go`, `pkg/nodebootstrap/al2023.go`
+    - https://awslabs.github.io/amazon-eks-ami/nodeadm/
+    - https://bottlerocket.dev/en/os/latest/#/api/settings/kubernetes/
+    """
+
+    id = "EKS205"
+    name = "bootstrap-family-mismatch"
+    severity = Severity.ERROR
+    summary = "The bootstrap style (bootstrap.sh, NodeConfig, TOML) does not match the AMI family"
+    tags = ("eksctl", "bootstrap", "al2023", "bottlerocket")
+    precision = "high"
+
+    def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
+        for config in target.clusters:
+            for entry in config.node_groups:
+                yield from self._eksctl(entry)
+        eksctl_userdata = {id(e.userdata) for c in target.clusters for e in c.node_groups if e.userdata}
+        for userdata in target.userdata:
+            if id(userdata) not in eksctl_userdata:
+                yield from self._standalone(userdata)
+
+    # -- eksctl node groups ------------------------------------------------------------
+
+    def _eksctl(self, entry: EksctlNodeGroup) -> Iterator[Violation]:
+        group, node, path = entry.group, entry.node, entry.path
+        family = group.ami_family or "?"
+        forbidden = self._forbidden_fields(entry)
+        for key in forbidden:
+            if is_bottlerocket(family):
+                instead = {
+                    "overrideBootstrapCommand": "Remove it: Bottlerocket reads TOML settings, not scripts; put "
+                    "kubelet settings under bottlerocket.settings.kubernetes",
+                    "preBootstrapCommands": "Remove it: Bottlerocket runs no userdata scripts; use a bootstrap "
+                    "container (bottlerocket.settings.bootstrap-containers) instead",
+                    "kubeletExtraConfig": "Move the settings to bottlerocket.settings.kubernetes (kebab-case keys, "
+                    "e.g. allowed-unsafe-sysctls)",
+                }[key]
+            else:
+                instead = (
+                    "Remove it: Windows node groups always run the bootstrap script of the Windows AMI"
+                    if key == "overrideBootstrapCommand"
+                    else "Remove it and pass kubelet flags with -KubeletExtraArgs in overrideBootstrapCommand "
+                    "(the Windows AMI's Start-EKSBootstrap.ps1)"
+                )
+            yield Violation(
+                node.key_span(key),
+                f"{path}.{key} is not supported for {family} node groups: eksctl refuses it ('{key} is not "
+                f"supported for {family} nodegroups'). {instead}",
+            )
+        if is_al2023(family):
+            override = node.scalar("overrideBootstrapCommand")
+            if entry.override_kind == "script" and override is not None:
+                text = override.as_text()
+                calls = [] if _GUARD.search(text.content) else bootstrap_calls(shell.read_script(text.content).commands)
+                where = word_span(text, calls[0].program) if calls else node.key_span("overrideBootstrapCommand")
+                found = " calls /etc/eks/bootstrap.sh, which does not exist there, and" if calls else ""
+                yield Violation(
+                    where,
+                    f"{path}.overrideBootstrapCommand is a shell script, but on AmazonLinux2023 eksctl reads it as "
+                    f'NodeConfig YAML: it{found} fails with \'unmarshalling "overrideBootstrapCommand" into '
+                    '"nodeadm.NodeConfig"\'. Write the kubelet settings as a NodeConfig (--kubelet-extra-args '
+                    "become spec.kubelet.config / spec.kubelet.flags), and move other commands to "
+                    "preBootstrapCommands",
+                )
+            if entry.userdata is not None:
+                for script in entry.userdata.scripts:
+                    for call in _calls(script):
+                        yield Violation(
+                            word_span(script.text, call.program),
+                            f"{script.source} calls /etc/eks/bootstrap.sh, but {path} is AmazonLinux2023: "
+                            f"{AL2023_NO_BOOTSTRAP}, so the command fails. Remove the call and put its kubelet "
+                            "arguments in overrideBootstrapCommand as a NodeConfig",
+                        )
+        elif (is_al2(family) or is_ubuntu(family)) and entry.override_kind == "script":
+            override = node.scalar("overrideBootstrapCommand")
+            if override is not None and _NODECONFIG.search(override.text) and "node.eks.aws" in override.text:
+                yield Violation(
+                    node.key_span("overrideBootstrapCommand"),
+                    f"{path}.overrideBootstrapCommand is a NodeConfig, but {path} is {family}: eksctl runs "
+                    "overrideBootstrapCommand there as a shell script, and nodeadm does not exist on the image. "
+                    "Write a script that calls /etc/eks/bootstrap.sh, or set amiFamily: AmazonLinux2023",
+                )
+
+    def _forbidden_fields(self, entry: EksctlNodeGroup) -> list[str]:
+        group, node = entry.group, entry.node
+        family = group.ami_family
+
+        def is_set(key: str) -> bool:
+            value = node.get(key)
+            return value is not None and value.to_python() not in (None, [], {})
+
+        keys: list[str] = []
+        # Managed groups without a custom AMI that override the bootstrap are EKS201's.
+        override_here = not entry.managed or bool(group.custom_ami or group.launch_template)
+        if is_bottlerocket(family):
+            keys = ["preBootstrapCommands"]
+            if override_here:
+                keys.insert(0, "overrideBootstrapCommand")
+            if not entry.managed:
+                keys.append("kubeletExtraConfig")
+        elif is_windows(family):
+            if not entry.managed:
+                keys = ["kubeletExtraConfig"]
+            elif override_here:
+                keys = ["overrideBootstrapCommand"]
+        return [key for key in keys if is_set(key)]
+
+    # -- standalone userdata -----------------------------------------------------------
+
+    def _standalone(self, userdata: UserdataModel) -> Iterator[Violation]:
+        context = userdata.context
+        declared = normalize_family(context.ami_family) if context is not None else None
+        related: tuple[Related, ...] = ()
+        if context is not None and declared is not None:
+            related = (Related(context.span, f"the ekslint config declares node group {context.name} {declared}"),)
+        calls = [(script, call) for script in userdata.scripts for call in _calls(script)]
+        if calls and (userdata.nodeconfig is not None or is_al2023(declared) or is_bottlerocket(declared)):
+            script, call = calls[0]
+            if is_bottlerocket(declared):
+                reason = (
+                    f"the node group is Bottlerocket ({context.name if context else '?'}), which has no bootstrap.sh"
+                )
+            elif userdata.nodeconfig is not None:
+                reason = f"this userdata also holds a NodeConfig, so it boots AmazonLinux2023: {AL2023_NO_BOOTSTRAP}"
+            else:
+                reason = f"the node group is AmazonLinux2023: {AL2023_NO_BOOTSTRAP}"
+            yield Violation(
+                word_span(script.text, call.program),
+                f"{script.source} calls /etc/eks/bootstrap.sh, but {reason}; the script fails there. Remove the "
+                "call and give its kubelet arguments as NodeConfig spec.kubelet.config / spec.kubelet.flags",
+                related,
+            )
+            return
+        if declared is None or is_windows(declared):
+            return
+        style = userdata.ami_family()
+        if is_bottlerocket(declared) and (userdata.scripts or userdata.nodeconfig is not None):
+            kind = "a NodeConfig" if userdata.nodeconfig is not None else "a shell script"
+            yield Violation(
+                self._anchor(userdata),
+                f"this userdata is {kind}, but the ekslint config declares node group {context.name} "  # type: ignore[union-attr]
+                "Bottlerocket, which reads only TOML settings: the node never joins. Write the settings as TOML "
+                "([settings.kubernetes] with cluster-name, api-server, cluster-certificate)",
+                related,
+            )
+        elif is_bottlerocket(style) and not is_bottlerocket(declared):
+            yield Violation(
+                self._anchor(userdata),
+                f"this userdata is Bottlerocket TOML, but the ekslint config declares node group "
+                f"{context.name} {declared}, which cannot read it: the node never joins. Write "  # type: ignore[union-attr]
+                f"{'a NodeConfig' if is_al2023(declared) else 'a bootstrap script'} instead, or declare "
+                "ami-family: Bottlerocket",
+                related,
+            )
+        elif (is_al2(declared) or is_ubuntu(declared)) and userdata.nodeconfig is not None:
+            yield Violation(
+                self._anchor(userdata),
+                f"this userdata is a NodeConfig, but the ekslint config declares node group {context.name} "  # type: ignore[union-attr]
+                f"{declared}, which has no nodeadm to read it: the node never joins. Call /etc/eks/bootstrap.sh "
+                "in a shell script instead, or declare ami-family: AmazonLinux2023",
+                related,
+            )
+
+    @staticmethod
+    def _anchor(userdata: UserdataModel) -> Span:
+        if userdata.nodeconfig is not None:
+            return userdata.nodeconfig.parts[0].span
+        if userdata.scripts:
+            text: Text = userdata.scripts[0].text
+            return text.span_of(0, len(text.content.split("\n", 1)[0]))
+        return userdata.span

@@ -1,0 +1,74 @@
+"""EKS207 max-pods-without-use-max-pods-false."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ekslint.model.nodegroup import word_span
+from ekslint.model.project import FileModel
+from ekslint.parse.shell import kubelet_flags
+from ekslint.plugin import FileRule, Related, RuleContext, Severity, Violation
+
+
+class MaxPodsWithoutUseMaxPodsFalse(FileRule):
+    """## What it does
+    Flags a `/etc/eks/bootstrap.sh` call (in userdata, an eksctl
+    `overrideBootstrapCommand` or `preBootstrapCommands`) that passes `--max-pods` to
+    the kubelet in `--kubelet-extra-args` without `--use-max-pods false`.
+
+    ## Why is this bad?
+    With `--use-max-pods` at its default (`true`), bootstrap.sh also writes its own
+    `maxPods` (from `eni-max-pods.txt`, or the calculator when the type is missing)
+    into `/etc/kubernetes/kubelet/kubelet-config.json` (DOMAIN.md §1.3). The node then
+    carries two different max-pods values: the deprecated command-line flag wins
+    today, but the config file, the kube-reserved memory bootstrap.sh derives from its
+    own value and anything that reads the config disagree with what the kubelet
+    does. `--use-max-pods false` together with `--max-pods` in
+    `--kubelet-extra-args` is the documented way to override it, as EKS managed node
+    groups and Karpenter do.
+
+    ## Example
+    ```bash
+    /etc/eks/bootstrap.sh my-cluster --kubelet-extra-args '--max-pods=110'
+    ```
+
+    ## Use instead
+    ```bash
+    /etc/eks/bootstrap.sh my-cluster --use-max-pods false --kubelet-extra-args '--max-pods=110'
+    ```
+
+    ## References
+    - amazon-eks-ami `templates/al2/runtime/bootstrap.sh` (`--use-max-pods`)
+    - https://docs.aws.amazon.com/eks/latest/userguide/choosing-instance-type.html
+    """
+
+    id = "EKS207"
+    name = "max-pods-without-use-max-pods-false"
+    severity = Severity.WARNING
+    summary = "bootstrap.sh gets --max-pods in --kubelet-extra-args without --use-max-pods false"
+    tags = ("al2", "bootstrap", "max-pods")
+    precision = "very-high"
+
+    def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
+        for userdata in target.userdata:
+            for script, call in userdata.bootstrap_calls:
+                use = call.options.get("--use-max-pods")
+                # bootstrap.sh writes maxPods only when the value is exactly "true".
+                if use is not None and (use.unknown or use.text != "true"):
+                    continue
+                for flag in kubelet_flags(call.kubelet_args):
+                    if flag.name != "max-pods":
+                        continue
+                    value = flag.value.text if flag.value is not None else "?"
+                    related: tuple[Related, ...] = ()
+                    if use is not None:
+                        related = (Related(word_span(script.text, use), "--use-max-pods is true here"),)
+                    yield Violation(
+                        word_span(script.text, flag.flag),
+                        f"--max-pods={value} reaches the kubelet through --kubelet-extra-args in {script.source}, "
+                        "but bootstrap.sh still writes its own maxPods from eni-max-pods.txt into "
+                        "kubelet-config.json (it does unless --use-max-pods is false), so the node carries two "
+                        "different values. Add --use-max-pods false to the bootstrap.sh call",
+                        related,
+                    )
+                    break

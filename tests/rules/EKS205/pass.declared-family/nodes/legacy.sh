@@ -1,0 +1,2 @@
+#!/bin/bash
+/etc/eks/bootstrap.sh prod
