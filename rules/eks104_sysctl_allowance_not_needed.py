@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ekslint.model import sysctls
+from ekslint.model.kubernetes import Workload
 from ekslint.model.nodegroup import Allowance, NodeGroup
 from ekslint.model.project import Project
 from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
@@ -96,19 +97,25 @@ class SysctlAllowanceNotNeeded(ProjectRule):
         wanted = {id(g) for g in groups}
         used: set[tuple[int, tuple[object, str]]] = set()
         reachable: dict[int, int] = {}
+        # Pods that schedule alike land on the same groups: one lookup per signature.
+        alike: dict[tuple[object, ...], list[Workload]] = {}
         for workload in project.workloads:
-            for candidate in project.candidates(workload.pod):
+            alike.setdefault(workload.pod.scheduling.signature(), []).append(workload)
+        for workloads in alike.values():
+            with_sysctls = [w for w in workloads if w.pod.sysctls]
+            for candidate in project.candidates(workloads[0].pod):
                 group = candidate.group
                 if id(group) not in wanted:
                     continue
-                reachable[id(group)] = reachable.get(id(group), 0) + 1
+                reachable[id(group)] = reachable.get(id(group), 0) + len(workloads)
                 version = project.version_of(group)
-                for sysctl in workload.pod.sysctls:
-                    if sysctls.is_safe(sysctl.name, version):
-                        continue
-                    for allowance in group.allowances:
-                        if allowance.allows(sysctl.name):
-                            used.add((id(group), (allowance.span, allowance.pattern)))
+                for workload in with_sysctls:
+                    for sysctl in workload.pod.sysctls:
+                        if sysctls.is_safe(sysctl.name, version):
+                            continue
+                        for allowance in group.allowances:
+                            if allowance.allows(sysctl.name):
+                                used.add((id(group), (allowance.span, allowance.pattern)))
         return used, reachable
 
     @staticmethod

@@ -60,6 +60,7 @@ class WindowsWithoutLinuxNodes(ProjectRule):
     precision = "high"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        linux: set[str] | None = None  # clusters with Linux capacity; "" = a group of no known cluster
         for facts in target.reported_files():
             for cluster in facts.clusters:
                 windows = [
@@ -69,24 +70,23 @@ class WindowsWithoutLinuxNodes(ProjectRule):
                     and g.cluster is not None
                     and (g.cluster.file, g.cluster.name) == (cluster.file, cluster.name)
                 ]
-                if windows and not self._has_linux(target, cluster):
+                if not windows or cluster.linux_capacity is not None:
+                    continue
+                if linux is None:
+                    linux = self._with_linux(target)
+                if cluster.name not in linux and "" not in linux:
                     yield self._violation(cluster, windows)
 
     @staticmethod
-    def _has_linux(project: Project, cluster: Cluster) -> bool:
-        if cluster.linux_capacity is not None:
-            return True
-        for other in project.clusters:
-            if other.name == cluster.name and other.linux_capacity is not None:
-                return True
+    def _with_linux(project: Project) -> set[str]:
+        """Names of the clusters that have Linux capacity somewhere in the analysed
+        files; "" when some Linux group belongs to no known cluster (userdata, a
+        NodeConfig, the ekslint config's node-groups), which may be any cluster's."""
+        found = {c.name for c in project.clusters if c.linux_capacity is not None}
         for group in project.node_groups:
-            if group.windows:
-                continue
-            # Same cluster; or a group no ClusterConfig owns (userdata, NodeConfig, the
-            # ekslint config's node-groups) that may well be this cluster's.
-            if group.cluster is None or group.cluster.name == cluster.name:
-                return True
-        return False
+            if not group.windows:
+                found.add(group.cluster.name if group.cluster is not None else "")
+        return found
 
     @staticmethod
     def _violation(cluster: Cluster, windows: list[NodeGroup]) -> Violation:
