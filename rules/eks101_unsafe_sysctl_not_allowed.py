@@ -28,6 +28,7 @@ class UnsafeSysctlNotAllowed(ProjectRule):
     in NodeConfig `kubelet.flags`, Bottlerocket
     `settings.kubernetes.allowed-unsafe-sysctls`, or the `node-groups` of the ekslint
     config for node groups defined elsewhere. Patterns ending in `*` match by prefix.
+    Node-level (not namespaced) sysctls are EKS102's: no allowance can make them work.
 
     The Kubernetes version comes from the ClusterConfig's `metadata.version`, else
     `kubernetes-version` in the config, else the newest version ekslint knows. A pod
@@ -83,6 +84,8 @@ class UnsafeSysctlNotAllowed(ProjectRule):
                 continue
             scheduling = workload.pod.scheduling
             for sysctl in workload.pod.sysctls:
+                if sysctls.namespace_of(sysctl.name) is None:
+                    continue  # node-level: EKS102 (no allowance can help, and one would stop the kubelet)
                 # Cheap path first: a group that permits the sysctl and can take the pod.
                 if any(g.accepts(scheduling)[0] is not Match.NO for g in project.permitting(sysctl.name)):
                     continue
@@ -99,11 +102,6 @@ class UnsafeSysctlNotAllowed(ProjectRule):
             return (
                 f"is unsafe on Kubernetes {sysctls.format_version(version)} ({source}); it is safe from "
                 f"{sysctls.format_version(since)}"
-            )
-        if sysctls.namespace_of(name) is None:
-            return (
-                "is not in the kubelet's safe set and is not namespaced, so no kubelet can allow it per pod "
-                "(set it on the node instead)"
             )
         return "is not in the kubelet's safe set"
 

@@ -77,6 +77,7 @@ def cluster_config(
         version_span=meta.entry_span("version") if meta is not None and version_node is not None else None,
         span=obj.entry_span("kind"),
         file=file,
+        linux_capacity=_linux_capacity(obj),
     )
     version = cluster.version or default_version
     groups: list[EksctlNodeGroup] = []
@@ -85,6 +86,21 @@ def cluster_config(
             if isinstance(item, YMap):
                 groups.append(_node_group(item, managed, cluster, version, limits, problems))
     return ClusterConfig(cluster, obj, groups)
+
+
+def _linux_capacity(obj: YMap) -> str | None:
+    """Linux capacity for system pods that is not a node group: EKS Auto Mode, or a
+    Fargate profile that takes kube-system pods (CoreDNS runs on Fargate then)."""
+    auto = obj.map("autoModeConfig")
+    if auto is not None and auto.value("enabled") is True:
+        return "autoModeConfig.enabled"
+    for profile in obj.seq("fargateProfiles") or ():
+        if not isinstance(profile, YMap):
+            continue
+        for selector in profile.seq("selectors") or ():
+            if isinstance(selector, YMap) and selector.text("namespace") == "kube-system":
+                return f"Fargate profile {profile.text('name') or '?'} (kube-system)"
+    return None
 
 
 def _node_group(

@@ -42,6 +42,7 @@ class Sysctl:
 class PodToleration:
     toleration: Toleration
     span: Span  # the list item
+    seconds_span: Span | None = None  # its ``tolerationSeconds`` entry
 
 
 @fast_pickle
@@ -219,7 +220,8 @@ def pod_spec(spec: YMap | None) -> PodSpec:
             seconds=seconds if isinstance(seconds, int) and not isinstance(seconds, bool) else None,
         )
         tolerations.append(toleration)
-        pod.tolerations.append(PodToleration(toleration, item.span))
+        seconds_span = item.entry_span("tolerationSeconds") if "tolerationSeconds" in item else None
+        pod.tolerations.append(PodToleration(toleration, item.span, seconds_span))
     terms: list[list[Requirement]] | None = None
     required = _path(spec, ("affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"))
     if required is not None:
@@ -326,6 +328,22 @@ def config_map(obj: YMap) -> ConfigMap:
     data = obj.map("data")
     spans = {key: data.entry_span(key) for key, _ in data.items()} if data is not None else {}
     return ConfigMap(name, namespace, _str_map(data), _name_span(obj), spans)
+
+
+# API groups of objects that run no pods of their own although they are not built in.
+_PODLESS_GROUPS = ("eksctl.io", "node.eks.aws", "karpenter.sh", "karpenter.k8s.aws")
+
+
+def is_custom_resource(obj: YMap) -> bool:
+    """An object of a kind an operator defines (its API group is not Kubernetes' own:
+    ``apps``, ``batch``, ``*.k8s.io``...), which may create pods no file shows."""
+    api_version = obj.text("apiVersion") or ""
+    group = api_version.rpartition("/")[0]
+    return "." in group and not group.endswith(".k8s.io") and group not in _PODLESS_GROUPS
+
+
+def namespace_of(obj: YMap) -> str | None:
+    return _meta(obj)[1]
 
 
 IGNORE_ANNOTATION = "ekslint.io/ignore"

@@ -153,6 +153,9 @@ class Cluster:
     version_span: Span | None
     span: Span
     file: str
+    # Where Linux system pods (CoreDNS) can run besides node groups: eksctl
+    # ``autoModeConfig.enabled`` or a Fargate profile for kube-system (None: nowhere).
+    linux_capacity: str | None = None
 
 
 @fast_pickle

@@ -49,6 +49,7 @@ class FileModel:
     autoscalers: list[k8s.Autoscaler] = field(default_factory=list)
     config_maps: list[k8s.ConfigMap] = field(default_factory=list)
     cni: list[cni_model.CniSettings] = field(default_factory=list)  # vpc-cni addon, aws-node DaemonSet
+    custom_resources: list[tuple[str | None, str]] = field(default_factory=list)  # (namespace, kind)
     # ekslint.io/ignore annotations: (object identity, value, where)
     ignore_annotations: list[tuple[str, str, Span]] = field(default_factory=list)
 
@@ -66,6 +67,7 @@ class FileModel:
             self.autoscalers,
             self.config_maps,
             self.cni,
+            self.custom_resources,
         )
 
 
@@ -84,6 +86,9 @@ class FileFacts:
     autoscalers: list[k8s.Autoscaler] = field(default_factory=list)
     config_maps: list[k8s.ConfigMap] = field(default_factory=list)
     cni: list[cni_model.CniSettings] = field(default_factory=list)
+    # Objects of kinds Kubernetes does not define (operators' custom resources), by
+    # namespace: they may own pods that no analysed file shows.
+    custom_resources: list[tuple[str | None, str]] = field(default_factory=list)
 
 
 def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimits = DEFAULT_LIMITS) -> FileModel:
@@ -132,6 +137,8 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             nodeconfigs.append(obj)
         elif kind == "KubeletConfiguration":
             model.node_groups.append(_kubelet_config_group(obj, source, version))
+        elif kind and k8s.is_custom_resource(obj):
+            model.custom_resources.append((k8s.namespace_of(obj), kind))
     standalone: UserdataModel | None = None
     origin = Origin.USERDATA
     if source.userdata is not None:

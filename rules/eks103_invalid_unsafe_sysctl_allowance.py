@@ -1,0 +1,126 @@
+"""EKS103 invalid-unsafe-sysctl-allowance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ekslint.model import sysctls
+from ekslint.model.nodegroup import Allowance, NodeGroup
+from ekslint.model.project import Project
+from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+
+NODE_LEVEL_FIX = (
+    "Remove it from the allowance; a node-level sysctl is set on the node itself (sysctl -w in the userdata, "
+    "/etc/sysctl.d, Bottlerocket settings.kernel.sysctl)"
+)
+
+
+class InvalidUnsafeSysctlAllowance(ProjectRule):
+    """## What it does
+    Checks every entry of a node group's allowed unsafe sysctls, wherever it is
+    written (`--allowed-unsafe-sysctls` in bootstrap.sh's `--kubelet-extra-args` or
+    NodeConfig `kubelet.flags`, `allowedUnsafeSysctls` in eksctl `kubeletExtraConfig`
+    or NodeConfig `kubelet.config`, Bottlerocket
+    `settings.kubernetes.allowed-unsafe-sysctls`, the ekslint config), and flags one
+    that the kubelet rejects (DOMAIN.md §5.2, §5.3):
+
+    - malformed: `*` anywhere but at the end (it is a prefix match, not a glob),
+      characters other than lowercase letters, digits, `-`, `_` and the `.`/`/`
+      separators, or more than 253 characters;
+    - not namespaced: a node-level sysctl (`vm.*`, `kernel.*` but the IPC ones,
+      `fs.*` but `fs.mqueue.*`), or a prefix that reaches beyond a namespace
+      (`kernel.*`, `net*`).
+
+    Entries that never reach the kubelet (a config list replaced by the flag, a
+    managed node group's `kubeletExtraConfig`) are not checked.
+
+    ## Why is this bad?
+    The kubelet validates its allowlist at start-up and exits on the first bad entry
+    (`sysctl "..." must have at most 253 characters and match regex ...`, or `the
+    sysctl(s) "..." are not known to be namespaced`). The nodes of the group never
+    become Ready, and a managed node group creation or upgrade fails after its
+    timeout.
+
+    ## Example
+    ```yaml
+    nodeGroups:
+      - name: search
+        kubeletExtraConfig:
+          allowedUnsafeSysctls:
+            - "net.ipv4.*_keepalive"   # `*` not at the end
+            - "vm.max_map_count"       # node-level
+    ```
+
+    ## Use instead
+    ```yaml
+        kubeletExtraConfig:
+          allowedUnsafeSysctls:
+            - "net.ipv4.tcp_keepalive_*"
+        preBootstrapCommands:
+          - sysctl -w vm.max_map_count=262144   # node-level: set on the node
+    ```
+
+    ## References
+    - https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/
+    """
+
+    id = "EKS103"
+    name = "invalid-unsafe-sysctl-allowance"
+    severity = Severity.ERROR
+    summary = "An allowed-unsafe-sysctls entry is malformed or not namespaced: the kubelet will not start"
+    tags = ("sysctl", "kubelet", "node-bootstrap")
+    precision = "very-high"
+
+    def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        seen: set[tuple[object, str]] = set()
+        for group in target.reported_node_groups():
+            if group.windows:
+                continue
+            for allowance in group.allowances:
+                key = (allowance.span, allowance.pattern)
+                if key in seen:
+                    continue
+                seen.add(key)
+                problem = self._malformed(allowance.pattern)
+                if problem is not None:
+                    fix = (
+                        "Write an exact sysctl name or a prefix that ends in `*` (for example net.ipv4.tcp_keepalive_*)"
+                    )
+                    yield self._violation(group, allowance, problem, fix)
+                elif sysctls.pattern_namespace(allowance.pattern) is None:
+                    yield self._violation(group, allowance, self._node_level(allowance.pattern), NODE_LEVEL_FIX)
+
+    @staticmethod
+    def _malformed(pattern: str) -> str | None:
+        if not sysctls.is_valid_pattern(pattern):
+            if len(pattern) > sysctls.MAX_SYSCTL_LENGTH:
+                why = f"it is {len(pattern)} characters long, more than {sysctls.MAX_SYSCTL_LENGTH}"
+            elif "*" in pattern[:-1]:
+                why = "`*` may only end an entry (it makes the entry a prefix match, not a glob)"
+            elif pattern != pattern.lower():
+                why = "sysctl names are lowercase"
+            else:
+                why = "it may hold only lowercase letters, digits, '-', '_' and '.' or '/' between segments"
+            return (
+                f"is malformed: {why}. The kubelet refuses to start (sysctl {pattern!r} must have at most "
+                f"{sysctls.MAX_SYSCTL_LENGTH} characters and match regex ...)"
+            )
+        return None
+
+    @staticmethod
+    def _node_level(pattern: str) -> str:
+        kind = "prefix" if pattern.endswith("*") else "sysctl"
+        return (
+            f"is not namespaced: the {kind} is node-level (only net.*, kernel.shm*/msg*/sem and fs.mqueue.* can "
+            f"be set per pod), so the kubelet refuses to start (the sysctl(s) {pattern!r} are not known to be "
+            "namespaced)"
+        )
+
+    @staticmethod
+    def _violation(group: NodeGroup, allowance: Allowance, problem: str, fix: str) -> Violation:
+        message = (
+            f"allowed unsafe sysctl {allowance.pattern!r} ({allowance.source}) {problem}, and no node of group "
+            f"{group.name} becomes Ready. {fix}"
+        )
+        related = () if group.span == allowance.span else (Related(group.span, f"node group {group.name}"),)
+        return Violation(allowance.span, message, related)

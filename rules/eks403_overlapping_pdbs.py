@@ -1,0 +1,134 @@
+"""EKS403 overlapping-pdbs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from ekslint.model.kubernetes import PodDisruptionBudget, Workload
+from ekslint.model.project import Project
+from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+
+MAX_NAMED = 3
+
+
+def _ns(namespace: str | None) -> str | None:
+    # As Project does: no namespace and ``default`` are the same place.
+    return None if namespace in (None, "", "default") else namespace
+
+
+class OverlappingPdbs(ProjectRule):
+    """## What it does
+    Flags a PodDisruptionBudget whose selector matches the pod template labels of a
+    workload that another PodDisruptionBudget of the same namespace also selects (in
+    any analysed file). Both PDBs are reported where they lie in reported files, each
+    naming the other and the workload. DaemonSets are left out (drains skip their
+    pods), and so are workloads scaled to zero.
+
+    ## Why is this bad?
+    The eviction API does not support a pod covered by more than one budget: every
+    eviction of such a pod fails with HTTP 500 ("This pod has more than one
+    PodDisruptionBudget, which the eviction subresource does not support"), whatever
+    the budgets allow. `kubectl drain` retries forever, Cluster Autoscaler and
+    Karpenter cannot remove the node, and an EKS managed node group upgrade fails
+    with `PodEvictionFailure` after 15 minutes ("multiple PDBs pointing to the same
+    Pod" in the EKS documentation, DOMAIN.md §6).
+
+    ## Example
+    ```yaml
+    kind: PodDisruptionBudget
+    metadata: {name: api}
+    spec:
+      maxUnavailable: 1
+      selector: {matchLabels: {app: api}}
+    ---
+    kind: PodDisruptionBudget
+    metadata: {name: shop-all}
+    spec:
+      minAvailable: 50%
+      selector: {matchLabels: {team: shop}}   # the api pods have team=shop too
+    ```
+
+    ## Use instead
+    Keep one budget per workload: narrow the broader selector (for example with a
+    `matchExpressions` `NotIn` for `app: api`), or remove one of the PDBs.
+
+    ## References
+    - https://kubernetes.io/docs/concepts/scheduling-eviction/api-eviction/
+    - https://docs.aws.amazon.com/eks/latest/userguide/managed-node-update-behavior.html
+    """
+
+    id = "EKS403"
+    name = "overlapping-pdbs"
+    severity = Severity.ERROR
+    summary = "More than one PodDisruptionBudget selects the same pods: every eviction fails"
+    tags = ("pdb", "upgrade", "cross-file")
+    precision = "high"
+
+    def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        reported = [p for f in target.reported_files() for p in f.pdbs]
+        if not reported:
+            return
+        index = _PdbIndex(target.pdbs)
+        for pdb in reported:
+            # workload -> the other PDBs that select it too
+            overlaps: list[tuple[Workload, list[PodDisruptionBudget]]] = []
+            identity = (_ns(pdb.namespace), pdb.name)
+            for workload in target.selected_by(pdb):
+                if workload.kind == "DaemonSet" or target.replica_floor(workload)[0] == 0:
+                    continue
+                # A PDB of the same name is the same object (an overlay, another
+                # environment's copy): one replaces the other, they never coexist.
+                others = [o for o in index.selecting(workload) if (_ns(o.namespace), o.name) != identity]
+                if others:
+                    overlaps.append((workload, others))
+            if overlaps:
+                yield self._violation(pdb, overlaps)
+
+    @staticmethod
+    def _violation(pdb: PodDisruptionBudget, overlaps: list[tuple[Workload, list[PodDisruptionBudget]]]) -> Violation:
+        workload, others = overlaps[0]
+        names = ", ".join(f"{o.name} ({o.span.file}:{o.span.line})" for o in others[:MAX_NAMED])
+        if len(others) > MAX_NAMED:
+            names += f" and {len(others) - MAX_NAMED} more"
+        also = (
+            f" (and {len(overlaps) - 1} more workload{'s' if len(overlaps) > 2 else ''})" if len(overlaps) > 1 else ""
+        )
+        message = (
+            f"PDB {pdb.name} and PDB {names} {'both' if len(others) == 1 else 'all'} select the pods of {workload.ref} "
+            f"({workload.span.file}:{workload.span.line}){also}: the eviction API refuses to evict a pod that more "
+            "than one PodDisruptionBudget covers (HTTP 500), so kubectl drain hangs and a managed node group "
+            "upgrade fails with PodEvictionFailure. Keep one PDB per workload: narrow one selector so the two no "
+            "longer overlap, or remove one of the PDBs"
+        )
+        related = [Related(o.span, f"PDB {o.name} also selects {workload.ref}") for o in others[:MAX_NAMED]]
+        related.append(Related(workload.span, f"{workload.ref}, selected by {len(others) + 1} PDBs"))
+        span = pdb.selector_span or pdb.span
+        return Violation(span, message, tuple(related))
+
+
+class _PdbIndex:
+    """Every PDB by namespace and matchLabels pair, so the PDBs that may select a
+    workload are found from its labels instead of by trying every PDB."""
+
+    def __init__(self, pdbs: list[PodDisruptionBudget]) -> None:
+        self.by_label: dict[tuple[str | None, str, str], list[PodDisruptionBudget]] = defaultdict(list)
+        self.unlabelled: dict[str | None, list[PodDisruptionBudget]] = defaultdict(list)
+        for pdb in pdbs:
+            selector = pdb.selector
+            if selector is None or (selector.is_empty and pdb.api_version == "policy/v1beta1"):
+                continue  # selects nothing (as Project.selected_by)
+            ns = _ns(pdb.namespace)
+            if selector.match_labels:
+                key, value = selector.match_labels[0]
+                self.by_label[(ns, key, value)].append(pdb)
+            else:
+                self.unlabelled[ns].append(pdb)
+
+    def selecting(self, workload: Workload) -> list[PodDisruptionBudget]:
+        ns = _ns(workload.namespace)
+        pool = list(self.unlabelled.get(ns, ()))
+        for key, value in workload.pod_labels.items():
+            pool.extend(self.by_label.get((ns, key, value), ()))
+        # Each PDB is indexed once, under its first matchLabels pair: no duplicates.
+        return [p for p in pool if p.selector is not None and p.selector.matches(workload.pod_labels)]
