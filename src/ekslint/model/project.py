@@ -18,6 +18,7 @@ from ekslint.fastpickle import fast_pickle
 from ekslint.model import cni as cni_model
 from ekslint.model import kubernetes as k8s
 from ekslint.model import sysctls
+from ekslint.model.apiversions import RemovedApi, removed_api
 from ekslint.model.context import ModelContext
 from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_config
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
@@ -50,6 +51,11 @@ class FileModel:
     cni: list[cni_model.CniSettings] = field(default_factory=list)  # vpc-cni addon, aws-node DaemonSet
     # ekslint.io/ignore annotations: (object identity, value, where)
     ignore_annotations: list[tuple[str, str, Span]] = field(default_factory=list)
+    # The Kubernetes version this file's objects are judged by when one file is all a
+    # rule sees: the oldest ClusterConfig metadata.version in it, else the config's.
+    kubernetes_version: tuple[int, int] | None = None
+    # Objects whose apiVersion some Kubernetes version no longer serves (EKS003).
+    removed_apis: list[RemovedApi] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -65,6 +71,7 @@ class FileModel:
             self.autoscalers,
             self.config_maps,
             self.cni,
+            self.removed_apis,
         )
 
 
@@ -83,6 +90,7 @@ class FileFacts:
     autoscalers: list[k8s.Autoscaler] = field(default_factory=list)
     config_maps: list[k8s.ConfigMap] = field(default_factory=list)
     cni: list[cni_model.CniSettings] = field(default_factory=list)
+    removed_apis: list[RemovedApi] = field(default_factory=list)
 
 
 def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimits = DEFAULT_LIMITS) -> FileModel:
@@ -103,6 +111,9 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
     for obj in source.objects():
         kind = obj.text("kind") or ""
         model.ignore_annotations.extend(k8s.ignore_annotations(obj, kind))
+        removed = removed_api(obj, kind)
+        if removed is not None:
+            model.removed_apis.append(removed)
         if kind in k8s.POD_TEMPLATE_PATHS:
             workload = k8s.workload(obj, kind)
             if workload is not None:
@@ -130,6 +141,8 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             nodeconfigs.append(obj)
         elif kind == "KubeletConfiguration":
             model.node_groups.append(_kubelet_config_group(obj, source, version))
+    own_versions = [c.cluster.version for c in model.clusters if c.cluster.version]
+    model.kubernetes_version = min(own_versions) if own_versions else version
     standalone: UserdataModel | None = None
     origin = Origin.USERDATA
     if source.userdata is not None:
