@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ekslint.model.project import Project
-from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
+from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
 
 
 class UnsupportedApiVersion(ProjectRule):
@@ -56,16 +56,23 @@ class UnsupportedApiVersion(ProjectRule):
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         version: tuple[int, int] | None = None
         source = ""
+        related: tuple[Related, ...] = ()
         for facts in target.reported_files():
             for obj in facts.removed_apis:
                 if version is None:
                     version, source = target.default_version()
+                    cluster = next((c for c in target.clusters if c.version == version and c.version_span), None)
+                    if cluster is not None and cluster.version_span is not None:
+                        where = cluster.version_span
+                        source = f"metadata.version of cluster {cluster.name}, {where.file}:{where.line}"
+                        related = (Related(where, f"cluster {cluster.name} runs Kubernetes {cluster.version_text}"),)
                 if version < obj.removed_in:
                     continue
                 removed = f"{obj.removed_in[0]}.{obj.removed_in[1]}"
                 target_text = f"{version[0]}.{version[1]}"
-                if obj.replacement is not None:
-                    fix = f"use apiVersion: {obj.replacement} (check the fields that changed in the migration guide)"
+                replacement = obj.replacement_for(version)
+                if replacement is not None:
+                    fix = f"use apiVersion: {replacement} (check the fields that changed in the migration guide)"
                 else:
                     fix = f"remove the {obj.kind}: the API is gone without a replacement"
                 yield Violation(
@@ -73,4 +80,5 @@ class UnsupportedApiVersion(ProjectRule):
                     f"{obj.kind} {obj.name} uses apiVersion {obj.api_version}, which Kubernetes stopped serving "
                     f"in {removed}; the cluster runs {target_text} ({source}), so applying it fails with "
                     f'\'no matches for kind "{obj.kind}" in version "{obj.api_version}"\'. {fix[0].upper()}{fix[1:]}',
+                    related,
                 )

@@ -112,7 +112,7 @@ def generate(source: dict[str, Any], digest: str, origin: str) -> dict[str, Any]
             _inline_discriminator(definitions, definition)
     # eksctl's taintsWrapper unmarshals a list of taints or a map key -> "value:Effect".
     definitions["taintsWrapper"] = {
-        "description": "Taints: a list of {key, value, effect}, or the legacy map key -> \"value:Effect\".",
+        "description": 'Taints: a list of {key, value, effect}, or the legacy map key -> "value:Effect".',
         "oneOf": [
             {"type": ["array", "null"], "items": {"$ref": "#/definitions/NodeGroupTaint"}},
             {"type": "object", "additionalProperties": {"type": ["string", "null"]}},

@@ -23,11 +23,14 @@ _WORKLOADS_116 = {
     "StatefulSet": ("apps/v1beta1", "apps/v1beta2"),
 }
 
-# (kind, apiVersion) -> (removed in, replacement apiVersion or None when the API is gone)
+# (kind, apiVersion) -> (removed in, replacement apiVersion or None when the API is gone).
+# flowcontrol's GA v1 is served from 1.29; before that the replacement is v1beta3.
+FLOWCONTROL = "flowcontrol.apiserver.k8s.io/v1"
 REMOVED: dict[tuple[str, str], tuple[tuple[int, int], str | None]] = {
     # v1.16
     ("NetworkPolicy", "extensions/v1beta1"): ((1, 16), "networking.k8s.io/v1"),
-    ("PodSecurityPolicy", "extensions/v1beta1"): ((1, 16), "policy/v1beta1"),
+    # policy/v1beta1 replaced it in 1.16 and was itself removed in 1.25 (Pod Security Admission).
+    ("PodSecurityPolicy", "extensions/v1beta1"): ((1, 16), None),
     **{(kind, old): ((1, 16), "apps/v1") for kind, olds in _WORKLOADS_116.items() for old in olds},
     # v1.22
     ("MutatingWebhookConfiguration", "admissionregistration.k8s.io/v1beta1"): (
@@ -67,25 +70,25 @@ REMOVED: dict[tuple[str, str], tuple[tuple[int, int], str | None]] = {
     ("PodSecurityPolicy", "policy/v1beta1"): ((1, 25), None),
     ("RuntimeClass", "node.k8s.io/v1beta1"): ((1, 25), "node.k8s.io/v1"),
     # v1.26
-    ("FlowSchema", "flowcontrol.apiserver.k8s.io/v1beta1"): ((1, 26), "flowcontrol.apiserver.k8s.io/v1"),
+    ("FlowSchema", "flowcontrol.apiserver.k8s.io/v1beta1"): ((1, 26), FLOWCONTROL),
     ("PriorityLevelConfiguration", "flowcontrol.apiserver.k8s.io/v1beta1"): (
         (1, 26),
-        "flowcontrol.apiserver.k8s.io/v1",
+        FLOWCONTROL,
     ),
     ("HorizontalPodAutoscaler", "autoscaling/v2beta2"): ((1, 26), "autoscaling/v2"),
     # v1.27
     ("CSIStorageCapacity", "storage.k8s.io/v1beta1"): ((1, 27), "storage.k8s.io/v1"),
     # v1.29
-    ("FlowSchema", "flowcontrol.apiserver.k8s.io/v1beta2"): ((1, 29), "flowcontrol.apiserver.k8s.io/v1"),
+    ("FlowSchema", "flowcontrol.apiserver.k8s.io/v1beta2"): ((1, 29), FLOWCONTROL),
     ("PriorityLevelConfiguration", "flowcontrol.apiserver.k8s.io/v1beta2"): (
         (1, 29),
-        "flowcontrol.apiserver.k8s.io/v1",
+        FLOWCONTROL,
     ),
     # v1.32
-    ("FlowSchema", "flowcontrol.apiserver.k8s.io/v1beta3"): ((1, 32), "flowcontrol.apiserver.k8s.io/v1"),
+    ("FlowSchema", "flowcontrol.apiserver.k8s.io/v1beta3"): ((1, 32), FLOWCONTROL),
     ("PriorityLevelConfiguration", "flowcontrol.apiserver.k8s.io/v1beta3"): (
         (1, 32),
-        "flowcontrol.apiserver.k8s.io/v1",
+        FLOWCONTROL,
     ),
 }
 
@@ -101,6 +104,12 @@ class RemovedApi:
     span: Span  # its apiVersion entry
     removed_in: tuple[int, int]
     replacement: str | None
+
+    def replacement_for(self, version: tuple[int, int]) -> str | None:
+        """The apiVersion to use on ``version``."""
+        if self.replacement == FLOWCONTROL and version < (1, 29):
+            return "flowcontrol.apiserver.k8s.io/v1beta3"
+        return self.replacement
 
 
 def removed_api(obj: YMap, kind: str) -> RemovedApi | None:

@@ -167,7 +167,8 @@ class TomlLocator:
             items = self.doc.item_spans.get(full, [])
             if path[-1] < len(items):
                 return items[path[-1]]
-        return self.doc.entry_span(full)
+        value = self.doc.value_spans.get(full)
+        return value.with_logical(".".join(full)) if value is not None else self.doc.span(full)
 
     def raw(self, path: Path) -> str | None:
         return None
@@ -331,9 +332,7 @@ def kubernetes_validator(version: tuple[int, int], kind: str, api_version: str) 
 # -- validation and messages ----------------------------------------------------------------
 
 
-def validate(
-    validator_: Any, data: Any, locator: Locator, reader: Reader, what: str
-) -> list[SchemaProblem]:
+def validate(validator_: Any, data: Any, locator: Locator, reader: Reader, what: str) -> list[SchemaProblem]:
     """Every error of ``data``, as problems at the offending key or value."""
     problems: list[SchemaProblem] = []
     for error in validator_.iter_errors(data):
