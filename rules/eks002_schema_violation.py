@@ -30,6 +30,9 @@ class SchemaViolation(FileRule):
       config, else the newest known), so `sysctl:` for `sysctls:` or `operater:` in a
       toleration is caught.
 
+    Missing required fields are not reported for Kubernetes objects: kustomize patches
+    and overlays are partial on purpose.
+
     Kubernetes objects are validated only when the optional package
     `kubernetes-validate` is installed (`pip install 'ekslint[kubernetes]'`; it ships
     the strict schemas of Kubernetes 1.25 and later and weighs about 110 MB, so it is

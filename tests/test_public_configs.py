@@ -69,9 +69,6 @@ EXPECTED = {
     ("EKS002", "bottlerocket/karpenter-provider-aws__launchtemplate-testdata__br_userdata_input.golden", 12, 1),
     # EKS002 (Kubernetes schemas): Karpenter's example misspells allowPrivilegeEscalation.
     ("EKS002", "k8s/karpenter-provider-aws__examples__workloads__disruption-budget.yaml", 37, 11),
-    # EKS002 (Kubernetes schemas): the Kubernetes docs' sysctl example Pod has no containers,
-    # which the API server rejects (spec.containers: Required value).
-    ("EKS002", "k8s/kubernetes-website__docs__sysctl-cluster__sysctl-example-pod.yaml", 7, 1),
     # The multipart userdata ends with "--//" instead of the closing "--//--".
     ("EKS001", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_input.golden", 23, 1),
 }

@@ -51,6 +51,9 @@ class Reader:
     unknown_consequence: str
     type_consequence: str
     missing_consequence: str = ""
+    # Kubernetes manifests are often partial on purpose (kustomize patches, overlays):
+    # a missing field is not reported there, a wrong one is.
+    check_required: bool = True
 
 
 EKSCTL = Reader(
@@ -78,7 +81,7 @@ KUBERNETES = Reader(
     "the Kubernetes API server",
     "kubectl and the API server reject it (`strict decoding error: unknown field`)",
     "kubectl and the API server reject the object (`cannot unmarshal`)",
-    "the API server rejects the object (`Required value`)",
+    check_required=False,
 )
 
 
@@ -183,6 +186,12 @@ class TomlLocator:
 # -- plain data -----------------------------------------------------------------------------
 
 
+class TemplateDocument(Exception):
+    """A mapping key that is itself a collection: how YAML reads an unquoted template
+    expression (``name: {{ .Release.Name }}``). Such a document is an unrendered
+    template, not an input, and is not validated."""
+
+
 def plain(node: YNode) -> Any:
     """The node as JSON-like data, the way Go's YAML-to-JSON decoders see it: YAML 1.1
     scalars, merge keys (``<<: *defaults``) applied, keys as strings."""
@@ -202,7 +211,9 @@ def _plain(node: Any, budget: list[int]) -> Any:
             if key.id == "scalar" and key.value == "<<" and key.tag == MERGE_TAG:
                 merged.append(value)
                 continue
-            name = key.value if key.id == "scalar" and isinstance(key.value, str) else str(_plain(key, budget))
+            if key.id != "scalar":
+                raise TemplateDocument
+            name = key.value if isinstance(key.value, str) else str(key.value)
             out[name] = _plain(value, budget)
         for source in merged:
             for item in source.value if source.id == "sequence" else [source]:
@@ -357,6 +368,8 @@ def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterat
             if key in known or any(re.search(p, key) for p in patterns):
                 continue
             yield _unknown(key, path, known, locator, reader, what)
+        return
+    if kind == "required" and not reader.check_required:
         return
     if kind == "required" and isinstance(error.instance, dict):
         missing = [k for k in error.validator_value if k not in error.instance]
@@ -582,7 +595,10 @@ def check_file(model: FileModel) -> list[SchemaProblem]:
         elif isinstance(yaml_root, YMap) and isinstance(yaml_root.get("kubernetes"), YMap):
             node = yaml_root.get("kubernetes")
             assert node is not None
-            locator, data = YamlLocator(node), plain(node)
+            try:
+                locator, data = YamlLocator(node), plain(node)
+            except (TemplateDocument, ValueError, RecursionError):
+                continue
         else:
             continue
         problems += validate(validator("bottlerocket-kubernetes"), data, locator, BOTTLEROCKET, "settings.kubernetes")
@@ -592,6 +608,8 @@ def check_file(model: FileModel) -> list[SchemaProblem]:
 def _check_yaml(checker: Any, node: YNode, reader: Reader, what: str, label: str = "") -> list[SchemaProblem]:
     try:
         data = plain(node)
+    except TemplateDocument:
+        return []
     except (ValueError, RecursionError):
         return []  # too large: EKS001 reports the limits
     return validate(checker, data, YamlLocator(node, label), reader, what)
