@@ -49,6 +49,26 @@ EXPECTED = {
     # Karpenter's Bottlerocket test input sets max-pods = 9999999999 (a placeholder): above 250,
     # the most EKS recommends on any instance type (note; no instance type is known there).
     ("EKS304", "bottlerocket/karpenter-provider-aws__launchtemplate-testdata__br_userdata_input.golden", 7, 1),
+    # EKS002: nodeadm's "bad config" case misspells name as name-not-real (nodeadm ignores it).
+    ("EKS002", "nodeadm/amazon-eks-ami__e2e__config-check__config-bad.yaml", 6, 5),
+    # EKS002: Karpenter's AL2023 test inputs write clusterEndpoint: for apiServerEndpoint.
+    *{
+        ("EKS002", f"nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_{name}.golden", line, 5)
+        for name, line in (("mime_userdata_input", 12), ("mime_userdata_merged", 12), ("yaml_userdata_input", 6))
+    },
+    # EKS002: nodeadm doc examples elide the cluster section as `cluster: ...`, a string where
+    # nodeadm needs a mapping: as written, nodeadm cannot decode them.
+    *{
+        ("EKS002", f"nodeadm/amazon-eks-ami__doc-examples__{name}.yaml", 5, 12)
+        for name in ("containerd-config", "maxpods-expression", "rlimits")
+    },
+    # EKS002: Karpenter's Bottlerocket test input: an "unknown-setting", settings.kubernetes.labels
+    # (node-labels is the setting) and max-pods = 9999999999, beyond Bottlerocket's u32.
+    ("EKS002", "bottlerocket/karpenter-provider-aws__launchtemplate-testdata__br_userdata_input.golden", 2, 1),
+    ("EKS002", "bottlerocket/karpenter-provider-aws__launchtemplate-testdata__br_userdata_input.golden", 7, 12),
+    ("EKS002", "bottlerocket/karpenter-provider-aws__launchtemplate-testdata__br_userdata_input.golden", 12, 1),
+    # EKS002 (Kubernetes schemas): Karpenter's example misspells allowPrivilegeEscalation.
+    ("EKS002", "k8s/karpenter-provider-aws__examples__workloads__disruption-budget.yaml", 37, 11),
     # The multipart userdata ends with "--//" instead of the closing "--//--".
     ("EKS001", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_input.golden", 23, 1),
     # eksctl's own example names a custom AmazonLinux2 AMI without overrideBootstrapCommand, which

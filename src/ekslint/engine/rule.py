@@ -93,6 +93,12 @@ class Rule:
         raise NotImplementedError
 
     @classmethod
+    def cache_salt(cls) -> str:
+        """What a FILE rule's findings depend on besides its code and the file: data
+        files, optional packages. Part of the cache key."""
+        return ""
+
+    @classmethod
     def docs(cls) -> RuleDocs:
         return RuleDocs.parse(inspect.getdoc(cls) or "")
 

@@ -212,7 +212,7 @@ class Runner:
     def _cache_salt(self) -> str:
         """Everything besides a file's content that its outcome depends on."""
         parts = [__version__, os.getcwd(), repr(self.settings.context), repr(self.settings.limits)]
-        parts += [f"{rule.id}={code_stamp(rule)}" for rule in self.file_rules]
+        parts += [f"{rule.id}={code_stamp(rule)}{rule.cache_salt()}" for rule in self.file_rules]
         parts.append(code_stamp())
         return "\0".join(parts)
 

@@ -18,6 +18,7 @@ from ekslint.fastpickle import fast_pickle
 from ekslint.model import cni as cni_model
 from ekslint.model import kubernetes as k8s
 from ekslint.model import sysctls
+from ekslint.model.apiversions import RemovedApi, removed_api
 from ekslint.model.context import ModelContext
 from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_config
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
@@ -52,6 +53,11 @@ class FileModel:
     custom_resources: list[tuple[str | None, str]] = field(default_factory=list)  # (namespace, kind)
     # ekslint.io/ignore annotations: (object identity, value, where)
     ignore_annotations: list[tuple[str, str, Span]] = field(default_factory=list)
+    # The Kubernetes version this file's objects are judged by when one file is all a
+    # rule sees: the oldest ClusterConfig metadata.version in it, else the config's.
+    kubernetes_version: tuple[int, int] | None = None
+    # Objects whose apiVersion some Kubernetes version no longer serves (EKS003).
+    removed_apis: list[RemovedApi] = field(default_factory=list)
 
     @property
     def path(self) -> str:
@@ -68,6 +74,7 @@ class FileModel:
             self.config_maps,
             self.cni,
             self.custom_resources,
+            self.removed_apis,
         )
 
 
@@ -89,6 +96,7 @@ class FileFacts:
     # Objects of kinds Kubernetes does not define (operators' custom resources), by
     # namespace: they may own pods that no analysed file shows.
     custom_resources: list[tuple[str | None, str]] = field(default_factory=list)
+    removed_apis: list[RemovedApi] = field(default_factory=list)
 
 
 def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimits = DEFAULT_LIMITS) -> FileModel:
@@ -110,6 +118,9 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         kind = obj.text("kind") or ""
         model.problems.extend(check_object(obj, kind, obj.text("apiVersion") or ""))
         model.ignore_annotations.extend(k8s.ignore_annotations(obj, kind))
+        removed = removed_api(obj, kind)
+        if removed is not None:
+            model.removed_apis.append(removed)
         if kind in k8s.POD_TEMPLATE_PATHS:
             workload = k8s.workload(obj, kind)
             if workload is not None:
@@ -139,6 +150,8 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             model.node_groups.append(_kubelet_config_group(obj, source, version))
         elif kind and k8s.is_custom_resource(obj):
             model.custom_resources.append((k8s.namespace_of(obj), kind))
+    own_versions = [c.cluster.version for c in model.clusters if c.cluster.version]
+    model.kubernetes_version = min(own_versions) if own_versions else version
     standalone: UserdataModel | None = None
     origin = Origin.USERDATA
     if source.userdata is not None:

@@ -4,7 +4,9 @@ eksctl, nodeadm and the Kubernetes API server decode YAML into Go structs: a fie
 the wrong kind (``nodeGroups: 5``, ``spec: [1, 2]``, ``tolerations: {}``) makes them
 refuse the whole file. The model reads such a field as absent, so without this check a
 broken file would pass silently. Each wrong field becomes one EKS001 finding on the key.
-Only the fields the model reads are checked; ekslint is not a schema validator.
+Only the fields the model reads are checked, and only where EKS002 has no schema to
+validate them with: eksctl and nodeadm documents always have one, Kubernetes objects
+with the ``kubernetes`` extra.
 
 PodDisruptionBudget budgets are validated as the API server does
 (``ValidatePositiveIntOrPercent``): a non-negative int32 or a ``"N%"`` string of at most
@@ -43,37 +45,6 @@ _POD_SPEC: Shape = {
     "containers": ["map"],
 }
 _TEMPLATE: Shape = {"metadata": _METADATA, "spec": _POD_SPEC}
-_NODE_GROUP: Shape = {
-    "name": "scalar",
-    "amiFamily": "scalar",
-    "ami": "scalar",
-    "instanceType": "scalar",
-    "instanceTypes": "list",
-    "labels": "map",
-    "kubeletExtraConfig": {"allowedUnsafeSysctls": "list", "maxPods": "scalar"},
-    "maxPodsPerNode": "scalar",
-    "preBootstrapCommands": ["string"],
-    "overrideBootstrapCommand": "string",
-    "bottlerocket": {"settings": "map"},
-    "launchTemplate": "map",
-    "instancesDistribution": {"instanceTypes": "list"},
-}
-_CLUSTER_CONFIG: Shape = {
-    "metadata": {"name": "scalar", "version": "scalar", "region": "scalar"},
-    "nodeGroups": [_NODE_GROUP],
-    "managedNodeGroups": [_NODE_GROUP],
-}
-_NODECONFIG: Shape = {
-    "spec": {
-        "cluster": {
-            "name": "scalar",
-            "apiServerEndpoint": "scalar",
-            "certificateAuthority": "scalar",
-            "cidr": "scalar",
-        },
-        "kubelet": {"config": {"allowedUnsafeSysctls": "list", "maxPods": "scalar"}, "flags": ["string"]},
-    }
-}
 _PDB: Shape = {"metadata": _METADATA, "spec": {"selector": _SELECTOR}}
 
 
@@ -197,19 +168,26 @@ def budget_error(node: YNode) -> str | None:
     return None
 
 
+def kubernetes_schemas_available() -> bool:
+    from ekslint.model.schemacheck import kubernetes_schemas_installed
+
+    return kubernetes_schemas_installed()
+
+
 def check_object(obj: YMap, kind: str, api_version: str) -> list[Problem]:
     """Shape problems of one Kubernetes-style object (a document or ``List`` item)."""
     meta = obj.map("metadata")
     name = meta.text("name") if meta is not None else None
     what = f"{kind} {name}" if name else kind
-    if kind == "ClusterConfig" and api_version.startswith("eksctl.io/"):
-        return check_shape(obj, _CLUSTER_CONFIG, "eksctl", what)
-    if kind == "NodeConfig" and api_version.startswith("node.eks.aws/"):
-        return check_shape(obj, _NODECONFIG, "nodeadm", what)
+    # A field of the wrong kind is a schema violation (EKS002) wherever ekslint has the
+    # schema: always for eksctl and nodeadm, for Kubernetes objects with the
+    # `kubernetes` extra. This check only covers what no schema does, so nothing is
+    # reported twice.
+    schemas = kubernetes_schemas_available()
     if kind in _WORKLOADS:
-        return check_shape(obj, _WORKLOADS[kind], "the Kubernetes API server", what)
+        return [] if schemas else check_shape(obj, _WORKLOADS[kind], "the Kubernetes API server", what)
     if kind == "PodDisruptionBudget":
-        problems = check_shape(obj, _PDB, "the Kubernetes API server", what)
+        problems = [] if schemas else check_shape(obj, _PDB, "the Kubernetes API server", what)
         spec = obj.map("spec")
         for key in ("minAvailable", "maxUnavailable") if spec is not None else ():
             value = spec.get(key) if spec is not None else None
@@ -224,9 +202,3 @@ def check_object(obj: YMap, kind: str, api_version: str) -> list[Problem]:
                 )
         return problems
     return []
-
-
-def check_nodeconfig(obj: YMap, source: str) -> list[Problem]:
-    """Shape problems of a NodeConfig read from userdata (a MIME part, an eksctl
-    overrideBootstrapCommand)."""
-    return check_shape(obj, _NODECONFIG, "nodeadm", f"NodeConfig in {source}")

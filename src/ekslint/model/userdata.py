@@ -11,7 +11,6 @@ from ekslint.model.bottlerocket import Settings, TomlSettings, read_kubernetes_s
 from ekslint.model.context import DeclaredNodeGroup
 from ekslint.model.nodeconfig import MergedNodeConfig, NodeConfigPart, is_nodeconfig, merge
 from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin, allowances_in_script_edit
-from ekslint.model.shapes import check_nodeconfig
 from ekslint.parse import shell
 from ekslint.parse.mime import Part, Problem
 from ekslint.parse.shell import BootstrapCall, bootstrap_calls, kubelet_flags, split_words
@@ -134,7 +133,6 @@ def nodeconfig_parts_from_yaml(
     for extra in docs[1:]:
         problems.append(ignored_document(extra.root("NodeConfig"), source))
     if isinstance(root, YMap) and (not require_kind or is_nodeconfig(root)):
-        problems.extend(check_nodeconfig(root, source))
         return [NodeConfigPart(root, source)]
     if isinstance(root, YSeq) and any(isinstance(item, YMap) for item in root):
         hint = "remove the leading `- ` so that the part is one NodeConfig mapping"

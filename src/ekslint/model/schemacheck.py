@@ -1,0 +1,627 @@
+"""Schema validation with positions (EKS002).
+
+Each document ekslint reads is validated against the JSON schema of what reads it:
+eksctl's ClusterConfig, nodeadm's NodeConfig, a KubeletConfiguration (file or
+fragment), Bottlerocket's ``settings.kubernetes``, and, when the optional
+``kubernetes-validate`` package is installed, Kubernetes objects against the strict
+schemas of the cluster's version. jsonschema sees plain data; every error is mapped
+back along its path to the key or value in the user's file (through MIME parts,
+``overrideBootstrapCommand`` blocks and TOML), and an unknown key is reported with
+the closest valid name.
+
+Validators are compiled once per process and schema (module-level caches), and a
+document is only validated against the schema of its own kind.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ekslint.parse.text import Span
+from ekslint.parse.tomldoc import TomlDoc
+from ekslint.parse.yamltree import DEFAULT_LIMITS, MERGE_TAG, YMap, YNode, YScalar, YSeq, resolve_plain
+
+if TYPE_CHECKING:
+    from ekslint.model.project import FileModel
+
+# Enough to fix a broken document in one go; more is noise.
+MAX_PROBLEMS_PER_DOCUMENT = 50
+KUBERNETES_EXTRA = "pip install 'ekslint[kubernetes]'"
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaProblem:
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who reads a document, for messages: its name and what it does with an unknown field."""
+
+    name: str  # "eksctl", "nodeadm", "the kubelet", "Bottlerocket", "the Kubernetes API server"
+    unknown_consequence: str
+    type_consequence: str
+    missing_consequence: str = ""
+    # Kubernetes manifests are often partial on purpose (kustomize patches, overlays):
+    # a missing field is not reported there, a wrong one is.
+    check_required: bool = True
+
+
+EKSCTL = Reader(
+    "eksctl",
+    "eksctl refuses the file (`json: unknown field`)",
+    "eksctl refuses the file (`cannot unmarshal`)",
+    "eksctl refuses the file",
+)
+NODEADM = Reader(
+    "nodeadm",
+    "nodeadm silently ignores unknown fields, so this setting never takes effect",
+    "nodeadm fails to decode the NodeConfig and the node never joins the cluster",
+)
+KUBELET = Reader(
+    "the kubelet",
+    "the kubelet silently ignores unknown fields, so this setting never takes effect",
+    "the kubelet cannot load its configuration and does not start",
+)
+BOTTLEROCKET = Reader(
+    "Bottlerocket",
+    "it is not a Bottlerocket setting, so it never reaches the kubelet",
+    "Bottlerocket's settings API rejects the value",
+)
+KUBERNETES = Reader(
+    "the Kubernetes API server",
+    "kubectl and the API server reject it (`strict decoding error: unknown field`)",
+    "kubectl and the API server reject the object (`cannot unmarshal`)",
+    check_required=False,
+)
+
+
+# -- positions ----------------------------------------------------------------------------
+
+
+class Locator(Protocol):
+    """Maps a path inside the validated data to where it is written."""
+
+    def key_span(self, path: Path) -> Span: ...
+
+    def value_span(self, path: Path) -> Span: ...
+
+    def describe(self, path: Path) -> str: ...
+
+    def raw(self, path: Path) -> str | None: ...
+
+
+class YamlLocator:
+    """Paths in a positioned YAML tree (a document, or a part of one)."""
+
+    def __init__(self, root: YNode, label: str = "") -> None:
+        self.root = root
+        self.label = label  # where an embedded document is ("MIME part 2 (application/node.eks.aws)")
+
+    def _walk(self, path: Path) -> tuple[YNode, int]:
+        """The deepest node along ``path`` and how many segments it consumed."""
+        node = self.root
+        for depth, seg in enumerate(path):
+            child: YNode | None = None
+            if isinstance(node, YMap) and isinstance(seg, str):
+                child = node.get(seg)
+            elif isinstance(node, YSeq) and isinstance(seg, int) and 0 <= seg < len(node):
+                child = node.item(seg)
+            if child is None:
+                return node, depth
+            node = child
+        return node, len(path)
+
+    def key_span(self, path: Path) -> Span:
+        if path:
+            parent, used = self._walk(path[:-1])
+            key = path[-1]
+            if used == len(path) - 1 and isinstance(parent, YMap) and isinstance(key, str) and key in parent:
+                return parent.key_span(key)
+        return self.value_span(path)
+
+    def value_span(self, path: Path) -> Span:
+        node, used = self._walk(path)
+        return node.span if isinstance(node, YScalar) and used == len(path) else node.start_span
+
+    def raw(self, path: Path) -> str | None:
+        """A scalar as written (``1.30``, not the float 1.3)."""
+        node, used = self._walk(path)
+        return node.text if used == len(path) and isinstance(node, YScalar) else None
+
+    def describe(self, path: Path) -> str:
+        node, used = self._walk(path)
+        text = node.path
+        for seg in path[used:]:
+            text += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if text else seg)
+        if text and self.label:
+            return f"{text} of {self.label}"
+        return text or self.label
+
+
+class TomlLocator:
+    """Paths below ``base`` in a TOML document (Bottlerocket ``settings.kubernetes``)."""
+
+    def __init__(self, doc: TomlDoc, base: tuple[str, ...], label: str = "") -> None:
+        self.doc = doc
+        self.base = base
+        self.label = label
+
+    def _full(self, path: Path) -> tuple[str, ...]:
+        keys = tuple(str(seg) for seg in path if isinstance(seg, str))
+        return self.base + keys
+
+    def key_span(self, path: Path) -> Span:
+        full = self._full(path)
+        return self.doc.key_spans.get(full) or self.doc.span(full)
+
+    def value_span(self, path: Path) -> Span:
+        full = self._full(path)
+        if path and isinstance(path[-1], int):
+            items = self.doc.item_spans.get(full, [])
+            if path[-1] < len(items):
+                return items[path[-1]]
+        value = self.doc.value_spans.get(full)
+        return value.with_logical(".".join(full)) if value is not None else self.doc.span(full)
+
+    def raw(self, path: Path) -> str | None:
+        return None
+
+    def describe(self, path: Path) -> str:
+        text = ".".join(self.base)
+        for seg in path:
+            text += f"[{seg}]" if isinstance(seg, int) else f".{seg}"
+        return self.label + text
+
+
+# -- plain data -----------------------------------------------------------------------------
+
+
+class TemplateDocument(Exception):
+    """A mapping key that is itself a collection: how YAML reads an unquoted template
+    expression (``name: {{ .Release.Name }}``). Such a document is an unrendered
+    template, not an input, and is not validated."""
+
+
+def plain(node: YNode) -> Any:
+    """The node as JSON-like data, the way Go's YAML-to-JSON decoders see it: YAML 1.1
+    scalars, merge keys (``<<: *defaults``) applied, keys as strings."""
+    budget = [DEFAULT_LIMITS.max_alias_expansion]
+    return _plain(node.node, budget)
+
+
+def _plain(node: Any, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError("document too large to validate")
+    kind = node.id
+    if kind == "mapping":
+        out: dict[str, Any] = {}
+        merged: list[Any] = []
+        for key, value in node.value:
+            if key.id == "scalar" and key.value == "<<" and key.tag == MERGE_TAG:
+                merged.append(value)
+                continue
+            if key.id != "scalar":
+                raise TemplateDocument
+            name = key.value if isinstance(key.value, str) else str(key.value)
+            out[name] = _plain(value, budget)
+        for source in merged:
+            for item in source.value if source.id == "sequence" else [source]:
+                if item.id == "mapping":
+                    for name, value in _plain(item, budget).items():
+                        out.setdefault(name, value)
+        return out
+    if kind == "sequence":
+        return [_plain(item, budget) for item in node.value]
+    return node.value if node.style else resolve_plain(node.value)
+
+
+# -- validators -----------------------------------------------------------------------------
+
+
+def _enum_ignore_case(validator: Any, choices: Any, instance: Any, schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if instance is None or not isinstance(instance, str):
+        return
+    if instance.lower() not in {str(c).lower() for c in choices if c is not None}:
+        yield ValidationError(f"{instance!r} is not one of {choices!r} (case-insensitive)")
+
+
+@cache
+def _validator_class() -> Any:
+    from jsonschema import Draft7Validator, validators
+
+    return validators.extend(Draft7Validator, {"enumIgnoreCase": _enum_ignore_case})
+
+
+@cache
+def validator(name: str) -> Any:
+    """The compiled validator of ``schemas/<name>.schema.json`` (once per process)."""
+    from ekslint import schemas
+
+    return _validator_class()(schemas.load(name))
+
+
+# Kubernetes (kubernetes-validate's strict schemas) ---------------------------------------
+
+
+@cache
+def kubernetes_schema_versions() -> tuple[tuple[int, int], ...]:
+    """Kubernetes minors kubernetes-validate ships strict schemas for (empty without it)."""
+    root = _kubernetes_schema_root()
+    if root is None:
+        return ()
+    found = []
+    for entry in root.iterdir():
+        m = re.fullmatch(r"v(\d+)\.(\d+)\.\d+-local-strict", entry.name)
+        if m:
+            found.append((int(m.group(1)), int(m.group(2))))
+    return tuple(sorted(found))
+
+
+@cache
+def _kubernetes_schema_root() -> Any:
+    try:
+        from importlib.resources import files
+
+        root = files("kubernetes_validate").joinpath("kubernetes-json-schema")
+    except (ImportError, ModuleNotFoundError):
+        return None
+    return root if root.is_dir() else None
+
+
+def kubernetes_schemas_installed() -> bool:
+    """Whether the ``kubernetes`` extra provides the Kubernetes object schemas."""
+    return _kubernetes_schema_root() is not None
+
+
+def kubernetes_validate_version() -> str | None:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+    except ImportError:  # pragma: no cover
+        return None
+    try:
+        return version("kubernetes-validate")
+    except PackageNotFoundError:
+        return None
+
+
+def kubernetes_schema_version(target: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The newest shipped schema version not newer than ``target`` (the oldest shipped
+    one for older targets, the newest for none)."""
+    versions = kubernetes_schema_versions()
+    if not versions:
+        return None
+    if target is None:
+        return versions[-1]
+    older = [v for v in versions if v <= target]
+    return older[-1] if older else versions[0]
+
+
+@cache
+def _kubernetes_registry(version: tuple[int, int]) -> Any:
+    from referencing import Registry, Resource
+
+    root = _kubernetes_schema_root()
+    definitions = json.loads(root.joinpath(_dir(version), "_definitions.json").read_text("utf-8"))
+    return Resource.from_contents(definitions) @ Registry()
+
+
+def _dir(version: tuple[int, int]) -> str:
+    return f"v{version[0]}.{version[1]}.0-local-strict"
+
+
+_KIND = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,62}$")
+_GROUP = re.compile(r"^(?:[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?)?$")
+_VERSION = re.compile(r"^v[0-9]{1,3}(?:(?:alpha|beta)[0-9]{1,3})?$")
+
+
+@lru_cache(maxsize=512)  # bounded: kinds come from the files
+def kubernetes_validator(version: tuple[int, int], kind: str, api_version: str) -> Any:
+    """The strict validator of a Kubernetes kind at ``apiVersion`` for ``version``, or
+    None when kubernetes-validate has no such schema (a CRD, or an apiVersion that
+    version does not serve: EKS003's concern)."""
+    root = _kubernetes_schema_root()
+    group, _, ver = api_version.rpartition("/")
+    # kind and apiVersion come from the file and name a schema file: only names the
+    # API server could serve are looked up (no path tricks, no over-long names).
+    if root is None or not (_KIND.match(kind) and _GROUP.match(group) and _VERSION.match(ver)):
+        return None
+    stem = f"{group.split('.')[0]}-{ver}" if group else ver
+    entry = root.joinpath(_dir(version), f"{kind.lower()}-{stem}.json")
+    if not entry.is_file():
+        return None
+    schema = json.loads(entry.read_text("utf-8"))
+    # The file name drops the group's domain: make sure it really is this group.
+    gvks = schema.get("x-kubernetes-group-version-kind") or []
+    if not any(g.get("group", "") == group and g.get("kind") == kind for g in gvks):
+        return None
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema, registry=_kubernetes_registry(version))
+
+
+# -- validation and messages ----------------------------------------------------------------
+
+
+def validate(validator_: Any, data: Any, locator: Locator, reader: Reader, what: str) -> list[SchemaProblem]:
+    """Every error of ``data``, as problems at the offending key or value."""
+    problems: list[SchemaProblem] = []
+    for error in validator_.iter_errors(data):
+        problems.extend(_problems(error, locator, reader, what))
+        if len(problems) >= MAX_PROBLEMS_PER_DOCUMENT:
+            break
+    unique = {(p.span.line, p.span.col, p.message): p for p in problems}
+    return sorted(unique.values(), key=lambda p: (p.span.line, p.span.col))[:MAX_PROBLEMS_PER_DOCUMENT]
+
+
+def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterator[SchemaProblem]:
+    path: Path = tuple(error.absolute_path)
+    kind = error.validator
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if "propertyNames" in error.absolute_schema_path:
+        yield _unknown(str(error.instance), path, _choices(error.validator_value), locator, reader, what)
+        return
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        known = list(schema.get("properties", {}))
+        patterns = list(schema.get("patternProperties", {}))
+        for key in error.instance:
+            if key in known or any(re.search(p, key) for p in patterns):
+                continue
+            yield _unknown(key, path, known, locator, reader, what)
+        return
+    if kind == "required" and not reader.check_required:
+        return
+    if kind == "required" and isinstance(error.instance, dict):
+        missing = [k for k in error.validator_value if k not in error.instance]
+        where = locator.describe(path) or what
+        names = ", ".join(f"`{k}`" for k in missing)
+        yield SchemaProblem(
+            locator.key_span(path) if path else locator.value_span(path),
+            f"{where} lacks the required field {names}: {reader.missing_consequence or reader.type_consequence}. "
+            f"Add {names}",
+        )
+        return
+    if kind in ("oneOf", "anyOf"):
+        branches = [b for b in error.validator_value if isinstance(b, dict)]
+        fitting = [i for i, b in enumerate(branches) if _type_fits(b, error.instance)]
+        if len(fitting) == 1 and error.context:
+            inner = [e for e in error.context if e.schema_path and e.schema_path[0] == fitting[0]]
+            if inner:
+                for sub in inner:
+                    yield from _problems(sub, locator, reader, what)
+                return
+        expected = _expected_types(branches)
+        if expected:
+            yield _wrong_type(error.instance, expected, path, locator, reader, what)
+            return
+    if kind == "type":
+        types = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        yield _wrong_type(error.instance, [t for t in types if t != "null"], path, locator, reader, what)
+        return
+    if kind in ("enum", "enumIgnoreCase", "const"):
+        choices = _choices(error.validator_value if kind != "const" else [error.validator_value])
+        value = error.instance
+        hint = _closest(str(value), choices)
+        listed = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
+        suggestion = f"use `{hint}`" if hint else f"use one of: {listed}"
+        yield SchemaProblem(
+            locator.value_span(path),
+            f"{locator.describe(path) or what} is {_show(value)}, which {reader.name} does not accept "
+            f"(valid: {listed}): {reader.type_consequence}. Fix the value: {suggestion}",
+        )
+        return
+    yield SchemaProblem(
+        locator.value_span(path),
+        f"{locator.describe(path) or what}: {error.message}; {reader.type_consequence}. Fix the value",
+    )
+
+
+def _unknown(key: str, path: Path, known: Sequence[str], locator: Locator, reader: Reader, what: str) -> SchemaProblem:
+    where = locator.describe(path) or what
+    hint = _closest(key, known)
+    if hint:
+        fix = f"did you mean `{hint}`? Rename it to `{hint}`, or remove it"
+    else:
+        fix = "remove it, or check the spelling against the reference"
+    return SchemaProblem(
+        locator.key_span((*path, key)),
+        f"unknown field `{key}` in {where}: {reader.unknown_consequence}; {fix}",
+    )
+
+
+def _closest(word: str, choices: Iterable[str]) -> str | None:
+    options = [c for c in choices if c]
+    lowered = {c.lower(): c for c in options}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
+    found = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def _choices(values: Any) -> list[str]:
+    if isinstance(values, dict):
+        values = values.get("enum", [])
+    return [str(v) for v in values or () if v is not None]
+
+
+_JSON_TYPES = {
+    "string": str,
+    "boolean": bool,
+    "object": dict,
+    "array": list,
+    "null": type(None),
+}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    for name, cls in _JSON_TYPES.items():
+        if isinstance(value, cls):
+            return name
+    return "string"
+
+
+def _type_fits(schema: dict[str, Any], value: Any) -> bool:
+    types = schema.get("type")
+    if types is None:
+        return True
+    types = types if isinstance(types, list) else [types]
+    actual = _json_type(value)
+    return actual in types or (actual == "integer" and "number" in types)
+
+
+def _expected_types(branches: list[dict[str, Any]]) -> list[str]:
+    found: list[str] = []
+    for branch in branches:
+        types = branch.get("type")
+        if types is None:
+            return []
+        for t in types if isinstance(types, list) else [types]:
+            if t != "null" and t not in found:
+                found.append(t)
+    return found
+
+
+_ARTICLES = {"integer": "an integer", "object": "a mapping", "array": "a list", "array_": "a list"}
+
+
+def _wrong_type(
+    value: Any, expected: list[str], path: Path, locator: Locator, reader: Reader, what: str
+) -> SchemaProblem:
+    wanted = " or ".join(_ARTICLES.get(t, f"a {t}") for t in expected)
+    actual = _json_type(value)
+    raw = locator.raw(path)
+    shown = _show(value) if raw is None or actual not in ("number", "integer") else f"the number {raw}"
+    if "string" in expected and actual in ("integer", "number", "boolean"):
+        written = raw if raw is not None else str(value).lower() if actual == "boolean" else str(value)
+        fix = f'quote it ("{written}")'
+    elif "integer" in expected and isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        fix = f"write it without quotes ({value.strip()})"
+    elif "boolean" in expected and isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        fix = f"write it without quotes ({value.strip().lower()})"
+    else:
+        fix = f"write {wanted}"
+    return SchemaProblem(
+        locator.value_span(path),
+        f"{locator.describe(path) or what} is {shown}, but {reader.name} expects {wanted}: {reader.type_consequence}. "
+        f"Fix it: {fix}",
+    )
+
+
+def _show(value: Any) -> str:
+    kind = _json_type(value)
+    if kind == "object":
+        return "a mapping"
+    if kind == "array":
+        return "a list"
+    if kind == "null":
+        return "empty"
+    text = json.dumps(value) if kind == "string" else str(value).lower() if kind == "boolean" else str(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    article = {"string": "the string", "boolean": "the boolean", "integer": "the number", "number": "the number"}
+    return f"{article[kind]} {text}"
+
+
+@cache
+def stamp() -> str:
+    """What validation results depend on besides ekslint's code: the shipped schemas
+    (outside the package directory in an editable install) and kubernetes-validate."""
+    import hashlib
+    from importlib.resources import files
+
+    parts = []
+    for entry in sorted(files("ekslint.schemas").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".json"):
+            parts.append(f"{entry.name}:{hashlib.sha256(entry.read_bytes()).hexdigest()[:16]}")
+    parts.append(f"kubernetes-validate={kubernetes_validate_version()}")
+    return ";".join(parts)
+
+
+# -- a file's documents -------------------------------------------------------------------
+
+
+def check_file(model: FileModel) -> list[SchemaProblem]:
+    """Validate every document of a file that ekslint knows the schema of, embedded
+    ones included (NodeConfig parts, overrideBootstrapCommand, Bottlerocket settings)."""
+    from ekslint.model.eksctl import is_cluster_config
+    from ekslint.model.nodeconfig import is_nodeconfig
+
+    problems: list[SchemaProblem] = []
+    version = kubernetes_schema_version(model.kubernetes_version) if kubernetes_schema_versions() else None
+    for obj in model.source.objects():
+        kind = obj.text("kind") or ""
+        api_version = obj.text("apiVersion") or ""
+        if is_cluster_config(obj):
+            problems += _check_yaml(validator("eksctl-clusterconfig"), obj, EKSCTL, "the ClusterConfig")
+            for item in obj.seq("nodeGroups") or ():
+                extra = item.map("kubeletExtraConfig") if isinstance(item, YMap) else None
+                if extra is not None:
+                    problems += _check_yaml(validator("kubelet-configuration"), extra, KUBELET, "kubeletExtraConfig")
+        elif is_nodeconfig(obj):
+            continue  # validated below with the userdata it belongs to
+        elif kind == "KubeletConfiguration" and api_version.startswith("kubelet.config.k8s.io/"):
+            problems += _check_yaml(validator("kubelet-configuration"), obj, KUBELET, "the KubeletConfiguration")
+        elif version is not None:
+            checker = kubernetes_validator(version, kind, api_version)
+            if checker is not None:
+                problems += _check_yaml(checker, obj, KUBERNETES, f"the {kind}")
+    for userdata in model.userdata:
+        merged = userdata.nodeconfig
+        for part in merged.parts if merged is not None else ():
+            label = "" if part.source in ("NodeConfig", "userdata") else part.source
+            problems += _check_yaml(validator("nodeconfig"), part.obj, NODEADM, "the NodeConfig", label)
+            spec = part.obj.map("spec")
+            kubelet = spec.map("kubelet") if spec is not None else None
+            config = kubelet.map("config") if kubelet is not None else None
+            if config is not None:
+                problems += _check_yaml(validator("kubelet-configuration"), config, KUBELET, "kubelet.config", label)
+        settings = userdata.bottlerocket
+        if settings is None:
+            continue
+        kubernetes = settings.get(("kubernetes",))
+        if not isinstance(kubernetes, dict):
+            continue
+        toml = getattr(settings, "doc", None)
+        yaml_root = getattr(settings, "root", None)
+        if isinstance(toml, TomlDoc):
+            locator: Locator = TomlLocator(toml, ("settings", "kubernetes"))
+            data = kubernetes
+        elif isinstance(yaml_root, YMap) and isinstance(yaml_root.get("kubernetes"), YMap):
+            node = yaml_root.get("kubernetes")
+            assert node is not None
+            try:
+                locator, data = YamlLocator(node), plain(node)
+            except (TemplateDocument, ValueError, RecursionError):
+                continue
+        else:
+            continue
+        problems += validate(validator("bottlerocket-kubernetes"), data, locator, BOTTLEROCKET, "settings.kubernetes")
+    return problems
+
+
+def _check_yaml(checker: Any, node: YNode, reader: Reader, what: str, label: str = "") -> list[SchemaProblem]:
+    try:
+        data = plain(node)
+    except TemplateDocument:
+        return []
+    except (ValueError, RecursionError):
+        return []  # too large: EKS001 reports the limits
+    return validate(checker, data, YamlLocator(node, label), reader, what)
