@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, write
+from tests.conftest import write
 
 CANARY = (
     "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: canary\nspec:\n  template:\n    spec:\n"
@@ -134,8 +134,8 @@ def run_ekslint(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str]
         "sys.stderr.write(f'\\nPEAK_RSS_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n')\n"
         "sys.exit(rc)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    env.pop("EKSLINT_DEBUG", None)
+    # The installed ekslint, as users run it (rules/ is only a package once installed).
+    env = {k: v for k, v in os.environ.items() if k != "EKSLINT_DEBUG"}
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", code, "--format", "json", *args],
