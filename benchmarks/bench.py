@@ -918,6 +918,7 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.files) < 1 or args.repeat < 1 or args.rt_repeat < 1 or args.startup_runs < 1:
         parser.error("--files, --repeat, --rt-repeat and --startup-runs must be positive")
     if args.keep_corpus is not None:
+        args.keep_corpus = args.keep_corpus.resolve()  # the workers run inside the corpus
         args.keep_corpus.mkdir(parents=True, exist_ok=True)
 
     log("startup")

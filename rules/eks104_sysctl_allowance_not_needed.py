@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 from ekslint.model import sysctls
 from ekslint.model.kubernetes import Workload
 from ekslint.model.nodegroup import Allowance, NodeGroup
 from ekslint.model.project import Project
+from ekslint.model.scheduling import Match, Taint
 from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
 
 
@@ -92,31 +94,62 @@ class SysctlAllowanceNotNeeded(ProjectRule):
     @staticmethod
     def _usage(project: Project, groups: list[NodeGroup]) -> tuple[set[tuple[int, tuple[object, str]]], dict[int, int]]:
         """Which (group, allowance) pairs some analysed pod needs, and how many
-        analysed pods can land on each group. Pods that schedule alike share their
-        candidate groups, so this is near-linear in pods plus groups."""
+        analysed pods can land on each group.
+
+        Near-linear in pods plus groups: pods that schedule alike are judged once; a
+        pod with no node selector or affinity can land on a group iff it tolerates the
+        group's taints, so those pods are counted per set of taints, not per group;
+        a pod with a selector is judged only against the groups with its labels."""
         wanted = {id(g) for g in groups}
         used: set[tuple[int, tuple[object, str]]] = set()
-        reachable: dict[int, int] = {}
-        # Pods that schedule alike land on the same groups: one lookup per signature.
+        reachable: dict[int, int] = defaultdict(int)
+        by_taints: dict[tuple[Taint, ...], list[NodeGroup]] = defaultdict(list)
+        for group in groups:
+            by_taints[tuple(group.taints)].append(group)
+        pods_per_taints: dict[tuple[Taint, ...], int] = defaultdict(int)
+        # (taints, sysctl) -> the groups with those taints whose allowance covers it.
+        covering: dict[tuple[tuple[Taint, ...], str], list[tuple[NodeGroup, Allowance]]] = {}
+
+        def allowing(
+            taints: tuple[Taint, ...] | None, members: list[NodeGroup], name: str
+        ) -> list[tuple[NodeGroup, Allowance]]:
+            if taints is not None and (taints, name) in covering:
+                return covering[(taints, name)]
+            found = [(g, a) for g in members for a in g.allowances if a.allows(name)]
+            if taints is not None:
+                covering[(taints, name)] = found
+            return found
+
         alike: dict[tuple[object, ...], list[Workload]] = {}
         for workload in project.workloads:
             alike.setdefault(workload.pod.scheduling.signature(), []).append(workload)
         for workloads in alike.values():
-            with_sysctls = [w for w in workloads if w.pod.sysctls]
-            for candidate in project.candidates(workloads[0].pod):
-                group = candidate.group
-                if id(group) not in wanted:
-                    continue
-                reachable[id(group)] = reachable.get(id(group), 0) + len(workloads)
-                version = project.version_of(group)
-                for workload in with_sysctls:
-                    for sysctl in workload.pod.sysctls:
-                        if sysctls.is_safe(sysctl.name, version):
-                            continue
-                        for allowance in group.allowances:
-                            if allowance.allows(sysctl.name):
-                                used.add((id(group), (allowance.span, allowance.pattern)))
-        return used, reachable
+            scheduling = workloads[0].pod.scheduling
+            if scheduling.unconstrained:
+                landing = [taints for taints in by_taints if scheduling.tolerates_all(list(taints)) is None]
+                for taints in landing:
+                    pods_per_taints[taints] += len(workloads)
+                hits: list[tuple[tuple[Taint, ...] | None, list[NodeGroup]]] = [
+                    (taints, by_taints[taints]) for taints in landing
+                ]
+            else:
+                fitting = [
+                    g
+                    for g in project.label_pool(scheduling)
+                    if id(g) in wanted and g.accepts(scheduling)[0] is not Match.NO
+                ]
+                for group in fitting:
+                    reachable[id(group)] += len(workloads)
+                hits = [(None, fitting)]
+            for name in {s.name for w in workloads for s in w.pod.sysctls}:
+                for shared, members in hits:
+                    for group, allowance in allowing(shared, members, name):
+                        if not sysctls.is_safe(name, project.version_of(group)):
+                            used.add((id(group), (allowance.span, allowance.pattern)))
+        for taints, members in by_taints.items():
+            for group in members:
+                reachable[id(group)] += pods_per_taints.get(taints, 0)
+        return used, {k: v for k, v in reachable.items() if v}
 
     @staticmethod
     def _already_safe(

@@ -234,6 +234,7 @@ class Project:
         self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
         self._by_node_label: dict[tuple[str, str], list[NodeGroup]] | None = None
         self._partly_labelled: list[NodeGroup] = []
+        self._group_order: dict[int, int] | None = None
         self._cni_resolved: dict[tuple[str, str] | None, cni_model.CniSettings] = {}
         self._cni_clusters: dict[tuple[str | None, str | None], list[cni_model.CniSettings]] | None = None
 
@@ -359,7 +360,7 @@ class Project:
         if known is None:
             known = self._candidates[key] = [
                 Candidate(g, match is Match.YES)
-                for g in self._label_pool(pod.scheduling)
+                for g in self.label_pool(pod.scheduling)
                 for match in (g.accepts(pod.scheduling)[0],)
                 if match is not Match.NO
             ]
@@ -380,13 +381,38 @@ class Project:
         """Node groups whose kubelet allowance names the sysctl (explicitly)."""
         return [g for g in self.permitting(sysctl) if g.allowance_for(sysctl) is not None]
 
-    def _label_pool(self, requirements: NodeRequirements) -> list[NodeGroup]:
-        """The node groups that could match the pod's nodeSelector: those with each
-        selected label, plus those whose labels are not all known. Keys that EKS or
-        the cloud provider set (zone, instance type) do not narrow the pool."""
-        selective = [(k, v) for k, v in requirements.node_selector.items() if not unknowable_label(k)]
-        if not selective:
+    def label_pool(self, requirements: NodeRequirements) -> list[NodeGroup]:
+        """The node groups that could match the pod's nodeSelector and required node
+        affinity: those with a selected label (one of the values of an ``In``), plus
+        those whose labels are not all known; every other group certainly fails the
+        match. Keys that EKS or the cloud provider set (zone, architecture) do not
+        narrow the pool. The caller still matches each group of the pool."""
+        pools: list[list[NodeGroup]] = [
+            self._with_labels([(k, v)]) for k, v in requirements.node_selector.items() if not unknowable_label(k)
+        ]
+        terms = requirements.affinity_terms
+        if terms:
+            # Terms are ORed: the pool is the union of each term's narrowest pool,
+            # and a term that cannot narrow leaves every group in.
+            per_term: list[list[NodeGroup]] = []
+            for term in terms:
+                narrowing = [
+                    self._with_labels([(r.key, v) for v in r.values])
+                    for r in term
+                    if r.operator == "In" and not unknowable_label(r.key)
+                ]
+                if not narrowing:
+                    per_term = []
+                    break
+                per_term.append(min(narrowing, key=len))
+            if per_term:
+                pools.append(self._ordered({id(g) for pool in per_term for g in pool}))
+        if not pools:
             return self.node_groups
+        return min(pools, key=len)
+
+    def _with_labels(self, labels: list[tuple[str, str]]) -> list[NodeGroup]:
+        """Groups with any of ``labels``, and the partly labelled ones, in order."""
         if self._by_node_label is None:
             index: dict[tuple[str, str], list[NodeGroup]] = defaultdict(list)
             for group in self.node_groups:
@@ -394,11 +420,19 @@ class Project:
                     index[label].append(group)
             self._by_node_label = index
             self._partly_labelled = [g for g in self.node_groups if not g.labels_complete]
-        narrowest = min((self._by_node_label.get(label, []) for label in selective), key=len)
-        if not self._partly_labelled:
-            return narrowest
-        chosen = {id(g) for g in narrowest} | {id(g) for g in self._partly_labelled}
-        return [g for g in self.node_groups if id(g) in chosen]  # keep the groups' order
+        if len(labels) == 1 and not self._partly_labelled:
+            return self._by_node_label.get(labels[0], [])
+        chosen = {id(g) for label in labels for g in self._by_node_label.get(label, [])}
+        return self._ordered(chosen | {id(g) for g in self._partly_labelled})
+
+    def _ordered(self, chosen: set[int]) -> list[NodeGroup]:
+        """The chosen groups in the project's order (messages list them that way)."""
+        if len(chosen) == len(self.node_groups):
+            return self.node_groups
+        if self._group_order is None:
+            self._group_order = {id(g): i for i, g in enumerate(self.node_groups)}
+        order = self._group_order
+        return [self.node_groups[i] for i in sorted(order[key] for key in chosen)]
 
     # PDB selection ---------------------------------------------------------------------
     def _indexes(

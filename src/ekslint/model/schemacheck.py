@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ekslint.model.fastschema import Check, compile_check
 from ekslint.parse.text import Span
 from ekslint.parse.tomldoc import TomlDoc
 from ekslint.parse.yamltree import DEFAULT_LIMITS, MERGE_TAG, YMap, YNode, YScalar, YSeq, resolve_plain
@@ -245,12 +246,22 @@ def _validator_class() -> Any:
     return validators.extend(Draft7Validator, {"enumIgnoreCase": _enum_ignore_case})
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledSchema:
+    """A schema's jsonschema validator (for errors) and its compiled check (for the
+    valid documents, most of them)."""
+
+    validator: Any
+    certainly_valid: Check
+
+
 @cache
-def validator(name: str) -> Any:
+def validator(name: str) -> CompiledSchema:
     """The compiled validator of ``schemas/<name>.schema.json`` (once per process)."""
     from ekslint import schemas
 
-    return _validator_class()(schemas.load(name))
+    schema = schemas.load(name)
+    return CompiledSchema(_validator_class()(schema), compile_check(schema, None, draft7=True))
 
 
 # Kubernetes (kubernetes-validate's strict schemas) ---------------------------------------
@@ -328,7 +339,7 @@ _VERSION = re.compile(r"^v[0-9]{1,3}(?:(?:alpha|beta)[0-9]{1,3})?$")
 
 
 @lru_cache(maxsize=512)  # bounded: kinds come from the files
-def kubernetes_validator(version: tuple[int, int], kind: str, api_version: str) -> Any:
+def kubernetes_validator(version: tuple[int, int], kind: str, api_version: str) -> CompiledSchema | None:
     """The strict validator of a Kubernetes kind at ``apiVersion`` for ``version``, or
     None when kubernetes-validate has no such schema (a CRD, or an apiVersion that
     version does not serve: EKS003's concern)."""
@@ -349,16 +360,21 @@ def kubernetes_validator(version: tuple[int, int], kind: str, api_version: str) 
         return None
     from jsonschema import Draft202012Validator
 
-    return Draft202012Validator(schema, registry=_kubernetes_registry(version))
+    registry = _kubernetes_registry(version)
+    return CompiledSchema(
+        Draft202012Validator(schema, registry=registry), compile_check(schema, registry, draft7=False)
+    )
 
 
 # -- validation and messages ----------------------------------------------------------------
 
 
-def validate(validator_: Any, data: Any, locator: Locator, reader: Reader, what: str) -> list[SchemaProblem]:
+def validate(validator_: CompiledSchema, data: Any, locator: Locator, reader: Reader, what: str) -> list[SchemaProblem]:
     """Every error of ``data``, as problems at the offending key or value."""
+    if validator_.certainly_valid(data):
+        return []  # the common case, decided without jsonschema (model/fastschema.py)
     problems: list[SchemaProblem] = []
-    for error in validator_.iter_errors(data):
+    for error in validator_.validator.iter_errors(data):
         problems.extend(_problems(error, locator, reader, what))
         if len(problems) >= MAX_PROBLEMS_PER_DOCUMENT:
             break
@@ -617,7 +633,9 @@ def check_file(model: FileModel) -> list[SchemaProblem]:
     return problems
 
 
-def _check_yaml(checker: Any, node: YNode, reader: Reader, what: str, label: str = "") -> list[SchemaProblem]:
+def _check_yaml(
+    checker: CompiledSchema, node: YNode, reader: Reader, what: str, label: str = ""
+) -> list[SchemaProblem]:
     try:
         data = plain(node)
     except TemplateDocument:
