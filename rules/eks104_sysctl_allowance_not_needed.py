@@ -9,7 +9,7 @@ from ekslint.model import sysctls
 from ekslint.model.kubernetes import Workload
 from ekslint.model.nodegroup import Allowance, NodeGroup
 from ekslint.model.project import Project
-from ekslint.model.scheduling import Match, Taint
+from ekslint.model.scheduling import Taint
 from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
 
 
@@ -133,11 +133,7 @@ class SysctlAllowanceNotNeeded(ProjectRule):
                     (taints, by_taints[taints]) for taints in landing
                 ]
             else:
-                fitting = [
-                    g
-                    for g in project.label_pool(scheduling)
-                    if id(g) in wanted and g.accepts(scheduling)[0] is not Match.NO
-                ]
+                fitting = [g for g, _ in project.placements(scheduling) if id(g) in wanted]
                 for group in fitting:
                     reachable[id(group)] += len(workloads)
                 hits = [(None, fitting)]

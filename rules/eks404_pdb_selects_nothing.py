@@ -76,7 +76,7 @@ class PdbSelectsNothing(ProjectRule):
                 if target.selected_by(pdb):
                     continue
                 if operated is None:
-                    operated = {_ns(ns) for f in target.files for ns, _ in f.custom_resources}
+                    operated = {_ns(ns) for ns, _ in target.custom_resources}
                 if _ns(pdb.namespace) in operated:
                     continue  # an operator's custom resource may own the pods it selects
                 if by_namespace is None:

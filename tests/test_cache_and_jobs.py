@@ -146,3 +146,18 @@ def test_unwritable_cache_directory_only_costs_speed(tmp_path: Path) -> None:
     blocker.write_text("a file where the cache directory should be")
     result = run(root, cache_dir=blocker / "cache")
     assert result.findings and result.from_cache == 0
+
+
+def test_context_runs_from_the_cache_report_what_uncached_ones_do(tmp_path: Path) -> None:
+    """pre-commit: one changed file reported, the rest read for context, warm."""
+    root = corpus(tmp_path / "repo")
+    cache_dir = tmp_path / "cache"
+    run(root, cache_dir=cache_dir)  # warm the cache with every file
+    targets = sorted(str(p.relative_to(root)) for p in root.glob("EKS*/fail.*/*") if p.is_file())[::25]
+    assert targets
+    for target in targets:
+        fresh = run(root, target, context=["."])
+        warm = run(root, target, context=["."], cache_dir=cache_dir)
+        assert warm.from_cache > 100
+        assert summary(warm) == summary(fresh), target
+        assert all(f.span.file == target for f in warm.findings + warm.crashed)

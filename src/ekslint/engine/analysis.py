@@ -71,25 +71,36 @@ class FileAnalyser:
         return outcome
 
 
-def pack(outcome: FileOutcome) -> tuple[bytes, bytes | None]:
-    """The outcome as two pickles: what only its own file needs (findings,
-    suppressions) and its cross-file facts, which a run may never unpack."""
+Packed = tuple[bytes, bytes | None, bytes | None]  # own part, node side, object side
+
+
+def pack(outcome: FileOutcome) -> Packed:
+    """The outcome as pickles: what only its own file needs (findings,
+    suppressions), and its cross-file facts in two sides a run may never unpack."""
     facts = outcome.facts
-    if isinstance(facts, PackedFacts):
-        facts_blob: bytes | None = facts.blob
-    else:
-        facts_blob = None if facts is None else pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+    if isinstance(facts, FileFacts):
+        facts = PackedFacts.pack(facts)
     local = FileOutcome(
         outcome.path, None, outcome.violations, outcome.crashed, outcome.suppressions, outcome.read_error
     )
-    return pickle.dumps(local, protocol=pickle.HIGHEST_PROTOCOL), facts_blob
+    own = pickle.dumps((local, facts is not None), protocol=pickle.HIGHEST_PROTOCOL)
+    return own, facts.nodes if facts else None, facts.objects if facts else None
 
 
-def unpack(local_blob: bytes, facts_blob: bytes | None) -> FileOutcome:
-    outcome = pickle.loads(local_blob)
+def context_only(path: str, packed: Packed) -> FileOutcome:
+    """A file read only for context (``--context``): its own findings are never
+    reported, so only its facts matter, still packed."""
+    _, nodes, objects = packed
+    has_facts = nodes is not None or objects is not None
+    return FileOutcome(path, PackedFacts(path, nodes, objects) if has_facts else None)
+
+
+def unpack(packed: Packed) -> FileOutcome:
+    own, nodes, objects = packed
+    outcome, has_facts = pickle.loads(own)
     assert isinstance(outcome, FileOutcome)
-    if facts_blob is not None:
-        outcome.facts = PackedFacts(outcome.path, facts_blob)
+    if has_facts:
+        outcome.facts = PackedFacts(outcome.path, nodes, objects)
     return outcome
 
 

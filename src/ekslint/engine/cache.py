@@ -47,8 +47,7 @@ class Entry:
     size: int
     mtime_ns: int
     digest: bytes
-    local: bytes  # the pickled FileOutcome without its facts
-    facts: bytes | None  # its pickled FileFacts; None: the file is not an input
+    packed: tuple[bytes, bytes | None, bytes | None]  # the outcome, as analysis.pack gives it
     trusted_stat: bool  # False: compare the content before reusing
 
 
@@ -127,18 +126,20 @@ class Cache:
             return None
         if entry.trusted_stat and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
             return entry
-        return Entry(entry.size, entry.mtime_ns, entry.digest, entry.local, entry.facts, trusted_stat=False)
+        return Entry(entry.size, entry.mtime_ns, entry.digest, entry.packed, trusted_stat=False)
 
-    def hit(self, shown: str, stat: os.stat_result, entry: Entry) -> tuple[bytes, bytes | None]:
+    def hit(self, shown: str, stat: os.stat_result, entry: Entry) -> tuple[bytes, bytes | None, bytes | None]:
         """The packed outcome of a file found unchanged."""
         self.hits += 1
         if not (entry.trusted_stat and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns):
-            self.store(shown, stat, entry.digest, (entry.local, entry.facts))
-        return entry.local, entry.facts
+            self.store(shown, stat, entry.digest, entry.packed)
+        return entry.packed
 
-    def store(self, shown: str, stat: os.stat_result, digest: bytes, packed: tuple[bytes, bytes | None]) -> None:
+    def store(
+        self, shown: str, stat: os.stat_result, digest: bytes, packed: tuple[bytes, bytes | None, bytes | None]
+    ) -> None:
         racy = stat.st_mtime_ns / 1e9 >= self.started - RACY_SECONDS
-        self.entries[shown] = Entry(stat.st_size, stat.st_mtime_ns, digest, *packed, trusted_stat=not racy)
+        self.entries[shown] = Entry(stat.st_size, stat.st_mtime_ns, digest, packed, trusted_stat=not racy)
         self.dirty = True
 
     def save(self, seen: set[str]) -> None:

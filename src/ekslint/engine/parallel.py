@@ -15,9 +15,10 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from ekslint.config import Settings
-from ekslint.engine.analysis import FileAnalyser, FileOutcome, pack, unpack
+from ekslint.engine.analysis import FileAnalyser, FileOutcome, Packed, pack, unpack
 from ekslint.engine.cache import content_digest
 from ekslint.engine.rule import Rule
+from ekslint.model.project import PackedFacts
 
 # Below this many files to analyse, starting workers costs more than it saves
 # (measured with benchmarks/bench.py: a fork and its first chunk take ~30 ms).
@@ -25,7 +26,7 @@ AUTO_MIN_FILES = 200
 MAX_CHUNK = 64
 
 # The outcome, and for the cache: the content digest and the outcome packed.
-Result = tuple[FileOutcome, bytes | None, tuple[bytes, bytes | None] | None]
+Result = tuple[FileOutcome, bytes | None, Packed | None]
 
 
 def available_cores() -> int:
@@ -66,7 +67,7 @@ def _start_worker(file_rules: list[type[Rule]], settings: Settings) -> None:
     _worker = FileAnalyser(file_rules, settings)
 
 
-def _analyse_chunk(chunk: list[tuple[str, str]]) -> list[tuple[tuple[bytes, bytes | None], bytes | None]]:
+def _analyse_chunk(chunk: list[tuple[str, str]]) -> list[tuple[Packed, bytes | None]]:
     assert _worker is not None, "worker not initialised"
     results = []
     for path, shown in chunk:
@@ -91,7 +92,12 @@ def analyse_in_workers(
         ) as pool:
             for results in pool.map(_analyse_chunk, chunks):
                 for packed, digest in results:
-                    yield unpack(*packed), digest, packed if keep_blobs else None
+                    outcome = unpack(packed)
+                    if isinstance(outcome.facts, PackedFacts):
+                        # Unpacked now, while the workers still parse: the cross-file
+                        # stage would otherwise do it alone after they finish.
+                        outcome.facts = outcome.facts.unpack()
+                    yield outcome, digest, packed if keep_blobs else None
                 done += 1
     except BrokenProcessPool:
         # A worker died (killed, out of memory): finish in this process, so the

@@ -22,7 +22,7 @@ from pathlib import Path
 from ekslint import __version__
 from ekslint.config import Settings
 from ekslint.engine import parallel
-from ekslint.engine.analysis import FileAnalyser, FileOutcome, crash_finding, unpack
+from ekslint.engine.analysis import FileAnalyser, FileOutcome, context_only, crash_finding, unpack
 from ekslint.engine.cache import Cache, content_digest
 from ekslint.engine.diagnostics import UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
@@ -114,6 +114,7 @@ class Runner:
         self.file_rules = [r for r in self.rules if r.scope is Scope.FILE]
         self.project_rules = [r for r in self.rules if r.scope is not Scope.FILE]
         self._stats: dict[str, os.stat_result] = {}
+        self._targets: set[str] | None = None
 
     def run(self, request: RunRequest) -> RunResult:
         with _fewer_collections():
@@ -122,6 +123,7 @@ class Runner:
     def _run(self, request: RunRequest) -> RunResult:
         result = RunResult(rules=self.rules)
         files, targets = self._discover(request, result)
+        self._targets = targets
         analyser = FileAnalyser(self.file_rules, self.settings)
         outcomes: list[FileOutcome] = []
         if "-" in request.paths and request.stdin is not None:
@@ -134,7 +136,8 @@ class Runner:
                 result.input_errors.append(InputError(outcome.path, outcome.read_error))
             if outcome.facts is not None and reported:
                 result.files_analysed += 1
-        result.crashed.extend(c for o in outcomes for c in o.crashed)
+        # A crash on a context file belongs to the run that reports on that file.
+        result.crashed.extend(c for o in outcomes if targets is None or o.path in targets for c in o.crashed)
         analysed = [o for o in outcomes if o.facts is not None]
         project = Project([o.facts for o in analysed if o.facts is not None], self.settings.context, targets)
         violations = [v for o in analysed for v in o.violations]
@@ -196,7 +199,9 @@ class Runner:
                 else:
                     entry = cache.lookup(shown, stat)
                     if entry is not None and (entry.trusted_stat or self._same_content(path, entry.digest)):
-                        outcomes[index] = unpack(*cache.hit(shown, stat, entry))
+                        kept = cache.hit(shown, stat, entry)
+                        context = self._targets is not None and shown not in self._targets
+                        outcomes[index] = context_only(shown, kept) if context else unpack(kept)
                         continue
             pending.append((index, path, shown))
         keep = cache is not None

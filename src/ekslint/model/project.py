@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from ekslint.fastpickle import fast_pickle
 from ekslint.model import cni as cni_model
@@ -23,7 +24,7 @@ from ekslint.model.context import ModelContext
 from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_config
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
 from ekslint.model.nodegroup import Cluster, KubeletSettings, NodeGroup, Origin, unknowable_label
-from ekslint.model.scheduling import Match, NodeRequirements
+from ekslint.model.scheduling import Match, NodeRequirements, Taint
 from ekslint.model.shapes import check_object
 from ekslint.model.userdata import (
     UserdataModel,
@@ -197,19 +198,71 @@ class Candidate:
     certain: bool  # False: depends on labels no file shows
 
 
-@dataclass(frozen=True, slots=True)
-class PackedFacts:
-    """A file's facts still pickled, as the cache holds them: unpacked only when a
-    rule asks for them. A one-file pre-commit run in a large repository then reads
-    the other files' facts only if its checks need them."""
+NODE_FIELDS = ("clusters", "node_groups", "cni")
+OBJECT_FIELDS = ("workloads", "pdbs", "autoscalers", "config_maps", "custom_resources", "removed_apis")
 
-    path: str
-    blob: bytes
+
+class PackedFacts:
+    """A file's facts still pickled, as the cache and the workers hand them over, in
+    two halves unpacked only when a rule asks: the node side (clusters, node groups,
+    CNI settings) and the object side (workloads, PDBs, ...). A one-file pre-commit
+    run in a large repository then reads only the half of the other files' facts its
+    checks need, and most files have no node side at all."""
+
+    __slots__ = ("_nodes", "_objects", "nodes", "objects", "path")
+
+    def __init__(self, path: str, nodes: bytes | None, objects: bytes | None) -> None:
+        self.path = path
+        self.nodes = nodes  # None: nothing on that side
+        self.objects = objects
+        self._nodes: tuple[Any, ...] | None = None
+        self._objects: tuple[Any, ...] | None = None
+
+    @classmethod
+    def pack(cls, facts: FileFacts) -> PackedFacts:
+        return cls(facts.path, _pack_side(facts, NODE_FIELDS), _pack_side(facts, OBJECT_FIELDS))
+
+    def node_side(self) -> FileFacts:
+        if self._nodes is None:
+            self._nodes = _unpack_side(self.nodes, NODE_FIELDS)
+        return FileFacts(self.path, **dict(zip(NODE_FIELDS, self._nodes, strict=True)))
+
+    def object_side(self) -> FileFacts:
+        if self._objects is None:
+            self._objects = _unpack_side(self.objects, OBJECT_FIELDS)
+        return FileFacts(self.path, **dict(zip(OBJECT_FIELDS, self._objects, strict=True)))
 
     def unpack(self) -> FileFacts:
-        facts = pickle.loads(self.blob)
-        assert isinstance(facts, FileFacts)
-        return facts
+        nodes, objects = self.node_side(), self.object_side()
+        for name in OBJECT_FIELDS:
+            setattr(nodes, name, getattr(objects, name))
+        return nodes
+
+
+def _pack_side(facts: FileFacts, names: tuple[str, ...]) -> bytes | None:
+    values = tuple(getattr(facts, name) for name in names)
+    if not any(values):
+        return None
+    return pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpack_side(blob: bytes | None, names: tuple[str, ...]) -> tuple[Any, ...]:
+    if blob is None:
+        return tuple([] for _ in names)
+    values = pickle.loads(blob)
+    assert isinstance(values, tuple) and len(values) == len(names)
+    return values
+
+
+@dataclass(slots=True)
+class _PlacementIndex:
+    """Node groups by position: the fully labelled ones by taints, with indexes of
+    their labels and label keys; the partly labelled ones by (taints, labels)."""
+
+    complete_by_taints: dict[tuple[Taint, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_label: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
+    by_key: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    partly: dict[tuple[object, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
 class Project:
@@ -232,9 +285,7 @@ class Project:
         self._permitting: dict[str, list[NodeGroup]] = {}
         self._default_version: tuple[tuple[int, int], str] | None = None
         self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
-        self._by_node_label: dict[tuple[str, str], list[NodeGroup]] | None = None
-        self._partly_labelled: list[NodeGroup] = []
-        self._group_order: dict[int, int] | None = None
+        self._placement: _PlacementIndex | None = None
         self._cni_resolved: dict[tuple[str, str] | None, cni_model.CniSettings] = {}
         self._cni_clusters: dict[tuple[str | None, str | None], list[cni_model.CniSettings]] | None = None
 
@@ -243,6 +294,14 @@ class Project:
         if isinstance(source, PackedFacts):
             source = self._sources[index] = source.unpack()
         return source
+
+    def _sides(self, node_side: bool) -> Iterator[FileFacts]:
+        """Every file's facts, with only one side filled for files still packed."""
+        for source in self._sources:
+            if isinstance(source, FileFacts):
+                yield source
+            elif (source.nodes if node_side else source.objects) is not None:
+                yield source.node_side() if node_side else source.object_side()
 
     @property
     def files(self) -> list[FileFacts]:
@@ -266,30 +325,34 @@ class Project:
 
     @cached_property
     def node_groups(self) -> list[NodeGroup]:
-        groups = [g for f in self.files for g in f.node_groups]
+        groups = [g for f in self._sides(node_side=True) for g in f.node_groups]
         version = self.context.kubernetes_version
         groups.extend(d.node_group(version) for d in self.context.declared if not d.userdata)
         return groups
 
     @cached_property
     def workloads(self) -> list[k8s.Workload]:
-        return [w for f in self.files for w in f.workloads]
+        return [w for f in self._sides(node_side=False) for w in f.workloads]
 
     @cached_property
     def pdbs(self) -> list[k8s.PodDisruptionBudget]:
-        return [p for f in self.files for p in f.pdbs]
+        return [p for f in self._sides(node_side=False) for p in f.pdbs]
 
     @cached_property
     def clusters(self) -> list[Cluster]:
-        return [c for f in self.files for c in f.clusters]
+        return [c for f in self._sides(node_side=True) for c in f.clusters]
 
     @cached_property
     def cni_settings(self) -> list[cni_model.CniSettings]:
-        return [s for f in self.files for s in f.cni]
+        return [s for f in self._sides(node_side=True) for s in f.cni]
+
+    @cached_property
+    def custom_resources(self) -> list[tuple[str | None, str]]:
+        return [r for f in self._sides(node_side=False) for r in f.custom_resources]
 
     @cached_property
     def config_maps(self) -> list[k8s.ConfigMap]:
-        return [c for f in self.files for c in f.config_maps]
+        return [c for f in self._sides(node_side=False) for c in f.config_maps]
 
     def reports(self, path: str) -> bool:
         """Whether findings in ``path`` are reported in this run. With ``--context``
@@ -359,12 +422,58 @@ class Project:
         known = self._candidates.get(key)
         if known is None:
             known = self._candidates[key] = [
-                Candidate(g, match is Match.YES)
-                for g in self.label_pool(pod.scheduling)
-                for match in (g.accepts(pod.scheduling)[0],)
-                if match is not Match.NO
+                Candidate(g, match is Match.YES) for g, match in self.placements(pod.scheduling)
             ]
         return list(known)
+
+    def placements(self, scheduling: NodeRequirements) -> list[tuple[NodeGroup, Match]]:
+        """The node groups a pod with these requirements can land on (YES or MAYBE),
+        in the project's order.
+
+        A group's answer depends only on the labels the requirements mention, on
+        whether its labels are all known, and on its taints, so groups alike in those
+        share one evaluation. Groups whose labels are all known are looked up in a
+        label index when the requirements select on a label; groups whose labels are
+        not all known (userdata, Bottlerocket) are judged once per distinct set of
+        labels and taints. Thousands of groups then cost a few lookups each."""
+        index = self._placement_index()
+        keys = tuple(sorted(scheduling.label_keys()))
+        answers: dict[tuple[object, ...], Match] = {}
+
+        def judge(group: NodeGroup) -> Match:
+            labels = group.node_labels()
+            alike = (group.labels_complete, tuple(group.taints), tuple([labels.get(k) for k in keys]))
+            match = answers.get(alike)
+            if match is None:
+                match = answers[alike] = group.accepts(scheduling)[0]
+            return match
+
+        found: list[tuple[int, NodeGroup, Match]] = []
+        narrowed = self._complete_pool(scheduling)
+        if narrowed is None:
+            # Nothing to look up (no selector, or only labels EKS sets): a group
+            # without any mentioned label answers like every other group with its
+            # taints, so those are judged once per set of taints.
+            special = sorted({p for key in keys for p in index.by_key.get(key, ())})
+            skip = set(special)
+            for members in index.complete_by_taints.values():
+                plain = [p for p in members if p not in skip] if skip else members
+                if plain:
+                    match = judge(self.node_groups[plain[0]])
+                    if match is not Match.NO:
+                        found.extend((p, self.node_groups[p], match) for p in plain)
+            narrowed = special
+        for position in narrowed:
+            group = self.node_groups[position]
+            match = judge(group)
+            if match is not Match.NO:
+                found.append((position, group, match))
+        for members in index.partly.values():
+            match = judge(self.node_groups[members[0]])
+            if match is not Match.NO:
+                found.extend((position, self.node_groups[position], match) for position in members)
+        found.sort(key=lambda item: item[0])
+        return [(group, match) for _, group, match in found]
 
     def excluded(self, pod: k8s.PodSpec, groups: Iterable[NodeGroup], limit: int) -> list[tuple[NodeGroup, str]]:
         """Up to ``limit`` of ``groups`` the pod cannot be scheduled on, with the reason."""
@@ -381,58 +490,46 @@ class Project:
         """Node groups whose kubelet allowance names the sysctl (explicitly)."""
         return [g for g in self.permitting(sysctl) if g.allowance_for(sysctl) is not None]
 
-    def label_pool(self, requirements: NodeRequirements) -> list[NodeGroup]:
-        """The node groups that could match the pod's nodeSelector and required node
-        affinity: those with a selected label (one of the values of an ``In``), plus
-        those whose labels are not all known; every other group certainly fails the
-        match. Keys that EKS or the cloud provider set (zone, architecture) do not
-        narrow the pool. The caller still matches each group of the pool."""
-        pools: list[list[NodeGroup]] = [
-            self._with_labels([(k, v)]) for k, v in requirements.node_selector.items() if not unknowable_label(k)
+    def _complete_pool(self, requirements: NodeRequirements) -> list[int] | None:
+        """Positions of the fully labelled groups that could match the nodeSelector and
+        required node affinity: those with a selected label (one of the values of an
+        ``In``); a fully labelled group without it certainly fails the match. Keys
+        that EKS or the cloud provider set (zone, architecture) do not narrow."""
+        index = self._placement_index()
+        pools: list[list[int]] = [
+            index.by_label.get((k, v), []) for k, v in requirements.node_selector.items() if not unknowable_label(k)
         ]
-        terms = requirements.affinity_terms
-        if terms:
-            # Terms are ORed: the pool is the union of each term's narrowest pool,
-            # and a term that cannot narrow leaves every group in.
-            per_term: list[list[NodeGroup]] = []
-            for term in terms:
-                narrowing = [
-                    self._with_labels([(r.key, v) for v in r.values])
-                    for r in term
-                    if r.operator == "In" and not unknowable_label(r.key)
-                ]
-                if not narrowing:
-                    per_term = []
-                    break
-                per_term.append(min(narrowing, key=len))
-            if per_term:
-                pools.append(self._ordered({id(g) for pool in per_term for g in pool}))
-        if not pools:
-            return self.node_groups
-        return min(pools, key=len)
+        # Affinity terms are ORed: the union of each term's narrowest pool; a term
+        # that cannot narrow leaves every group in.
+        per_term: list[list[int]] = []
+        for term in requirements.affinity_terms or ():
+            narrowing = [
+                sorted({p for v in r.values for p in index.by_label.get((r.key, v), [])})
+                for r in term
+                if r.operator == "In" and not unknowable_label(r.key)
+            ]
+            if not narrowing:
+                per_term = []
+                break
+            per_term.append(min(narrowing, key=len))
+        if per_term:
+            pools.append(sorted({p for pool in per_term for p in pool}))
+        return min(pools, key=len) if pools else None  # None: no label narrows
 
-    def _with_labels(self, labels: list[tuple[str, str]]) -> list[NodeGroup]:
-        """Groups with any of ``labels``, and the partly labelled ones, in order."""
-        if self._by_node_label is None:
-            index: dict[tuple[str, str], list[NodeGroup]] = defaultdict(list)
-            for group in self.node_groups:
-                for label in group.node_labels().items():
-                    index[label].append(group)
-            self._by_node_label = index
-            self._partly_labelled = [g for g in self.node_groups if not g.labels_complete]
-        if len(labels) == 1 and not self._partly_labelled:
-            return self._by_node_label.get(labels[0], [])
-        chosen = {id(g) for label in labels for g in self._by_node_label.get(label, [])}
-        return self._ordered(chosen | {id(g) for g in self._partly_labelled})
-
-    def _ordered(self, chosen: set[int]) -> list[NodeGroup]:
-        """The chosen groups in the project's order (messages list them that way)."""
-        if len(chosen) == len(self.node_groups):
-            return self.node_groups
-        if self._group_order is None:
-            self._group_order = {id(g): i for i, g in enumerate(self.node_groups)}
-        order = self._group_order
-        return [self.node_groups[i] for i in sorted(order[key] for key in chosen)]
+    def _placement_index(self) -> _PlacementIndex:
+        if self._placement is None:
+            index = _PlacementIndex()
+            for position, group in enumerate(self.node_groups):
+                if group.labels_complete:
+                    index.complete_by_taints[tuple(group.taints)].append(position)
+                    for label in group.node_labels().items():
+                        index.by_label[label].append(position)
+                        index.by_key[label[0]].append(position)
+                else:
+                    alike = (tuple(group.taints), frozenset(group.node_labels().items()))
+                    index.partly[alike].append(position)
+            self._placement = index
+        return self._placement
 
     # PDB selection ---------------------------------------------------------------------
     def _indexes(
@@ -474,7 +571,7 @@ class Project:
         scales it, else its own replicas."""
         if self._floors is None:
             self._floors = {}
-            for f in self.files:
+            for f in self._sides(node_side=False):
                 for scaler in f.autoscalers:
                     key = (_ns(scaler.namespace), scaler.target_kind, scaler.target_name)
                     if key not in self._floors or scaler.min_replicas < self._floors[key][0]:

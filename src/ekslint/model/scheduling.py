@@ -155,6 +155,13 @@ class NodeRequirements:
         terms = None if self.affinity_terms is None else tuple(tuple(t) for t in self.affinity_terms)
         return (tuple(sorted(self.node_selector.items())), terms, tuple(self.tolerations))
 
+    def label_keys(self) -> set[str]:
+        """The node labels the nodeSelector and required node affinity look at."""
+        keys = set(self.node_selector)
+        for term in self.affinity_terms or ():
+            keys.update(r.key for r in term)
+        return keys
+
     @property
     def unconstrained(self) -> bool:
         return not self.node_selector and self.affinity_terms is None
