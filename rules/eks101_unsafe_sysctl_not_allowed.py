@@ -79,6 +79,9 @@ class UnsafeSysctlNotAllowed(ProjectRule):
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         project = target
+        # (pod signature, sysctl) -> whether a group that permits it can take the pod:
+        # pods that schedule alike share the answer.
+        permitted: dict[tuple[object, ...], bool] = {}
         for workload in (w for f in project.reported_files() for w in f.workloads):
             if not workload.pod.sysctls:
                 continue
@@ -86,8 +89,12 @@ class UnsafeSysctlNotAllowed(ProjectRule):
             for sysctl in workload.pod.sysctls:
                 if sysctls.namespace_of(sysctl.name) is None:
                     continue  # node-level: EKS102 (no allowance can help, and one would stop the kubelet)
-                # Cheap path first: a group that permits the sysctl and can take the pod.
-                if any(g.accepts(scheduling)[0] is not Match.NO for g in project.permitting(sysctl.name)):
+                key = (scheduling.signature(), sysctl.name)
+                if key not in permitted:
+                    permitted[key] = any(
+                        g.accepts(scheduling)[0] is not Match.NO for g in project.permitting(sysctl.name)
+                    )
+                if permitted[key]:
                     continue
                 candidates = [c for c in project.candidates(workload.pod) if not c.group.windows]
                 if candidates:

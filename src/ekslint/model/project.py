@@ -286,6 +286,7 @@ class Project:
         self._default_version: tuple[tuple[int, int], str] | None = None
         self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
         self._placement: _PlacementIndex | None = None
+        self._classes: dict[tuple[object, ...], list[tuple[NodeGroup, list[int]]]] = {}
         self._cni_resolved: dict[tuple[str, str] | None, cni_model.CniSettings] = {}
         self._cni_clusters: dict[tuple[str | None, str | None], list[cni_model.CniSettings]] | None = None
 
@@ -431,49 +432,54 @@ class Project:
         in the project's order.
 
         A group's answer depends only on the labels the requirements mention, on
-        whether its labels are all known, and on its taints, so groups alike in those
-        share one evaluation. Groups whose labels are all known are looked up in a
-        label index when the requirements select on a label; groups whose labels are
-        not all known (userdata, Bottlerocket) are judged once per distinct set of
-        labels and taints. Thousands of groups then cost a few lookups each."""
+        whether its labels are all known, and on its taints. Node groups are sorted
+        into classes alike in those once per distinct nodeSelector and affinity
+        (pods that differ only in tolerations share them), and each class is judged
+        once per pod signature: thousands of groups cost a few evaluations."""
+        found: list[tuple[int, Match]] = []
+        for representative, members in self._label_classes(scheduling):
+            match = representative.accepts(scheduling)[0]
+            if match is not Match.NO:
+                found.extend((position, match) for position in members)
+        found.sort(key=lambda item: item[0])
+        groups = self.node_groups
+        return [(groups[position], match) for position, match in found]
+
+    def _label_classes(self, scheduling: NodeRequirements) -> list[tuple[NodeGroup, list[int]]]:
+        """Node groups (positions) in classes that answer alike for every pod with
+        this nodeSelector and node affinity, each with a representative."""
+        cache_key = (tuple(sorted(scheduling.node_selector.items())), scheduling.signature()[1])
+        known = self._classes.get(cache_key)
+        if known is not None:
+            return known
         index = self._placement_index()
+        groups = self.node_groups
         keys = tuple(sorted(scheduling.label_keys()))
-        answers: dict[tuple[object, ...], Match] = {}
+        classes: dict[tuple[object, ...], list[int]] = defaultdict(list)
 
-        def judge(group: NodeGroup) -> Match:
+        def add(position: int) -> None:
+            group = groups[position]
             labels = group.node_labels()
-            alike = (group.labels_complete, tuple(group.taints), tuple([labels.get(k) for k in keys]))
-            match = answers.get(alike)
-            if match is None:
-                match = answers[alike] = group.accepts(scheduling)[0]
-            return match
+            classes[(group.labels_complete, tuple(group.taints), tuple([labels.get(k) for k in keys]))].append(position)
 
-        found: list[tuple[int, NodeGroup, Match]] = []
         narrowed = self._complete_pool(scheduling)
         if narrowed is None:
-            # Nothing to look up (no selector, or only labels EKS sets): a group
-            # without any mentioned label answers like every other group with its
-            # taints, so those are judged once per set of taints.
-            special = sorted({p for key in keys for p in index.by_key.get(key, ())})
-            skip = set(special)
-            for members in index.complete_by_taints.values():
-                plain = [p for p in members if p not in skip] if skip else members
+            # Nothing to look up (no selector, or only labels EKS sets): groups
+            # without any mentioned label form one class per set of taints.
+            special = {p for key in keys for p in index.by_key.get(key, ())}
+            nothing = tuple(None for _ in keys)
+            for taints, members in index.complete_by_taints.items():
+                plain = [p for p in members if p not in special] if special else members
                 if plain:
-                    match = judge(self.node_groups[plain[0]])
-                    if match is not Match.NO:
-                        found.extend((p, self.node_groups[p], match) for p in plain)
-            narrowed = special
+                    classes[(True, taints, nothing)].extend(plain)
+            narrowed = sorted(special)
         for position in narrowed:
-            group = self.node_groups[position]
-            match = judge(group)
-            if match is not Match.NO:
-                found.append((position, group, match))
+            add(position)
         for members in index.partly.values():
-            match = judge(self.node_groups[members[0]])
-            if match is not Match.NO:
-                found.extend((position, self.node_groups[position], match) for position in members)
-        found.sort(key=lambda item: item[0])
-        return [(group, match) for _, group, match in found]
+            for position in members:
+                add(position)
+        known = self._classes[cache_key] = [(groups[m[0]], m) for m in classes.values()]
+        return known
 
     def excluded(self, pod: k8s.PodSpec, groups: Iterable[NodeGroup], limit: int) -> list[tuple[NodeGroup, str]]:
         """Up to ``limit`` of ``groups`` the pod cannot be scheduled on, with the reason."""
