@@ -112,8 +112,8 @@ def test_unreadable_file_even_as_root(tmp_path: Path, monkeypatch: pytest.Monkey
             raise PermissionError(13, "Permission denied")
         return real(path, *args, **kwargs)  # type: ignore[call-overload]
 
-    # The per-file stage opens each file itself (in this process or a worker).
-    monkeypatch.setattr("ekslint.engine.parallel.open", failing, raising=False)
+    # Every read of an input goes through parse.sources.read_head.
+    monkeypatch.setattr("ekslint.parse.sources.open", failing, raising=False)
     write(tmp_path, {"secret.yaml": GOOD, "canary.yaml": GOOD})
     result = lint(tmp_path)
     assert [(e.path, e.message) for e in result.input_errors] == [("secret.yaml", "Permission denied")]

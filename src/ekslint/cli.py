@@ -201,13 +201,14 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     except ValueError as err:
         print(f"ekslint: error: {err}", file=sys.stderr)
         return EXIT_ERROR
-    context = [context_root(settings.path)] if args.context == "auto" else [args.context] if args.context else []
+    root = context_root(settings.path)
+    context = [root] if args.context == "auto" else [args.context] if args.context else []
     cache_dir: Path | None = None
     if not (args.no_cache or os.environ.get("EKSLINT_NO_CACHE")):
         from ekslint.engine.cache import DIRECTORY_NAME
 
         chosen = args.cache_dir or os.environ.get("EKSLINT_CACHE_DIR")
-        cache_dir = Path(chosen) if chosen else Path(context_root(settings.path)) / DIRECTORY_NAME
+        cache_dir = Path(chosen) if chosen else Path(root) / DIRECTORY_NAME
     request = RunRequest(
         paths,
         settings,

@@ -113,12 +113,15 @@ def crash_finding(rule: Rule, err: Exception, where: Span) -> Finding:
         f"(at {location}); its findings here are missing, the other rules ran. "
         "Please report this with the file that triggers it."
     )
+    return _crashed(message, where)
+
+
+def _crashed(message: str, where: Span) -> Finding:
     return Finding(RuleCrashed.id, RuleCrashed.name, RuleCrashed.severity, message, where)
 
 
 def _failed(shown: str, message: str) -> FileOutcome:
-    crash = Finding(RuleCrashed.id, RuleCrashed.name, RuleCrashed.severity, message, Span(shown, 1, 1, 1, 1))
-    return FileOutcome(shown, crashed=[crash])
+    return FileOutcome(shown, crashed=[_crashed(message, Span(shown, 1, 1, 1, 1))])
 
 
 def _suppressions(model: FileModel) -> FileSuppressions:

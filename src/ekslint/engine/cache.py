@@ -131,7 +131,7 @@ class Cache:
     def hit(self, shown: str, stat: os.stat_result, entry: Entry) -> tuple[bytes, bytes | None, bytes | None]:
         """The packed outcome of a file found unchanged."""
         self.hits += 1
-        if not (entry.trusted_stat and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns):
+        if not entry.trusted_stat:  # lookup vouched by content: record the new stat
             self.store(shown, stat, entry.digest, entry.packed)
         return entry.packed
 

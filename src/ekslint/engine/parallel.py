@@ -19,6 +19,7 @@ from ekslint.engine.analysis import FileAnalyser, FileOutcome, Packed, pack, unp
 from ekslint.engine.cache import content_digest
 from ekslint.engine.rule import Rule
 from ekslint.model.project import PackedFacts
+from ekslint.parse.sources import read_head
 
 # Below this many files to analyse, starting workers costs more than it saves
 # (measured with benchmarks/bench.py: a fork and its first chunk take ~30 ms).
@@ -49,8 +50,7 @@ def analyse_one(analyser: FileAnalyser, path: str, shown: str, keep_blob: bool) 
     """Analyse one file; with ``keep_blob`` also its content digest and pickled
     outcome, for the cache."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(analyser.settings.limits.max_file_bytes + 1)
+        data = read_head(path, analyser.settings.limits)
     except OSError as err:
         return FileOutcome(shown, read_error=err.strerror or str(err)), None, None
     outcome = analyser.analyse_bytes(shown, data)

@@ -30,7 +30,7 @@ from ekslint.engine.plugins import Registry, code_stamp
 from ekslint.engine.rule import Rule, RuleContext, Scope, Severity, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
 from ekslint.model.project import Project
-from ekslint.parse.sources import InputError, walk
+from ekslint.parse.sources import InputError, read_head, walk
 from ekslint.parse.text import Span
 
 
@@ -113,8 +113,6 @@ class Runner:
         self.rules = enabled_rules(registry, settings)
         self.file_rules = [r for r in self.rules if r.scope is Scope.FILE]
         self.project_rules = [r for r in self.rules if r.scope is not Scope.FILE]
-        self._stats: dict[str, os.stat_result] = {}
-        self._targets: set[str] | None = None
 
     def run(self, request: RunRequest) -> RunResult:
         with _fewer_collections():
@@ -122,14 +120,13 @@ class Runner:
 
     def _run(self, request: RunRequest) -> RunResult:
         result = RunResult(rules=self.rules)
-        files, targets = self._discover(request, result)
-        self._targets = targets
+        files, targets, stats = self._discover(request, result)
         analyser = FileAnalyser(self.file_rules, self.settings)
         outcomes: list[FileOutcome] = []
         if "-" in request.paths and request.stdin is not None:
             result.files_seen += 1
             outcomes.append(analyser.analyse_bytes(request.stdin_name, request.stdin))
-        outcomes.extend(self._analyse(files, analyser, request, result))
+        outcomes.extend(self._analyse(files, targets, stats, analyser, request, result))
         for outcome in outcomes:
             reported = targets is None or outcome.path in targets
             if outcome.read_error is not None and reported:
@@ -146,11 +143,13 @@ class Runner:
         return result
 
     # -- discovery ---------------------------------------------------------------------
-    def _discover(self, request: RunRequest, result: RunResult) -> tuple[list[tuple[str, str]], set[str] | None]:
-        """The files to analyse as (path, display path), and the display paths to
-        report on (None: all)."""
+    def _discover(
+        self, request: RunRequest, result: RunResult
+    ) -> tuple[list[tuple[str, str]], set[str] | None, dict[str, os.stat_result]]:
+        """The files to analyse as (path, display path), the display paths to report
+        on (None: all), and each file's stat from the walk."""
         exclude = [self._exclude_pattern(p) for p in self.settings.exclude]
-        stats = self._stats = {}
+        stats: dict[str, os.stat_result] = {}
         files = walk([p for p in request.paths if p != "-"], exclude, result.input_errors, stats)
         targets: set[str] | None = None
         if request.context:
@@ -166,7 +165,7 @@ class Runner:
                 if (stats[path].st_dev, stats[path].st_ino) not in seen
             ]
         result.files_seen += sum(1 for _, shown in files if targets is None or shown in targets)
-        return files, targets
+        return files, targets, stats
 
     def _exclude_pattern(self, pattern: str) -> str:
         """Config globs are relative to the config file; walking reports paths
@@ -183,26 +182,26 @@ class Runner:
 
     # -- the per-file stage: cache, then serial or parallel ------------------------------
     def _analyse(
-        self, files: list[tuple[str, str]], analyser: FileAnalyser, request: RunRequest, result: RunResult
+        self,
+        files: list[tuple[str, str]],
+        targets: set[str] | None,
+        stats: dict[str, os.stat_result],
+        analyser: FileAnalyser,
+        request: RunRequest,
+        result: RunResult,
     ) -> list[FileOutcome]:
         cache = self._open_cache(request)
         outcomes: list[FileOutcome | None] = [None] * len(files)
-        stats: dict[int, os.stat_result] = {}
         pending: list[tuple[int, str, str]] = []
         for index, (path, shown) in enumerate(files):
-            if cache is not None:
-                known = self._stats.get(path)
-                try:
-                    stat = stats[index] = known if known is not None else os.stat(path)
-                except OSError:
-                    pass  # the analysis reports it
-                else:
-                    entry = cache.lookup(shown, stat)
-                    if entry is not None and (entry.trusted_stat or self._same_content(path, entry.digest)):
-                        kept = cache.hit(shown, stat, entry)
-                        context = self._targets is not None and shown not in self._targets
-                        outcomes[index] = context_only(shown, kept) if context else unpack(kept)
-                        continue
+            stat = stats.get(path)  # every walked file has one
+            if cache is not None and stat is not None:
+                entry = cache.lookup(shown, stat)
+                if entry is not None and (entry.trusted_stat or self._same_content(path, entry.digest)):
+                    kept = cache.hit(shown, stat, entry)
+                    context = targets is not None and shown not in targets
+                    outcomes[index] = context_only(shown, kept) if context else unpack(kept)
+                    continue
             pending.append((index, path, shown))
         keep = cache is not None
         work = [(path, shown) for _, path, shown in pending]
@@ -211,10 +210,10 @@ class Runner:
             done = parallel.analyse_in_workers(work, self.file_rules, self.settings, jobs, keep)
         else:
             done = (parallel.analyse_one(analyser, path, shown, keep) for path, shown in work)
-        for (index, _, shown), (outcome, digest, packed) in zip(pending, done, strict=True):
+        for (index, path, shown), (outcome, digest, packed) in zip(pending, done, strict=True):
             outcomes[index] = outcome
-            if cache is not None and index in stats and digest is not None and packed is not None:
-                cache.store(shown, stats[index], digest, packed)
+            if cache is not None and path in stats and digest is not None and packed is not None:
+                cache.store(shown, stats[path], digest, packed)
         if cache is not None:
             result.from_cache = cache.hits
             cache.save({shown for _, shown in files})
@@ -222,11 +221,9 @@ class Runner:
 
     def _same_content(self, path: str, digest: bytes) -> bool:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(self.settings.limits.max_file_bytes + 1)
+            return content_digest(read_head(path, self.settings.limits)) == digest
         except OSError:
             return False
-        return content_digest(data) == digest
 
     def _open_cache(self, request: RunRequest) -> Cache | None:
         if request.cache_dir is None:

@@ -19,6 +19,7 @@ import re
 from typing import Any, Literal
 
 from ekslint.model.kubernetes import POD_TEMPLATE_PATHS
+from ekslint.model.schemacheck import kubernetes_schemas_installed
 from ekslint.parse.mime import Problem
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
 
@@ -168,12 +169,6 @@ def budget_error(node: YNode) -> str | None:
     return None
 
 
-def kubernetes_schemas_available() -> bool:
-    from ekslint.model.schemacheck import kubernetes_schemas_installed
-
-    return kubernetes_schemas_installed()
-
-
 def check_object(obj: YMap, kind: str, api_version: str) -> list[Problem]:
     """Shape problems of one Kubernetes-style object (a document or ``List`` item)."""
     meta = obj.map("metadata")
@@ -183,7 +178,7 @@ def check_object(obj: YMap, kind: str, api_version: str) -> list[Problem]:
     # schema: always for eksctl and nodeadm, for Kubernetes objects with the
     # `kubernetes` extra. This check only covers what no schema does, so nothing is
     # reported twice.
-    schemas = kubernetes_schemas_available()
+    schemas = kubernetes_schemas_installed()
     if kind in _WORKLOADS:
         return [] if schemas else check_shape(obj, _WORKLOADS[kind], "the Kubernetes API server", what)
     if kind == "PodDisruptionBudget":

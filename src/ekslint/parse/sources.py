@@ -232,11 +232,12 @@ def _join(root: str, name: str) -> str:
 # -- recognising and reading --------------------------------------------------------------
 
 
-def read_file(path: str, shown_as: str, limits: ReadLimits) -> SourceFile | None:
-    """Read and recognise one file; None when it is not an input. Raises OSError."""
+def read_head(path: str, limits: ReadLimits) -> bytes:
+    """What ekslint reads of a file: at most one byte more than the size limit, so
+    ``load_bytes`` can tell a file over the limit from one exactly at it. Raises
+    OSError."""
     with open(path, "rb") as handle:
-        head = handle.read(limits.max_file_bytes + 1)
-    return load_bytes(shown_as, head, limits)
+        return handle.read(limits.max_file_bytes + 1)
 
 
 def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
