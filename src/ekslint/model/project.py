@@ -320,16 +320,18 @@ class Project:
         if self._reported is None:
             return self.node_groups
         groups = [g for f in self.reported_files() for g in f.node_groups]
-        version = self.context.kubernetes_version
-        declared = [d for d in self.context.declared if not d.userdata and self.reports(d.span.file)]
-        return groups + [d.node_group(version) for d in declared]
+        return groups + [g for g in self._declared_groups if self.reports(g.span.file)]
 
     @cached_property
     def node_groups(self) -> list[NodeGroup]:
-        groups = [g for f in self._sides(node_side=True) for g in f.node_groups]
+        return [g for f in self._sides(node_side=True) for g in f.node_groups] + self._declared_groups
+
+    @cached_property
+    def _declared_groups(self) -> list[NodeGroup]:
+        """Node groups the ekslint config declares (built once: rules compare groups
+        by identity)."""
         version = self.context.kubernetes_version
-        groups.extend(d.node_group(version) for d in self.context.declared if not d.userdata)
-        return groups
+        return [d.node_group(version) for d in self.context.declared if not d.userdata]
 
     @cached_property
     def workloads(self) -> list[k8s.Workload]:
