@@ -69,7 +69,9 @@ class OverlappingPdbs(ProjectRule):
         reported = [p for f in target.reported_files() for p in f.pdbs]
         if not reported:
             return
-        index = _PdbIndex(target.pdbs)
+        # A PDB overlaps only with PDBs of its own namespace: index just those.
+        namespaces = dict.fromkeys(_ns(p.namespace) for p in reported)
+        index = _PdbIndex([p for ns in namespaces for p in target.pdbs_in(ns)])
         for pdb in reported:
             # workload -> the other PDBs that select it too
             overlaps: list[tuple[Workload, list[PodDisruptionBudget]]] = []

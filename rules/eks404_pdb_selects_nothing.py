@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 from ekslint.model.kubernetes import PodDisruptionBudget, Workload
@@ -62,8 +61,6 @@ class PdbSelectsNothing(ProjectRule):
     precision = "medium"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
-        by_namespace: dict[str | None, list[Workload]] | None = None
-        operated: set[str | None] | None = None
         for facts in target.reported_files():
             for pdb in facts.pdbs:
                 if pdb.namespace is None:
@@ -75,15 +72,9 @@ class PdbSelectsNothing(ProjectRule):
                     continue
                 if target.selected_by(pdb):
                     continue
-                if operated is None:
-                    operated = {_ns(ns) for ns, _ in target.custom_resources}
-                if _ns(pdb.namespace) in operated:
+                if target.has_custom_resources(pdb.namespace):
                     continue  # an operator's custom resource may own the pods it selects
-                if by_namespace is None:
-                    by_namespace = defaultdict(list)
-                    for workload in target.workloads:
-                        by_namespace[_ns(workload.namespace)].append(workload)
-                yield self._violation(pdb, by_namespace.get(_ns(pdb.namespace), []))
+                yield self._violation(pdb, target.workloads_in(pdb.namespace))
 
     @staticmethod
     def _violation(pdb: PodDisruptionBudget, workloads: list[Workload]) -> Violation:

@@ -32,6 +32,9 @@ def corpus(root: Path) -> Path:
     for case in sorted(FIXTURES.glob("EKS*/*")):
         if case.is_dir():
             shutil.copytree(case, root / case.parent.name / case.name)
+        elif case.name.startswith(("pass.", "fail.")):
+            (root / case.parent.name).mkdir(parents=True, exist_ok=True)
+            shutil.copy(case, root / case.parent.name / case.name)
     shutil.copytree(REPO / "examples", root / "examples")
     return root
 
@@ -161,3 +164,48 @@ def test_context_runs_from_the_cache_report_what_uncached_ones_do(tmp_path: Path
         assert warm.from_cache > 100
         assert summary(warm) == summary(fresh), target
         assert all(f.span.file == target for f in warm.findings + warm.crashed)
+
+
+@pytest.mark.parametrize("rules", ["EKS1", "EKS4"])
+def test_a_one_file_run_reports_what_the_full_run_reports_in_that_file(tmp_path: Path, rules: str) -> None:
+    """The cross-file rules (sysctl placement, PDBs) judge a file the same with the
+    rest of the repository as cached context as in a full run. The context files'
+    facts stay packed, so this also checks the object index that finds a PDB's
+    workloads, HPAs and fellow PDBs without unpacking every file."""
+    root = corpus(tmp_path / "repo")
+    cache_dir = tmp_path / "cache"
+    full = summary(run(root, cache_dir=cache_dir))
+    targets = sorted(str(p.relative_to(root)) for p in root.glob(f"{rules}*/**/*") if p.is_file())
+    assert len(targets) > 20
+    for target in targets:
+        alone = run(root, target, context=["."], cache_dir=cache_dir)
+        assert alone.from_cache > 100
+        assert summary(alone) == [f for f in full if f[1] == target], target
+
+
+def test_names_the_object_index_cannot_key_are_still_found(tmp_path: Path) -> None:
+    """A label with the index's separator character makes its file searched for
+    every key: the PDB still finds its workload and its HPA in a one-file run."""
+    label = '"a\\x1eb"'  # the separator of keys: split, the label's key would be lost
+    root = write(
+        tmp_path / "repo",
+        {
+            "pdb.yaml": "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n  namespace: shop\n"
+            f"spec:\n  minAvailable: 2\n  selector:\n    matchLabels:\n      app: {label}\n",
+            "web.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n"
+            f"  replicas: 5\n  selector:\n    matchLabels:\n      app: {label}\n  template:\n    metadata:\n"
+            f"      labels:\n        app: {label}\n    spec:\n      containers:\n        - name: web\n"
+            "          image: web\n",
+            "hpa.yaml": "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: web\n"
+            "  namespace: shop\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+            "    name: web\n  minReplicas: 2\n  maxReplicas: 9\n",
+        },
+    )
+    cache_dir = tmp_path / "cache"
+    full = run(root, cache_dir=cache_dir)
+    alone = run(root, "pdb.yaml", context=["."], cache_dir=cache_dir)
+    assert alone.from_cache == 3
+    # minAvailable 2 of the HPA's floor of 2 replicas (not the Deployment's 5)
+    assert [f.rule_id for f in alone.findings] == ["EKS401"]
+    assert "HorizontalPodAutoscaler web scales down to 2" in alone.findings[0].message
+    assert summary(alone) == summary(full)

@@ -71,7 +71,8 @@ class FileAnalyser:
         return outcome
 
 
-Packed = tuple[bytes, bytes | None, bytes | None]  # own part, node side, object side
+# Own part, node side, object side, object keys (see ekslint.model.project.object_keys).
+Packed = tuple[bytes, bytes | None, bytes | None, str]
 
 
 def pack(outcome: FileOutcome) -> Packed:
@@ -84,23 +85,25 @@ def pack(outcome: FileOutcome) -> Packed:
         outcome.path, None, outcome.violations, outcome.crashed, outcome.suppressions, outcome.read_error
     )
     own = pickle.dumps((local, facts is not None), protocol=pickle.HIGHEST_PROTOCOL)
-    return own, facts.nodes if facts else None, facts.objects if facts else None
+    if facts is None:
+        return own, None, None, ""
+    return own, facts.nodes, facts.objects, facts.object_keys
 
 
 def context_only(path: str, packed: Packed) -> FileOutcome:
     """A file read only for context (``--context``): its own findings are never
     reported, so only its facts matter, still packed."""
-    _, nodes, objects = packed
+    _, nodes, objects, keys = packed
     has_facts = nodes is not None or objects is not None
-    return FileOutcome(path, PackedFacts(path, nodes, objects) if has_facts else None)
+    return FileOutcome(path, PackedFacts(path, nodes, objects, keys) if has_facts else None)
 
 
 def unpack(packed: Packed) -> FileOutcome:
-    own, nodes, objects = packed
+    own, nodes, objects, keys = packed
     outcome, has_facts = pickle.loads(own)
     assert isinstance(outcome, FileOutcome)
     if has_facts:
-        outcome.facts = PackedFacts(outcome.path, nodes, objects)
+        outcome.facts = PackedFacts(outcome.path, nodes, objects, keys)
     return outcome
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from ekslint.fastpickle import fast_pickle
 
 DIRECTORY_NAME = ".ekslint_cache"
-FORMAT = b"ekslint-cache-1\n"
+FORMAT = b"ekslint-cache-2\n"
 # A file modified this close to when its entry was written may have changed again
 # within the same mtime tick: its entry is trusted only after a content check.
 RACY_SECONDS = 2.0
@@ -47,7 +47,7 @@ class Entry:
     size: int
     mtime_ns: int
     digest: bytes
-    packed: tuple[bytes, bytes | None, bytes | None]  # the outcome, as analysis.pack gives it
+    packed: tuple[bytes, bytes | None, bytes | None, str]  # the outcome, as analysis.pack gives it
     trusted_stat: bool  # False: compare the content before reusing
 
 
@@ -128,7 +128,7 @@ class Cache:
             return entry
         return Entry(entry.size, entry.mtime_ns, entry.digest, entry.packed, trusted_stat=False)
 
-    def hit(self, shown: str, stat: os.stat_result, entry: Entry) -> tuple[bytes, bytes | None, bytes | None]:
+    def hit(self, shown: str, stat: os.stat_result, entry: Entry) -> tuple[bytes, bytes | None, bytes | None, str]:
         """The packed outcome of a file found unchanged."""
         self.hits += 1
         if not entry.trusted_stat:  # lookup vouched by content: record the new stat
@@ -136,7 +136,7 @@ class Cache:
         return entry.packed
 
     def store(
-        self, shown: str, stat: os.stat_result, digest: bytes, packed: tuple[bytes, bytes | None, bytes | None]
+        self, shown: str, stat: os.stat_result, digest: bytes, packed: tuple[bytes, bytes | None, bytes | None, str]
     ) -> None:
         racy = stat.st_mtime_ns / 1e9 >= self.started - RACY_SECONDS
         self.entries[shown] = Entry(stat.st_size, stat.st_mtime_ns, digest, packed, trusted_stat=not racy)

@@ -156,14 +156,23 @@ class Runner:
             targets = {shown for _, shown in files}
             if "-" in request.paths:
                 targets.add(request.stdin_name)
-            # The same file reached by another path (a symlink) is read once.
-            seen = {(stats[path].st_dev, stats[path].st_ino) for path, _ in files}
+            # The same file reached by another path (a symlink) is read once, under
+            # the name it was given. Files keep the order a full run of the context
+            # has, so a message listing objects of several files reads the same in a
+            # one-file run; reported files outside the context come first.
+            given = {(stats[path].st_dev, stats[path].st_ino): (path, shown) for path, shown in files}
+            placed: set[tuple[int, int]] = set()
+            ordered: list[tuple[str, str]] = []
             # Context files are read quietly: their errors belong to another run.
-            files += [
-                (path, shown)
-                for path, shown in walk(request.context, exclude, [], stats)
-                if (stats[path].st_dev, stats[path].st_ino) not in seen
-            ]
+            for path, shown in walk(request.context, exclude, [], stats):
+                identity = (stats[path].st_dev, stats[path].st_ino)
+                if identity in given:
+                    if identity not in placed:
+                        placed.add(identity)
+                        ordered.append(given[identity])
+                    continue
+                ordered.append((path, shown))
+            files = [f for f in files if (stats[f[0]].st_dev, stats[f[0]].st_ino) not in placed] + ordered
         result.files_seen += sum(1 for _, shown in files if targets is None or shown in targets)
         return files, targets, stats
 

@@ -207,20 +207,23 @@ class PackedFacts:
     two halves unpacked only when a rule asks: the node side (clusters, node groups,
     CNI settings) and the object side (workloads, PDBs, ...). A one-file pre-commit
     run in a large repository then reads only the half of the other files' facts its
-    checks need, and most files have no node side at all."""
+    checks need, and most files have no node side at all. ``object_keys`` (see
+    ``object_keys``) says what the object side holds without unpacking it, so a
+    PDB's workloads are found by unpacking only the files that have them."""
 
-    __slots__ = ("_nodes", "_objects", "nodes", "objects", "path")
+    __slots__ = ("_nodes", "_objects", "nodes", "object_keys", "objects", "path")
 
-    def __init__(self, path: str, nodes: bytes | None, objects: bytes | None) -> None:
+    def __init__(self, path: str, nodes: bytes | None, objects: bytes | None, object_keys: str = "") -> None:
         self.path = path
         self.nodes = nodes  # None: nothing on that side
         self.objects = objects
+        self.object_keys = object_keys
         self._nodes: tuple[Any, ...] | None = None
         self._objects: tuple[Any, ...] | None = None
 
     @classmethod
     def pack(cls, facts: FileFacts) -> PackedFacts:
-        return cls(facts.path, _pack_side(facts, NODE_FIELDS), _pack_side(facts, OBJECT_FIELDS))
+        return cls(facts.path, _pack_side(facts, NODE_FIELDS), _pack_side(facts, OBJECT_FIELDS), object_keys(facts))
 
     def node_side(self) -> FileFacts:
         if self._nodes is None:
@@ -237,6 +240,41 @@ class PackedFacts:
         for name in OBJECT_FIELDS:
             setattr(nodes, name, getattr(objects, name))
         return nodes
+
+
+# Keys of the object index, one string per file (cheap to cache and to load): what a
+# PDB rule looks up, by kind letter and namespace. A name containing a separator
+# cannot be keyed: its file is marked UNKEYED and searched for every key.
+_KEY_SEPARATOR = "\x1e"
+_FIELD_SEPARATOR = "\x1f"
+UNKEYED = "?"
+
+
+def _key(kind: str, namespace: str | None, *names: str) -> str:
+    return _FIELD_SEPARATOR.join((kind + (_ns(namespace) or ""), *names))
+
+
+def object_keys(facts: FileFacts) -> str:
+    """The object index keys of a file: the namespaces it has workloads, PDBs and
+    custom resources in, its workloads' pod labels and its autoscalers' targets."""
+    keys: set[str] = set()
+    parts: list[str | None] = []
+    for w in facts.workloads:
+        keys.add(_key("w", w.namespace))
+        keys.update(_key("l", w.namespace, k, v) for k, v in w.pod_labels.items())
+        parts += [w.namespace, *w.pod_labels, *w.pod_labels.values()]
+    for p in facts.pdbs:
+        keys.add(_key("p", p.namespace))
+        parts.append(p.namespace)
+    for a in facts.autoscalers:
+        keys.add(_key("a", a.namespace, a.target_kind, a.target_name))
+        parts += [a.namespace, a.target_kind, a.target_name]
+    for namespace, _ in facts.custom_resources:
+        keys.add(_key("c", namespace))
+        parts.append(namespace)
+    if any(part and (_KEY_SEPARATOR in part or _FIELD_SEPARATOR in part) for part in parts):
+        return UNKEYED
+    return _KEY_SEPARATOR.join(sorted(keys))
 
 
 def _pack_side(facts: FileFacts, names: tuple[str, ...]) -> bytes | None:
@@ -279,9 +317,9 @@ class Project:
         self._sources: list[FileFacts | PackedFacts] = list(files)
         self._reported = reported
         self._files: list[FileFacts] | None = None
-        self._by_namespace: dict[str | None, list[k8s.Workload]] | None = None
-        self._by_label: dict[tuple[str | None, str, str], list[k8s.Workload]] | None = None
-        self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler]] | None = None
+        self._objects_by_key: dict[str, list[int]] | None = None
+        self._selected: dict[int, tuple[k8s.PodDisruptionBudget, list[k8s.Workload]]] = {}
+        self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler] | None] = {}
         self._permitting: dict[str, list[NodeGroup]] = {}
         self._default_version: tuple[tuple[int, int], str] | None = None
         self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
@@ -312,7 +350,12 @@ class Project:
 
     def reported_files(self) -> list[FileFacts]:
         """The facts of the files whose findings this run reports."""
-        return [self._facts(i) for i, f in enumerate(self._sources) if self.reports(f.path)]
+        return [self._facts(i) for i in self._reported_positions]
+
+    @cached_property
+    def _reported_positions(self) -> list[int]:
+        # Found once: every project rule asks, and a one-file run has 10,000 others.
+        return [i for i, f in enumerate(self._sources) if self.reports(f.path)]
 
     def reported_node_groups(self) -> list[NodeGroup]:
         """Node groups defined in the files this run reports on (and in the ekslint
@@ -540,22 +583,49 @@ class Project:
         return self._placement
 
     # PDB selection ---------------------------------------------------------------------
-    def _indexes(
-        self,
-    ) -> tuple[dict[str | None, list[k8s.Workload]], dict[tuple[str | None, str, str], list[k8s.Workload]]]:
-        if self._by_namespace is None or self._by_label is None:
-            by_namespace: dict[str | None, list[k8s.Workload]] = defaultdict(list)
-            by_label: dict[tuple[str | None, str, str], list[k8s.Workload]] = defaultdict(list)
-            for w in self.workloads:
-                ns = _ns(w.namespace)
-                by_namespace[ns].append(w)
-                for key, value in w.pod_labels.items():
-                    by_label[(ns, key, value)].append(w)
-            self._by_namespace, self._by_label = by_namespace, by_label
-        return self._by_namespace, self._by_label
+    def _object_index(self) -> dict[str, list[int]]:
+        """File positions by object key. Files still packed give their keys without
+        unpacking, so a one-file run reads the object side of only the files that
+        share a namespace, label or autoscaler target with what it checks."""
+        if self._objects_by_key is None:
+            index: dict[str, list[int]] = defaultdict(list)
+            for position, source in enumerate(self._sources):
+                keys = source.object_keys if isinstance(source, PackedFacts) else object_keys(source)
+                if keys:
+                    for key in keys.split(_KEY_SEPARATOR):
+                        index[key].append(position)
+            self._objects_by_key = index
+        return self._objects_by_key
+
+    def _objects_with(self, key: str) -> Iterator[FileFacts]:
+        """The object sides of the files that may hold ``key``, in project order;
+        callers still check each object."""
+        index = self._object_index()
+        positions = index.get(key, [])
+        unkeyed = index.get(UNKEYED)
+        if unkeyed:
+            positions = sorted({*positions, *unkeyed})
+        for position in positions:
+            source = self._sources[position]
+            yield source.object_side() if isinstance(source, PackedFacts) else source
 
     def namespace_has_workloads(self, namespace: str | None) -> bool:
-        return bool(self._indexes()[0].get(_ns(namespace)))
+        ns = _ns(namespace)
+        return any(_ns(w.namespace) == ns for f in self._objects_with(_key("w", ns)) for w in f.workloads)
+
+    def workloads_in(self, namespace: str | None) -> list[k8s.Workload]:
+        ns = _ns(namespace)
+        return [w for f in self._objects_with(_key("w", ns)) for w in f.workloads if _ns(w.namespace) == ns]
+
+    def pdbs_in(self, namespace: str | None) -> list[k8s.PodDisruptionBudget]:
+        ns = _ns(namespace)
+        return [p for f in self._objects_with(_key("p", ns)) for p in f.pdbs if _ns(p.namespace) == ns]
+
+    def has_custom_resources(self, namespace: str | None) -> bool:
+        """Whether some analysed custom resource lives in the namespace (an operator's
+        object, which may own pods no file shows)."""
+        ns = _ns(namespace)
+        return any(_ns(n) == ns for f in self._objects_with(_key("c", ns)) for n, _ in f.custom_resources)
 
     def selected_by(self, pdb: k8s.PodDisruptionBudget) -> list[k8s.Workload]:
         """Workloads whose pod template labels the PDB's selector matches, in its
@@ -564,27 +634,41 @@ class Project:
         selector = pdb.selector
         if selector is None or (selector.is_empty and pdb.api_version == "policy/v1beta1"):
             return []  # policy/v1beta1: an empty selector selects nothing
-        by_namespace, by_label = self._indexes()
+        known = self._selected.get(id(pdb))
+        if known is not None:
+            return list(known[1])
         ns = _ns(pdb.namespace)
         if selector.match_labels:
-            # The rarest label narrows the candidates; the full selector decides.
-            pools = [by_label.get((ns, k, v), []) for k, v in selector.match_labels]
-            pool = min(pools, key=len)
+            # The files with the rarest label narrow the search; the full selector decides.
+            index = self._object_index()
+            keys = [_key("l", ns, k, v) for k, v in selector.match_labels]
+            key = min(keys, key=lambda k: len(index.get(k, ())))
         else:
-            pool = by_namespace.get(ns, [])
-        return [w for w in pool if selector.matches(w.pod_labels)]
+            key = _key("w", ns)
+        found = [
+            w
+            for f in self._objects_with(key)
+            for w in f.workloads
+            if _ns(w.namespace) == ns and selector.matches(w.pod_labels)
+        ]
+        self._selected[id(pdb)] = (pdb, found)  # the PDB kept alive: its id stays unique
+        return list(found)
 
     def replica_floor(self, workload: k8s.Workload) -> tuple[int | None, k8s.Autoscaler | None]:
         """The fewest replicas the workload runs with: an HPA's minReplicas if one
         scales it, else its own replicas."""
-        if self._floors is None:
-            self._floors = {}
-            for f in self._sides(node_side=False):
+        ns = _ns(workload.namespace)
+        target = (ns, workload.kind, workload.name)
+        if target not in self._floors:
+            lowest: tuple[int, k8s.Autoscaler] | None = None
+            for f in self._objects_with(_key("a", ns, workload.kind, workload.name)):
                 for scaler in f.autoscalers:
-                    key = (_ns(scaler.namespace), scaler.target_kind, scaler.target_name)
-                    if key not in self._floors or scaler.min_replicas < self._floors[key][0]:
-                        self._floors[key] = (scaler.min_replicas, scaler)
-        floor = self._floors.get((_ns(workload.namespace), workload.kind, workload.name))
+                    if (_ns(scaler.namespace), scaler.target_kind, scaler.target_name) != target:
+                        continue
+                    if lowest is None or scaler.min_replicas < lowest[0]:
+                        lowest = (scaler.min_replicas, scaler)
+            self._floors[target] = lowest
+        floor = self._floors[target]
         if floor is not None:
             return floor
         return workload.replicas, None

@@ -12,6 +12,7 @@ EKS001 findings; the run always goes on.
 from __future__ import annotations
 
 import fnmatch
+import operator
 import os
 import re
 import stat
@@ -195,7 +196,7 @@ def _walk_tree(
         folder, shown_folder = stack.pop()
         try:
             with os.scandir(folder) as scan:
-                entries = sorted(scan, key=lambda e: e.name)
+                entries = sorted(scan, key=_entry_name)
         except OSError as err:
             errors.append(InputError(display_path(err.filename or folder), err.strerror or str(err)))
             continue
@@ -223,6 +224,9 @@ def _walk_tree(
             seen.add(full)
             found.append((full, shown))
         stack.extend(reversed(subdirs))
+
+
+_entry_name = operator.attrgetter("name")
 
 
 def _join(root: str, name: str) -> str:
