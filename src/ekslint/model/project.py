@@ -254,15 +254,39 @@ def _unpack_side(blob: bytes | None, names: tuple[str, ...]) -> tuple[Any, ...]:
     return values
 
 
+@dataclass(slots=True, eq=False)
+class PlacementClass:
+    """Node groups that answer alike for every pod with one nodeSelector and node
+    affinity: the same taints, the same values of the labels those look at, and
+    labels equally complete. ``members`` are positions in ``Project.node_groups``,
+    ascending. Compared by identity: a class is built once per nodeSelector and
+    affinity, so rules can key what they work out about its groups on it."""
+
+    representative: NodeGroup
+    members: list[int]
+
+
+@dataclass(slots=True)
+class _SysctlIndex:
+    """Linux node groups (positions) by Kubernetes version, and the ones with an
+    allowance (or one ekslint cannot read) with their version. Whether a sysctl is
+    safe depends only on the version, so it is decided once per version present."""
+
+    by_version: dict[tuple[int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
+    allowing_some: list[tuple[int, tuple[int, int]]] = field(default_factory=list)
+
+
 @dataclass(slots=True)
 class _PlacementIndex:
     """Node groups by position: the fully labelled ones by taints, with indexes of
-    their labels and label keys; the partly labelled ones by (taints, labels)."""
+    their labels and label keys; the partly labelled ones by (taints, labels); and
+    every group's taints as a tuple."""
 
     complete_by_taints: dict[tuple[Taint, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
     by_label: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     by_key: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     partly: dict[tuple[object, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
+    taints: list[tuple[Taint, ...]] = field(default_factory=list)
 
 
 class Project:
@@ -282,11 +306,14 @@ class Project:
         self._by_namespace: dict[str | None, list[k8s.Workload]] | None = None
         self._by_label: dict[tuple[str | None, str, str], list[k8s.Workload]] | None = None
         self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler]] | None = None
-        self._permitting: dict[str, list[NodeGroup]] = {}
+        self._permitting: dict[str, tuple[list[NodeGroup], frozenset[int]]] = {}
+        self._allowing: dict[str, list[NodeGroup]] = {}
+        self._sysctls: _SysctlIndex | None = None
         self._default_version: tuple[tuple[int, int], str] | None = None
         self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
         self._placement: _PlacementIndex | None = None
-        self._classes: dict[tuple[object, ...], list[tuple[NodeGroup, list[int]]]] = {}
+        self._classes: dict[tuple[object, ...], list[PlacementClass]] = {}
+        self._landing: dict[tuple[object, ...], list[tuple[PlacementClass, Match]]] = {}
         self._cni_resolved: dict[tuple[str, str] | None, cni_model.CniSettings] = {}
         self._cni_clusters: dict[tuple[str | None, str | None], list[cni_model.CniSettings]] | None = None
 
@@ -400,22 +427,47 @@ class Project:
     # Scheduling ------------------------------------------------------------------------
     def permitting(self, sysctl: str) -> list[NodeGroup]:
         """Linux node groups whose kubelet accepts the sysctl: safe on their version,
-        allowed, or allowed in a way ekslint cannot read. Cached per name, so checking
-        every pod costs the groups that permit its sysctls, not all groups."""
+        allowed, or allowed in a way ekslint cannot read, in the project's order
+        (do not modify: cached per name)."""
+        return self._permitting_groups(sysctl)[0]
+
+    def _permitting_groups(self, sysctl: str) -> tuple[list[NodeGroup], frozenset[int]]:
+        """``permitting(sysctl)``, and the positions of those groups."""
         found = self._permitting.get(sysctl)
         if found is None:
-            found = [
-                g
-                for g in self.node_groups
-                if not g.windows
-                and (
-                    sysctls.is_safe(sysctl, self.version_of(g))
-                    or g.allowance_for(sysctl) is not None
-                    or g.allowances_unknown is not None
-                )
+            index = self._sysctl_index()
+            safe = {version for version in index.by_version if sysctls.is_safe(sysctl, version)}
+            positions = [p for version in safe for p in index.by_version[version]]
+            # Where it is unsafe only the groups with an allowance can permit it.
+            groups = self.node_groups
+            positions += [
+                p
+                for p, version in index.allowing_some
+                if version not in safe
+                and (groups[p].allowances_unknown is not None or groups[p].allowance_for(sysctl) is not None)
             ]
-            self._permitting[sysctl] = found
+            positions.sort()
+            found = self._permitting[sysctl] = ([groups[p] for p in positions], frozenset(positions))
         return found
+
+    def _sysctl_index(self) -> _SysctlIndex:
+        if self._sysctls is None:
+            index = _SysctlIndex()
+            for position, group in enumerate(self.node_groups):
+                if group.windows:
+                    continue
+                version = self.version_of(group)
+                index.by_version[version].append(position)
+                if group.allowances or group.allowances_unknown is not None:
+                    index.allowing_some.append((position, version))
+            self._sysctls = index
+        return self._sysctls
+
+    def reaches_permitting(self, scheduling: NodeRequirements, sysctl: str) -> bool:
+        """Whether a pod with these requirements can land on some node group that
+        permits the sysctl (``permitting``)."""
+        permitting = self._permitting_groups(sysctl)[1]
+        return any(not permitting.isdisjoint(c.members) for c, _ in self.landing(scheduling))
 
     def candidates(self, pod: k8s.PodSpec) -> list[Candidate]:
         """Node groups the pod can be scheduled on. Pods that schedule alike share the
@@ -431,25 +483,40 @@ class Project:
 
     def placements(self, scheduling: NodeRequirements) -> list[tuple[NodeGroup, Match]]:
         """The node groups a pod with these requirements can land on (YES or MAYBE),
-        in the project's order.
+        in the project's order: the members of its ``landing`` classes."""
+        found: list[int] = []
+        maybe: set[int] = set()
+        for placement, match in self.landing(scheduling):
+            found.extend(placement.members)
+            if match is Match.MAYBE:
+                maybe.update(placement.members)
+        found.sort()
+        groups = self.node_groups
+        return [(groups[p], Match.MAYBE if p in maybe else Match.YES) for p in found]
+
+    def landing(self, scheduling: NodeRequirements) -> list[tuple[PlacementClass, Match]]:
+        """The classes of node groups a pod with these requirements can land on, each
+        with YES or MAYBE (do not modify: cached per pod signature).
 
         A group's answer depends only on the labels the requirements mention, on
         whether its labels are all known, and on its taints. Node groups are sorted
         into classes alike in those once per distinct nodeSelector and affinity
         (pods that differ only in tolerations share them), and each class is judged
         once per pod signature: thousands of groups cost a few evaluations."""
-        found: list[tuple[int, Match]] = []
-        for representative, members in self._label_classes(scheduling):
-            match = representative.accepts(scheduling)[0]
-            if match is not Match.NO:
-                found.extend((position, match) for position in members)
-        found.sort(key=lambda item: item[0])
-        groups = self.node_groups
-        return [(groups[position], match) for position, match in found]
+        key = scheduling.signature()
+        found = self._landing.get(key)
+        if found is None:
+            found = self._landing[key] = []
+            for placement in self._label_classes(scheduling):
+                match = placement.representative.accepts(scheduling)[0]
+                if match is not Match.NO:
+                    found.append((placement, match))
+        return found
 
-    def _label_classes(self, scheduling: NodeRequirements) -> list[tuple[NodeGroup, list[int]]]:
-        """Node groups (positions) in classes that answer alike for every pod with
-        this nodeSelector and node affinity, each with a representative."""
+    def _label_classes(self, scheduling: NodeRequirements) -> list[PlacementClass]:
+        """Node groups in classes that answer alike for every pod with this
+        nodeSelector and node affinity. Fully labelled groups that certainly fail
+        the nodeSelector or affinity are left out."""
         cache_key = (tuple(sorted(scheduling.node_selector.items())), scheduling.signature()[1])
         known = self._classes.get(cache_key)
         if known is not None:
@@ -458,29 +525,29 @@ class Project:
         groups = self.node_groups
         keys = tuple(sorted(scheduling.label_keys()))
         classes: dict[tuple[object, ...], list[int]] = defaultdict(list)
-
-        def add(position: int) -> None:
-            group = groups[position]
-            labels = group.node_labels()
-            classes[(group.labels_complete, tuple(group.taints), tuple([labels.get(k) for k in keys]))].append(position)
-
+        taints = index.taints
         narrowed = self._complete_pool(scheduling)
         if narrowed is None:
             # Nothing to look up (no selector, or only labels EKS sets): groups
             # without any mentioned label form one class per set of taints.
             special = {p for key in keys for p in index.by_key.get(key, ())}
             nothing = tuple(None for _ in keys)
-            for taints, members in index.complete_by_taints.items():
+            for shared, members in index.complete_by_taints.items():
                 plain = [p for p in members if p not in special] if special else members
                 if plain:
-                    classes[(True, taints, nothing)].extend(plain)
+                    classes[(True, shared, nothing)].extend(plain)
             narrowed = sorted(special)
-        for position in narrowed:
-            add(position)
+        for position in narrowed:  # fully labelled groups only
+            values = tuple(map(groups[position].node_labels().get, keys))
+            classes[(True, taints[position], values)].append(position)
+        # The partly labelled groups of one entry share taints and labels: one class.
         for members in index.partly.values():
-            for position in members:
-                add(position)
-        known = self._classes[cache_key] = [(groups[m[0]], m) for m in classes.values()]
+            values = tuple(map(groups[members[0]].node_labels().get, keys))
+            classes[(False, taints[members[0]], values)].extend(members)
+        known = self._classes[cache_key] = []
+        for members in classes.values():
+            members.sort()  # a class of partly labelled groups joins several entries
+            known.append(PlacementClass(groups[members[0]], members))
         return known
 
     def excluded(self, pod: k8s.PodSpec, groups: Iterable[NodeGroup], limit: int) -> list[tuple[NodeGroup, str]]:
@@ -495,8 +562,15 @@ class Project:
         return found
 
     def allowing(self, sysctl: str) -> list[NodeGroup]:
-        """Node groups whose kubelet allowance names the sysctl (explicitly)."""
-        return [g for g in self.permitting(sysctl) if g.allowance_for(sysctl) is not None]
+        """Linux node groups whose kubelet allowance names the sysctl (explicitly), in
+        the project's order."""
+        found = self._allowing.get(sysctl)
+        if found is None:
+            groups = self.node_groups
+            found = self._allowing[sysctl] = [
+                groups[p] for p, _ in self._sysctl_index().allowing_some if groups[p].allowance_for(sysctl) is not None
+            ]
+        return list(found)
 
     def _complete_pool(self, requirements: NodeRequirements) -> list[int] | None:
         """Positions of the fully labelled groups that could match the nodeSelector and
@@ -527,15 +601,19 @@ class Project:
     def _placement_index(self) -> _PlacementIndex:
         if self._placement is None:
             index = _PlacementIndex()
+            # One tuple per distinct set of taints: class keys then compare by identity.
+            interned: dict[tuple[Taint, ...], tuple[Taint, ...]] = {}
             for position, group in enumerate(self.node_groups):
+                taints = tuple(group.taints)
+                taints = interned.setdefault(taints, taints)
+                index.taints.append(taints)
                 if group.labels_complete:
-                    index.complete_by_taints[tuple(group.taints)].append(position)
+                    index.complete_by_taints[taints].append(position)
                     for label in group.node_labels().items():
                         index.by_label[label].append(position)
                         index.by_key[label[0]].append(position)
                 else:
-                    alike = (tuple(group.taints), frozenset(group.node_labels().items()))
-                    index.partly[alike].append(position)
+                    index.partly[(taints, frozenset(group.node_labels().items()))].append(position)
             self._placement = index
         return self._placement
 
