@@ -226,14 +226,17 @@ class UnsafeSysctlNotAllowed(ProjectRule):
         found = known.get(placement)
         if found is None:
             everything = project.node_groups
-            positions = [p for p in placement.members if not everything[p].windows]
+            versions = project.linux_versions()
+            positions: list[int] = []
             first_on: dict[tuple[int, int], int] = {}
             first_owned_on: dict[tuple[int, int], int] = {}
-            for p in positions:
-                group = everything[p]
-                version = project.version_of(group)
+            for p in placement.members:
+                version = versions[p]
+                if version is None:
+                    continue  # Windows
+                positions.append(p)
                 first_on.setdefault(version, p)
-                if group.cluster is not None:
+                if everything[p].cluster is not None:
                     first_owned_on.setdefault(version, p)
             ignoring = [p for p in positions if everything[p].ignored_allowances]
             found = known[placement] = _LinuxGroups(positions, first_on, first_owned_on, ignoring)

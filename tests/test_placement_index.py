@@ -109,6 +109,7 @@ def test_sysctl_questions_equal_trying_every_group(
 ) -> None:
     built = [sysctl_group(i, spec) for i, spec in enumerate(groups)]
     project = Project([FileFacts("cluster.yaml", node_groups=built)], ModelContext(kubernetes_version=default))
+    assert project.linux_versions() == [None if g.windows else project.version_of(g) for g in built]
     for name in SYSCTLS:
         permitting = [
             g

@@ -259,8 +259,8 @@ class PlacementClass:
     """Node groups that answer alike for every pod with one nodeSelector and node
     affinity: the same taints, the same values of the labels those look at, and
     labels equally complete. ``members`` are positions in ``Project.node_groups``,
-    ascending. Compared by identity: a class is built once per nodeSelector and
-    affinity, so rules can key what they work out about its groups on it."""
+    ascending. Compared by identity: classes are built once and shared by every pod
+    they concern, so rules can key what they work out about its groups on it."""
 
     representative: NodeGroup
     members: list[int]
@@ -268,12 +268,18 @@ class PlacementClass:
 
 @dataclass(slots=True)
 class _SysctlIndex:
-    """Linux node groups (positions) by Kubernetes version, and the ones with an
-    allowance (or one ekslint cannot read) with their version. Whether a sysctl is
-    safe depends only on the version, so it is decided once per version present."""
+    """Linux node groups (positions) by Kubernetes version; those with allowances by
+    the allowances' patterns; and those with allowances ekslint cannot read; the
+    last two with their version. Whether a sysctl is safe depends only on the
+    version, and whether it is allowed only on the patterns (thousands of groups
+    share a few lists), so each is decided once per distinct value."""
 
     by_version: dict[tuple[int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
-    allowing_some: list[tuple[int, tuple[int, int]]] = field(default_factory=list)
+    versions: list[tuple[int, int] | None] = field(default_factory=list)  # by position; None: Windows
+    by_patterns: dict[tuple[str, ...], list[tuple[int, tuple[int, int]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    unreadable: list[tuple[int, tuple[int, int]]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -306,13 +312,15 @@ class Project:
         self._by_namespace: dict[str | None, list[k8s.Workload]] | None = None
         self._by_label: dict[tuple[str | None, str, str], list[k8s.Workload]] | None = None
         self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler]] | None = None
-        self._permitting: dict[str, tuple[list[NodeGroup], frozenset[int]]] = {}
+        self._permitting: dict[str, list[NodeGroup]] = {}
+        self._permitting_at: dict[str, frozenset[int]] = {}
         self._allowing: dict[str, list[NodeGroup]] = {}
         self._sysctls: _SysctlIndex | None = None
         self._default_version: tuple[tuple[int, int], str] | None = None
         self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
         self._placement: _PlacementIndex | None = None
         self._classes: dict[tuple[object, ...], list[PlacementClass]] = {}
+        self._partitions: dict[tuple[object, ...], list[PlacementClass]] = {}
         self._landing: dict[tuple[object, ...], list[tuple[PlacementClass, Match]]] = {}
         self._cni_resolved: dict[tuple[str, str] | None, cni_model.CniSettings] = {}
         self._cni_clusters: dict[tuple[str | None, str | None], list[cni_model.CniSettings]] | None = None
@@ -429,25 +437,24 @@ class Project:
         """Linux node groups whose kubelet accepts the sysctl: safe on their version,
         allowed, or allowed in a way ekslint cannot read, in the project's order
         (do not modify: cached per name)."""
-        return self._permitting_groups(sysctl)[0]
-
-    def _permitting_groups(self, sysctl: str) -> tuple[list[NodeGroup], frozenset[int]]:
-        """``permitting(sysctl)``, and the positions of those groups."""
         found = self._permitting.get(sysctl)
+        if found is None:
+            groups = self.node_groups
+            found = self._permitting[sysctl] = [groups[p] for p in sorted(self._permitting_positions(sysctl))]
+        return found
+
+    def _permitting_positions(self, sysctl: str) -> frozenset[int]:
+        """``permitting(sysctl)`` as positions in ``node_groups``."""
+        found = self._permitting_at.get(sysctl)
         if found is None:
             index = self._sysctl_index()
             safe = {version for version in index.by_version if sysctls.is_safe(sysctl, version)}
-            positions = [p for version in safe for p in index.by_version[version]]
             # Where it is unsafe only the groups with an allowance can permit it.
-            groups = self.node_groups
-            positions += [
-                p
-                for p, version in index.allowing_some
-                if version not in safe
-                and (groups[p].allowances_unknown is not None or groups[p].allowance_for(sysctl) is not None)
-            ]
-            positions.sort()
-            found = self._permitting[sysctl] = ([groups[p] for p in positions], frozenset(positions))
+            allowed = [p for p, version in index.unreadable if version not in safe]
+            for patterns, members in index.by_patterns.items():
+                if any(sysctls.pattern_matches(pattern, sysctl) for pattern in patterns):
+                    allowed.extend(p for p, version in members if version not in safe)
+            found = self._permitting_at[sysctl] = frozenset(allowed).union(*(index.by_version[v] for v in safe))
         return found
 
     def _sysctl_index(self) -> _SysctlIndex:
@@ -455,18 +462,27 @@ class Project:
             index = _SysctlIndex()
             for position, group in enumerate(self.node_groups):
                 if group.windows:
+                    index.versions.append(None)
                     continue
                 version = self.version_of(group)
+                index.versions.append(version)
                 index.by_version[version].append(position)
-                if group.allowances or group.allowances_unknown is not None:
-                    index.allowing_some.append((position, version))
+                if group.allowances:
+                    index.by_patterns[tuple(a.pattern for a in group.allowances)].append((position, version))
+                if group.allowances_unknown is not None:
+                    index.unreadable.append((position, version))
             self._sysctls = index
         return self._sysctls
+
+    def linux_versions(self) -> list[tuple[int, int] | None]:
+        """``version_of`` each node group by position in ``node_groups``, None for
+        Windows groups (do not modify)."""
+        return self._sysctl_index().versions
 
     def reaches_permitting(self, scheduling: NodeRequirements, sysctl: str) -> bool:
         """Whether a pod with these requirements can land on some node group that
         permits the sysctl (``permitting``)."""
-        permitting = self._permitting_groups(sysctl)[1]
+        permitting = self._permitting_positions(sysctl)
         return any(not permitting.isdisjoint(c.members) for c, _ in self.landing(scheduling))
 
     def candidates(self, pod: k8s.PodSpec) -> list[Candidate]:
@@ -519,14 +535,26 @@ class Project:
         the nodeSelector or affinity are left out."""
         cache_key = (tuple(sorted(scheduling.node_selector.items())), scheduling.signature()[1])
         known = self._classes.get(cache_key)
-        if known is not None:
-            return known
+        if known is None:
+            keys = tuple(sorted(scheduling.label_keys()))
+            narrowed = self._complete_pool(scheduling)
+            # The classes depend only on these: for example selectors that differ
+            # only in a label EKS sets (architecture, zone) share them.
+            partition = (keys, None if narrowed is None else tuple(narrowed))
+            known = self._partitions.get(partition)
+            if known is None:
+                known = self._partitions[partition] = self._partition(keys, narrowed)
+            self._classes[cache_key] = known
+        return known
+
+    def _partition(self, keys: tuple[str, ...], narrowed: list[int] | None) -> list[PlacementClass]:
+        """Node groups in classes alike in taints, completeness of labels and the
+        values of the label ``keys``: the partly labelled ones, and of the fully
+        labelled ones those in ``narrowed`` (None: all of them)."""
         index = self._placement_index()
         groups = self.node_groups
-        keys = tuple(sorted(scheduling.label_keys()))
         classes: dict[tuple[object, ...], list[int]] = defaultdict(list)
         taints = index.taints
-        narrowed = self._complete_pool(scheduling)
         if narrowed is None:
             # Nothing to look up (no selector, or only labels EKS sets): groups
             # without any mentioned label form one class per set of taints.
@@ -544,11 +572,11 @@ class Project:
         for members in index.partly.values():
             values = tuple(map(groups[members[0]].node_labels().get, keys))
             classes[(False, taints[members[0]], values)].extend(members)
-        known = self._classes[cache_key] = []
+        found = []
         for members in classes.values():
             members.sort()  # a class of partly labelled groups joins several entries
-            known.append(PlacementClass(groups[members[0]], members))
-        return known
+            found.append(PlacementClass(groups[members[0]], members))
+        return found
 
     def excluded(self, pod: k8s.PodSpec, groups: Iterable[NodeGroup], limit: int) -> list[tuple[NodeGroup, str]]:
         """Up to ``limit`` of ``groups`` the pod cannot be scheduled on, with the reason."""
@@ -566,10 +594,14 @@ class Project:
         the project's order."""
         found = self._allowing.get(sysctl)
         if found is None:
-            groups = self.node_groups
-            found = self._allowing[sysctl] = [
-                groups[p] for p, _ in self._sysctl_index().allowing_some if groups[p].allowance_for(sysctl) is not None
+            positions = [
+                p
+                for patterns, members in self._sysctl_index().by_patterns.items()
+                if any(sysctls.pattern_matches(pattern, sysctl) for pattern in patterns)
+                for p, _ in members
             ]
+            groups = self.node_groups
+            found = self._allowing[sysctl] = [groups[p] for p in sorted(positions)]
         return list(found)
 
     def _complete_pool(self, requirements: NodeRequirements) -> list[int] | None:
