@@ -3,17 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ekslint.model import sysctls
-from ekslint.model.kubernetes import Sysctl, Workload
+from ekslint.model.kubernetes import PodSpec, Sysctl, Workload
 from ekslint.model.nodegroup import NodeGroup
-from ekslint.model.project import Candidate, Project
+from ekslint.model.project import PlacementClass, Project
 from ekslint.model.scheduling import Match
 from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
 
 MAX_RELATED = 5
 MAX_NAMED = 3
 MAX_LISTED = max(MAX_RELATED, MAX_NAMED)
+
+
+@dataclass(slots=True)
+class _LinuxGroups:
+    """The Linux node groups of one placement class, as much as a refusal's message
+    needs of them."""
+
+    positions: list[int]  # ascending
+    # Per Kubernetes version: the first group on it, and the first one a cluster owns.
+    first_on: dict[tuple[int, int], int]
+    first_owned_on: dict[tuple[int, int], int]
+    ignoring: list[int]  # groups with allowances that never reach the kubelet
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    """The finding for every pod with one scheduling signature that sets one sysctl:
+    the message around the workload's name, and the related locations."""
+
+    head: str
+    tail: str
+    related: tuple[Related, ...]
 
 
 class UnsafeSysctlNotAllowed(ProjectRule):
@@ -79,9 +102,12 @@ class UnsafeSysctlNotAllowed(ProjectRule):
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         project = target
-        # (pod signature, sysctl) -> whether a group that permits it can take the pod:
-        # pods that schedule alike share the answer.
+        # Per (pod signature, sysctl): whether a group that permits it can take the
+        # pod, and the finding when none can (None: no Linux group can take it).
+        # Pods that schedule alike share both.
         permitted: dict[tuple[object, ...], bool] = {}
+        refusals: dict[tuple[object, ...], _Refusal | None] = {}
+        linux: dict[PlacementClass, _LinuxGroups] = {}
         for workload in (w for f in project.reported_files() for w in f.workloads):
             if not workload.pod.sysctls:
                 continue
@@ -91,14 +117,14 @@ class UnsafeSysctlNotAllowed(ProjectRule):
                     continue  # node-level: EKS102 (no allowance can help, and one would stop the kubelet)
                 key = (scheduling.signature(), sysctl.name)
                 if key not in permitted:
-                    permitted[key] = any(
-                        g.accepts(scheduling)[0] is not Match.NO for g in project.permitting(sysctl.name)
-                    )
+                    permitted[key] = project.reaches_permitting(scheduling, sysctl.name)
                 if permitted[key]:
                     continue
-                candidates = [c for c in project.candidates(workload.pod) if not c.group.windows]
-                if candidates:
-                    yield self._refused(project, workload, sysctl, candidates)
+                if key not in refusals:
+                    refusals[key] = self._refusal(project, workload.pod, sysctl.name, linux)
+                refusal = refusals[key]
+                if refusal is not None:
+                    yield Violation(sysctl.span, f"{refusal.head}{workload.ref}{refusal.tail}", refusal.related)
                 elif not sysctls.is_safe(sysctl.name, project.default_version()[0]):
                     yield self._unplaced(project, workload, sysctl)
 
@@ -113,14 +139,14 @@ class UnsafeSysctlNotAllowed(ProjectRule):
         return "is not in the kubelet's safe set"
 
     @staticmethod
-    def _elsewhere(project: Project, workload: Workload, name: str) -> list[tuple[NodeGroup, str]]:
+    def _elsewhere(project: Project, pod: PodSpec, name: str) -> list[tuple[NodeGroup, str]]:
         """Node groups that allow the sysctl but that the pod cannot be scheduled on."""
-        return project.excluded(workload.pod, project.allowing(name), MAX_LISTED)
+        return project.excluded(pod, project.allowing(name), MAX_LISTED)
 
     def _unplaced(self, project: Project, workload: Workload, sysctl: Sysctl) -> Violation:
         version, source = project.default_version()
         why = self._why_unsafe(sysctl.name, version, f"version from {source}")
-        allowing = self._elsewhere(project, workload, sysctl.name)
+        allowing = self._elsewhere(project, workload.pod, sysctl.name)
         # The pod fits no Linux group: the first few say why.
         excluded = [] if allowing else project.excluded(workload.pod, project.node_groups, MAX_LISTED)
         if allowing:
@@ -150,39 +176,71 @@ class UnsafeSysctlNotAllowed(ProjectRule):
         )
         return Violation(sysctl.span, message, related)
 
-    def _refused(
-        self,
-        project: Project,
-        workload: Workload,
-        sysctl: Sysctl,
-        candidates: list[Candidate],
-    ) -> Violation:
-        groups = [c.group for c in candidates]
-        # The oldest version among the groups decides; name where it comes from.
-        version = min(project.version_of(g) for g in groups)
-        oldest = sorted((g for g in groups if project.version_of(g) == version), key=lambda g: g.cluster is None)
-        why = self._why_unsafe(sysctl.name, version, project.version_source_of(oldest[0]))
+    def _refusal(
+        self, project: Project, pod: PodSpec, name: str, linux: dict[PlacementClass, _LinuxGroups]
+    ) -> _Refusal | None:
+        """The finding for pods that schedule like ``pod`` and set sysctl ``name``, no
+        node group they can run on permitting it; None when they fit no Linux group.
+        Worked out from the classes of groups they land on, not group by group."""
+        landing = [(self._linux_groups(project, c, linux), match) for c, match in project.landing(pod.scheduling)]
+        count = sum(len(groups.positions) for groups, _ in landing)
+        if not count:
+            return None
+        everything = project.node_groups
+        # The first few groups in the project's order are among each class's first few.
+        first = sorted(
+            ((p, match) for groups, match in landing for p in groups.positions[:MAX_LISTED]), key=lambda item: item[0]
+        )[:MAX_LISTED]
+        # The oldest version among the groups decides; name where it comes from,
+        # from the first group on it that a cluster owns, else the first on it.
+        version = min(v for groups, _ in landing for v in groups.first_on)
+        owned = [groups.first_owned_on[version] for groups, _ in landing if version in groups.first_owned_on]
+        oldest = min(owned or [groups.first_on[version] for groups, _ in landing if version in groups.first_on])
+        why = self._why_unsafe(name, version, project.version_source_of(everything[oldest]))
         names = ", ".join(
-            c.group.describe() + ("" if c.certain else " if its unseen labels match") for c in candidates[:MAX_NAMED]
+            everything[p].describe() + ("" if match is Match.YES else " if its unseen labels match")
+            for p, match in first[:MAX_NAMED]
         )
-        if len(groups) > MAX_NAMED:
-            names += f" and {len(groups) - MAX_NAMED} more"
+        if count > MAX_NAMED:
+            names += f" and {count - MAX_NAMED} more"
         notes = ""
-        for group in groups:
-            ignored = group.ignored_allowance_for(sysctl.name)
+        for group in (everything[p] for p in sorted(p for groups, _ in landing for p in groups.ignoring)):
+            ignored = group.ignored_allowance_for(name)
             if ignored is not None:
                 span = ignored.allowance.span
                 notes += f" {group.name} lists it at {span.file}:{span.line}, but {ignored.reason}."
-        for group, reason in self._elsewhere(project, workload, sysctl.name)[:MAX_NAMED]:
+        for group, reason in self._elsewhere(project, pod, name)[:MAX_NAMED]:
             notes += f" {group.describe()} allows it, but the pod cannot run there: {reason}."
-        message = (
-            f"sysctl {sysctl.name} {why}, and none of the node groups that {workload.ref} can run on allows it: "
-            f"{names}.{notes} The kubelet will reject the pod with SysctlForbidden. Add {sysctl.name} to the "
-            "kubelet's allowed unsafe sysctls (--allowed-unsafe-sysctls or allowedUnsafeSysctls) on a node group "
-            "the pod runs on, pin the pod to a node group that allows it, or remove the sysctl"
+        return _Refusal(
+            f"sysctl {name} {why}, and none of the node groups that ",
+            f" can run on allows it: {names}.{notes} The kubelet will reject the pod with SysctlForbidden. Add "
+            f"{name} to the kubelet's allowed unsafe sysctls (--allowed-unsafe-sysctls or allowedUnsafeSysctls) on "
+            "a node group the pod runs on, pin the pod to a node group that allows it, or remove the sysctl",
+            tuple(self._related(everything[p], name) for p, _ in first[:MAX_RELATED]),
         )
-        related = tuple(self._related(g, sysctl.name) for g in groups[:MAX_RELATED])
-        return Violation(sysctl.span, message, related)
+
+    @staticmethod
+    def _linux_groups(
+        project: Project, placement: PlacementClass, known: dict[PlacementClass, _LinuxGroups]
+    ) -> _LinuxGroups:
+        found = known.get(placement)
+        if found is None:
+            everything = project.node_groups
+            versions = project.linux_versions()
+            positions: list[int] = []
+            first_on: dict[tuple[int, int], int] = {}
+            first_owned_on: dict[tuple[int, int], int] = {}
+            for p in placement.members:
+                version = versions[p]
+                if version is None:
+                    continue  # Windows
+                positions.append(p)
+                first_on.setdefault(version, p)
+                if everything[p].cluster is not None:
+                    first_owned_on.setdefault(version, p)
+            ignoring = [p for p in positions if everything[p].ignored_allowances]
+            found = known[placement] = _LinuxGroups(positions, first_on, first_owned_on, ignoring)
+        return found
 
     @staticmethod
     def _related(group: NodeGroup, name: str) -> Related:

@@ -8,8 +8,7 @@ from collections.abc import Iterator
 from ekslint.model import sysctls
 from ekslint.model.kubernetes import Workload
 from ekslint.model.nodegroup import Allowance, NodeGroup
-from ekslint.model.project import Project
-from ekslint.model.scheduling import Taint
+from ekslint.model.project import PlacementClass, Project
 from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
 
 
@@ -67,6 +66,7 @@ class SysctlAllowanceNotNeeded(ProjectRule):
             return
         used, reachable = self._usage(target, groups)
         seen: set[tuple[object, str]] = set()
+        covered: dict[str, list[str] | None] = {}  # per pattern: thousands of groups share a few
         for group in groups:
             version = self._stated_version(target, group)
             for allowance in group.allowances:
@@ -76,7 +76,9 @@ class SysctlAllowanceNotNeeded(ProjectRule):
                 if sysctls.pattern_namespace(allowance.pattern) is None:
                     continue  # EKS103
                 seen.add(key)
-                violation = self._already_safe(target, group, allowance, version)
+                if allowance.pattern not in covered:
+                    covered[allowance.pattern] = sysctls.covered_sysctls(allowance.pattern)
+                violation = self._already_safe(target, group, allowance, version, covered[allowance.pattern])
                 if violation is None and id(group) in reachable and (id(group), key) not in used:
                     violation = self._unused(group, allowance, reachable[id(group)])
                 if violation is not None:
@@ -96,64 +98,57 @@ class SysctlAllowanceNotNeeded(ProjectRule):
         """Which (group, allowance) pairs some analysed pod needs, and how many
         analysed pods can land on each group.
 
-        Near-linear in pods plus groups: pods that schedule alike are judged once; a
-        pod with no node selector or affinity can land on a group iff it tolerates the
-        group's taints, so those pods are counted per set of taints, not per group;
-        a pod with a selector is judged only against the groups with its labels."""
+        Near-linear in pods plus groups: pods that schedule alike are judged once,
+        against classes of groups that answer alike (``Project.landing``), not group
+        by group. Pods are counted per class and the counts handed to its groups at
+        the end; the groups pods setting a sysctl reach are gathered per sysctl, and
+        each is then looked at once per sysctl."""
+        everything = project.node_groups
         wanted = {id(g) for g in groups}
-        used: set[tuple[int, tuple[object, str]]] = set()
-        reachable: dict[int, int] = defaultdict(int)
-        by_taints: dict[tuple[Taint, ...], list[NodeGroup]] = defaultdict(list)
-        for group in groups:
-            by_taints[tuple(group.taints)].append(group)
-        pods_per_taints: dict[tuple[Taint, ...], int] = defaultdict(int)
-        # (taints, sysctl) -> the groups with those taints whose allowance covers it.
-        covering: dict[tuple[tuple[Taint, ...], str], list[tuple[NodeGroup, Allowance]]] = {}
-
-        def allowing(
-            taints: tuple[Taint, ...] | None, members: list[NodeGroup], name: str
-        ) -> list[tuple[NodeGroup, Allowance]]:
-            if taints is not None and (taints, name) in covering:
-                return covering[(taints, name)]
-            found = [(g, a) for g in members for a in g.allowances if a.allows(name)]
-            if taints is not None:
-                covering[(taints, name)] = found
-            return found
-
+        judging = {p for p, g in enumerate(everything) if id(g) in wanted}
+        # Per class that pods land in: its groups to judge (positions), and how many
+        # pods land there.
+        judged: dict[PlacementClass, list[int]] = {}
+        pods_in: dict[PlacementClass, int] = defaultdict(int)
+        # Per sysctl: the groups (positions) that pods setting it can land on.
+        reached: dict[str, set[int]] = defaultdict(set)
+        seen: set[tuple[PlacementClass, str]] = set()
         alike: dict[tuple[object, ...], list[Workload]] = {}
         for workload in project.workloads:
             alike.setdefault(workload.pod.scheduling.signature(), []).append(workload)
         for workloads in alike.values():
-            scheduling = workloads[0].pod.scheduling
-            if scheduling.unconstrained:
-                landing = [taints for taints in by_taints if scheduling.tolerates_all(list(taints)) is None]
-                for taints in landing:
-                    pods_per_taints[taints] += len(workloads)
-                hits: list[tuple[tuple[Taint, ...] | None, list[NodeGroup]]] = [
-                    (taints, by_taints[taints]) for taints in landing
-                ]
-            else:
-                fitting = [g for g, _ in project.placements(scheduling) if id(g) in wanted]
-                for group in fitting:
-                    reachable[id(group)] += len(workloads)
-                hits = [(None, fitting)]
+            landing = [placement for placement, _ in project.landing(workloads[0].pod.scheduling)]
+            for placement in landing:
+                if placement not in judged:
+                    judged[placement] = [p for p in placement.members if p in judging]
+                pods_in[placement] += len(workloads)
             for name in {s.name for w in workloads for s in w.pod.sysctls}:
-                for shared, members in hits:
-                    for group, allowance in allowing(shared, members, name):
-                        if not sysctls.is_safe(name, project.version_of(group)):
-                            used.add((id(group), (allowance.span, allowance.pattern)))
-        for taints, members in by_taints.items():
-            for group in members:
-                reachable[id(group)] += pods_per_taints.get(taints, 0)
+                for placement in landing:
+                    if (placement, name) not in seen:
+                        seen.add((placement, name))
+                        reached[name].update(judged[placement])
+        used: set[tuple[int, tuple[object, str]]] = set()
+        for name, positions in reached.items():
+            for position in positions:
+                group = everything[position]
+                if not sysctls.is_safe(name, project.version_of(group)):
+                    used.update((id(group), (a.span, a.pattern)) for a in group.allowances if a.allows(name))
+        reachable: dict[int, int] = defaultdict(int)
+        for placement, pods in pods_in.items():
+            for position in judged[placement]:
+                reachable[id(everything[position])] += pods
         return used, {k: v for k, v in reachable.items() if v}
 
     @staticmethod
     def _already_safe(
-        project: Project, group: NodeGroup, allowance: Allowance, version: tuple[int, int] | None
+        project: Project,
+        group: NodeGroup,
+        allowance: Allowance,
+        version: tuple[int, int] | None,
+        covered: list[str] | None,  # sysctls.covered_sysctls(allowance.pattern)
     ) -> Violation | None:
         if version is None:
             return None
-        covered = sysctls.covered_sysctls(allowance.pattern)
         if not covered or not all(sysctls.is_safe(name, version) for name in covered):
             return None
         shown = sysctls.format_version(version)

@@ -292,15 +292,45 @@ def _unpack_side(blob: bytes | None, names: tuple[str, ...]) -> tuple[Any, ...]:
     return values
 
 
+@dataclass(slots=True, eq=False)
+class PlacementClass:
+    """Node groups that answer alike for every pod with one nodeSelector and node
+    affinity: the same taints, the same values of the labels those look at, and
+    labels equally complete. ``members`` are positions in ``Project.node_groups``,
+    ascending. Compared by identity: classes are built once and shared by every pod
+    they concern, so rules can key what they work out about its groups on it."""
+
+    representative: NodeGroup
+    members: list[int]
+
+
+@dataclass(slots=True)
+class _SysctlIndex:
+    """Linux node groups (positions) by Kubernetes version; those with allowances by
+    the allowances' patterns; and those with allowances ekslint cannot read; the
+    last two with their version. Whether a sysctl is safe depends only on the
+    version, and whether it is allowed only on the patterns (thousands of groups
+    share a few lists), so each is decided once per distinct value."""
+
+    by_version: dict[tuple[int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
+    versions: list[tuple[int, int] | None] = field(default_factory=list)  # by position; None: Windows
+    by_patterns: dict[tuple[str, ...], list[tuple[int, tuple[int, int]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    unreadable: list[tuple[int, tuple[int, int]]] = field(default_factory=list)
+
+
 @dataclass(slots=True)
 class _PlacementIndex:
     """Node groups by position: the fully labelled ones by taints, with indexes of
-    their labels and label keys; the partly labelled ones by (taints, labels)."""
+    their labels and label keys; the partly labelled ones by (taints, labels); and
+    every group's taints as a tuple."""
 
     complete_by_taints: dict[tuple[Taint, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
     by_label: dict[tuple[str, str], list[int]] = field(default_factory=lambda: defaultdict(list))
     by_key: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     partly: dict[tuple[object, ...], list[int]] = field(default_factory=lambda: defaultdict(list))
+    taints: list[tuple[Taint, ...]] = field(default_factory=list)
 
 
 class Project:
@@ -321,10 +351,15 @@ class Project:
         self._selected: dict[int, tuple[k8s.PodDisruptionBudget, list[k8s.Workload]]] = {}
         self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler] | None] = {}
         self._permitting: dict[str, list[NodeGroup]] = {}
+        self._permitting_at: dict[str, frozenset[int]] = {}
+        self._allowing: dict[str, list[NodeGroup]] = {}
+        self._sysctls: _SysctlIndex | None = None
         self._default_version: tuple[tuple[int, int], str] | None = None
         self._candidates: dict[tuple[object, ...], list[Candidate]] = {}
         self._placement: _PlacementIndex | None = None
-        self._classes: dict[tuple[object, ...], list[tuple[NodeGroup, list[int]]]] = {}
+        self._classes: dict[tuple[object, ...], list[PlacementClass]] = {}
+        self._partitions: dict[tuple[object, ...], list[PlacementClass]] = {}
+        self._landing: dict[tuple[object, ...], list[tuple[PlacementClass, Match]]] = {}
         self._cni_resolved: dict[tuple[str, str] | None, cni_model.CniSettings] = {}
         self._cni_clusters: dict[tuple[str | None, str | None], list[cni_model.CniSettings]] | None = None
 
@@ -443,22 +478,55 @@ class Project:
     # Scheduling ------------------------------------------------------------------------
     def permitting(self, sysctl: str) -> list[NodeGroup]:
         """Linux node groups whose kubelet accepts the sysctl: safe on their version,
-        allowed, or allowed in a way ekslint cannot read. Cached per name, so checking
-        every pod costs the groups that permit its sysctls, not all groups."""
+        allowed, or allowed in a way ekslint cannot read, in the project's order
+        (do not modify: cached per name)."""
         found = self._permitting.get(sysctl)
         if found is None:
-            found = [
-                g
-                for g in self.node_groups
-                if not g.windows
-                and (
-                    sysctls.is_safe(sysctl, self.version_of(g))
-                    or g.allowance_for(sysctl) is not None
-                    or g.allowances_unknown is not None
-                )
-            ]
-            self._permitting[sysctl] = found
+            groups = self.node_groups
+            found = self._permitting[sysctl] = [groups[p] for p in sorted(self._permitting_positions(sysctl))]
         return found
+
+    def _permitting_positions(self, sysctl: str) -> frozenset[int]:
+        """``permitting(sysctl)`` as positions in ``node_groups``."""
+        found = self._permitting_at.get(sysctl)
+        if found is None:
+            index = self._sysctl_index()
+            safe = {version for version in index.by_version if sysctls.is_safe(sysctl, version)}
+            # Where it is unsafe only the groups with an allowance can permit it.
+            allowed = [p for p, version in index.unreadable if version not in safe]
+            for patterns, members in index.by_patterns.items():
+                if any(sysctls.pattern_matches(pattern, sysctl) for pattern in patterns):
+                    allowed.extend(p for p, version in members if version not in safe)
+            found = self._permitting_at[sysctl] = frozenset(allowed).union(*(index.by_version[v] for v in safe))
+        return found
+
+    def _sysctl_index(self) -> _SysctlIndex:
+        if self._sysctls is None:
+            index = _SysctlIndex()
+            for position, group in enumerate(self.node_groups):
+                if group.windows:
+                    index.versions.append(None)
+                    continue
+                version = self.version_of(group)
+                index.versions.append(version)
+                index.by_version[version].append(position)
+                if group.allowances:
+                    index.by_patterns[tuple(a.pattern for a in group.allowances)].append((position, version))
+                if group.allowances_unknown is not None:
+                    index.unreadable.append((position, version))
+            self._sysctls = index
+        return self._sysctls
+
+    def linux_versions(self) -> list[tuple[int, int] | None]:
+        """``version_of`` each node group by position in ``node_groups``, None for
+        Windows groups (do not modify)."""
+        return self._sysctl_index().versions
+
+    def reaches_permitting(self, scheduling: NodeRequirements, sysctl: str) -> bool:
+        """Whether a pod with these requirements can land on some node group that
+        permits the sysctl (``permitting``)."""
+        permitting = self._permitting_positions(sysctl)
+        return any(not permitting.isdisjoint(c.members) for c, _ in self.landing(scheduling))
 
     def candidates(self, pod: k8s.PodSpec) -> list[Candidate]:
         """Node groups the pod can be scheduled on. Pods that schedule alike share the
@@ -474,57 +542,84 @@ class Project:
 
     def placements(self, scheduling: NodeRequirements) -> list[tuple[NodeGroup, Match]]:
         """The node groups a pod with these requirements can land on (YES or MAYBE),
-        in the project's order.
+        in the project's order: the members of its ``landing`` classes."""
+        found: list[int] = []
+        maybe: set[int] = set()
+        for placement, match in self.landing(scheduling):
+            found.extend(placement.members)
+            if match is Match.MAYBE:
+                maybe.update(placement.members)
+        found.sort()
+        groups = self.node_groups
+        return [(groups[p], Match.MAYBE if p in maybe else Match.YES) for p in found]
+
+    def landing(self, scheduling: NodeRequirements) -> list[tuple[PlacementClass, Match]]:
+        """The classes of node groups a pod with these requirements can land on, each
+        with YES or MAYBE (do not modify: cached per pod signature).
 
         A group's answer depends only on the labels the requirements mention, on
         whether its labels are all known, and on its taints. Node groups are sorted
         into classes alike in those once per distinct nodeSelector and affinity
         (pods that differ only in tolerations share them), and each class is judged
         once per pod signature: thousands of groups cost a few evaluations."""
-        found: list[tuple[int, Match]] = []
-        for representative, members in self._label_classes(scheduling):
-            match = representative.accepts(scheduling)[0]
-            if match is not Match.NO:
-                found.extend((position, match) for position in members)
-        found.sort(key=lambda item: item[0])
-        groups = self.node_groups
-        return [(groups[position], match) for position, match in found]
+        key = scheduling.signature()
+        found = self._landing.get(key)
+        if found is None:
+            found = self._landing[key] = []
+            for placement in self._label_classes(scheduling):
+                match = placement.representative.accepts(scheduling)[0]
+                if match is not Match.NO:
+                    found.append((placement, match))
+        return found
 
-    def _label_classes(self, scheduling: NodeRequirements) -> list[tuple[NodeGroup, list[int]]]:
-        """Node groups (positions) in classes that answer alike for every pod with
-        this nodeSelector and node affinity, each with a representative."""
+    def _label_classes(self, scheduling: NodeRequirements) -> list[PlacementClass]:
+        """Node groups in classes that answer alike for every pod with this
+        nodeSelector and node affinity. Fully labelled groups that certainly fail
+        the nodeSelector or affinity are left out."""
         cache_key = (tuple(sorted(scheduling.node_selector.items())), scheduling.signature()[1])
         known = self._classes.get(cache_key)
-        if known is not None:
-            return known
+        if known is None:
+            keys = tuple(sorted(scheduling.label_keys()))
+            narrowed = self._complete_pool(scheduling)
+            # The classes depend only on these: for example selectors that differ
+            # only in a label EKS sets (architecture, zone) share them.
+            partition = (keys, None if narrowed is None else tuple(narrowed))
+            known = self._partitions.get(partition)
+            if known is None:
+                known = self._partitions[partition] = self._partition(keys, narrowed)
+            self._classes[cache_key] = known
+        return known
+
+    def _partition(self, keys: tuple[str, ...], narrowed: list[int] | None) -> list[PlacementClass]:
+        """Node groups in classes alike in taints, completeness of labels and the
+        values of the label ``keys``: the partly labelled ones, and of the fully
+        labelled ones those in ``narrowed`` (None: all of them)."""
         index = self._placement_index()
         groups = self.node_groups
-        keys = tuple(sorted(scheduling.label_keys()))
         classes: dict[tuple[object, ...], list[int]] = defaultdict(list)
-
-        def add(position: int) -> None:
-            group = groups[position]
-            labels = group.node_labels()
-            classes[(group.labels_complete, tuple(group.taints), tuple([labels.get(k) for k in keys]))].append(position)
-
-        narrowed = self._complete_pool(scheduling)
+        taints = index.taints
         if narrowed is None:
             # Nothing to look up (no selector, or only labels EKS sets): groups
             # without any mentioned label form one class per set of taints.
             special = {p for key in keys for p in index.by_key.get(key, ())}
             nothing = tuple(None for _ in keys)
-            for taints, members in index.complete_by_taints.items():
+            for shared, members in index.complete_by_taints.items():
                 plain = [p for p in members if p not in special] if special else members
                 if plain:
-                    classes[(True, taints, nothing)].extend(plain)
+                    classes[(True, shared, nothing)].extend(plain)
             narrowed = sorted(special)
-        for position in narrowed:
-            add(position)
+        for position in narrowed:  # fully labelled groups only
+            values = tuple(map(groups[position].node_labels().get, keys))
+            classes[(True, taints[position], values)].append(position)
+        # The partly labelled groups of one entry share taints and labels: one class.
         for members in index.partly.values():
-            for position in members:
-                add(position)
-        known = self._classes[cache_key] = [(groups[m[0]], m) for m in classes.values()]
-        return known
+            values = tuple(map(groups[members[0]].node_labels().get, keys))
+            classes[(False, taints[members[0]], values)].extend(members)
+        found = []
+        for members in classes.values():
+            members.sort()  # a class of partly labelled groups joins several entries
+            found.append(PlacementClass(groups[members[0]], members))
+        return found
 
     def excluded(self, pod: k8s.PodSpec, groups: Iterable[NodeGroup], limit: int) -> list[tuple[NodeGroup, str]]:
         """Up to ``limit`` of ``groups`` the pod cannot be scheduled on, with the reason."""
@@ -538,8 +633,19 @@ class Project:
         return found
 
     def allowing(self, sysctl: str) -> list[NodeGroup]:
-        """Node groups whose kubelet allowance names the sysctl (explicitly)."""
-        return [g for g in self.permitting(sysctl) if g.allowance_for(sysctl) is not None]
+        """Linux node groups whose kubelet allowance names the sysctl (explicitly), in
+        the project's order."""
+        found = self._allowing.get(sysctl)
+        if found is None:
+            positions = [
+                p
+                for patterns, members in self._sysctl_index().by_patterns.items()
+                if any(sysctls.pattern_matches(pattern, sysctl) for pattern in patterns)
+                for p, _ in members
+            ]
+            groups = self.node_groups
+            found = self._allowing[sysctl] = [groups[p] for p in sorted(positions)]
+        return list(found)
 
     def _complete_pool(self, requirements: NodeRequirements) -> list[int] | None:
         """Positions of the fully labelled groups that could match the nodeSelector and
@@ -570,15 +676,19 @@ class Project:
     def _placement_index(self) -> _PlacementIndex:
         if self._placement is None:
             index = _PlacementIndex()
+            # One tuple per distinct set of taints: class keys then compare by identity.
+            interned: dict[tuple[Taint, ...], tuple[Taint, ...]] = {}
             for position, group in enumerate(self.node_groups):
+                taints = tuple(group.taints)
+                taints = interned.setdefault(taints, taints)
+                index.taints.append(taints)
                 if group.labels_complete:
-                    index.complete_by_taints[tuple(group.taints)].append(position)
+                    index.complete_by_taints[taints].append(position)
                     for label in group.node_labels().items():
                         index.by_label[label].append(position)
                         index.by_key[label[0]].append(position)
                 else:
-                    alike = (tuple(group.taints), frozenset(group.node_labels().items()))
-                    index.partly[alike].append(position)
+                    index.partly[(taints, frozenset(group.node_labels().items()))].append(position)
             self._placement = index
         return self._placement
 
