@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ekslint.model import capacity
-from ekslint.model.podcapacity import GroupCapacity, TypeCapacity, assess
+from ekslint.model.podcapacity import GroupCapacity, TypeCapacity
 from ekslint.model.project import Project
 from ekslint.parse.text import Span
 from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
@@ -77,7 +77,7 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
             settings = [s for s in group.max_pods if s.value is not None]
             if not settings:
                 continue
-            assessed = assess(group, target.cni_for(group), table)
+            assessed = target.capacity_of(group, table)
             smallest = assessed.smallest() if assessed is not None else None
             if assessed is None or smallest is None:
                 continue  # instanceSelector, or no known instance type (EKS303)

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from ekslint.model import capacity
 from ekslint.model.capacity import format_version, pd_supported
-from ekslint.model.podcapacity import assess
 from ekslint.model.project import Project
 from ekslint.parse.text import Span
 from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
@@ -80,7 +79,7 @@ class PrefixDelegationUnsupported(ProjectRule):
                     "CNI to 1.9 or newer, or remove ENABLE_PREFIX_DELEGATION",
                     (Related(pd.span, "prefix delegation is turned on here"),),
                 )
-            assessed = assess(group, cni, table)
+            assessed = target.capacity_of(group, table)
             for entry in assessed.known if assessed is not None else ():
                 info, span = entry.info, entry.instance_type.span
                 if info.nitro or span in seen:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ekslint.model import capacity
-from ekslint.model.podcapacity import assess
 from ekslint.model.project import Project
 from ekslint.parse.text import Span
 from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
@@ -54,7 +53,7 @@ class UnknownInstanceType(ProjectRule):
         table = capacity.table()
         seen: set[Span] = set()
         for group in target.reported_node_groups():
-            assessed = assess(group, target.cni_for(group), table)
+            assessed = target.capacity_of(group, table)
             for written in assessed.unknown if assessed is not None else ():
                 if written.span in seen:
                     continue

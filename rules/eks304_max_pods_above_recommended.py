@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from ekslint.model import capacity
 from ekslint.model.capacity import LARGE_VCPUS, RECOMMENDED_LARGE, RECOMMENDED_SMALL
-from ekslint.model.podcapacity import assess
 from ekslint.model.project import Project
 from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
 
@@ -60,7 +59,7 @@ class MaxPodsAboveRecommended(ProjectRule):
             settings = [s for s in group.max_pods if s.value is not None]
             if not settings or group.windows:
                 continue
-            assessed = assess(group, target.cni_for(group), table)
+            assessed = target.capacity_of(group, table)
             if assessed is None:
                 continue  # instanceSelector: the types are chosen at launch
             lowest = assessed.lowest_recommendation()

@@ -20,10 +20,12 @@ from ekslint.model import cni as cni_model
 from ekslint.model import kubernetes as k8s
 from ekslint.model import sysctls
 from ekslint.model.apiversions import RemovedApi, removed_api
+from ekslint.model.capacity import InstanceTable
 from ekslint.model.context import ModelContext
 from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_config
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
 from ekslint.model.nodegroup import Cluster, KubeletSettings, NodeGroup, Origin, unknowable_label
+from ekslint.model.podcapacity import GroupCapacity, assess
 from ekslint.model.scheduling import Match, NodeRequirements, Taint
 from ekslint.model.shapes import check_object
 from ekslint.model.userdata import (
@@ -65,7 +67,7 @@ class FileModel:
         return self.source.path
 
     def facts(self) -> FileFacts:
-        return FileFacts(
+        facts = FileFacts(
             self.path,
             [c.cluster for c in self.clusters],
             self.node_groups,
@@ -77,6 +79,9 @@ class FileModel:
             self.custom_resources,
             self.removed_apis,
         )
+        # Here, in the per-file stage (a worker with --jobs), not in the cross-file one.
+        facts.object_keys = object_keys(facts)
+        return facts
 
 
 @fast_pickle
@@ -98,6 +103,7 @@ class FileFacts:
     # namespace: they may own pods that no analysed file shows.
     custom_resources: list[tuple[str | None, str]] = field(default_factory=list)
     removed_apis: list[RemovedApi] = field(default_factory=list)
+    object_keys: str = ""  # see object_keys(); kept beside the two packed sides
 
 
 def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimits = DEFAULT_LIMITS) -> FileModel:
@@ -223,7 +229,7 @@ class PackedFacts:
 
     @classmethod
     def pack(cls, facts: FileFacts) -> PackedFacts:
-        return cls(facts.path, _pack_side(facts, NODE_FIELDS), _pack_side(facts, OBJECT_FIELDS), object_keys(facts))
+        return cls(facts.path, _pack_side(facts, NODE_FIELDS), _pack_side(facts, OBJECT_FIELDS), facts.object_keys)
 
     def node_side(self) -> FileFacts:
         if self._nodes is None:
@@ -239,6 +245,7 @@ class PackedFacts:
         nodes, objects = self.node_side(), self.object_side()
         for name in OBJECT_FIELDS:
             setattr(nodes, name, getattr(objects, name))
+        nodes.object_keys = self.object_keys
         return nodes
 
 
@@ -360,6 +367,7 @@ class Project:
         self._classes: dict[tuple[object, ...], list[PlacementClass]] = {}
         self._partitions: dict[tuple[object, ...], list[PlacementClass]] = {}
         self._landing: dict[tuple[object, ...], list[tuple[PlacementClass, Match]]] = {}
+        self._capacities: dict[int, tuple[InstanceTable, GroupCapacity | None]] = {}
         self._cni_resolved: dict[tuple[str, str] | None, cni_model.CniSettings] = {}
         self._cni_clusters: dict[tuple[str | None, str | None], list[cni_model.CniSettings]] | None = None
 
@@ -700,7 +708,9 @@ class Project:
         if self._objects_by_key is None:
             index: dict[str, list[int]] = defaultdict(list)
             for position, source in enumerate(self._sources):
-                keys = source.object_keys if isinstance(source, PackedFacts) else object_keys(source)
+                keys = source.object_keys
+                if not keys and isinstance(source, FileFacts):
+                    keys = object_keys(source)  # facts built by hand, not by FileModel.facts()
                 if keys:
                     for key in keys.split(_KEY_SEPARATOR):
                         index[key].append(position)
@@ -715,9 +725,10 @@ class Project:
         unkeyed = index.get(UNKEYED)
         if unkeyed:
             positions = sorted({*positions, *unkeyed})
+        sources = self._sources
         for position in positions:
-            source = self._sources[position]
-            yield source.object_side() if isinstance(source, PackedFacts) else source
+            source = sources[position]
+            yield source if isinstance(source, FileFacts) else source.object_side()
 
     def namespace_has_workloads(self, namespace: str | None) -> bool:
         ns = _ns(namespace)
@@ -787,6 +798,14 @@ class Project:
         return iter(self.workloads)
 
     # VPC CNI (pod capacity) ------------------------------------------------------------
+    def capacity_of(self, group: NodeGroup, table: InstanceTable) -> GroupCapacity | None:
+        """``podcapacity.assess`` of the group with its cluster's CNI settings, worked
+        out once for the four capacity rules that each ask for every group."""
+        known = self._capacities.get(id(group))
+        if known is None or known[0] is not table:  # the table kept: its id stays unique
+            known = self._capacities[id(group)] = (table, assess(group, self.cni_for(group), table))
+        return known[1]
+
     def cni_for(self, group: NodeGroup) -> cni_model.CniSettings:
         """The VPC CNI settings a node group's nodes run with: its own cluster's vpc-cni
         addon, then aws-node DaemonSets, then other clusters' addons (for groups no
