@@ -122,11 +122,13 @@ class NodeconfigInvalidValue(FileRule):
     def _cluster(self, merged: MergedNodeConfig) -> Iterator[Violation]:
         endpoint = merged.cluster.get("apiServerEndpoint")
         if endpoint is not None and not _placeholder(endpoint.value):
-            url = urlsplit(endpoint.value.strip())
-            if url.scheme != "https" or not url.hostname:
-                if url.scheme == "http":
+            scheme, host = _scheme_and_host(endpoint.value.strip())
+            if scheme != "https" or not host:
+                if scheme is None:
+                    change = "Close the IPv6 address with ']', or set it to the cluster's endpoint"
+                elif scheme == "http":
                     change = f"Write https://{endpoint.value.strip()[7:]}"
-                elif not url.scheme:
+                elif not scheme:
                     change = f"Add the scheme: https://{endpoint.value.strip()}"
                 else:
                     change = "Set it to the cluster's endpoint, https://<id>.<zone>.<region>.eks.amazonaws.com"
@@ -254,3 +256,13 @@ class NodeconfigInvalidValue(FileRule):
                 f"max pods. Write an expression with a positive integer result, e.g. max_pods or "
                 "max_pods < 110 ? max_pods : 110",
             )
+
+
+def _scheme_and_host(endpoint: str) -> tuple[str | None, str | None]:
+    """The URL's scheme and host; no scheme (None) when it is no URL at all, such as
+    an IPv6 literal without its closing bracket, which urllib refuses to split."""
+    try:
+        url = urlsplit(endpoint)
+    except ValueError:
+        return None, None
+    return url.scheme, url.hostname

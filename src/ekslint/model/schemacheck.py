@@ -15,6 +15,7 @@ document is only validated against the schema of its own kind.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import json
 import re
@@ -542,6 +543,8 @@ def _wrong_type(
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, datetime.date | datetime.time):  # TOML has dates and times; JSON does not
+        return f"the TOML date-time {value.isoformat()}"
     kind = _json_type(value)
     if kind == "object":
         return "a mapping"
