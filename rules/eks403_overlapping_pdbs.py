@@ -5,16 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from ekslint.model.kubernetes import PodDisruptionBudget, Workload
+from ekslint.model.kubernetes import PodDisruptionBudget, Workload, namespace_key
 from ekslint.model.project import Project
 from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
 
 MAX_NAMED = 3
-
-
-def _ns(namespace: str | None) -> str | None:
-    # As Project does: no namespace and ``default`` are the same place.
-    return None if namespace in (None, "", "default") else namespace
 
 
 class OverlappingPdbs(ProjectRule):
@@ -70,18 +65,18 @@ class OverlappingPdbs(ProjectRule):
         if not reported:
             return
         # A PDB overlaps only with PDBs of its own namespace: index just those.
-        namespaces = dict.fromkeys(_ns(p.namespace) for p in reported)
+        namespaces = dict.fromkeys(namespace_key(p.namespace) for p in reported)
         index = _PdbIndex([p for ns in namespaces for p in target.pdbs_in(ns)])
         for pdb in reported:
             # workload -> the other PDBs that select it too
             overlaps: list[tuple[Workload, list[PodDisruptionBudget]]] = []
-            identity = (_ns(pdb.namespace), pdb.name)
+            identity = (namespace_key(pdb.namespace), pdb.name)
             for workload in target.selected_by(pdb):
                 if workload.kind == "DaemonSet" or target.replica_floor(workload)[0] == 0:
                     continue
                 # A PDB of the same name is the same object (an overlay, another
                 # environment's copy): one replaces the other, they never coexist.
-                others = [o for o in index.selecting(workload) if (_ns(o.namespace), o.name) != identity]
+                others = [o for o in index.selecting(workload) if (namespace_key(o.namespace), o.name) != identity]
                 if others:
                     overlaps.append((workload, others))
             if overlaps:
@@ -120,7 +115,7 @@ class _PdbIndex:
             selector = pdb.selector
             if selector is None or (selector.is_empty and pdb.api_version == "policy/v1beta1"):
                 continue  # selects nothing (as Project.selected_by)
-            ns = _ns(pdb.namespace)
+            ns = namespace_key(pdb.namespace)
             if selector.match_labels:
                 key, value = selector.match_labels[0]
                 self.by_label[(ns, key, value)].append(pdb)
@@ -128,7 +123,7 @@ class _PdbIndex:
                 self.unlabelled[ns].append(pdb)
 
     def selecting(self, workload: Workload) -> list[PodDisruptionBudget]:
-        ns = _ns(workload.namespace)
+        ns = namespace_key(workload.namespace)
         pool = list(self.unlabelled.get(ns, ()))
         for key, value in workload.pod_labels.items():
             pool.extend(self.by_label.get((ns, key, value), ()))

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.kubernetes import PodDisruptionBudget, Workload
+from ekslint.model.kubernetes import PodDisruptionBudget, Workload, namespace_key
 from ekslint.model.project import Project
 from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
 
 MAX_NAMED = 3
-
-
-def _ns(namespace: str | None) -> str | None:
-    # As Project does: no namespace and ``default`` are the same place.
-    return None if namespace in (None, "", "default") else namespace
 
 
 class PdbSelectsNothing(ProjectRule):
@@ -78,7 +73,7 @@ class PdbSelectsNothing(ProjectRule):
 
     @staticmethod
     def _violation(pdb: PodDisruptionBudget, workloads: list[Workload]) -> Violation:
-        where = f"namespace {pdb.namespace}" if _ns(pdb.namespace) else "its namespace (default)"
+        where = f"namespace {pdb.namespace}" if namespace_key(pdb.namespace) else "its namespace (default)"
         if pdb.selector is None:
             why = "it has no selector, which selects no pod"
             fix = "Add a selector with the pod template labels of the workload it should protect"

@@ -346,6 +346,12 @@ def namespace_of(obj: YMap) -> str | None:
     return _meta(obj)[1]
 
 
+def namespace_key(namespace: str | None) -> str | None:
+    """Objects without a namespace go wherever they are applied; treat them as one
+    namespace together with ``default`` (None), as cross-file matching does."""
+    return None if namespace in (None, "", "default") else namespace
+
+
 IGNORE_ANNOTATION = "ekslint.io/ignore"
 
 

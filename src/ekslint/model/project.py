@@ -258,7 +258,7 @@ UNKEYED = "?"
 
 
 def _key(kind: str, namespace: str | None, *names: str) -> str:
-    return _FIELD_SEPARATOR.join((kind + (_ns(namespace) or ""), *names))
+    return _FIELD_SEPARATOR.join((kind + (k8s.namespace_key(namespace) or ""), *names))
 
 
 def object_keys(facts: FileFacts) -> str:
@@ -502,11 +502,16 @@ class Project:
             safe = {version for version in index.by_version if sysctls.is_safe(sysctl, version)}
             # Where it is unsafe only the groups with an allowance can permit it.
             allowed = [p for p, version in index.unreadable if version not in safe]
-            for patterns, members in index.by_patterns.items():
-                if any(sysctls.pattern_matches(pattern, sysctl) for pattern in patterns):
-                    allowed.extend(p for p, version in members if version not in safe)
+            allowed.extend(p for p, version in self._allowance_matches(sysctl) if version not in safe)
             found = self._permitting_at[sysctl] = frozenset(allowed).union(*(index.by_version[v] for v in safe))
         return found
+
+    def _allowance_matches(self, sysctl: str) -> Iterator[tuple[int, tuple[int, int]]]:
+        """(position, version) of the Linux groups whose allowance names the sysctl:
+        each distinct list of patterns is matched once."""
+        for patterns, members in self._sysctl_index().by_patterns.items():
+            if any(sysctls.pattern_matches(pattern, sysctl) for pattern in patterns):
+                yield from members
 
     def _sysctl_index(self) -> _SysctlIndex:
         if self._sysctls is None:
@@ -645,12 +650,7 @@ class Project:
         the project's order."""
         found = self._allowing.get(sysctl)
         if found is None:
-            positions = [
-                p
-                for patterns, members in self._sysctl_index().by_patterns.items()
-                if any(sysctls.pattern_matches(pattern, sysctl) for pattern in patterns)
-                for p, _ in members
-            ]
+            positions = [p for p, _ in self._allowance_matches(sysctl)]
             groups = self.node_groups
             found = self._allowing[sysctl] = [groups[p] for p in sorted(positions)]
         return list(found)
@@ -731,22 +731,24 @@ class Project:
             yield source if isinstance(source, FileFacts) else source.object_side()
 
     def namespace_has_workloads(self, namespace: str | None) -> bool:
-        ns = _ns(namespace)
-        return any(_ns(w.namespace) == ns for f in self._objects_with(_key("w", ns)) for w in f.workloads)
+        ns = k8s.namespace_key(namespace)
+        return any(k8s.namespace_key(w.namespace) == ns for f in self._objects_with(_key("w", ns)) for w in f.workloads)
 
     def workloads_in(self, namespace: str | None) -> list[k8s.Workload]:
-        ns = _ns(namespace)
-        return [w for f in self._objects_with(_key("w", ns)) for w in f.workloads if _ns(w.namespace) == ns]
+        ns = k8s.namespace_key(namespace)
+        return [
+            w for f in self._objects_with(_key("w", ns)) for w in f.workloads if k8s.namespace_key(w.namespace) == ns
+        ]
 
     def pdbs_in(self, namespace: str | None) -> list[k8s.PodDisruptionBudget]:
-        ns = _ns(namespace)
-        return [p for f in self._objects_with(_key("p", ns)) for p in f.pdbs if _ns(p.namespace) == ns]
+        ns = k8s.namespace_key(namespace)
+        return [p for f in self._objects_with(_key("p", ns)) for p in f.pdbs if k8s.namespace_key(p.namespace) == ns]
 
     def has_custom_resources(self, namespace: str | None) -> bool:
         """Whether some analysed custom resource lives in the namespace (an operator's
         object, which may own pods no file shows)."""
-        ns = _ns(namespace)
-        return any(_ns(n) == ns for f in self._objects_with(_key("c", ns)) for n, _ in f.custom_resources)
+        ns = k8s.namespace_key(namespace)
+        return any(k8s.namespace_key(n) == ns for f in self._objects_with(_key("c", ns)) for n, _ in f.custom_resources)
 
     def selected_by(self, pdb: k8s.PodDisruptionBudget) -> list[k8s.Workload]:
         """Workloads whose pod template labels the PDB's selector matches, in its
@@ -758,7 +760,7 @@ class Project:
         known = self._selected.get(id(pdb))
         if known is not None:
             return list(known[1])
-        ns = _ns(pdb.namespace)
+        ns = k8s.namespace_key(pdb.namespace)
         if selector.match_labels:
             # The files with the rarest label narrow the search; the full selector decides.
             index = self._object_index()
@@ -770,7 +772,7 @@ class Project:
             w
             for f in self._objects_with(key)
             for w in f.workloads
-            if _ns(w.namespace) == ns and selector.matches(w.pod_labels)
+            if k8s.namespace_key(w.namespace) == ns and selector.matches(w.pod_labels)
         ]
         self._selected[id(pdb)] = (pdb, found)  # the PDB kept alive: its id stays unique
         return list(found)
@@ -778,13 +780,13 @@ class Project:
     def replica_floor(self, workload: k8s.Workload) -> tuple[int | None, k8s.Autoscaler | None]:
         """The fewest replicas the workload runs with: an HPA's minReplicas if one
         scales it, else its own replicas."""
-        ns = _ns(workload.namespace)
+        ns = k8s.namespace_key(workload.namespace)
         target = (ns, workload.kind, workload.name)
         if target not in self._floors:
             lowest: tuple[int, k8s.Autoscaler] | None = None
             for f in self._objects_with(_key("a", ns, workload.kind, workload.name)):
                 for scaler in f.autoscalers:
-                    if (_ns(scaler.namespace), scaler.target_kind, scaler.target_name) != target:
+                    if (k8s.namespace_key(scaler.namespace), scaler.target_kind, scaler.target_name) != target:
                         continue
                     if lowest is None or scaler.min_replicas < lowest[0]:
                         lowest = (scaler.min_replicas, scaler)
@@ -834,9 +836,3 @@ class Project:
                     index[(settings.cluster_file, settings.cluster_name)].append(settings)
             self._cni_clusters = index
         return self._cni_clusters
-
-
-def _ns(namespace: str | None) -> str | None:
-    """Objects without a namespace go wherever they are applied; treat them as one
-    namespace together with ``default``."""
-    return None if namespace in (None, "", "default") else namespace
