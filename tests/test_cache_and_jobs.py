@@ -61,7 +61,18 @@ def test_parallel_run_reports_exactly_what_a_serial_run_does(tmp_path: Path) -> 
     assert (two.files_seen, two.files_analysed) == (serial.files_seen, serial.files_analysed)
 
 
-def _die(chunk: list[tuple[str, str]]) -> list[tuple[bytes, bytes | None]]:
+def test_workers_fill_the_cache_a_serial_run_then_reads(tmp_path: Path) -> None:
+    # Without a cache the workers send outcomes whole; with one, packed for storing.
+    root = corpus(tmp_path / "repo")
+    serial = run(root, jobs=1)
+    cold = run(root, jobs=2, cache_dir=tmp_path / "cache")
+    warm = run(root, jobs=1, cache_dir=tmp_path / "cache")
+    assert cold.jobs == 2 and cold.from_cache == 0
+    assert warm.from_cache == warm.files_seen - len(warm.input_errors) > 100
+    assert summary(cold) == summary(warm) == summary(serial)
+
+
+def _die(chunk: list[tuple[str, str]], keep_blobs: bool) -> bytes:
     os._exit(3)  # a worker killed mid-run (out of memory, a signal)
 
 

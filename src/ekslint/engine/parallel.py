@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -69,13 +70,34 @@ def _start_worker(file_rules: list[type[Rule]], settings: Settings) -> None:
     _worker = FileAnalyser(file_rules, settings)
 
 
-def _analyse_chunk(chunk: list[tuple[str, str]]) -> list[tuple[Packed, bytes | None]]:
+def _analyse_chunk(chunk: list[tuple[str, str]], keep_blobs: bool) -> bytes:
+    """A chunk's results, pickled in one go. For the cache, each outcome is packed
+    (and stored as packed); without one, the outcomes go whole: one pickle per chunk
+    shares its class lookups and strings, and the parent, which shares the cores
+    with the workers, unpickles a third less."""
     assert _worker is not None, "worker not initialised"
+    if not keep_blobs:
+        outcomes = [analyse_one(_worker, path, shown, keep_blob=False)[0] for path, shown in chunk]
+        return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
     results = []
     for path, shown in chunk:
         outcome, digest, packed = analyse_one(_worker, path, shown, keep_blob=True)
         results.append((packed if packed is not None else pack(outcome), digest))
-    return results
+    return pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _received(blob: bytes, keep_blobs: bool) -> Iterator[Result]:
+    if not keep_blobs:
+        for outcome in pickle.loads(blob):
+            yield outcome, None, None
+        return
+    for packed, digest in pickle.loads(blob):
+        outcome = unpack(packed)
+        if isinstance(outcome.facts, PackedFacts):
+            # Unpacked now, while the workers still parse: the cross-file stage
+            # would otherwise do it alone after they finish.
+            outcome.facts = outcome.facts.unpack()
+        yield outcome, digest, packed
 
 
 def analyse_in_workers(
@@ -92,14 +114,8 @@ def analyse_in_workers(
         with ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_start_worker, initargs=(file_rules, settings)
         ) as pool:
-            for results in pool.map(_analyse_chunk, chunks):
-                for packed, digest in results:
-                    outcome = unpack(packed)
-                    if isinstance(outcome.facts, PackedFacts):
-                        # Unpacked now, while the workers still parse: the cross-file
-                        # stage would otherwise do it alone after they finish.
-                        outcome.facts = outcome.facts.unpack()
-                    yield outcome, digest, packed if keep_blobs else None
+            for blob in pool.map(_analyse_chunk, chunks, [keep_blobs] * len(chunks)):
+                yield from _received(blob, keep_blobs)
                 done += 1
     except BrokenProcessPool:
         # A worker died (killed, out of memory): finish in this process, so the
