@@ -42,6 +42,7 @@ class FileAnalyser:
     """Runs the per-file stage with one set of file rules and settings."""
 
     def __init__(self, file_rules: list[type[Rule]], settings: Settings) -> None:
+        self.file_rules = file_rules
         self.rules = [rule() for rule in file_rules]
         self.settings = settings
         self.ctx = RuleContext()

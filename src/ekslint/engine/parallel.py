@@ -11,9 +11,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from itertools import chain, islice
 
 from ekslint.config import Settings
 from ekslint.engine.analysis import FileAnalyser, FileOutcome, Packed, pack, unpack
@@ -29,6 +31,8 @@ AUTO_MIN_FILES = 200
 # idles long while another finishes its last chunk (64 was 0.15 s slower at 10k).
 MAX_CHUNK = 32
 
+# A file to analyse: its path and its path as reports show it.
+WorkItem = tuple[str, str]
 # The outcome, and for the cache: the content digest and the outcome packed.
 Result = tuple[FileOutcome, bytes | None, Packed | None]
 
@@ -70,7 +74,7 @@ def _start_worker(file_rules: list[type[Rule]], settings: Settings) -> None:
     _worker = FileAnalyser(file_rules, settings)
 
 
-def _analyse_chunk(chunk: list[tuple[str, str]], keep_blobs: bool) -> bytes:
+def _analyse_chunk(chunk: list[WorkItem], keep_blobs: bool) -> bytes:
     """A chunk's results, pickled in one go. For the cache, each outcome is packed
     (and stored as packed); without one, the outcomes go whole: one pickle per chunk
     shares its class lookups and strings, and the parent, which shares the cores
@@ -84,6 +88,12 @@ def _analyse_chunk(chunk: list[tuple[str, str]], keep_blobs: bool) -> bytes:
         outcome, digest, packed = analyse_one(_worker, path, shown, keep_blob=True)
         results.append((packed if packed is not None else pack(outcome), digest))
     return pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _next_received(submitted: deque[tuple[list[WorkItem], Future[bytes]]], keep_blobs: bool) -> Iterator[Result]:
+    blob = submitted[0][1].result()  # a chunk leaves the queue only once its results are in
+    submitted.popleft()
+    return _received(blob, keep_blobs)
 
 
 def _received(blob: bytes, keep_blobs: bool) -> Iterator[Result]:
@@ -100,27 +110,55 @@ def _received(blob: bytes, keep_blobs: bool) -> Iterator[Result]:
         yield outcome, digest, packed
 
 
-def analyse_in_workers(
-    work: list[tuple[str, str]], file_rules: list[type[Rule]], settings: Settings, jobs: int, keep_blobs: bool
+def analyse(
+    work: Iterable[WorkItem], analyser: FileAnalyser, requested: int | None, keep_blobs: bool
+) -> tuple[int, Iterator[Result]]:
+    """How many processes analyse ``work``, and the results in ``work``'s order.
+
+    ``work`` may still be being discovered (the walk is lazy): only enough of it is
+    read ahead to choose the processes and the chunk size as if the whole list were
+    known; the rest goes to the workers as it is found."""
+    items = iter(work)
+    likely = requested if requested is not None and requested > 0 else available_cores()
+    # Past this many files neither the number of processes nor the chunk size changes.
+    head = list(islice(items, max(AUTO_MIN_FILES, MAX_CHUNK * 4 * likely)))
+    jobs = effective_jobs(requested, len(head))
+    if jobs == 1:
+        return 1, (analyse_one(analyser, path, shown, keep_blobs) for path, shown in chain(head, items))
+    size = max(1, min(MAX_CHUNK, len(head) // (jobs * 4)))
+    return jobs, _in_workers(_chunks(chain(head, items), size), analyser, jobs, keep_blobs)
+
+
+def _chunks(items: Iterator[WorkItem], size: int) -> Iterator[list[WorkItem]]:
+    while chunk := list(islice(items, size)):
+        yield chunk
+
+
+def _in_workers(
+    chunks: Iterator[list[WorkItem]], analyser: FileAnalyser, jobs: int, keep_blobs: bool
 ) -> Iterator[Result]:
-    size = max(1, min(MAX_CHUNK, len(work) // (jobs * 4)))
-    chunks = [work[i : i + size] for i in range(0, len(work), size)]
     # fork starts workers in milliseconds with the plugins already loaded; elsewhere
     # (macOS, Windows) the initializer loads them again.
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    done = 0
+    submitted: deque[tuple[list[WorkItem], Future[bytes]]] = deque()
+    unsent: list[WorkItem] = []
     try:
         with ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_start_worker, initargs=(file_rules, settings)
+            jobs, mp_context=context, initializer=_start_worker, initargs=(analyser.file_rules, analyser.settings)
         ) as pool:
-            for blob in pool.map(_analyse_chunk, chunks, [keep_blobs] * len(chunks)):
-                yield from _received(blob, keep_blobs)
-                done += 1
+            for chunk in chunks:
+                unsent = chunk  # until submit returns: a broken pool raises there too
+                submitted.append((chunk, pool.submit(_analyse_chunk, chunk, keep_blobs)))
+                unsent = []
+                # Results that are in already are handed on while the walk goes on.
+                while submitted and submitted[0][1].done():
+                    yield from _next_received(submitted, keep_blobs)
+            while submitted:
+                yield from _next_received(submitted, keep_blobs)
     except BrokenProcessPool:
         # A worker died (killed, out of memory): finish in this process, so the
         # run still completes and names any file that fails here too.
-        analyser = FileAnalyser(file_rules, settings)
-        for chunk in chunks[done:]:
+        for chunk in chain([c for c, _ in submitted], [unsent], chunks):
             for path, shown in chunk:
                 yield analyse_one(analyser, path, shown, keep_blobs)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import fnmatch
 import gc
 import os
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from ekslint.engine.analysis import FileAnalyser, FileOutcome, context_only, cra
 from ekslint.engine.cache import Cache, content_digest
 from ekslint.engine.diagnostics import UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
+from ekslint.engine.parallel import WorkItem
 from ekslint.engine.plugins import Registry, code_stamp
 from ekslint.engine.rule import Rule, RuleContext, Scope, Severity, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
@@ -145,36 +147,37 @@ class Runner:
     # -- discovery ---------------------------------------------------------------------
     def _discover(
         self, request: RunRequest, result: RunResult
-    ) -> tuple[list[tuple[str, str]], set[str] | None, dict[str, os.stat_result]]:
+    ) -> tuple[Iterable[WorkItem], set[str] | None, dict[str, os.stat_result]]:
         """The files to analyse as (path, display path), the display paths to report
-        on (None: all), and each file's stat from the walk."""
+        on (None: all), and each file's stat from the walk. Without a context the
+        files are walked as they are analysed."""
         exclude = [self._exclude_pattern(p) for p in self.settings.exclude]
         stats: dict[str, os.stat_result] = {}
         files = walk([p for p in request.paths if p != "-"], exclude, result.input_errors, stats)
-        targets: set[str] | None = None
-        if request.context:
-            targets = {shown for _, shown in files}
-            if "-" in request.paths:
-                targets.add(request.stdin_name)
-            # The same file reached by another path (a symlink) is read once, under
-            # the name it was given. Files keep the order a full run of the context
-            # has, so a message listing objects of several files reads the same in a
-            # one-file run; reported files outside the context come first.
-            given = {(stats[path].st_dev, stats[path].st_ino): (path, shown) for path, shown in files}
-            placed: set[tuple[int, int]] = set()
-            ordered: list[tuple[str, str]] = []
-            # Context files are read quietly: their errors belong to another run.
-            for path, shown in walk(request.context, exclude, [], stats):
-                identity = (stats[path].st_dev, stats[path].st_ino)
-                if identity in given:
-                    if identity not in placed:
-                        placed.add(identity)
-                        ordered.append(given[identity])
-                    continue
-                ordered.append((path, shown))
-            files = [f for f in files if (stats[f[0]].st_dev, stats[f[0]].st_ino) not in placed] + ordered
-        result.files_seen += sum(1 for _, shown in files if targets is None or shown in targets)
-        return files, targets, stats
+        if not request.context:
+            return files, None, stats
+        given_files = list(files)
+        targets = {shown for _, shown in given_files}
+        if "-" in request.paths:
+            targets.add(request.stdin_name)
+        # The same file reached by another path (a symlink) is read once, under the
+        # name it was given. Files keep the order a full run of the context has, so a
+        # message listing objects of several files reads the same in a one-file run;
+        # reported files outside the context come first.
+        given = {(stats[path].st_dev, stats[path].st_ino): (path, shown) for path, shown in given_files}
+        placed: set[tuple[int, int]] = set()
+        ordered: list[WorkItem] = []
+        # Context files are read quietly: their errors belong to another run.
+        for path, shown in walk(request.context, exclude, [], stats):
+            identity = (stats[path].st_dev, stats[path].st_ino)
+            if identity in given:
+                if identity not in placed:
+                    placed.add(identity)
+                    ordered.append(given[identity])
+                continue
+            ordered.append((path, shown))
+        outside = [f for f in given_files if (stats[f[0]].st_dev, stats[f[0]].st_ino) not in placed]
+        return outside + ordered, targets, stats
 
     def _exclude_pattern(self, pattern: str) -> str:
         """Config globs are relative to the config file; walking reports paths
@@ -192,7 +195,7 @@ class Runner:
     # -- the per-file stage: cache, then serial or parallel ------------------------------
     def _analyse(
         self,
-        files: list[tuple[str, str]],
+        files: Iterable[WorkItem],
         targets: set[str] | None,
         stats: dict[str, os.stat_result],
         analyser: FileAnalyser,
@@ -200,32 +203,37 @@ class Runner:
         result: RunResult,
     ) -> list[FileOutcome]:
         cache = self._open_cache(request)
-        outcomes: list[FileOutcome | None] = [None] * len(files)
-        pending: list[tuple[int, str, str]] = []
-        for index, (path, shown) in enumerate(files):
-            stat = stats.get(path)  # every walked file has one
-            if cache is not None and stat is not None:
-                entry = cache.lookup(shown, stat)
-                if entry is not None and (entry.trusted_stat or self._same_content(path, entry.digest)):
-                    kept = cache.hit(shown, stat, entry)
-                    context = targets is not None and shown not in targets
-                    outcomes[index] = context_only(shown, kept) if context else unpack(kept)
-                    continue
-            pending.append((index, path, shown))
-        keep = cache is not None
-        work = [(path, shown) for _, path, shown in pending]
-        jobs = result.jobs = parallel.effective_jobs(request.jobs, len(work))
-        if jobs > 1:
-            done = parallel.analyse_in_workers(work, self.file_rules, self.settings, jobs, keep)
-        else:
-            done = (parallel.analyse_one(analyser, path, shown, keep) for path, shown in work)
-        for (index, path, shown), (outcome, digest, packed) in zip(pending, done, strict=True):
+        outcomes: list[FileOutcome | None] = []
+        analysing: deque[tuple[int, str, str]] = deque()  # (position in outcomes, path, shown)
+        everything: set[str] = set()
+
+        def not_cached() -> Iterator[WorkItem]:
+            for path, shown in files:
+                if targets is None or shown in targets:
+                    result.files_seen += 1
+                index = len(outcomes)
+                outcomes.append(None)
+                stat = stats.get(path)  # every walked file has one
+                if cache is not None and stat is not None:
+                    everything.add(shown)
+                    entry = cache.lookup(shown, stat)
+                    if entry is not None and (entry.trusted_stat or self._same_content(path, entry.digest)):
+                        kept = cache.hit(shown, stat, entry)
+                        context = targets is not None and shown not in targets
+                        outcomes[index] = context_only(shown, kept) if context else unpack(kept)
+                        continue
+                analysing.append((index, path, shown))
+                yield path, shown
+
+        result.jobs, done = parallel.analyse(not_cached(), analyser, request.jobs, cache is not None)
+        for outcome, digest, packed in done:
+            index, path, shown = analysing.popleft()
             outcomes[index] = outcome
             if cache is not None and path in stats and digest is not None and packed is not None:
                 cache.store(shown, stats[path], digest, packed)
         if cache is not None:
             result.from_cache = cache.hits
-            cache.save({shown for _, shown in files})
+            cache.save(everything)
         return [o for o in outcomes if o is not None]
 
     def _same_content(self, path: str, digest: bytes) -> bool:
