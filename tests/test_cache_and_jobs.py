@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import shutil
+import time
+import types
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -13,6 +18,8 @@ from ekslint import config
 from ekslint.engine import cache as cache_module
 from ekslint.engine import parallel, plugins
 from ekslint.engine.runner import Runner, RunRequest, RunResult
+from ekslint.model.project import Project
+from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation, hookimpl
 
 from .conftest import REPO, chdir, write
 
@@ -220,3 +227,73 @@ def test_names_the_object_index_cannot_key_are_still_found(tmp_path: Path) -> No
     assert [f.rule_id for f in alone.findings] == ["EKS401"]
     assert "HorizontalPodAutoscaler web scales down to 2" in alone.findings[0].message
     assert summary(alone) == summary(full)
+
+
+# -- the cross-file stage in a parallel run -------------------------------------------
+
+
+def _project_rule(rule_id: str, crash: bool) -> type[ProjectRule]:
+    def check(self: ProjectRule, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        if crash:
+            raise ZeroDivisionError("boom")
+        for group in target.node_groups:
+            yield Violation(group.span, f"{group.name} seen in process {os.getpid()}; remove it")
+
+    return type(
+        f"Rule{rule_id}",
+        (ProjectRule,),
+        {
+            "__doc__": "## What it does\nTest rule.\n\n## Why is this bad?\nTests.\n",
+            "id": rule_id,
+            "name": f"rule-{rule_id.lower()}",
+            "severity": Severity.WARNING,
+            "summary": "test",
+            "check": check,
+        },
+    )
+
+
+def test_cross_file_rules_report_alike_whichever_process_runs_them(tmp_path: Path) -> None:
+    # Several families (ACME1, ACME2) besides the built-in ones, one rule crashing.
+    @hookimpl
+    def ekslint_rules() -> list[type]:
+        return [_project_rule("ACME101", crash=True), _project_rule("ACME102", False), _project_rule("ACME201", False)]
+
+    registry = plugins.load([("ACME", types.SimpleNamespace(ekslint_rules=ekslint_rules))])
+    root = corpus(tmp_path)
+
+    def lint(jobs: int) -> list[tuple[str, str, int, int, str]]:
+        with chdir(root):
+            settings = config.load(None)
+            result = Runner(registry, settings).run(RunRequest(["."], settings, jobs=jobs))
+        assert result.jobs == jobs
+        # The message names the process that ran the rule: compare without it.
+        found = result.findings + result.suppressed + result.crashed
+        return [(f.rule_id, f.span.file, f.span.line, f.span.col, re.sub(r"process \d+", "", f.message)) for f in found]
+
+    serial = lint(1)
+    assert any(rule == "EKS004" and "ACME101" in message for rule, *_, message in serial)
+    assert {"ACME102", "ACME201", "EKS104", "EKS301", "EKS401"} <= {rule for rule, *_ in serial}
+    assert lint(2) == serial
+
+
+def test_a_fork_shares_the_tasks_and_keeps_their_order() -> None:
+    def task(number: int) -> tuple[int, int]:
+        time.sleep(0.02)  # long enough that both processes take some
+        return number, os.getpid()
+
+    results = parallel.share_with_fork([partial(task, n) for n in range(12)])
+    assert [number for number, _ in results] == list(range(12))
+    assert len({pid for _, pid in results}) == 2 and os.getpid() in {pid for _, pid in results}
+
+
+def test_tasks_a_dying_fork_had_taken_are_run_here() -> None:
+    parent = os.getpid()
+
+    def task(number: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            os._exit(9)  # the child is killed as it starts a task
+        time.sleep(0.01)
+        return number, os.getpid()
+
+    assert parallel.share_with_fork([partial(task, n) for n in range(6)]) == [(n, parent) for n in range(6)]

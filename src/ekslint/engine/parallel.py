@@ -1,21 +1,27 @@
-"""Running the per-file stage in worker processes (``--jobs``).
+"""Running a lint in several processes (``--jobs``).
 
 Parsing is CPU-bound Python, so threads would not help; processes do. Each worker
 builds its own ``FileAnalyser`` once and returns pickled ``FileOutcome``s, which
 hold no parse tree and are cheap to send back. Results come back in input order, so
 a parallel run reports exactly what a serial one does.
+
+The cross-file stage needs every file's facts in one place. In a parallel run it is
+shared with one forked child (``share_with_fork``), which sees the facts the parent
+holds without their being sent anywhere.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
+from typing import TypeVar
 
 from ekslint.config import Settings
 from ekslint.engine.analysis import FileAnalyser, FileOutcome, Packed, pack, unpack
@@ -162,3 +168,68 @@ def _in_workers(
         for chunk in chain([c for c, _ in submitted], [unsent], chunks):
             for path, shown in chunk:
                 yield analyse_one(analyser, path, shown, keep_blobs)
+
+
+# -- the cross-file stage: this process and one forked child --------------------------
+
+T = TypeVar("T")
+_TASK_BYTES = 2  # a task number in the queue
+# The queue is written whole before the fork, so it must fit a pipe's buffer (64 KiB
+# on Linux, 16 KiB at least on macOS).
+MAX_SHARED_TASKS = 4096
+
+
+def can_fork() -> bool:
+    return hasattr(os, "fork") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def share_with_fork(tasks: Sequence[Callable[[], T]]) -> list[T]:
+    """Run ``tasks`` in this process and one forked child, each taking the next
+    task from a shared queue until it is empty; their results in task order.
+
+    The child starts with everything this process holds (no facts are sent), so the
+    tasks must only compute: what they change in memory stays in the process that
+    ran them. The queue (a pipe of task numbers, each read whole by one process)
+    balances tasks whose cost nobody knows in advance. If the child fails, this
+    process runs the tasks it had taken; results must be picklable."""
+    if len(tasks) < 2 or len(tasks) > MAX_SHARED_TASKS or not can_fork():
+        return [task() for task in tasks]
+    queue_read, queue_write = os.pipe()
+    os.write(queue_write, b"".join(i.to_bytes(_TASK_BYTES, "little") for i in range(len(tasks))))
+    os.close(queue_write)
+    results_read, results_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: it must never return into the caller's code
+        code = 1
+        try:
+            # A collection would write to every object's header and so copy every
+            # page it shares with the parent; the child lives a fraction of a second.
+            gc.disable()
+            os.close(results_read)
+            theirs = {i: tasks[i]() for i in _taken(queue_read)}
+            with os.fdopen(results_write, "wb") as pipe:
+                pipe.write(pickle.dumps(theirs, protocol=pickle.HIGHEST_PROTOCOL))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(results_write)
+    try:
+        mine = {i: tasks[i]() for i in _taken(queue_read)}
+        with os.fdopen(results_read, "rb", closefd=False) as pipe:
+            received = pipe.read()
+    finally:
+        os.close(queue_read)
+        os.close(results_read)  # a child still writing then fails and exits
+        os.waitpid(pid, 0)
+    try:
+        theirs = pickle.loads(received) if received else {}
+    except Exception:  # the child died mid-write
+        theirs = {}
+    return [mine[i] if i in mine else theirs[i] if i in theirs else tasks[i]() for i in range(len(tasks))]
+
+
+def _taken(queue: int) -> Iterator[int]:
+    # Every read asks for one whole task number; a pipe read takes what is there
+    # under the pipe's lock, so two processes never split or share one.
+    while len(claim := os.read(queue, _TASK_BYTES)) == _TASK_BYTES:
+        yield int.from_bytes(claim, "little")

@@ -18,6 +18,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import chain
 from pathlib import Path
 
 from ekslint import __version__
@@ -80,6 +82,18 @@ def enabled_rules(registry: Registry, settings: Settings) -> list[type[Rule]]:
             continue
         rules.append(rule)
     return rules
+
+
+# What a cross-file rule found, or the EKS004 finding it crashed with.
+RuleResult = tuple[list[tuple[str, Violation]], Finding | None]
+
+
+def rule_family(rule_id: str) -> str:
+    """A rule's ID up to its first digit: EKS101 and EKS104 are family EKS1."""
+    for position, char in enumerate(rule_id):
+        if char.isdigit():
+            return rule_id[: position + 1]
+    return rule_id
 
 
 def effective_severity(rule: type[Rule], settings: Settings) -> Severity:
@@ -262,15 +276,35 @@ class Runner:
     def _check_project(
         self, project: Project, analysed: list[FileOutcome], result: RunResult
     ) -> list[tuple[str, Violation]]:
-        found: list[tuple[str, Violation]] = []
+        """Every cross-file rule; in a parallel run shared with a forked child, a
+        family of rules at a time (a family shares the project's caches: the
+        placement index of the sysctl rules, the capacity of each node group)."""
         ctx = RuleContext()
         where = Span(analysed[0].path, 1, 1, 1, 1) if analysed else Span("-", 1, 1, 1, 1)
+
+        def check(rules: list[type[Rule]]) -> list[RuleResult]:
+            checked: list[RuleResult] = []
+            for rule_class in rules:
+                rule = rule_class()
+                try:
+                    checked.append(([(rule.id, v) for v in rule.check(project, ctx)], None))
+                except Exception as err:
+                    checked.append(([], crash_finding(rule, err, where)))
+            return checked
+
+        families: dict[str, list[type[Rule]]] = {}
         for rule_class in self.project_rules:
-            rule = rule_class()
-            try:
-                found.extend((rule.id, v) for v in list(rule.check(project, ctx)))
-            except Exception as err:
-                result.crashed.append(crash_finding(rule, err, where))
+            families.setdefault(rule_family(rule_class.id), []).append(rule_class)
+        tasks = [partial(check, rules) for rules in families.values()]
+        done = parallel.share_with_fork(tasks) if result.jobs > 1 else [task() for task in tasks]
+        ran = [rule for rules in families.values() for rule in rules]
+        by_rule = dict(zip(ran, chain.from_iterable(done), strict=True))
+        found: list[tuple[str, Violation]] = []
+        for rule_class in self.project_rules:  # serial order, whichever process ran it
+            violations, crashed = by_rule[rule_class]
+            found.extend(violations)
+            if crashed is not None:
+                result.crashed.append(crashed)
         return found
 
     # -- reporting ---------------------------------------------------------------------
