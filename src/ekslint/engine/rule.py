@@ -134,7 +134,9 @@ class FileRule(Rule):
 
 
 class ProjectRule(Rule):
-    """A rule that reasons across files."""
+    """A rule that reasons across files. In a parallel run it may run in a forked
+    copy of the main process, with the other rules of its ID family: it must only
+    report, since whatever else it changes stays in that copy."""
 
     scope = Scope.PROJECT
 
