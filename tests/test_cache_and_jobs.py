@@ -17,8 +17,11 @@ import pytest
 from ekslint import config
 from ekslint.engine import cache as cache_module
 from ekslint.engine import parallel, plugins
+from ekslint.engine.analysis import crash_finding
+from ekslint.engine.finding import Finding
 from ekslint.engine.runner import Runner, RunRequest, RunResult
 from ekslint.model.project import Project
+from ekslint.parse.text import Span
 from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation, hookimpl
 
 from .conftest import REPO, chdir, write
@@ -297,3 +300,126 @@ def test_tasks_a_dying_fork_had_taken_are_run_here() -> None:
         return number, os.getpid()
 
     assert parallel.share_with_fork([partial(task, n) for n in range(6)]) == [(n, parent) for n in range(6)]
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not parallel.fork_is_safe(), reason="forks only on Linux")
+def test_a_fork_returns_crash_findings_as_they_are() -> None:
+    rule = _project_rule("ACME101", crash=True)()
+
+    def task(number: int) -> tuple[int, Finding]:
+        time.sleep(0.02)
+        try:
+            list(rule.check(None, RuleContext()))  # type: ignore[arg-type]
+            raise AssertionError("the rule did not crash")
+        except ZeroDivisionError as err:
+            return os.getpid(), crash_finding(rule, err, Span(f"f{number}.yaml", 1, 1, 1, 1))
+
+    def shown(found: Finding) -> tuple[str, str, str, Severity]:
+        return found.rule_id, found.span.file, found.message, found.severity
+
+    shared = parallel.share_with_fork([partial(task, n) for n in range(8)])
+    assert len({pid for pid, _ in shared}) == 2
+    assert [shown(found) for _, found in shared] == [shown(task(n)[1]) for n in range(8)]
+
+
+@pytest.mark.skipif(not parallel.fork_is_safe(), reason="forks only on Linux")
+def test_without_a_fork_every_task_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    before = _open_fds()
+    assert parallel.share_with_fork([partial(lambda n: (n, os.getpid()), n) for n in range(5)]) == [
+        (n, os.getpid()) for n in range(5)
+    ]
+    assert _open_fds() == before
+
+
+@pytest.mark.skipif(not parallel.fork_is_safe(), reason="forks only on Linux")
+def test_a_failing_task_here_ends_the_fork_at_once() -> None:
+    parent = os.getpid()
+
+    def task() -> None:
+        if os.getpid() == parent:
+            raise ValueError("failed here")
+        time.sleep(30)  # the child, if not ended, would keep the parent waiting
+
+    before = _open_fds()
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="failed here"):
+        parallel.share_with_fork([task] * 4)
+    assert time.perf_counter() - start < 10
+    assert _open_fds() == before
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # reaped: no child left
+
+
+# -- the walk streams into the workers -------------------------------------------------
+
+_ANALYSE_CHUNK = parallel._analyse_chunk
+
+
+def _dies_on_file_300(chunk: list[tuple[str, str]], keep_blobs: bool) -> bytes:
+    if any(shown.endswith("f0300.yaml") for _, shown in chunk):
+        os._exit(3)
+    return _ANALYSE_CHUNK(chunk, keep_blobs)
+
+
+def _slowly(items: list[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """A walk still under way: the pool learns that a worker died before the next
+    chunk is submitted, and later chunks are found after that."""
+    for number, item in enumerate(items):
+        yield item
+        if number in (340, 500):
+            time.sleep(0.5)
+
+
+@pytest.mark.parametrize("keep_blobs", [False, True])
+def test_a_worker_dying_mid_walk_loses_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_blobs: bool
+) -> None:
+    manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p{0}\nspec:\n  containers: [{{name: c, image: i}}]\n"
+    write(tmp_path, {f"f{n:04}.yaml": manifest.format(n) for n in range(700)})
+    items = [(str(tmp_path / f"f{n:04}.yaml"), f"f{n:04}.yaml") for n in range(700)]
+    monkeypatch.setattr(parallel, "_analyse_chunk", _dies_on_file_300)
+    analyser = parallel.FileAnalyser(Runner(plugins.load(), config.Settings()).file_rules, config.Settings())
+    jobs, results = parallel.analyse(_slowly(items), analyser, 2, keep_blobs)
+    assert jobs == 2
+    assert [outcome.path for outcome, _, _ in results] == [shown for _, shown in items]
+
+
+_CHUNK_LOG = "EKSLINT_TEST_CHUNK_LOG"
+
+
+def _logs_chunks(chunk: list[tuple[str, str]], keep_blobs: bool) -> bytes:
+    with open(os.environ[_CHUNK_LOG], "a") as log:
+        log.write(f"{os.getpid()}\n")
+    time.sleep(0.05)
+    return _ANALYSE_CHUNK(chunk, keep_blobs)
+
+
+def test_stopping_early_cancels_the_chunks_not_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {f"f{n:04}.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n" for n in range(1280)})
+    items = [(str(tmp_path / f"f{n:04}.yaml"), f"f{n:04}.yaml") for n in range(1280)]
+    monkeypatch.setenv(_CHUNK_LOG, str(tmp_path / "chunks.log"))
+    monkeypatch.setattr(parallel, "_analyse_chunk", _logs_chunks)
+    analyser = parallel.FileAnalyser([], config.Settings())
+    _, results = parallel.analyse(items, analyser, 2, False)
+    next(results)
+    results.close()  # as Ctrl-C or an error in the consumer would
+    started = (tmp_path / "chunks.log").read_text().splitlines()
+    assert len(started) < 40 / 2  # 40 chunks of 32; only those already handed to a worker ran
+
+
+def test_input_errors_keep_their_order_in_a_parallel_run(tmp_path: Path) -> None:
+    root = corpus(tmp_path)
+    paths = ["EKS101", "missing-1.yaml", "examples", "missing-2", "EKS401"]
+    serial, two = run(root, *paths, jobs=1), run(root, *paths, jobs=2)
+    assert two.jobs == 2
+    assert [e.path for e in serial.input_errors][:2] == ["missing-1.yaml", "missing-2"]
+    assert [(e.path, e.message) for e in two.input_errors] == [(e.path, e.message) for e in serial.input_errors]
+    assert summary(two) == summary(serial)

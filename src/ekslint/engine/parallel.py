@@ -16,12 +16,15 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
+import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from ekslint.config import Settings
 from ekslint.engine.analysis import FileAnalyser, FileOutcome, Packed, pack, unpack
@@ -144,24 +147,29 @@ def _in_workers(
     chunks: Iterator[list[WorkItem]], analyser: FileAnalyser, jobs: int, keep_blobs: bool
 ) -> Iterator[Result]:
     # fork starts workers in milliseconds with the plugins already loaded; elsewhere
-    # (macOS, Windows) the initializer loads them again.
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # (spawn) the initializer loads them again.
+    context = multiprocessing.get_context("fork" if fork_is_safe() else "spawn")
     submitted: deque[tuple[list[WorkItem], Future[bytes]]] = deque()
     unsent: list[WorkItem] = []
     try:
         with ProcessPoolExecutor(
             jobs, mp_context=context, initializer=_start_worker, initargs=(analyser.file_rules, analyser.settings)
         ) as pool:
-            for chunk in chunks:
-                unsent = chunk  # until submit returns: a broken pool raises there too
-                submitted.append((chunk, pool.submit(_analyse_chunk, chunk, keep_blobs)))
-                unsent = []
-                # Results that are in already are handed on while the walk goes on.
-                while submitted and submitted[0][1].done():
+            try:
+                for chunk in chunks:
+                    unsent = chunk  # until submit returns: a broken pool raises there too
+                    submitted.append((chunk, pool.submit(_analyse_chunk, chunk, keep_blobs)))
+                    unsent = []
+                    # Results that are in already are handed on while the walk goes on.
+                    while submitted and submitted[0][1].done():
+                        yield from _next_received(submitted, keep_blobs)
+                while submitted:
                     yield from _next_received(submitted, keep_blobs)
-            while submitted:
-                yield from _next_received(submitted, keep_blobs)
+            finally:
+                # Stopped early (Ctrl-C, an error): the pool's exit would otherwise
+                # wait for every chunk already submitted.
+                for _, future in submitted:
+                    future.cancel()
     except BrokenProcessPool:
         # A worker died (killed, out of memory): finish in this process, so the
         # run still completes and names any file that fails here too.
@@ -174,13 +182,15 @@ def _in_workers(
 
 T = TypeVar("T")
 _TASK_BYTES = 2  # a task number in the queue
-# The queue is written whole before the fork, so it must fit a pipe's buffer (64 KiB
-# on Linux, 16 KiB at least on macOS).
-MAX_SHARED_TASKS = 4096
+# The queue is written whole before the fork; 4 KiB is one atomic pipe write and fits
+# the smallest pipe buffer Linux gives (one page, for a user over its pipe quota).
+MAX_SHARED_TASKS = 4096 // _TASK_BYTES
 
 
-def can_fork() -> bool:
-    return hasattr(os, "fork") and "fork" in multiprocessing.get_all_start_methods()
+def fork_is_safe() -> bool:
+    """Forking without exec is safe only on Linux (macOS system libraries may crash in
+    the child) and only with no other thread (one may hold a lock the child needs)."""
+    return sys.platform == "linux" and threading.active_count() == 1
 
 
 def share_with_fork(tasks: Sequence[Callable[[], T]]) -> list[T]:
@@ -190,42 +200,65 @@ def share_with_fork(tasks: Sequence[Callable[[], T]]) -> list[T]:
     The child starts with everything this process holds (no facts are sent), so the
     tasks must only compute: what they change in memory stays in the process that
     ran them. The queue (a pipe of task numbers, each read whole by one process)
-    balances tasks whose cost nobody knows in advance. If the child fails, this
-    process runs the tasks it had taken; results must be picklable."""
-    if len(tasks) < 2 or len(tasks) > MAX_SHARED_TASKS or not can_fork():
+    balances tasks whose cost nobody knows in advance. If the child fails, or cannot
+    be started, this process runs its tasks; results must be picklable."""
+    if len(tasks) < 2 or len(tasks) > MAX_SHARED_TASKS or not fork_is_safe():
         return [task() for task in tasks]
     queue_read, queue_write = os.pipe()
-    os.write(queue_write, b"".join(i.to_bytes(_TASK_BYTES, "little") for i in range(len(tasks))))
-    os.close(queue_write)
     results_read, results_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: it must never return into the caller's code
-        code = 1
-        try:
-            # A collection would write to every object's header and so copy every
-            # page it shares with the parent; the child lives a fraction of a second.
-            gc.disable()
-            os.close(results_read)
-            theirs = {i: tasks[i]() for i in _taken(queue_read)}
-            with os.fdopen(results_write, "wb") as pipe:
-                pipe.write(pickle.dumps(theirs, protocol=pickle.HIGHEST_PROTOCOL))
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(results_write)
+    numbers = b"".join(i.to_bytes(_TASK_BYTES, "little") for i in range(len(tasks)))
+    # Ctrl-C waits until this process is inside the try below, and the child never
+    # sees it: the parent ends the child.
+    unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
+        try:
+            queued = os.write(queue_write, numbers) == len(numbers)
+        finally:
+            os.close(queue_write)  # the queue ends where the numbers end
+        pid = os.fork() if queued else -1
+    except OSError:  # no process to spare (EAGAIN, ENOMEM): all tasks run here
+        pid = -1
+    if pid == 0:
+        _child(tasks, queue_read, results_read, results_write)
+    os.close(results_write)
+    finished = False
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
         mine = {i: tasks[i]() for i in _taken(queue_read)}
-        with os.fdopen(results_read, "rb", closefd=False) as pipe:
-            received = pipe.read()
+        received = b""
+        if pid > 0:
+            with os.fdopen(results_read, "rb", closefd=False) as pipe:
+                received = pipe.read()
+        finished = True
     finally:
+        if pid > 0 and not finished:
+            os.kill(pid, signal.SIGKILL)  # interrupted or failed here: the child's work is moot
         os.close(queue_read)
         os.close(results_read)  # a child still writing then fails and exits
-        os.waitpid(pid, 0)
+        if pid > 0:
+            os.waitpid(pid, 0)
     try:
         theirs = pickle.loads(received) if received else {}
     except Exception:  # the child died mid-write
         theirs = {}
     return [mine[i] if i in mine else theirs[i] if i in theirs else tasks[i]() for i in range(len(tasks))]
+
+
+def _child(tasks: Sequence[Callable[[], T]], queue_read: int, results_read: int, results_write: int) -> NoReturn:
+    """The forked child: take tasks, send their results, exit. It never returns into
+    the caller's code, whatever happens."""
+    code = 1
+    try:
+        # A collection would write to every object's header and so copy every page
+        # it shares with the parent; the child lives a fraction of a second.
+        gc.disable()
+        os.close(results_read)
+        theirs = {i: tasks[i]() for i in _taken(queue_read)}
+        with os.fdopen(results_write, "wb") as pipe:
+            pipe.write(pickle.dumps(theirs, protocol=pickle.HIGHEST_PROTOCOL))
+        code = 0
+    finally:
+        os._exit(code)
 
 
 def _taken(queue: int) -> Iterator[int]:

@@ -242,9 +242,13 @@ class Runner:
         result.jobs, done = parallel.analyse(not_cached(), analyser, request.jobs, cache is not None)
         for outcome, digest, packed in done:
             index, path, shown = analysing.popleft()
+            if outcome.path != shown:
+                raise RuntimeError(f"the analysis of {shown} came back as {outcome.path}")
             outcomes[index] = outcome
             if cache is not None and path in stats and digest is not None and packed is not None:
                 cache.store(shown, stats[path], digest, packed)
+        if analysing:
+            raise RuntimeError(f"{len(analysing)} files never came back from the analysis, {analysing[0][2]} first")
         if cache is not None:
             result.from_cache = cache.hits
             cache.save(everything)
