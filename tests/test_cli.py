@@ -284,3 +284,12 @@ def test_vcs_and_dependency_directories_are_not_walked(capsys: pytest.CaptureFix
     with chdir(tmp_path):
         _, out, _ = run(capsys, "--format", "json")
     assert [f["file"] for f in json.loads(out)["findings"]] == ["deploy/pod.yaml"]
+
+
+def test_a_file_given_twice_is_linted_once(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    write(tmp_path, {"deploy/pod.yaml": POD, "other/pod.yaml": POD})
+    with chdir(tmp_path):
+        _, out, _ = run(capsys, "--format", "json", "deploy", "./deploy/pod.yaml", ".", "deploy/../deploy")
+    files = [f["file"] for f in json.loads(out)["findings"]]
+    assert sorted(set(files)) == ["deploy/pod.yaml", "other/pod.yaml"]
+    assert len(files) == 2 * files.count("other/pod.yaml")

@@ -152,13 +152,14 @@ def walk(
     paths: list[str], exclude: list[str], errors: list[InputError], stats: dict[str, os.stat_result] | None = None
 ) -> Iterator[tuple[str, str]]:
     """Files under ``paths`` in a stable order, as ``(path, display path)``, yielded
-    as they are found (``--jobs`` workers start on the first files while the rest of
-    the tree is listed). Directories in ALWAYS_SKIPPED_DIRS and paths matching
+    as they are found (a parallel run sends them to workers while the rest of the
+    tree is listed). Directories in ALWAYS_SKIPPED_DIRS and paths matching
     ``exclude`` are not entered; only regular files are returned (a FIFO is never
     opened) and symlinked directories are not followed (no loops). Paths given
-    explicitly are kept even if excluded. ``stats`` receives each file's stat before
-    it is yielded (the cache and de-duplication reuse it); ``errors`` the paths that
-    could not be read, in walk order."""
+    explicitly are kept even if excluded. A file reached twice under one display
+    path (``d ./d/x.yaml``, ``. d``) is returned once. ``stats`` receives each file's
+    stat before it is yielded (the cache and de-duplication reuse it); ``errors``
+    the paths that could not be read, in walk order."""
     if stats is None:
         stats = {}
     seen: set[str] = set()
@@ -171,10 +172,11 @@ def walk(
         if stat.S_ISDIR(st.st_mode):
             yield from _walk_tree(arg, display_path(arg), exclude, errors, stats, seen)
         elif stat.S_ISREG(st.st_mode):
-            if arg not in seen:
+            shown = display_path(arg)
+            if shown not in seen:
                 stats[arg] = st
-                seen.add(arg)
-                yield arg, display_path(arg)
+                seen.add(shown)
+                yield arg, shown
         else:
             errors.append(InputError(arg, "not a regular file"))
 
@@ -211,7 +213,7 @@ def _walk_tree(
                 if name not in ALWAYS_SKIPPED_DIRS and not excluded(shown, exclude):
                     subdirs.append((full, shown))
                 continue
-            if (exclude and excluded(shown, exclude)) or full in seen:
+            if (exclude and excluded(shown, exclude)) or shown in seen:
                 continue
             try:
                 file_stat = os.stat(full)  # follows a symlink to the file it names
@@ -220,7 +222,7 @@ def _walk_tree(
             if not stat.S_ISREG(file_stat.st_mode):
                 continue  # FIFOs, sockets, devices, symlinks to directories
             stats[full] = file_stat
-            seen.add(full)
+            seen.add(shown)
             yield full, shown
         stack.extend(reversed(subdirs))
 
