@@ -15,10 +15,10 @@ a fresh process:
    of the same files keeping every document alive to the end: the memory a tool that
    keeps round-trip documents needs (run ``--rt-repeat`` times, default once: it is slow);
 2. serial lint, in-process as the CLI runs it without a cache (``RunRequest(["."],
-   settings, jobs=1)``, text report rendered), with its time per phase (discover,
-   analyse, project index, project rules and each project rule, finish, render) and the
-   ratio to the bare parse (target <= 1.3x). File rules run inside the per-file
-   analysis, so their times are not separable any more: ``--profile`` shows them;
+   settings, jobs=1)``, text report rendered), with its time per phase (analyse,
+   project index, project rules and each project rule, finish, render) and the ratio
+   to the bare parse (target <= 1.3x). The walk streams into the analysis and the file
+   rules run inside it, so their times are not separable: ``--profile`` shows them;
 3. the same with ``jobs=2``: the speedup over serial (target >= 1.8x) and whether the
    findings are identical (count and a digest of the sorted fingerprints);
 4. the CLI (``ekslint --cache-dir D``) in a fresh process, so startup counts: a cold run
@@ -714,8 +714,8 @@ def size_table(s: dict[str, Any]) -> str:
         )
     )
     labels = {
-        "discover": "discover (walk)",
-        "analyse": "analyse (read, parse, model, file rules)",
+        "discover": "discover (a --context run's file order)",
+        "analyse": "analyse (walk, read, parse, model, file rules)",
         "project index": "project index + bookkeeping",
         "project rules": "project rules",
         "finish": "finish (suppressions, fingerprints)",
