@@ -423,3 +423,14 @@ def test_input_errors_keep_their_order_in_a_parallel_run(tmp_path: Path) -> None
     assert [e.path for e in serial.input_errors][:2] == ["missing-1.yaml", "missing-2"]
     assert [(e.path, e.message) for e in two.input_errors] == [(e.path, e.message) for e in serial.input_errors]
     assert summary(two) == summary(serial)
+
+
+def test_spawned_workers_report_what_forked_ones_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where fork is not safe (macOS, a threaded host) workers are spawned and load
+    # the rules again, and the cross-file rules stay in this process.
+    root = corpus(tmp_path)
+    serial = run(root, jobs=1)
+    monkeypatch.setattr(parallel, "fork_is_safe", lambda: False)
+    spawned = run(root, jobs=2)
+    assert spawned.jobs == 2
+    assert summary(spawned) == summary(serial)
