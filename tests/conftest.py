@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from ekslint import config
 from ekslint.engine import plugins
 from ekslint.engine.runner import Runner, RunRequest, RunResult
+from ekslint.plugin import Rule, Severity, hookimpl
 
 REPO = Path(__file__).resolve().parent.parent
 # Tests see every file analysed afresh (tests/test_cache_and_jobs.py turns the cache
@@ -22,6 +25,44 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="ekslint-tests-")
 
 # The project's shared material (SARIF schema, public configs) sits beside the checkout.
 SHARED = Path(os.environ.get("EKSLINT_SHARED", REPO.parent / "shared"))
+
+
+# What a plugin rule must document (the registry refuses a rule without it).
+TEST_RULE_DOC = """## What it does
+Test rule.
+
+## Why is this bad?
+Tests.
+"""
+
+
+R = TypeVar("R", bound=Rule)
+
+
+def rule_class(base: type[R], rule_id: str, name: str, check: Callable[..., object]) -> type[R]:
+    """A plugin rule for a test: ``base`` (FileRule or ProjectRule) with ``check``."""
+    return type(
+        name.title().replace("-", ""),
+        (base,),
+        {
+            "__doc__": TEST_RULE_DOC,
+            "id": rule_id,
+            "name": name,
+            "severity": Severity.WARNING,
+            "summary": "test",
+            "check": check,
+        },
+    )
+
+
+def plugin(*rules: type) -> types.SimpleNamespace:
+    """A rule pack registering ``rules``, for ``plugins.load([(prefix, plugin(...))])``."""
+
+    @hookimpl
+    def ekslint_rules() -> list[type]:
+        return list(rules)
+
+    return types.SimpleNamespace(ekslint_rules=ekslint_rules)
 
 
 @contextmanager

@@ -7,7 +7,6 @@ import pickle
 import re
 import shutil
 import time
-import types
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -22,9 +21,9 @@ from ekslint.engine.finding import Finding
 from ekslint.engine.runner import Runner, RunRequest, RunResult
 from ekslint.model.project import Project
 from ekslint.parse.text import Span
-from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation, hookimpl
+from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
 
-from .conftest import REPO, chdir, write
+from .conftest import REPO, chdir, plugin, rule_class, write
 
 FIXTURES = REPO / "tests" / "rules"
 
@@ -242,27 +241,13 @@ def _project_rule(rule_id: str, crash: bool) -> type[ProjectRule]:
         for group in target.node_groups:
             yield Violation(group.span, f"{group.name} seen in process {os.getpid()}; remove it")
 
-    return type(
-        f"Rule{rule_id}",
-        (ProjectRule,),
-        {
-            "__doc__": "## What it does\nTest rule.\n\n## Why is this bad?\nTests.\n",
-            "id": rule_id,
-            "name": f"rule-{rule_id.lower()}",
-            "severity": Severity.WARNING,
-            "summary": "test",
-            "check": check,
-        },
-    )
+    return rule_class(ProjectRule, rule_id, f"rule-{rule_id.lower()}", check)
 
 
 def test_cross_file_rules_report_alike_whichever_process_runs_them(tmp_path: Path) -> None:
     # Several families (ACME1, ACME2) besides the built-in ones, one rule crashing.
-    @hookimpl
-    def ekslint_rules() -> list[type]:
-        return [_project_rule("ACME101", crash=True), _project_rule("ACME102", False), _project_rule("ACME201", False)]
-
-    registry = plugins.load([("ACME", types.SimpleNamespace(ekslint_rules=ekslint_rules))])
+    rules = [_project_rule("ACME101", crash=True), _project_rule("ACME102", False), _project_rule("ACME201", False)]
+    registry = plugins.load([("ACME", plugin(*rules))])
     root = corpus(tmp_path)
 
     def lint(jobs: int) -> list[tuple[str, str, int, int, str]]:

@@ -3,7 +3,6 @@ prefixes are owned, and a crashing rule is isolated."""
 
 from __future__ import annotations
 
-import types
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -13,15 +12,8 @@ import pytest
 from ekslint import cli
 from ekslint.engine import plugins
 from ekslint.model.project import FileModel
-from ekslint.plugin import FileRule, ProjectRule, RuleContext, Severity, Violation, hookimpl
-from tests.conftest import chdir, write
-
-DOC = """## What it does
-Test rule.
-
-## Why is this bad?
-Tests.
-"""
+from ekslint.plugin import FileRule, ProjectRule, RuleContext, Severity, Violation
+from tests.conftest import chdir, plugin, rule_class, write
 
 
 def make_rule(rule_id: str, name: str, crash: bool = False) -> type[FileRule]:
@@ -31,19 +23,7 @@ def make_rule(rule_id: str, name: str, crash: bool = False) -> type[FileRule]:
         for workload in target.workloads:
             yield Violation(workload.span, f"{workload.name} seen; remove it")
 
-    return type(
-        name.title().replace("-", ""),
-        (FileRule,),
-        {"__doc__": DOC, "id": rule_id, "name": name, "severity": Severity.WARNING, "summary": "test", "check": check},
-    )
-
-
-def plugin(*rules: type) -> types.SimpleNamespace:
-    @hookimpl
-    def ekslint_rules() -> list[type]:
-        return list(rules)
-
-    return types.SimpleNamespace(ekslint_rules=ekslint_rules)
+    return rule_class(FileRule, rule_id, name, check)
 
 
 def test_builtin_rules_are_an_entry_point_plugin() -> None:
