@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
@@ -121,12 +121,13 @@ def _received(blob: bytes, keep_blobs: bool) -> Iterator[Result]:
 
 def analyse(
     work: Iterable[WorkItem], analyser: FileAnalyser, requested: int | None, keep_blobs: bool
-) -> tuple[int, Iterator[Result]]:
+) -> tuple[int, Generator[Result, None, None]]:
     """How many processes analyse ``work``, and the results in ``work``'s order.
 
     ``work`` may still be being discovered (the walk is lazy): only enough of it is
     read ahead to choose the processes and the chunk size as if the whole list were
-    known; the rest goes to the workers as it is found."""
+    known; the rest goes to the workers as it is found. Closing the results early
+    cancels the chunks no worker has started."""
     items = iter(work)
     likely = requested if requested is not None and requested > 0 else available_cores()
     # Past this many files neither the number of processes nor the chunk size changes.
@@ -145,7 +146,7 @@ def _chunks(items: Iterator[WorkItem], size: int) -> Iterator[list[WorkItem]]:
 
 def _in_workers(
     chunks: Iterator[list[WorkItem]], analyser: FileAnalyser, jobs: int, keep_blobs: bool
-) -> Iterator[Result]:
+) -> Generator[Result, None, None]:
     # fork starts workers in milliseconds with the plugins already loaded; elsewhere
     # (spawn) the initializer loads them again.
     context = multiprocessing.get_context("fork" if fork_is_safe() else "spawn")
