@@ -137,10 +137,10 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
     from ekslint import config
     from ekslint.engine import plugins
-    from ekslint.engine.rule import Severity
     from ekslint.engine.runner import Runner, RunRequest
     from ekslint.model.sysctls import parse_version
     from ekslint.report import ReportOptions
+    from ekslint.severity import Severity
 
     try:
         path = None if args.isolated else (Path(args.config) if args.config else config.discover())

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ekslint.engine.rule import Severity
 from ekslint.model.context import DeclaredNodeGroup, ModelContext
 from ekslint.model.scheduling import Taint
 from ekslint.model.sysctls import parse_version
@@ -16,6 +15,7 @@ from ekslint.parse.mime import DecodeLimits
 from ekslint.parse.sources import ReadLimits
 from ekslint.parse.text import Span, Text
 from ekslint.parse.yamltree import YamlLimits, YMap, YNode, YSeq, compose
+from ekslint.severity import Severity
 
 CONFIG_NAMES = (".ekslint.yaml", ".ekslint.yml")
 

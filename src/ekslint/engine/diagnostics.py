@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ekslint.engine.rule import Rule, RuleContext, Scope, Severity, Violation
+from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
+from ekslint.severity import Severity
 
 
 class EngineDiagnostic(Rule):

@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ekslint.engine.rule import Related, Severity
+from ekslint.engine.rule import Related
 from ekslint.engine.suppress import Suppression
 from ekslint.fastpickle import fast_pickle
 from ekslint.parse.text import Span
+from ekslint.severity import Severity
 
 
 @fast_pickle

@@ -18,11 +18,12 @@ import inspect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ekslint.fastpickle import fast_pickle
 from ekslint.parse.text import Span
+from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.model.project import FileModel, Project
@@ -30,20 +31,6 @@ if TYPE_CHECKING:
 RULE_ID = re.compile(r"^[A-Z]{2,8}[0-9]{3}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "References")
-
-
-class Severity(IntEnum):
-    NOTE = 1
-    WARNING = 2
-    ERROR = 3
-
-    @classmethod
-    def parse(cls, text: str) -> Severity:
-        return cls[text.strip().upper()]
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
 
 
 class Scope(Enum):

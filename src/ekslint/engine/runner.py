@@ -31,11 +31,12 @@ from ekslint.engine.diagnostics import UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
 from ekslint.engine.parallel import WorkItem
 from ekslint.engine.plugins import Registry, code_stamp
-from ekslint.engine.rule import Rule, RuleContext, Scope, Severity, Violation
+from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
 from ekslint.model.project import Project
 from ekslint.parse.sources import InputError, read_head, walk
 from ekslint.parse.text import Span
+from ekslint.severity import Severity
 
 
 @dataclass(slots=True)

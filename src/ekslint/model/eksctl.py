@@ -29,7 +29,7 @@ from ekslint.model.nodegroup import (
 )
 from ekslint.model.scheduling import Taint
 from ekslint.model.userdata import UserdataModel, looks_like_script, nodeconfig_parts_from_yaml, read_script
-from ekslint.parse.mime import Problem
+from ekslint.parse.text import Problem
 from ekslint.parse.yamltree import YamlLimits, YMap, YScalar, YSeq
 
 EKSCTL_GROUP = "eksctl.io"

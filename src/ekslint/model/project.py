@@ -35,9 +35,8 @@ from ekslint.model.userdata import (
     nodeconfig_file_model,
     userdata_model,
 )
-from ekslint.parse.mime import Problem
 from ekslint.parse.sources import SourceFile
-from ekslint.parse.text import Span
+from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
 
 
@@ -115,10 +114,10 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         if isinstance(root, YSeq) and any(isinstance(i, YMap) and "kind" in i and "apiVersion" in i for i in root):
             model.problems.append(
                 Problem(
+                    root.start_span,
                     "this document is a YAML list of objects, but kubectl, eksctl and nodeadm read each document as "
                     "one object: remove the leading `- ` (one object per `---` document), or wrap them in "
                     "`kind: List` with `items:`",
-                    root.start_span,
                 )
             )
     for obj in source.objects():

@@ -25,7 +25,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ekslint.model.fastschema import Check, compile_check
-from ekslint.parse.text import Span
+from ekslint.parse.text import Problem, Span
 from ekslint.parse.tomldoc import TomlDoc
 from ekslint.parse.yamltree import DEFAULT_LIMITS, MERGE_TAG, YMap, YNode, YScalar, YSeq, resolve_plain
 
@@ -37,12 +37,6 @@ MAX_PROBLEMS_PER_DOCUMENT = 50
 KUBERNETES_EXTRA = "pip install 'ekslint[kubernetes]'"
 
 Path = tuple[str | int, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaProblem:
-    span: Span
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,11 +364,11 @@ def kubernetes_validator(version: tuple[int, int], kind: str, api_version: str) 
 # -- validation and messages ----------------------------------------------------------------
 
 
-def validate(validator_: CompiledSchema, data: Any, locator: Locator, reader: Reader, what: str) -> list[SchemaProblem]:
+def validate(validator_: CompiledSchema, data: Any, locator: Locator, reader: Reader, what: str) -> list[Problem]:
     """Every error of ``data``, as problems at the offending key or value."""
     if validator_.certainly_valid(data):
         return []  # the common case, decided without jsonschema (model/fastschema.py)
-    problems: list[SchemaProblem] = []
+    problems: list[Problem] = []
     for error in validator_.validator.iter_errors(data):
         problems.extend(_problems(error, locator, reader, what))
         if len(problems) >= MAX_PROBLEMS_PER_DOCUMENT:
@@ -383,7 +377,7 @@ def validate(validator_: CompiledSchema, data: Any, locator: Locator, reader: Re
     return sorted(unique.values(), key=lambda p: (p.span.line, p.span.col))[:MAX_PROBLEMS_PER_DOCUMENT]
 
 
-def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterator[SchemaProblem]:
+def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterator[Problem]:
     path: Path = tuple(error.absolute_path)
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
@@ -404,7 +398,7 @@ def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterat
         missing = [k for k in error.validator_value if k not in error.instance]
         where = locator.describe(path) or what
         names = ", ".join(f"`{k}`" for k in missing)
-        yield SchemaProblem(
+        yield Problem(
             locator.key_span(path) if path else locator.value_span(path),
             f"{where} lacks the required field {names}: {reader.missing_consequence or reader.type_consequence}. "
             f"Add {names}",
@@ -433,26 +427,26 @@ def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterat
         hint = _closest(str(value), choices)
         listed = ", ".join(choices[:12]) + (", ..." if len(choices) > 12 else "")
         suggestion = f"use `{hint}`" if hint else f"use one of: {listed}"
-        yield SchemaProblem(
+        yield Problem(
             locator.value_span(path),
             f"{locator.describe(path) or what} is {_show(value)}, which {reader.name} does not accept "
             f"(valid: {listed}): {reader.type_consequence}. Fix the value: {suggestion}",
         )
         return
-    yield SchemaProblem(
+    yield Problem(
         locator.value_span(path),
         f"{locator.describe(path) or what}: {error.message}; {reader.type_consequence}. Fix the value",
     )
 
 
-def _unknown(key: str, path: Path, known: Sequence[str], locator: Locator, reader: Reader, what: str) -> SchemaProblem:
+def _unknown(key: str, path: Path, known: Sequence[str], locator: Locator, reader: Reader, what: str) -> Problem:
     where = locator.describe(path) or what
     hint = _closest(key, known)
     if hint:
         fix = f"did you mean `{hint}`? Rename it to `{hint}`, or remove it"
     else:
         fix = "remove it, or check the spelling against the reference"
-    return SchemaProblem(
+    return Problem(
         locator.key_span((*path, key)),
         f"unknown field `{key}` in {where}: {reader.unknown_consequence}; {fix}",
     )
@@ -519,9 +513,7 @@ def _expected_types(branches: list[dict[str, Any]]) -> list[str]:
 _ARTICLES = {"integer": "an integer", "object": "a mapping", "array": "a list", "array_": "a list"}
 
 
-def _wrong_type(
-    value: Any, expected: list[str], path: Path, locator: Locator, reader: Reader, what: str
-) -> SchemaProblem:
+def _wrong_type(value: Any, expected: list[str], path: Path, locator: Locator, reader: Reader, what: str) -> Problem:
     wanted = " or ".join(_ARTICLES.get(t, f"a {t}") for t in expected)
     actual = _json_type(value)
     raw = locator.raw(path)
@@ -535,7 +527,7 @@ def _wrong_type(
         fix = f"write it without quotes ({value.strip().lower()})"
     else:
         fix = f"write {wanted}"
-    return SchemaProblem(
+    return Problem(
         locator.value_span(path),
         f"{locator.describe(path) or what} is {shown}, but {reader.name} expects {wanted}: {reader.type_consequence}. "
         f"Fix it: {fix}",
@@ -577,13 +569,13 @@ def stamp() -> str:
 # -- a file's documents -------------------------------------------------------------------
 
 
-def check_file(model: FileModel) -> list[SchemaProblem]:
+def check_file(model: FileModel) -> list[Problem]:
     """Validate every document of a file that ekslint knows the schema of, embedded
     ones included (NodeConfig parts, overrideBootstrapCommand, Bottlerocket settings)."""
     from ekslint.model.eksctl import is_cluster_config
     from ekslint.model.nodeconfig import is_nodeconfig
 
-    problems: list[SchemaProblem] = []
+    problems: list[Problem] = []
     version = kubernetes_schema_version(model.kubernetes_version) if kubernetes_schema_versions() else None
     for obj in model.source.objects():
         kind = obj.text("kind") or ""
@@ -636,9 +628,7 @@ def check_file(model: FileModel) -> list[SchemaProblem]:
     return problems
 
 
-def _check_yaml(
-    checker: CompiledSchema, node: YNode, reader: Reader, what: str, label: str = ""
-) -> list[SchemaProblem]:
+def _check_yaml(checker: CompiledSchema, node: YNode, reader: Reader, what: str, label: str = "") -> list[Problem]:
     try:
         data = plain(node)
     except TemplateDocument:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from ekslint.model.kubernetes import POD_TEMPLATE_PATHS
 from ekslint.model.schemacheck import kubernetes_schemas_installed
-from ekslint.parse.mime import Problem
+from ekslint.parse.text import Problem
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
 
 Kind = Literal["map", "list", "scalar", "string"]
@@ -117,9 +117,9 @@ def _walk(node: YMap, shape: Shape, consumer: str, what: str, problems: list[Pro
             wanted = wanted or _DESCRIBE[expected]
             problems.append(
                 Problem(
+                    node.entry_span(key),
                     f"{what}: {value.path or key} is {_actual(value)}, but {consumer} expects {wanted} there and "
                     f"refuses the file; write it as {wanted}",
-                    node.entry_span(key),
                 )
             )
             continue
@@ -132,9 +132,9 @@ def _walk(node: YMap, shape: Shape, consumer: str, what: str, problems: list[Pro
                     wanted = "a mapping" if isinstance(item_shape, dict) else _DESCRIBE[item_shape]
                     problems.append(
                         Problem(
+                            item.start_span,
                             f"{what}: {item.path} is {_actual(item)}, but {consumer} expects each item of "
                             f"{key} to be {wanted} and refuses the file; write it as {wanted}",
-                            item.start_span,
                         )
                     )
                 elif isinstance(item_shape, dict) and isinstance(item, YMap):
@@ -190,9 +190,9 @@ def check_object(obj: YMap, kind: str, api_version: str) -> list[Problem]:
             if error is not None and spec is not None:
                 problems.append(
                     Problem(
+                        spec.entry_span(key),
                         f"{what}: spec.{key} {error}; the Kubernetes API server refuses the PDB. "
                         f"Write a count like {key}: 1 or a percentage like {key}: 25%",
-                        spec.entry_span(key),
                     )
                 )
         return problems

@@ -12,10 +12,10 @@ from ekslint.model.context import DeclaredNodeGroup
 from ekslint.model.nodeconfig import MergedNodeConfig, NodeConfigPart, is_nodeconfig, merge
 from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin, allowances_in_script_edit
 from ekslint.parse import shell
-from ekslint.parse.mime import Part, Problem
+from ekslint.parse.mime import Part
 from ekslint.parse.shell import BootstrapCall, bootstrap_calls, kubelet_flags, split_words
 from ekslint.parse.sources import YAML_HINT, SourceFile
-from ekslint.parse.text import Span, Text
+from ekslint.parse.text import Problem, Span, Text
 from ekslint.parse.yamltree import YamlLimits, YMap, YNode, YSeq, compose
 
 NODECONFIG_MEDIA = "application/node.eks.aws"
@@ -123,8 +123,8 @@ def nodeconfig_parts_from_yaml(
     if error is not None:
         problems.append(
             Problem(
-                f"YAML syntax error in {source}: {error.message}; {YAML_HINT}",
                 text.span(error.line, error.col, error.line, error.col + 1),
+                f"YAML syntax error in {source}: {error.message}; {YAML_HINT}",
             )
         )
     if not docs:
@@ -138,7 +138,7 @@ def nodeconfig_parts_from_yaml(
         hint = "remove the leading `- ` so that the part is one NodeConfig mapping"
     else:
         hint = "write it as one mapping with apiVersion: node.eks.aws/v1alpha1, kind: NodeConfig and spec"
-    problems.append(Problem(f"{source} is not a NodeConfig mapping: {consequence}; {hint}", root.start_span))
+    problems.append(Problem(root.start_span, f"{source} is not a NodeConfig mapping: {consequence}; {hint}"))
     return []
 
 
@@ -146,9 +146,9 @@ def ignored_document(root: YNode, source: str) -> Problem:
     """nodeadm decodes each part, the non-multipart userdata and each drop-in file as a
     single NodeConfig: a second ``---`` document in it is never read."""
     return Problem(
+        root.start_span,
         f"{source} holds more than one YAML document, and nodeadm decodes only the first: this one is ignored. "
         "Put each NodeConfig in its own application/node.eks.aws MIME part",
-        root.start_span,
     )
 
 

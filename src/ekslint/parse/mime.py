@@ -17,7 +17,7 @@ import re
 import zlib
 from dataclasses import dataclass, field
 
-from ekslint.parse.text import Span, Text, normalize_newlines
+from ekslint.parse.text import Problem, Span, Text, normalize_newlines
 
 GZIP_MAGIC = b"\x1f\x8b"
 _HEADER = re.compile(r"([!-9;-~]+):[ \t]*(.*)")
@@ -33,14 +33,6 @@ class DecodeError(Exception):
 class DecodeLimits:
     max_decompressed_bytes: int = 8 * 1024 * 1024
     max_parts: int = 1_000
-
-
-@dataclass(slots=True)
-class Problem:
-    """A structural problem; becomes an EKS001 finding."""
-
-    message: str
-    span: Span
 
 
 @dataclass(slots=True)
@@ -234,10 +226,10 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
             first = next((i for i, line in enumerate(lines) if line.strip()), 0)
             problems.append(
                 Problem(
+                    _line_span(text, lines, first),
                     f"this userdata has MIME parts but no MIME header block: line {first + 1} "
                     f"({lines[first].strip()[:60]!r}) should start the headers, e.g. `MIME-Version: 1.0` and "
                     '`Content-Type: multipart/mixed; boundary="//"`; nodeadm cannot read the parts without them',
-                    _line_span(text, lines, first),
                 )
             )
             return Userdata(True, [], problems, [])
@@ -247,10 +239,10 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
     if bad is not None:
         problems.append(
             Problem(
+                _line_span(text, lines, bad),
                 f"line {lines[bad].strip()!r} in the MIME header block is not a `Name: value` header, and "
                 "nodeadm's mail.ReadMessage fails on it; write it as `Name: value` or remove it (the headers end "
                 "at the first blank line)",
-                _line_span(text, lines, bad),
             )
         )
     content_type, ct_line = headers.get("content-type", ("", 0))
@@ -266,19 +258,19 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
     if not boundary:
         problems.append(
             Problem(
+                _line_span(text, lines, ct_line),
                 "the multipart Content-Type has no boundary parameter, so no part can be found; "
                 'add boundary="..." with the string the `--` delimiter lines use',
-                _line_span(text, lines, ct_line),
             )
         )
         return Userdata(True, [], problems, [])
     if _unquoted_tspecials(content_type, "boundary"):
         problems.append(
             Problem(
+                _line_span(text, lines, ct_line),
                 f"the boundary {boundary!r} must be quoted: it contains characters that RFC 2045 reserves, and "
                 "nodeadm (Go mime.ParseMediaType) rejects the Content-Type and finds no parts. "
                 f'Write boundary="{boundary}"',
-                _line_span(text, lines, ct_line),
             )
         )
 
@@ -296,8 +288,8 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
     if not markers:
         problems.append(
             Problem(
-                f"no `{delimiter}` line: the multipart userdata has no parts (boundary {boundary!r})",
                 _line_span(text, lines, ct_line),
+                f"no `{delimiter}` line: the multipart userdata has no parts (boundary {boundary!r})",
             )
         )
         return Userdata(True, [], problems, [])
@@ -307,10 +299,10 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
             last -= 1
         problems.append(
             Problem(
+                _line_span(text, lines, last),
                 f"multipart userdata has no closing `{close}` line; nodeadm (Go mime/multipart) "
                 "fails with `multipart: NextPart: EOF` and applies none of it. "
                 f"End the last part with `{close}`",
-                _line_span(text, lines, last),
             )
         )
         end_of_parts = len(lines)
@@ -323,9 +315,9 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
     if len(markers) > limits.max_parts:
         problems.append(
             Problem(
+                _line_span(text, lines, markers[limits.max_parts][0]),
                 f"{len(markers):,} MIME parts; only the first {limits.max_parts:,} were analysed: split the "
                 "userdata, or raise limits.max-mime-parts if it is genuine",
-                _line_span(text, lines, markers[limits.max_parts][0]),
             )
         )
         bounds = bounds[: limits.max_parts + 1]
@@ -343,10 +335,10 @@ def _check_epilogue(
         if lines[i].lower().startswith("content-type:"):
             problems.append(
                 Problem(
+                    _line_span(text, lines, closed_at),
                     f"`{close}` closes the multipart userdata, but a part follows it (line {i + 1}): "
                     "everything after the closing line is the epilogue, which nodeadm and cloud-init ignore. "
                     f"Replace this line with `{delimiter}` and close only after the last part",
-                    _line_span(text, lines, closed_at),
                 )
             )
             return
@@ -366,10 +358,10 @@ def _read_part(
         at = bad if bad is not None else min(strays)
         problems.append(
             Problem(
+                _line_span(text, lines, at),
                 f"MIME part {media or '(no Content-Type)'}: line {at + 1} is read as part of the part's headers; "
                 "nodeadm (Go textproto) fails with 'malformed MIME header line' or loses the body. "
                 "Add a blank line between the part's headers and its body",
-                _line_span(text, lines, at),
             )
         )
     # The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
@@ -397,9 +389,9 @@ def _read_part(
         where = body.span(0, 0, 0, len(body.lines()[0])) if raw.strip() else header_span
         problems.append(
             Problem(
+                where,
                 f"MIME part ({media or 'no Content-Type'}): {err}; re-encode the part body "
                 "(base64 of the raw content) or drop its Content-Transfer-Encoding header",
-                where,
             )
         )
         return Part(media, text.decoded("", header_span), header_span, encodings)

@@ -22,9 +22,9 @@ from enum import Enum
 from pathlib import Path
 
 from ekslint.parse import mime, tomldoc
-from ekslint.parse.mime import DecodeError, DecodeLimits, Problem, Userdata
+from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
-from ekslint.parse.text import Span, Text, normalize_newlines
+from ekslint.parse.text import Problem, Span, Text, normalize_newlines
 from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
 from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose
 
@@ -279,12 +279,12 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         source = _unreadable(
             text, kind, "NUL byte (\\0) in a text file: YAML, shell and TOML forbid it; remove it and save as UTF-8"
         )
-        source.problems[0] = Problem(source.problems[0].message, text.span(line, col, line, col + 1))
+        source.problems[0] = Problem(text.span(line, col, line, col + 1), source.problems[0].message)
         return source
     if bad_utf8 is not None:
         line, col = text.line_col(len(data[: bad_utf8.start].decode("utf-8", "replace")))
         source = _unreadable(text, kind, "file is not valid UTF-8 text; save it as UTF-8")
-        source.problems[0] = Problem(source.problems[0].message, text.span(line, col, line, col + 1))
+        source.problems[0] = Problem(text.span(line, col, line, col + 1), source.problems[0].message)
         return source
     return load_text(text, kind, limits)
 
@@ -300,7 +300,7 @@ def _text_with_nul(data: bytes, first: int) -> bool:
 
 
 def _unreadable(text: Text, kind: Content, message: str) -> SourceFile:
-    return SourceFile(text.file, text, kind, problems=[Problem(message, text.span(0, 0, 0, 0))])
+    return SourceFile(text.file, text, kind, problems=[Problem(text.span(0, 0, 0, 0), message)])
 
 
 def _load_gzip(shown_as: str, data: bytes, limits: ReadLimits, too_big: bool) -> SourceFile | None:
@@ -318,7 +318,7 @@ def _load_gzip(shown_as: str, data: bytes, limits: ReadLimits, too_big: bool) ->
             return None
         if kind is None:
             return None
-        return SourceFile(shown_as, text, kind, problems=[Problem(str(err), where)])
+        return SourceFile(shown_as, text, kind, problems=[Problem(where, str(err))])
     if b"\x00" in inflated[:8192] or too_big:
         return None
     try:
@@ -382,8 +382,8 @@ def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
         except TomlSyntaxError as err:
             source.problems.append(
                 Problem(
-                    f"TOML syntax error: {err.message}; {TOML_HINT}",
                     text.span(err.line, err.col, err.line, err.col + 1),
+                    f"TOML syntax error: {err.message}; {TOML_HINT}",
                 )
             )
     else:
@@ -412,7 +412,7 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
         message = f"YAML not analysed: {error.message}"
     else:
         message = f"YAML syntax error: {error.message}; {YAML_HINT}"
-    source.problems.append(Problem(message, text.span(line, col, line, col + 1)))
+    source.problems.append(Problem(text.span(line, col, line, col + 1), message))
 
 
 def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:
@@ -423,7 +423,7 @@ def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:
         try:
             text, outer = mime.unwrap(stripped.encode("ascii"), text.whole(), text, limits.decode)
         except DecodeError as err:
-            source.problems.append(Problem(f"userdata: {err}; re-encode the userdata with base64", text.whole()))
+            source.problems.append(Problem(text.whole(), f"userdata: {err}; re-encode the userdata with base64"))
             return
         if not outer:
             return
@@ -431,7 +431,7 @@ def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:
         if sniff(text.content) is None and not text.content.lstrip().startswith("#!"):
             source.problems.append(
                 Problem(
-                    "base64 userdata decodes to something that is neither MIME, a script, YAML nor TOML", text.whole()
+                    text.whole(), "base64 userdata decodes to something that is neither MIME, a script, YAML nor TOML"
                 )
             )
             return
@@ -445,7 +445,7 @@ def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:
             try:
                 source.toml = tomldoc.parse_toml(text)
             except TomlSyntaxError as err:
-                source.problems.append(Problem(f"TOML syntax error: {err.message}; {TOML_HINT}", text.whole()))
+                source.problems.append(Problem(text.whole(), f"TOML syntax error: {err.message}; {TOML_HINT}"))
             return
     userdata = mime.read_userdata(text, limits.decode)
     userdata.encodings = outer + userdata.encodings

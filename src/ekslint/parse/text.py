@@ -46,6 +46,15 @@ class Span:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with an input, where it is and what to change: what the parser,
+    the model and the schema checks find (EKS001 and EKS002 findings)."""
+
+    span: Span
+    message: str
+
+
 class Text:
     """A string read from ``file`` plus the map from its positions to the file's.
 

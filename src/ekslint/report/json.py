@@ -7,8 +7,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ekslint import __version__
-from ekslint.engine.rule import Severity
 from ekslint.report import Formatter, ReportOptions
+from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.config import Settings

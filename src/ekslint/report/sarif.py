@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ekslint import __version__
-from ekslint.engine.rule import Rule, Severity
+from ekslint.engine.rule import Rule
 from ekslint.report import Formatter, ReportOptions, rule_docs_url
+from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.config import Settings

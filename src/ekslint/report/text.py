@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ekslint.engine.rule import Severity
 from ekslint.report import Formatter, ReportOptions
+from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
