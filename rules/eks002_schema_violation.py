@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ekslint.model.project import FileModel
-from ekslint.model.schemacheck import check_file, stamp
 from ekslint.plugin import FileRule, RuleContext, Severity, Violation
+from ekslint.validation.schemacheck import check_file, stamp
 
 
 class SchemaViolation(FileRule):

@@ -1,5 +1,5 @@
 """The compiled schema check may answer "not sure", never "valid" for an invalid
-document: it decides which documents skip jsonschema (model/fastschema.py)."""
+document: it decides which documents skip jsonschema (validation/fastschema.py)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft7Validator, Draft202012Validator
 
-from ekslint.model import schemacheck
 from ekslint.model.eksctl import is_cluster_config
-from ekslint.model.fastschema import compile_check
 from ekslint.parse.sources import ReadLimits, load_bytes
+from ekslint.validation import schemacheck
+from ekslint.validation.fastschema import compile_check
 
 from .conftest import REPO, SHARED
 

@@ -11,8 +11,8 @@ import pytest
 from jsonschema import Draft7Validator
 
 from ekslint import schemas
-from ekslint.model import schemacheck
 from ekslint.model.apiversions import REMOVED
+from ekslint.validation import schemacheck
 from tests.conftest import SHARED, lint
 
 ROOT = Path(__file__).resolve().parent.parent

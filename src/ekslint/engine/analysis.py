@@ -23,6 +23,7 @@ from ekslint.fastpickle import fast_pickle
 from ekslint.model.project import FileFacts, FileModel, PackedFacts, build_file_model
 from ekslint.parse.sources import load_bytes
 from ekslint.parse.text import Span
+from ekslint.validation import shapes
 
 
 @fast_pickle
@@ -53,6 +54,7 @@ class FileAnalyser:
             if source is None or source.template:
                 return FileOutcome(shown)
             model = build_file_model(source, self.settings.context, self.settings.limits.yaml)
+            model.problems.extend(shapes.check_file(source))
         except RecursionError:
             return _failed(shown, "the file nests too deeply to read; flatten it or lower limits.max-yaml-depth")
         except Exception as err:  # a bug in ekslint: say which file, keep the run going

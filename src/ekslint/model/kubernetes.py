@@ -8,12 +8,13 @@ Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ekslint.fastpickle import fast_pickle
 from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
 from ekslint.parse.text import Span
-from ekslint.parse.yamltree import YMap, YScalar
+from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
 
 # kind -> path from the object to its pod template (None: the object is the pod)
 POD_TEMPLATE_PATHS: dict[str, tuple[str, ...] | None] = {
@@ -281,14 +282,12 @@ def workload(obj: YMap, kind: str) -> Workload | None:
 
 
 def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
-    from ekslint.model.shapes import budget_error
-
     name, namespace = _meta(obj)
     spec = obj.map("spec")
     budgets: dict[str, Budget] = {}
     for key in ("minAvailable", "maxUnavailable"):
         value = spec.get(key) if spec is not None else None
-        # An invalid value (-3%, 1.5, 300%) is an EKS001 finding (model/shapes.py): the
+        # An invalid value (-3%, 1.5, 300%) is an EKS001 finding (validation/shapes.py): the
         # API server refuses the PDB, so no rule judges what it would do.
         if spec is not None and isinstance(value, YScalar) and value.value is not None and not budget_error(value):
             raw = value.value if isinstance(value.value, int) and not isinstance(value.value, bool) else value.text
@@ -367,3 +366,55 @@ def ignore_annotations(obj: YMap, kind: str) -> list[tuple[str, str, Span]]:
         if annotations is not None and value is not None and value.value is not None:
             found.append((str(obj.seg), value.text, annotations.entry_span(IGNORE_ANNOTATION)))
     return found
+
+
+# -- PDB budgets as the API server validates them (ValidatePositiveIntOrPercent) ----------
+
+
+def is_template_mapping(node: YNode) -> bool:
+    """``{{ .Values.x }}``: an unrendered Helm/Go template placeholder, which YAML reads
+    as a flow mapping; its rendered value is unknown."""
+    mark = node.node.start_mark
+    lines = node.doc.text.lines()
+    return mark.line < len(lines) and lines[mark.line].startswith("{{", mark.column)
+
+
+def describe_kind(node: YNode) -> str:
+    if isinstance(node, YMap):
+        return "a mapping"
+    if isinstance(node, YSeq):
+        return "a list"
+    value = node.value if isinstance(node, YScalar) else None
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a string"
+
+
+# int32, as IntOrString holds it
+_INT32_MAX = 2**31 - 1
+_PERCENT = re.compile(r"[0-9]+%")
+
+
+def budget_error(node: YNode) -> str | None:
+    """Why the API server refuses a PDB minAvailable/maxUnavailable value; None if valid."""
+    if (isinstance(node, YScalar) and node.value is None) or (isinstance(node, YMap) and is_template_mapping(node)):
+        return None
+    if not isinstance(node, YScalar):
+        return f"is {describe_kind(node)}, but must be an integer or a percentage"
+    value = node.value
+    if isinstance(value, (bool, float)):
+        return f"{node.text} is not an integer or a percentage"
+    if isinstance(value, int):
+        if value < 0:
+            return f"{value} is negative; it must be greater than or equal to 0"
+        if value > _INT32_MAX:
+            return f"{node.text} does not fit in a 32-bit integer"
+        return None
+    text = str(value)
+    if not _PERCENT.fullmatch(text):
+        return f"{text!r} is not an integer or a percentage like '25%'"
+    if int(text[:-1]) > 100:
+        return f"{text} is more than 100%"
+    return None

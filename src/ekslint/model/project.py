@@ -27,7 +27,6 @@ from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
 from ekslint.model.nodegroup import Cluster, KubeletSettings, NodeGroup, Origin, unknowable_label
 from ekslint.model.podcapacity import GroupCapacity, assess
 from ekslint.model.scheduling import Match, NodeRequirements, Taint
-from ekslint.model.shapes import check_object
 from ekslint.model.userdata import (
     UserdataModel,
     bottlerocket_model,
@@ -122,7 +121,6 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             )
     for obj in source.objects():
         kind = obj.text("kind") or ""
-        model.problems.extend(check_object(obj, kind, obj.text("apiVersion") or ""))
         model.ignore_annotations.extend(k8s.ignore_annotations(obj, kind))
         removed = removed_api(obj, kind)
         if removed is not None:

@@ -8,20 +8,19 @@ Only the fields the model reads are checked, and only where EKS002 has no schema
 validate them with: eksctl and nodeadm documents always have one, Kubernetes objects
 with the ``kubernetes`` extra.
 
-PodDisruptionBudget budgets are validated as the API server does
-(``ValidatePositiveIntOrPercent``): a non-negative int32 or a ``"N%"`` string of at most
-100%.
+PodDisruptionBudget budgets are validated as the API server does (``budget_error`` in
+the model, which reads only valid budgets).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
-from ekslint.model.kubernetes import POD_TEMPLATE_PATHS
-from ekslint.model.schemacheck import kubernetes_schemas_installed
+from ekslint.model.kubernetes import POD_TEMPLATE_PATHS, budget_error, describe_kind, is_template_mapping
+from ekslint.parse.sources import SourceFile
 from ekslint.parse.text import Problem
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
+from ekslint.validation.schemacheck import kubernetes_schemas_installed
 
 Kind = Literal["map", "list", "scalar", "string"]
 # key -> expected kind; a dict is a mapping with its own shape, a one-element list a
@@ -63,31 +62,10 @@ _WORKLOADS: dict[str, Shape] = {kind: _workload_shape(path) for kind, path in PO
 _DESCRIBE = {"map": "a mapping", "list": "a list", "scalar": "a single value", "string": "a string"}
 
 
-def _actual(node: YNode) -> str:
-    if isinstance(node, YMap):
-        return "a mapping"
-    if isinstance(node, YSeq):
-        return "a list"
-    value = node.value if isinstance(node, YScalar) else None
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "a string"
-
-
-def _template(node: YNode) -> bool:
-    """``{{ .Values.x }}``: an unrendered Helm/Go template placeholder, which YAML reads
-    as a flow mapping; its rendered value is unknown."""
-    mark = node.node.start_mark
-    lines = node.doc.text.lines()
-    return mark.line < len(lines) and lines[mark.line].startswith("{{", mark.column)
-
-
 def _fits(node: YNode, expected: Any) -> bool:
     if isinstance(node, YScalar) and node.value is None:
         return True  # null is the zero value: every consumer accepts it
-    if isinstance(node, YMap) and _template(node):
+    if isinstance(node, YMap) and is_template_mapping(node):
         return True
     if isinstance(node, YScalar) and node.text in ("...", "…"):
         return True  # an elision in an example (``cluster: ...``), not a value
@@ -118,7 +96,7 @@ def _walk(node: YMap, shape: Shape, consumer: str, what: str, problems: list[Pro
             problems.append(
                 Problem(
                     node.entry_span(key),
-                    f"{what}: {value.path or key} is {_actual(value)}, but {consumer} expects {wanted} there and "
+                    f"{what}: {value.path or key} is {describe_kind(value)}, but {consumer} expects {wanted} there and "
                     f"refuses the file; write it as {wanted}",
                 )
             )
@@ -133,40 +111,12 @@ def _walk(node: YMap, shape: Shape, consumer: str, what: str, problems: list[Pro
                     problems.append(
                         Problem(
                             item.start_span,
-                            f"{what}: {item.path} is {_actual(item)}, but {consumer} expects each item of "
+                            f"{what}: {item.path} is {describe_kind(item)}, but {consumer} expects each item of "
                             f"{key} to be {wanted} and refuses the file; write it as {wanted}",
                         )
                     )
                 elif isinstance(item_shape, dict) and isinstance(item, YMap):
                     _walk(item, item_shape, consumer, what, problems)
-
-
-# int32, as IntOrString holds it
-_INT32_MAX = 2**31 - 1
-_PERCENT = re.compile(r"[0-9]+%")
-
-
-def budget_error(node: YNode) -> str | None:
-    """Why the API server refuses a PDB minAvailable/maxUnavailable value; None if valid."""
-    if (isinstance(node, YScalar) and node.value is None) or (isinstance(node, YMap) and _template(node)):
-        return None
-    if not isinstance(node, YScalar):
-        return f"is {_actual(node)}, but must be an integer or a percentage"
-    value = node.value
-    if isinstance(value, (bool, float)):
-        return f"{node.text} is not an integer or a percentage"
-    if isinstance(value, int):
-        if value < 0:
-            return f"{value} is negative; it must be greater than or equal to 0"
-        if value > _INT32_MAX:
-            return f"{node.text} does not fit in a 32-bit integer"
-        return None
-    text = str(value)
-    if not _PERCENT.fullmatch(text):
-        return f"{text!r} is not an integer or a percentage like '25%'"
-    if int(text[:-1]) > 100:
-        return f"{text} is more than 100%"
-    return None
 
 
 def check_object(obj: YMap, kind: str, api_version: str) -> list[Problem]:
@@ -197,3 +147,11 @@ def check_object(obj: YMap, kind: str, api_version: str) -> list[Problem]:
                 )
         return problems
     return []
+
+
+def check_file(source: SourceFile) -> list[Problem]:
+    """Shape problems of every Kubernetes-style object in a file (EKS001)."""
+    problems: list[Problem] = []
+    for obj in source.objects():
+        problems.extend(check_object(obj, obj.text("kind") or "", obj.text("apiVersion") or ""))
+    return problems

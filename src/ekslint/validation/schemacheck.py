@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ekslint.model.fastschema import Check, compile_check
 from ekslint.parse.text import Problem, Span
 from ekslint.parse.tomldoc import TomlDoc
 from ekslint.parse.yamltree import DEFAULT_LIMITS, MERGE_TAG, YMap, YNode, YScalar, YSeq, resolve_plain
+from ekslint.validation.fastschema import Check, compile_check
 
 if TYPE_CHECKING:
     from ekslint.model.project import FileModel
@@ -367,7 +367,7 @@ def kubernetes_validator(version: tuple[int, int], kind: str, api_version: str) 
 def validate(validator_: CompiledSchema, data: Any, locator: Locator, reader: Reader, what: str) -> list[Problem]:
     """Every error of ``data``, as problems at the offending key or value."""
     if validator_.certainly_valid(data):
-        return []  # the common case, decided without jsonschema (model/fastschema.py)
+        return []  # the common case, decided without jsonschema (validation/fastschema.py)
     problems: list[Problem] = []
     for error in validator_.validator.iter_errors(data):
         problems.extend(_problems(error, locator, reader, what))
