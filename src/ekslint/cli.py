@@ -137,9 +137,9 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
     from ekslint import config
     from ekslint.engine import plugins
+    from ekslint.engine.formatter import ReportOptions
     from ekslint.engine.runner import Runner, RunRequest
     from ekslint.model.sysctls import parse_version
-    from ekslint.report import ReportOptions
     from ekslint.severity import Severity
 
     try:

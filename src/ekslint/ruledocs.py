@@ -11,7 +11,7 @@ from ekslint.report import rule_docs_url
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
-    from ekslint.engine.plugins import Registry
+    from ekslint.engine.registry import Registry
     from ekslint.engine.rule import Rule
 
 

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from ekslint.engine.formatter import Formatter
     from ekslint.engine.rule import Rule
-    from ekslint.report import Formatter
 
 PROJECT_NAME = "ekslint"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)

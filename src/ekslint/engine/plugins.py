@@ -9,7 +9,6 @@ a usage error naming the plugin, so a bad rule pack cannot silently change resul
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
@@ -18,6 +17,7 @@ import pluggy
 
 from ekslint.engine import hookspecs
 from ekslint.engine.diagnostics import ENGINE_DIAGNOSTICS
+from ekslint.engine.registry import Registry
 from ekslint.engine.rule import Rule
 
 ENTRY_POINT_GROUP = "ekslint"
@@ -26,19 +26,6 @@ PLUGIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
 class PluginError(Exception):
     pass
-
-
-@dataclass(slots=True)
-class Registry:
-    rules: dict[str, type[Rule]] = field(default_factory=dict)  # by ID, sorted
-    owners: dict[str, str] = field(default_factory=dict)  # rule ID -> plugin name
-    formatters: dict[str, Any] = field(default_factory=dict)
-
-    def by_name(self, name: str) -> type[Rule] | None:
-        for rule in self.rules.values():
-            if rule.name == name:
-                return rule
-        return None
 
 
 def load(extra_plugins: list[tuple[str, ModuleType | object]] | None = None, use_entry_points: bool = True) -> Registry:
@@ -54,9 +41,6 @@ def load(extra_plugins: list[tuple[str, ModuleType | object]] | None = None, use
             except Exception as err:  # a broken plugin must not look like a clean run
                 raise PluginError(f"plugin {entry.name!r} ({entry.value}) failed to load: {err}") from err
     plugins.extend(extra_plugins or [])
-    from ekslint import report
-
-    plugins.append(("ekslint.report", report))  # the built-in output formats
 
     registry = Registry()
     for diagnostic in ENGINE_DIAGNOSTICS:

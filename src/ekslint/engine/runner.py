@@ -17,7 +17,6 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from pathlib import Path
@@ -30,44 +29,15 @@ from ekslint.engine.cache import Cache, content_digest
 from ekslint.engine.diagnostics import UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
 from ekslint.engine.parallel import WorkItem
-from ekslint.engine.plugins import Registry, code_stamp
+from ekslint.engine.plugins import code_stamp
+from ekslint.engine.registry import Registry
+from ekslint.engine.results import RunRequest, RunResult
 from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
 from ekslint.model.project import Project
 from ekslint.parse.sources import InputError, read_head, walk
 from ekslint.parse.text import Span
 from ekslint.severity import Severity
-
-
-@dataclass(slots=True)
-class RunRequest:
-    paths: list[str]
-    settings: Settings
-    stdin: bytes | None = None
-    stdin_name: str = "-"
-    context: list[str] = field(default_factory=list)  # read for cross-file facts, not reported
-    baseline: frozenset[str] = frozenset()  # fingerprints of findings already known
-    report_unused_suppressions: bool = False
-    disallow_suppressions: bool = False
-    jobs: int | None = None  # worker processes; None: as many as cores when there is enough to do
-    cache_dir: Path | None = None  # None: no cache
-
-
-@dataclass(slots=True)
-class RunResult:
-    findings: list[Finding] = field(default_factory=list)  # reported
-    suppressed: list[Finding] = field(default_factory=list)
-    baselined: list[Finding] = field(default_factory=list)  # hidden by --baseline
-    input_errors: list[InputError] = field(default_factory=list)
-    crashed: list[Finding] = field(default_factory=list)
-    files_seen: int = 0
-    files_analysed: int = 0
-    from_cache: int = 0  # files whose outcome came from the cache
-    jobs: int = 1  # processes that analysed files
-    rules: list[type[Rule]] = field(default_factory=list)
-
-    def failed(self, fail_on: Severity) -> bool:
-        return any(f.severity >= fail_on for f in self.findings)
 
 
 def matches_codes(rule_id: str, codes: list[str] | tuple[str, ...]) -> bool:

@@ -1,43 +1,17 @@
-"""Output formats. Each is a Formatter registered through the ``ekslint_formatters``
-hook (built-in ones by this module, exactly like a plugin would)."""
+"""ekslint's output formats: a plugin like any other, registered through the
+``ekslint`` entry-point group (as ``ekslint.report``), whose ``ekslint_formatters``
+hook returns a ``Formatter`` (``ekslint.engine.formatter``) per format name."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
-
+from ekslint.engine.formatter import Formatter
 from ekslint.engine.hookspecs import hookimpl
-
-if TYPE_CHECKING:
-    from ekslint.config import Settings
-    from ekslint.engine.plugins import Registry
-    from ekslint.engine.runner import RunResult
 
 DOCS_BASE_URL = "https://github.com/ekslint/ekslint/blob/main/docs/rules/"
 
 
 def rule_docs_url(rule_id: str) -> str:
     return f"{DOCS_BASE_URL}{rule_id}.md"
-
-
-@dataclass(slots=True)
-class ReportOptions:
-    color: bool = False
-    sarif_category: str | None = None
-    include_suppressed: bool = False
-    working_directory: str = "."
-    command_line: list[str] = field(default_factory=list)
-
-
-class Formatter:
-    name: ClassVar[str]
-    description: ClassVar[str]
-
-    def __init__(self) -> None:
-        self.notices: list[str] = []  # said on stderr by the CLI, never in the report
-
-    def render(self, result: RunResult, registry: Registry, settings: Settings, options: ReportOptions) -> str:
-        raise NotImplementedError
 
 
 @hookimpl

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ekslint.report import Formatter, ReportOptions
+from ekslint.engine.formatter import Formatter, ReportOptions
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
-    from ekslint.engine.plugins import Registry
-    from ekslint.engine.runner import RunResult
+    from ekslint.engine.registry import Registry
+    from ekslint.engine.results import RunResult
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 

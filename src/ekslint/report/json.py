@@ -7,14 +7,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ekslint import __version__
-from ekslint.report import Formatter, ReportOptions
+from ekslint.engine.formatter import Formatter, ReportOptions
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
     from ekslint.engine.finding import Finding
-    from ekslint.engine.plugins import Registry
-    from ekslint.engine.runner import RunResult
+    from ekslint.engine.registry import Registry
+    from ekslint.engine.results import RunResult
     from ekslint.parse.text import Span
 
 JSON_FORMAT_VERSION = 1

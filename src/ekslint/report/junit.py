@@ -7,13 +7,13 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from ekslint.report import Formatter, ReportOptions
+from ekslint.engine.formatter import Formatter, ReportOptions
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
     from ekslint.engine.finding import Finding
-    from ekslint.engine.plugins import Registry
-    from ekslint.engine.runner import RunResult
+    from ekslint.engine.registry import Registry
+    from ekslint.engine.results import RunResult
 
 
 class JunitFormatter(Formatter):

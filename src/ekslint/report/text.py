@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ekslint.report import Formatter, ReportOptions
+from ekslint.engine.formatter import Formatter, ReportOptions
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
     from ekslint.engine.finding import Finding
-    from ekslint.engine.plugins import Registry
-    from ekslint.engine.runner import RunResult
+    from ekslint.engine.registry import Registry
+    from ekslint.engine.results import RunResult
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTE: "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
