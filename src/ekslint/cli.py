@@ -137,7 +137,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
 
     from ekslint import config
     from ekslint.engine import plugins
-    from ekslint.engine.formatter import ReportOptions
+    from ekslint.engine.hookspecs import ReportOptions
     from ekslint.engine.runner import Runner, RunRequest
     from ekslint.model.sysctls import parse_version
     from ekslint.severity import Severity

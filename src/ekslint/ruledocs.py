@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from ekslint.report import rule_docs_url
+from ekslint.engine.rule import rule_docs_url
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
-    from ekslint.engine.registry import Registry
+    from ekslint.engine.hookspecs import Registry
     from ekslint.engine.rule import Rule
 
 

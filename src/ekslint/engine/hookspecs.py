@@ -16,12 +16,14 @@ and the module implements the hooks with :data:`hookimpl`::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
 
 import pluggy
 
 if TYPE_CHECKING:
-    from ekslint.engine.formatter import Formatter
+    from ekslint.config import Settings
+    from ekslint.engine.results import RunResult
     from ekslint.engine.rule import Rule
 
 PROJECT_NAME = "ekslint"
@@ -38,3 +40,39 @@ def ekslint_rules() -> list[type[Rule]]:  # type: ignore[empty-body]
 @hookspec
 def ekslint_formatters() -> dict[str, type[Formatter]]:  # type: ignore[empty-body]
     """Output formats by ``--format`` name."""
+
+
+# -- what the hooks return and what loading them builds ---------------------------------
+
+
+@dataclass(slots=True)
+class ReportOptions:
+    color: bool = False
+    sarif_category: str | None = None
+    include_suppressed: bool = False
+    working_directory: str = "."
+    command_line: list[str] = field(default_factory=list)
+
+
+class Formatter:
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self) -> None:
+        self.notices: list[str] = []  # said on stderr by the CLI, never in the report
+
+    def render(self, result: RunResult, registry: Registry, settings: Settings, options: ReportOptions) -> str:
+        raise NotImplementedError
+
+
+@dataclass(slots=True)
+class Registry:
+    rules: dict[str, type[Rule]] = field(default_factory=dict)  # by ID, sorted
+    owners: dict[str, str] = field(default_factory=dict)  # rule ID -> plugin name
+    formatters: dict[str, type[Formatter]] = field(default_factory=dict)
+
+    def by_name(self, name: str) -> type[Rule] | None:
+        for rule in self.rules.values():
+            if rule.name == name:
+                return rule
+        return None

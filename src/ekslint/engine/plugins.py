@@ -17,7 +17,7 @@ import pluggy
 
 from ekslint.engine import hookspecs
 from ekslint.engine.diagnostics import ENGINE_DIAGNOSTICS
-from ekslint.engine.registry import Registry
+from ekslint.engine.hookspecs import Registry
 from ekslint.engine.rule import Rule
 
 ENTRY_POINT_GROUP = "ekslint"

@@ -28,6 +28,8 @@ from ekslint.severity import Severity
 if TYPE_CHECKING:
     from ekslint.model.project import FileModel, Project
 
+# Where ekslint's own rules are documented (docs/rules/<ID>.md in the repository).
+DOCS_BASE_URL = "https://github.com/ekslint/ekslint/blob/main/docs/rules/"
 RULE_ID = re.compile(r"^[A-Z]{2,8}[0-9]{3}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "References")
@@ -169,3 +171,7 @@ class RuleDocs:
 
     def plain(self) -> str:
         return "\n\n".join(f"{name}\n{self.sections[name]}" for name in DOC_SECTIONS if self.sections.get(name))
+
+
+def rule_docs_url(rule_id: str) -> str:
+    return f"{DOCS_BASE_URL}{rule_id}.md"

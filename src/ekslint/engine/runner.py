@@ -28,9 +28,9 @@ from ekslint.engine.analysis import FileAnalyser, FileOutcome, context_only, cra
 from ekslint.engine.cache import Cache, content_digest
 from ekslint.engine.diagnostics import UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
+from ekslint.engine.hookspecs import Registry
 from ekslint.engine.parallel import WorkItem
 from ekslint.engine.plugins import code_stamp
-from ekslint.engine.registry import Registry
 from ekslint.engine.results import RunRequest, RunResult
 from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression

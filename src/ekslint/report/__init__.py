@@ -1,17 +1,10 @@
 """ekslint's output formats: a plugin like any other, registered through the
 ``ekslint`` entry-point group (as ``ekslint.report``), whose ``ekslint_formatters``
-hook returns a ``Formatter`` (``ekslint.engine.formatter``) per format name."""
+hook returns a ``Formatter`` (``ekslint.engine.hookspecs``) per format name."""
 
 from __future__ import annotations
 
-from ekslint.engine.formatter import Formatter
-from ekslint.engine.hookspecs import hookimpl
-
-DOCS_BASE_URL = "https://github.com/ekslint/ekslint/blob/main/docs/rules/"
-
-
-def rule_docs_url(rule_id: str) -> str:
-    return f"{DOCS_BASE_URL}{rule_id}.md"
+from ekslint.engine.hookspecs import Formatter, hookimpl
 
 
 @hookimpl

@@ -7,13 +7,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ekslint import __version__
-from ekslint.engine.formatter import Formatter, ReportOptions
+from ekslint.engine.hookspecs import Formatter, ReportOptions
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
     from ekslint.engine.finding import Finding
-    from ekslint.engine.registry import Registry
+    from ekslint.engine.hookspecs import Registry
     from ekslint.engine.results import RunResult
     from ekslint.parse.text import Span
 

@@ -7,12 +7,12 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
-from ekslint.engine.formatter import Formatter, ReportOptions
+from ekslint.engine.hookspecs import Formatter, ReportOptions
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
     from ekslint.engine.finding import Finding
-    from ekslint.engine.registry import Registry
+    from ekslint.engine.hookspecs import Registry
     from ekslint.engine.results import RunResult
 
 

@@ -19,15 +19,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ekslint import __version__
-from ekslint.engine.formatter import Formatter, ReportOptions
-from ekslint.engine.rule import Rule
-from ekslint.report import rule_docs_url
+from ekslint.engine.hookspecs import Formatter, ReportOptions
+from ekslint.engine.rule import Rule, rule_docs_url
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
     from ekslint.engine.finding import Finding
-    from ekslint.engine.registry import Registry
+    from ekslint.engine.hookspecs import Registry
     from ekslint.engine.results import RunResult
     from ekslint.parse.text import Span
 

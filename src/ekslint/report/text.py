@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ekslint.engine.formatter import Formatter, ReportOptions
+from ekslint.engine.hookspecs import Formatter, ReportOptions
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
     from ekslint.engine.finding import Finding
-    from ekslint.engine.registry import Registry
+    from ekslint.engine.hookspecs import Registry
     from ekslint.engine.results import RunResult
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTE: "\033[36m"}
