@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ekslint import cli
+from ekslint import cli, config
+from ekslint.plugin import Severity
 from tests.conftest import REPO, chdir, write
 
 EXAMPLES = REPO / "examples"
@@ -219,6 +220,40 @@ def test_kubernetes_version_from_config(capsys: pytest.CaptureFixture[str], tmp_
             in out
         )
         assert run(capsys, "--kubernetes-version", "1.29")[0] == 0
+
+
+def test_command_line_overrides_are_applied_while_the_settings_are_built(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {".ekslint.yaml": "select: [EKS1]\nignore: [EKS101]\nfail-on: error\nkubernetes-version: '1.28'\n"},
+    )
+    with chdir(tmp_path):
+        loaded = config.load(Path(".ekslint.yaml"))
+        before = repr(loaded)
+        overrides = config.Overrides(select=("EKS4",), ignore=("EKS402",), fail_on="note", kubernetes_version="v1.31.2")
+        settings = config.with_overrides(loaded, overrides)
+        assert config.resolve(Path(".ekslint.yaml"), overrides) == settings
+        assert config.resolve(Path(".ekslint.yaml"), config.Overrides()) == loaded
+    assert repr(loaded) == before  # the loaded settings are not changed
+    assert settings.select == ["EKS4"]  # replaces the config's
+    assert settings.ignore == ["EKS101", "EKS402"]  # adds to the config's
+    assert settings.fail_on is Severity.NOTE
+    assert settings.context.kubernetes_version == (1, 31)
+    assert settings.path == loaded.path and settings.root == loaded.root
+
+
+def test_an_override_that_is_not_given_keeps_the_config(tmp_path: Path) -> None:
+    write(tmp_path, {".ekslint.yaml": "select: [EKS1]\nfail-on: warning\nkubernetes-version: '1.28'\n"})
+    with chdir(tmp_path):
+        settings = config.resolve(Path(".ekslint.yaml"), config.Overrides(kubernetes_version=""))
+    assert settings.select == ["EKS1"] and settings.fail_on is Severity.WARNING
+    assert settings.context.kubernetes_version == (1, 28)
+    assert config.resolve(None, config.Overrides(select=())).select == []  # --select '' selects nothing
+
+
+def test_a_kubernetes_version_override_that_is_not_a_version() -> None:
+    with pytest.raises(config.ConfigError, match=r"^--kubernetes-version '1\.x' is not a version like 1\.31$"):
+        config.resolve(None, config.Overrides(kubernetes_version="1.x"))
 
 
 def test_node_groups_defined_elsewhere(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
