@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from ekslint import cli, config
+from ekslint.engine import plugins
+from ekslint.engine.runner import Runner, RunRequest, RunResult
 from ekslint.plugin import Severity
 from tests.conftest import REPO, chdir, write
 
@@ -328,3 +330,77 @@ def test_a_file_given_twice_is_linted_once(capsys: pytest.CaptureFixture[str], t
     files = [f["file"] for f in json.loads(out)["findings"]]
     assert sorted(set(files)) == ["deploy/pod.yaml", "other/pod.yaml"]
     assert len(files) == 2 * files.count("other/pod.yaml")
+
+
+# -- the steps of a run -----------------------------------------------------------------------
+
+
+def test_the_run_gets_settings_that_already_carry_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[config.Settings, RunRequest]] = []
+
+    def fake_run(self: Runner, request: RunRequest) -> RunResult:
+        seen.append((self.settings, request))
+        return RunResult()
+
+    monkeypatch.setattr(Runner, "run", fake_run)
+    write(tmp_path, {".ekslint.yaml": "ignore: [EKS101]\nkubernetes-version: '1.28'\n"})
+    with chdir(tmp_path):
+        args = ["--select", "EKS4", "--ignore", "EKS402", "--fail-on", "note", "--kubernetes-version", "1.31"]
+        assert run(capsys, *args)[0] == 0
+    ((settings, request),) = seen
+    assert request.settings is settings
+    assert settings.select == ["EKS4"] and settings.ignore == ["EKS101", "EKS402"]
+    assert settings.fail_on is Severity.NOTE and settings.context.kubernetes_version == (1, 31)
+
+
+def test_the_request_says_what_to_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EKSLINT_NO_CACHE", raising=False)
+    monkeypatch.delenv("EKSLINT_CACHE_DIR", raising=False)
+    write(tmp_path, {".ekslint.yaml": "ignore: [EKS101]\n"})
+    with chdir(tmp_path):
+        settings = config.load(Path(".ekslint.yaml"))
+        request = cli._build_request(cli.build_parser().parse_args(["--context", "-j", "3"]), settings)
+        assert request.paths == ["."] and request.stdin is None and request.jobs == 3
+        assert request.context == [str(tmp_path.resolve())]
+        assert request.cache_dir == tmp_path.resolve() / ".ekslint_cache"
+        request = cli._build_request(cli.build_parser().parse_args(["a.yaml", "--no-cache"]), settings)
+        assert request.paths == ["a.yaml"] and request.context == [] and request.cache_dir is None
+        with pytest.raises(cli.UsageError, match=r"^missing\.json: not a readable ekslint baseline"):
+            cli._build_request(cli.build_parser().parse_args(["--baseline", "missing.json"]), settings)
+
+
+STEPS = [
+    "_resolve_settings",
+    "_load_registry",
+    "_check_codes",
+    "_formatter_class",
+    "_build_request",
+    "_lint",
+    "_report",
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_usage_error_from_any_step_is_one_line_and_exit_2(
+    step: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_args: object) -> None:
+        raise cli.UsageError(f"{step} cannot go on")
+
+    monkeypatch.setattr(cli, step, fail)
+    write(tmp_path, {"pod.yaml": POD})
+    with chdir(tmp_path):
+        assert run(capsys) == (2, "", f"ekslint: error: {step} cannot go on\n")
+
+
+def test_a_plugin_that_does_not_load_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def load() -> None:
+        raise plugins.PluginError("plugin 'ACME' (acme.rules) failed to load: boom")
+
+    monkeypatch.setattr(plugins, "load", load)
+    with chdir(tmp_path):
+        assert run(capsys) == (2, "", "ekslint: error: plugin 'ACME' (acme.rules) failed to load: boom\n")

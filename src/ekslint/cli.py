@@ -8,9 +8,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ekslint import __version__, capacity_cli
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ekslint.config import Overrides, Settings
+    from ekslint.engine.plugins import Registry
+    from ekslint.engine.runner import RunRequest, RunResult
+    from ekslint.report import Formatter, ReportOptions
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -114,12 +122,19 @@ def _jobs(text: str) -> int:
     return value
 
 
+class UsageError(Exception):
+    """A usage, config or output problem: said as one ``ekslint: error:`` line, exit 2."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if capacity_cli.wanted(args):  # the calculator and the instance-data refresh lint nothing
             return capacity_cli.run(args)
         return _run(args, list(argv) if argv is not None else sys.argv[1:])
+    except UsageError as err:
+        print(f"ekslint: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("ekslint: interrupted", file=sys.stderr)
         return EXIT_ERROR
@@ -133,113 +148,159 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    """The lint command, step by step; a step that cannot go on raises UsageError."""
+    settings = _resolve_settings(args)
+    registry = _load_registry()
+    if args.list_rules or args.explain:
+        return _answer_rule_docs(args, registry, settings)
+    _check_codes(registry, settings)
+    formatter_class = _formatter_class(args, registry)
+    request = _build_request(args, settings)
+    result = _lint(registry, request)
+    if args.write_baseline:
+        return write_baseline(args.write_baseline, result)
+    _report(result, registry, settings, formatter_class(), _report_options(args, argv), args.output)
+    return _exit_code(result, settings, args)
+
+
+def _resolve_settings(args: argparse.Namespace) -> Settings:
+    """The config file found for this run (as the working directory's, unless --config
+    or --isolated), with the command-line options over it."""
     from pathlib import Path
 
     from ekslint import config
-    from ekslint.engine import plugins
-    from ekslint.engine.rule import Severity
-    from ekslint.engine.runner import Runner, RunRequest
-    from ekslint.model.sysctls import parse_version
-    from ekslint.report import ReportOptions
 
     try:
         path = None if args.isolated else (Path(args.config) if args.config else config.discover())
         if args.config and not Path(args.config).is_file():
             raise config.ConfigError(f"{args.config}: no such config file")
-        settings = config.load(path)
-        registry = plugins.load()
-    except (config.ConfigError, plugins.PluginError) as err:
-        print(f"ekslint: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+        return config.resolve(path, _overrides(args))
+    except config.ConfigError as err:
+        raise UsageError(str(err)) from err
 
-    if args.select is not None:
-        settings.select = args.select
-    if args.ignore is not None:
-        settings.ignore = settings.ignore + args.ignore
-    if args.fail_on:
-        settings.fail_on = Severity.parse(args.fail_on)
-    if args.kubernetes_version:
-        version = parse_version(args.kubernetes_version)
-        if version is None:
-            print(
-                f"ekslint: error: --kubernetes-version {args.kubernetes_version!r} is not a version like 1.31",
-                file=sys.stderr,
-            )
-            return EXIT_ERROR
-        settings.context.kubernetes_version = version
-    unknown = [
-        c
-        for c in (settings.select or []) + settings.ignore
-        if c != "ALL" and not any(r.startswith(c) for r in registry.rules)
-    ]
-    if args.list_rules or args.explain:
-        from ekslint import ruledocs
 
-        if args.list_rules:
-            text, ok = ruledocs.list_rules(registry, settings, args.format), True
-        else:
-            text, ok = ruledocs.explain(registry, args.explain)
-        (sys.stdout if ok else sys.stderr).write(text)
-        return EXIT_CLEAN if ok else EXIT_ERROR
+def _overrides(args: argparse.Namespace) -> Overrides:
+    from ekslint.config import Overrides
+
+    return Overrides(
+        select=tuple(args.select) if args.select is not None else None,
+        ignore=tuple(args.ignore or ()),
+        fail_on=args.fail_on,
+        kubernetes_version=args.kubernetes_version,
+    )
+
+
+def _load_registry() -> Registry:
+    from ekslint.engine import plugins
+
+    try:
+        return plugins.load()
+    except plugins.PluginError as err:
+        raise UsageError(str(err)) from err
+
+
+def _answer_rule_docs(args: argparse.Namespace, registry: Registry, settings: Settings) -> int:
+    """--list-rules and --explain: the answer on stdout, or the error on stderr."""
+    from ekslint import ruledocs
+
+    if args.list_rules:
+        text, ok = ruledocs.list_rules(registry, settings, args.format), True
+    else:
+        text, ok = ruledocs.explain(registry, args.explain)
+    (sys.stdout if ok else sys.stderr).write(text)
+    return EXIT_CLEAN if ok else EXIT_ERROR
+
+
+def _check_codes(registry: Registry, settings: Settings) -> None:
+    """Every code in select and ignore names at least one rule."""
+    codes = (settings.select or []) + settings.ignore
+    unknown = [c for c in codes if c != "ALL" and not any(r.startswith(c) for r in registry.rules)]
     if unknown:
-        print(
-            f"ekslint: error: no rule matches {', '.join(unknown)} (see the rule table in the README)", file=sys.stderr
-        )
-        return EXIT_ERROR
+        raise UsageError(f"no rule matches {', '.join(unknown)} (see the rule table in the README)")
+
+
+def _formatter_class(args: argparse.Namespace, registry: Registry) -> type[Formatter]:
     formatter_class = registry.formatters.get(args.format)
     if formatter_class is None:
-        print(
-            f"ekslint: error: unknown --format {args.format!r}; choose from {', '.join(sorted(registry.formatters))}",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
+        choices = ", ".join(sorted(registry.formatters))
+        raise UsageError(f"unknown --format {args.format!r}; choose from {choices}")
+    return formatter_class
+
+
+def _build_request(args: argparse.Namespace, settings: Settings) -> RunRequest:
+    """What to lint: the paths (stdin read now if - is one), the baseline, the
+    context directories and the cache."""
+    from ekslint.engine.runner import RunRequest
 
     paths = args.paths or ["."]
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     try:
         baseline = load_baseline(args.baseline) if args.baseline else frozenset()
     except ValueError as err:
-        print(f"ekslint: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+        raise UsageError(str(err)) from err
     root = context_root(settings.path)
-    context = [root] if args.context == "auto" else [args.context] if args.context else []
-    cache_dir: Path | None = None
-    if not (args.no_cache or os.environ.get("EKSLINT_NO_CACHE")):
-        from ekslint.engine.cache import DIRECTORY_NAME
-
-        chosen = args.cache_dir or os.environ.get("EKSLINT_CACHE_DIR")
-        cache_dir = Path(chosen) if chosen else Path(root) / DIRECTORY_NAME
-    request = RunRequest(
+    return RunRequest(
         paths,
         settings,
         stdin,
         args.stdin_filename,
-        context=context,
+        context=[root] if args.context == "auto" else [args.context] if args.context else [],
         baseline=baseline,
         report_unused_suppressions=args.report_unused_suppressions,
         disallow_suppressions=args.disallow_suppressions,
         jobs=args.jobs,
-        cache_dir=cache_dir,
+        cache_dir=_cache_dir(args, root),
     )
-    result = Runner(registry, settings).run(request)
-    if args.write_baseline:
-        return write_baseline(args.write_baseline, result)
 
-    for error in result.input_errors:
-        print(f"ekslint: error: {error.path}: {error.message}", file=sys.stderr)
-    options = ReportOptions(
+
+def _cache_dir(args: argparse.Namespace, root: str) -> Path | None:
+    """--cache-dir, else EKSLINT_CACHE_DIR, else .ekslint_cache in ``root``; None: no cache."""
+    from pathlib import Path
+
+    from ekslint.engine.cache import DIRECTORY_NAME
+
+    if args.no_cache or os.environ.get("EKSLINT_NO_CACHE"):
+        return None
+    chosen = args.cache_dir or os.environ.get("EKSLINT_CACHE_DIR")
+    return Path(chosen) if chosen else Path(root) / DIRECTORY_NAME
+
+
+def _lint(registry: Registry, request: RunRequest) -> RunResult:
+    from ekslint.engine.runner import Runner
+
+    return Runner(registry, request.settings).run(request)
+
+
+def _report_options(args: argparse.Namespace, argv: list[str]) -> ReportOptions:
+    from ekslint.report import ReportOptions
+
+    return ReportOptions(
         color=_use_color(args),
         sarif_category=args.sarif_category,
         include_suppressed=args.include_suppressed,
         working_directory=os.getcwd(),
         command_line=["ekslint", *argv],
     )
-    formatter = formatter_class()
+
+
+def _report(
+    result: RunResult,
+    registry: Registry,
+    settings: Settings,
+    formatter: Formatter,
+    options: ReportOptions,
+    output: str | None,
+) -> None:
+    """Input errors and the formatter's notices on stderr, the report on stdout or in ``output``."""
+    for error in result.input_errors:
+        print(f"ekslint: error: {error.path}: {error.message}", file=sys.stderr)
     report = formatter.render(result, registry, settings, options)
     for notice in formatter.notices:
         print(f"ekslint: {notice}", file=sys.stderr)
-    if not _write(report, args.output):
-        return EXIT_ERROR
+    _write(report, output)
+
+
+def _exit_code(result: RunResult, settings: Settings, args: argparse.Namespace) -> int:
     if result.crashed or result.input_errors:
         return EXIT_ERROR
     if result.failed(settings.fail_on) and not args.exit_zero:
@@ -312,18 +373,16 @@ def _use_color(args: Any) -> bool:
     return sys.stdout.isatty()
 
 
-def _write(report: str, output: str | None) -> bool:
+def _write(report: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(report)
         sys.stdout.flush()
-        return True
+        return
     try:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(report)
     except OSError as err:
-        print(f"ekslint: error: cannot write {output}: {err.strerror or err}", file=sys.stderr)
-        return False
-    return True
+        raise UsageError(f"cannot write {output}: {err.strerror or err}") from err
 
 
 if __name__ == "__main__":  # pragma: no cover
