@@ -36,9 +36,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="*", help="files and directories to lint (default: .); - reads stdin")
     parser.add_argument("--version", action="version", version=f"ekslint {__version__}")
+    _add_rule_docs_options(parser)
+    _add_output_options(parser)
+    _add_selection_options(parser)
+    _add_suppression_options(parser)
+    _add_config_options(parser)
+    _add_speed_options(parser)
+    capacity_cli.add_arguments(parser)  # --max-pods calculator, --update-instance-data
+    return parser
+
+
+def _add_rule_docs_options(parser: argparse.ArgumentParser) -> None:
     info = parser.add_argument_group("rule documentation")
     info.add_argument("--list-rules", action="store_true", help="list every rule (with --format json: as JSON)")
     info.add_argument("--explain", metavar="RULE", help="show the documentation of a rule (ID or name)")
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("-f", "--format", default="text", help="text (default), json, sarif, github or junit")
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -54,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--sarif-category", metavar="CATEGORY", help="SARIF runAutomationDetails.id category (GitHub code scanning)"
     )
+
+
+def _add_selection_options(parser: argparse.ArgumentParser) -> None:
     sel = parser.add_argument_group("rule selection")
     sel.add_argument(
         "--select", type=_codes, metavar="CODES", help="comma-separated rule IDs or prefixes to run (EKS1,EKS401)"
@@ -65,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     sel.add_argument(
         "--exit-zero", action="store_true", help="exit 0 even when there are findings (errors still exit 2)"
     )
+
+
+def _add_suppression_options(parser: argparse.ArgumentParser) -> None:
     sup = parser.add_argument_group("suppressions and baselines")
     sup.add_argument(
         "--report-unused-suppressions", action="store_true", help="report suppressions that hide nothing (EKS005)"
@@ -72,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     sup.add_argument("--disallow-suppressions", action="store_true", help="ignore every suppression (strict pipelines)")
     sup.add_argument("--baseline", metavar="FILE", help="hide the findings recorded in FILE (see --write-baseline)")
     sup.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
     cfg = parser.add_argument_group("configuration")
     cfg.add_argument(
         "--config", metavar="FILE", help="use this config file instead of searching for .ekslint.yaml / pyproject.toml"
@@ -89,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="also read DIR (default: the config file's directory, else the git root) for cross-file facts, "
         "but report only on the paths given (pre-commit passes only changed files)",
     )
+
+
+def _add_speed_options(parser: argparse.ArgumentParser) -> None:
     perf = parser.add_argument_group("speed")
     perf.add_argument(
         "-j",
@@ -108,8 +134,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the cache lives (default: .ekslint_cache beside the config file, else in the git root; "
         "also: EKSLINT_CACHE_DIR)",
     )
-    capacity_cli.add_arguments(parser)  # --max-pods calculator, --update-instance-data
-    return parser
 
 
 def _jobs(text: str) -> int:
