@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ekslint import cli
+from ekslint import cli, config
+from ekslint.engine import plugins
+from ekslint.engine.runner import Runner, RunRequest, RunResult
+from ekslint.plugin import Severity
 from tests.conftest import REPO, chdir, write
 
 EXAMPLES = REPO / "examples"
@@ -221,6 +224,40 @@ def test_kubernetes_version_from_config(capsys: pytest.CaptureFixture[str], tmp_
         assert run(capsys, "--kubernetes-version", "1.29")[0] == 0
 
 
+def test_command_line_overrides_are_applied_while_the_settings_are_built(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {".ekslint.yaml": "select: [EKS1]\nignore: [EKS101]\nfail-on: error\nkubernetes-version: '1.28'\n"},
+    )
+    with chdir(tmp_path):
+        loaded = config.load(Path(".ekslint.yaml"))
+        before = repr(loaded)
+        overrides = config.Overrides(select=("EKS4",), ignore=("EKS402",), fail_on="note", kubernetes_version="v1.31.2")
+        settings = config.with_overrides(loaded, overrides)
+        assert config.resolve(Path(".ekslint.yaml"), overrides) == settings
+        assert config.resolve(Path(".ekslint.yaml"), config.Overrides()) == loaded
+    assert repr(loaded) == before  # the loaded settings are not changed
+    assert settings.select == ["EKS4"]  # replaces the config's
+    assert settings.ignore == ["EKS101", "EKS402"]  # adds to the config's
+    assert settings.fail_on is Severity.NOTE
+    assert settings.context.kubernetes_version == (1, 31)
+    assert settings.path == loaded.path and settings.root == loaded.root
+
+
+def test_an_override_that_is_not_given_keeps_the_config(tmp_path: Path) -> None:
+    write(tmp_path, {".ekslint.yaml": "select: [EKS1]\nfail-on: warning\nkubernetes-version: '1.28'\n"})
+    with chdir(tmp_path):
+        settings = config.resolve(Path(".ekslint.yaml"), config.Overrides(kubernetes_version=""))
+    assert settings.select == ["EKS1"] and settings.fail_on is Severity.WARNING
+    assert settings.context.kubernetes_version == (1, 28)
+    assert config.resolve(None, config.Overrides(select=())).select == []  # --select '' selects nothing
+
+
+def test_a_kubernetes_version_override_that_is_not_a_version() -> None:
+    with pytest.raises(config.ConfigError, match=r"^--kubernetes-version '1\.x' is not a version like 1\.31$"):
+        config.resolve(None, config.Overrides(kubernetes_version="1.x"))
+
+
 def test_node_groups_defined_elsewhere(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     write(
         tmp_path,
@@ -293,3 +330,77 @@ def test_a_file_given_twice_is_linted_once(capsys: pytest.CaptureFixture[str], t
     files = [f["file"] for f in json.loads(out)["findings"]]
     assert sorted(set(files)) == ["deploy/pod.yaml", "other/pod.yaml"]
     assert len(files) == 2 * files.count("other/pod.yaml")
+
+
+# -- the steps of a run -----------------------------------------------------------------------
+
+
+def test_the_run_gets_settings_that_already_carry_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[config.Settings, RunRequest]] = []
+
+    def fake_run(self: Runner, request: RunRequest) -> RunResult:
+        seen.append((self.settings, request))
+        return RunResult()
+
+    monkeypatch.setattr(Runner, "run", fake_run)
+    write(tmp_path, {".ekslint.yaml": "ignore: [EKS101]\nkubernetes-version: '1.28'\n"})
+    with chdir(tmp_path):
+        args = ["--select", "EKS4", "--ignore", "EKS402", "--fail-on", "note", "--kubernetes-version", "1.31"]
+        assert run(capsys, *args)[0] == 0
+    ((settings, request),) = seen
+    assert request.settings is settings
+    assert settings.select == ["EKS4"] and settings.ignore == ["EKS101", "EKS402"]
+    assert settings.fail_on is Severity.NOTE and settings.context.kubernetes_version == (1, 31)
+
+
+def test_the_request_says_what_to_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EKSLINT_NO_CACHE", raising=False)
+    monkeypatch.delenv("EKSLINT_CACHE_DIR", raising=False)
+    write(tmp_path, {".ekslint.yaml": "ignore: [EKS101]\n"})
+    with chdir(tmp_path):
+        settings = config.load(Path(".ekslint.yaml"))
+        request = cli._build_request(cli.build_parser().parse_args(["--context", "-j", "3"]), settings)
+        assert request.paths == ["."] and request.stdin is None and request.jobs == 3
+        assert request.context == [str(tmp_path.resolve())]
+        assert request.cache_dir == tmp_path.resolve() / ".ekslint_cache"
+        request = cli._build_request(cli.build_parser().parse_args(["a.yaml", "--no-cache"]), settings)
+        assert request.paths == ["a.yaml"] and request.context == [] and request.cache_dir is None
+        with pytest.raises(cli.UsageError, match=r"^missing\.json: not a readable ekslint baseline"):
+            cli._build_request(cli.build_parser().parse_args(["--baseline", "missing.json"]), settings)
+
+
+STEPS = [
+    "_resolve_settings",
+    "_load_registry",
+    "_check_codes",
+    "_formatter_class",
+    "_build_request",
+    "_lint",
+    "_report",
+]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_usage_error_from_any_step_is_one_line_and_exit_2(
+    step: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*_args: object) -> None:
+        raise cli.UsageError(f"{step} cannot go on")
+
+    monkeypatch.setattr(cli, step, fail)
+    write(tmp_path, {"pod.yaml": POD})
+    with chdir(tmp_path):
+        assert run(capsys) == (2, "", f"ekslint: error: {step} cannot go on\n")
+
+
+def test_a_plugin_that_does_not_load_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def load() -> None:
+        raise plugins.PluginError("plugin 'ACME' (acme.rules) failed to load: boom")
+
+    monkeypatch.setattr(plugins, "load", load)
+    with chdir(tmp_path):
+        assert run(capsys) == (2, "", "ekslint: error: plugin 'ACME' (acme.rules) failed to load: boom\n")

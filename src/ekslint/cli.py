@@ -8,9 +8,16 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ekslint import __version__, capacity_cli
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ekslint.config import Overrides, Settings
+    from ekslint.engine.hookspecs import Formatter, Registry, ReportOptions
+    from ekslint.engine.results import RunRequest, RunResult
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -28,9 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="*", help="files and directories to lint (default: .); - reads stdin")
     parser.add_argument("--version", action="version", version=f"ekslint {__version__}")
+    _add_rule_docs_options(parser)
+    _add_output_options(parser)
+    _add_selection_options(parser)
+    _add_suppression_options(parser)
+    _add_config_options(parser)
+    _add_speed_options(parser)
+    capacity_cli.add_arguments(parser)  # --max-pods calculator, --update-instance-data
+    return parser
+
+
+def _add_rule_docs_options(parser: argparse.ArgumentParser) -> None:
     info = parser.add_argument_group("rule documentation")
     info.add_argument("--list-rules", action="store_true", help="list every rule (with --format json: as JSON)")
     info.add_argument("--explain", metavar="RULE", help="show the documentation of a rule (ID or name)")
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
     out.add_argument("-f", "--format", default="text", help="text (default), json, sarif, github or junit")
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
@@ -46,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--sarif-category", metavar="CATEGORY", help="SARIF runAutomationDetails.id category (GitHub code scanning)"
     )
+
+
+def _add_selection_options(parser: argparse.ArgumentParser) -> None:
     sel = parser.add_argument_group("rule selection")
     sel.add_argument(
         "--select", type=_codes, metavar="CODES", help="comma-separated rule IDs or prefixes to run (EKS1,EKS401)"
@@ -57,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     sel.add_argument(
         "--exit-zero", action="store_true", help="exit 0 even when there are findings (errors still exit 2)"
     )
+
+
+def _add_suppression_options(parser: argparse.ArgumentParser) -> None:
     sup = parser.add_argument_group("suppressions and baselines")
     sup.add_argument(
         "--report-unused-suppressions", action="store_true", help="report suppressions that hide nothing (EKS005)"
@@ -64,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     sup.add_argument("--disallow-suppressions", action="store_true", help="ignore every suppression (strict pipelines)")
     sup.add_argument("--baseline", metavar="FILE", help="hide the findings recorded in FILE (see --write-baseline)")
     sup.add_argument("--write-baseline", metavar="FILE", help="record the current findings in FILE and exit 0")
+
+
+def _add_config_options(parser: argparse.ArgumentParser) -> None:
     cfg = parser.add_argument_group("configuration")
     cfg.add_argument(
         "--config", metavar="FILE", help="use this config file instead of searching for .ekslint.yaml / pyproject.toml"
@@ -81,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="also read DIR (default: the config file's directory, else the git root) for cross-file facts, "
         "but report only on the paths given (pre-commit passes only changed files)",
     )
+
+
+def _add_speed_options(parser: argparse.ArgumentParser) -> None:
     perf = parser.add_argument_group("speed")
     perf.add_argument(
         "-j",
@@ -100,8 +133,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the cache lives (default: .ekslint_cache beside the config file, else in the git root; "
         "also: EKSLINT_CACHE_DIR)",
     )
-    capacity_cli.add_arguments(parser)  # --max-pods calculator, --update-instance-data
-    return parser
 
 
 def _jobs(text: str) -> int:
@@ -114,12 +145,19 @@ def _jobs(text: str) -> int:
     return value
 
 
+class UsageError(Exception):
+    """A usage, config or output problem: said as one ``ekslint: error:`` line, exit 2."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if capacity_cli.wanted(args):  # the calculator and the instance-data refresh lint nothing
             return capacity_cli.run(args)
         return _run(args, list(argv) if argv is not None else sys.argv[1:])
+    except UsageError as err:
+        print(f"ekslint: error: {err}", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("ekslint: interrupted", file=sys.stderr)
         return EXIT_ERROR
@@ -133,113 +171,159 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, argv: list[str]) -> int:
+    """The lint command, step by step; a step that cannot go on raises UsageError."""
+    settings = _resolve_settings(args)
+    registry = _load_registry()
+    if args.list_rules or args.explain:
+        return _answer_rule_docs(args, registry, settings)
+    _check_codes(registry, settings)
+    formatter_class = _formatter_class(args, registry)
+    request = _build_request(args, settings)
+    result = _lint(registry, request)
+    if args.write_baseline:
+        return write_baseline(args.write_baseline, result)
+    _report(result, registry, settings, formatter_class(), _report_options(args, argv), args.output)
+    return _exit_code(result, settings, args)
+
+
+def _resolve_settings(args: argparse.Namespace) -> Settings:
+    """The config file found for this run (as the working directory's, unless --config
+    or --isolated), with the command-line options over it."""
     from pathlib import Path
 
     from ekslint import config
-    from ekslint.engine import plugins
-    from ekslint.engine.hookspecs import ReportOptions
-    from ekslint.engine.runner import Runner, RunRequest
-    from ekslint.model.sysctls import parse_version
-    from ekslint.severity import Severity
 
     try:
         path = None if args.isolated else (Path(args.config) if args.config else config.discover())
         if args.config and not Path(args.config).is_file():
             raise config.ConfigError(f"{args.config}: no such config file")
-        settings = config.load(path)
-        registry = plugins.load()
-    except (config.ConfigError, plugins.PluginError) as err:
-        print(f"ekslint: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+        return config.resolve(path, _overrides(args))
+    except config.ConfigError as err:
+        raise UsageError(str(err)) from err
 
-    if args.select is not None:
-        settings.select = args.select
-    if args.ignore is not None:
-        settings.ignore = settings.ignore + args.ignore
-    if args.fail_on:
-        settings.fail_on = Severity.parse(args.fail_on)
-    if args.kubernetes_version:
-        version = parse_version(args.kubernetes_version)
-        if version is None:
-            print(
-                f"ekslint: error: --kubernetes-version {args.kubernetes_version!r} is not a version like 1.31",
-                file=sys.stderr,
-            )
-            return EXIT_ERROR
-        settings.context.kubernetes_version = version
-    unknown = [
-        c
-        for c in (settings.select or []) + settings.ignore
-        if c != "ALL" and not any(r.startswith(c) for r in registry.rules)
-    ]
-    if args.list_rules or args.explain:
-        from ekslint import ruledocs
 
-        if args.list_rules:
-            text, ok = ruledocs.list_rules(registry, settings, args.format), True
-        else:
-            text, ok = ruledocs.explain(registry, args.explain)
-        (sys.stdout if ok else sys.stderr).write(text)
-        return EXIT_CLEAN if ok else EXIT_ERROR
+def _overrides(args: argparse.Namespace) -> Overrides:
+    from ekslint.config import Overrides
+
+    return Overrides(
+        select=tuple(args.select) if args.select is not None else None,
+        ignore=tuple(args.ignore or ()),
+        fail_on=args.fail_on,
+        kubernetes_version=args.kubernetes_version,
+    )
+
+
+def _load_registry() -> Registry:
+    from ekslint.engine import plugins
+
+    try:
+        return plugins.load()
+    except plugins.PluginError as err:
+        raise UsageError(str(err)) from err
+
+
+def _answer_rule_docs(args: argparse.Namespace, registry: Registry, settings: Settings) -> int:
+    """--list-rules and --explain: the answer on stdout, or the error on stderr."""
+    from ekslint import ruledocs
+
+    if args.list_rules:
+        text, ok = ruledocs.list_rules(registry, settings, args.format), True
+    else:
+        text, ok = ruledocs.explain(registry, args.explain)
+    (sys.stdout if ok else sys.stderr).write(text)
+    return EXIT_CLEAN if ok else EXIT_ERROR
+
+
+def _check_codes(registry: Registry, settings: Settings) -> None:
+    """Every code in select and ignore names at least one rule."""
+    codes = (settings.select or []) + settings.ignore
+    unknown = [c for c in codes if c != "ALL" and not any(r.startswith(c) for r in registry.rules)]
     if unknown:
-        print(
-            f"ekslint: error: no rule matches {', '.join(unknown)} (see the rule table in the README)", file=sys.stderr
-        )
-        return EXIT_ERROR
+        raise UsageError(f"no rule matches {', '.join(unknown)} (see the rule table in the README)")
+
+
+def _formatter_class(args: argparse.Namespace, registry: Registry) -> type[Formatter]:
     formatter_class = registry.formatters.get(args.format)
     if formatter_class is None:
-        print(
-            f"ekslint: error: unknown --format {args.format!r}; choose from {', '.join(sorted(registry.formatters))}",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
+        choices = ", ".join(sorted(registry.formatters))
+        raise UsageError(f"unknown --format {args.format!r}; choose from {choices}")
+    return formatter_class
+
+
+def _build_request(args: argparse.Namespace, settings: Settings) -> RunRequest:
+    """What to lint: the paths (stdin read now if - is one), the baseline, the
+    context directories and the cache."""
+    from ekslint.engine.results import RunRequest
 
     paths = args.paths or ["."]
     stdin = sys.stdin.buffer.read() if "-" in paths else None
     try:
         baseline = load_baseline(args.baseline) if args.baseline else frozenset()
     except ValueError as err:
-        print(f"ekslint: error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+        raise UsageError(str(err)) from err
     root = context_root(settings.path)
-    context = [root] if args.context == "auto" else [args.context] if args.context else []
-    cache_dir: Path | None = None
-    if not (args.no_cache or os.environ.get("EKSLINT_NO_CACHE")):
-        from ekslint.engine.cache import DIRECTORY_NAME
-
-        chosen = args.cache_dir or os.environ.get("EKSLINT_CACHE_DIR")
-        cache_dir = Path(chosen) if chosen else Path(root) / DIRECTORY_NAME
-    request = RunRequest(
+    return RunRequest(
         paths,
         settings,
         stdin,
         args.stdin_filename,
-        context=context,
+        context=[root] if args.context == "auto" else [args.context] if args.context else [],
         baseline=baseline,
         report_unused_suppressions=args.report_unused_suppressions,
         disallow_suppressions=args.disallow_suppressions,
         jobs=args.jobs,
-        cache_dir=cache_dir,
+        cache_dir=_cache_dir(args, root),
     )
-    result = Runner(registry, settings).run(request)
-    if args.write_baseline:
-        return write_baseline(args.write_baseline, result)
 
-    for error in result.input_errors:
-        print(f"ekslint: error: {error.path}: {error.message}", file=sys.stderr)
-    options = ReportOptions(
+
+def _cache_dir(args: argparse.Namespace, root: str) -> Path | None:
+    """--cache-dir, else EKSLINT_CACHE_DIR, else .ekslint_cache in ``root``; None: no cache."""
+    from pathlib import Path
+
+    from ekslint.engine.cache import DIRECTORY_NAME
+
+    if args.no_cache or os.environ.get("EKSLINT_NO_CACHE"):
+        return None
+    chosen = args.cache_dir or os.environ.get("EKSLINT_CACHE_DIR")
+    return Path(chosen) if chosen else Path(root) / DIRECTORY_NAME
+
+
+def _lint(registry: Registry, request: RunRequest) -> RunResult:
+    from ekslint.engine.runner import Runner
+
+    return Runner(registry, request.settings).run(request)
+
+
+def _report_options(args: argparse.Namespace, argv: list[str]) -> ReportOptions:
+    from ekslint.engine.hookspecs import ReportOptions
+
+    return ReportOptions(
         color=_use_color(args),
         sarif_category=args.sarif_category,
         include_suppressed=args.include_suppressed,
         working_directory=os.getcwd(),
         command_line=["ekslint", *argv],
     )
-    formatter = formatter_class()
+
+
+def _report(
+    result: RunResult,
+    registry: Registry,
+    settings: Settings,
+    formatter: Formatter,
+    options: ReportOptions,
+    output: str | None,
+) -> None:
+    """Input errors and the formatter's notices on stderr, the report on stdout or in ``output``."""
+    for error in result.input_errors:
+        print(f"ekslint: error: {error.path}: {error.message}", file=sys.stderr)
     report = formatter.render(result, registry, settings, options)
     for notice in formatter.notices:
         print(f"ekslint: {notice}", file=sys.stderr)
-    if not _write(report, args.output):
-        return EXIT_ERROR
+    _write(report, output)
+
+
+def _exit_code(result: RunResult, settings: Settings, args: argparse.Namespace) -> int:
     if result.crashed or result.input_errors:
         return EXIT_ERROR
     if result.failed(settings.fail_on) and not args.exit_zero:
@@ -312,18 +396,16 @@ def _use_color(args: Any) -> bool:
     return sys.stdout.isatty()
 
 
-def _write(report: str, output: str | None) -> bool:
+def _write(report: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(report)
         sys.stdout.flush()
-        return True
+        return
     try:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(report)
     except OSError as err:
-        print(f"ekslint: error: cannot write {output}: {err.strerror or err}", file=sys.stderr)
-        return False
-    return True
+        raise UsageError(f"cannot write {output}: {err.strerror or err}") from err
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,11 @@
 """Configuration: ``.ekslint.yaml`` or ``[tool.ekslint]`` in ``pyproject.toml``, found
 by searching upward from the working directory, validated against
-``schemas/config.schema.json``. Command-line options override it."""
+``schemas/config.schema.json``. Command-line options override it: ``resolve`` builds
+the settings of a run from the file and the ``Overrides`` in one go."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,16 @@ class Settings:
     limits: ReadLimits = field(default_factory=ReadLimits)
 
 
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """What the command line says over the config file; None or empty: nothing."""
+
+    select: tuple[str, ...] | None = None  # replaces the config's select
+    ignore: tuple[str, ...] = ()  # added to the config's ignore
+    fail_on: str | None = None  # a severity label: error, warning or note
+    kubernetes_version: str | None = None  # as typed, e.g. "1.31"
+
+
 def discover(start: Path | None = None) -> Path | None:
     directory = (start or Path.cwd()).resolve()
     for folder in (directory, *directory.parents):
@@ -65,6 +76,28 @@ def load(path: Path | None) -> Settings:
         data, locate = _from_yaml(raw, shown)
     _validate(data, locate)
     return _settings(data, shown, path.parent.resolve(), locate)
+
+
+def resolve(path: Path | None, overrides: Overrides) -> Settings:
+    """The settings of a run: the config file at ``path`` (None: no file), with the
+    command line over it."""
+    return with_overrides(load(path), overrides)
+
+
+def with_overrides(settings: Settings, overrides: Overrides) -> Settings:
+    """A copy of ``settings`` with ``overrides`` applied; ``settings`` is unchanged."""
+    version = settings.context.kubernetes_version
+    if overrides.kubernetes_version:
+        version = parse_version(overrides.kubernetes_version)
+        if version is None:
+            raise ConfigError(f"--kubernetes-version {overrides.kubernetes_version!r} is not a version like 1.31")
+    return replace(
+        settings,
+        select=list(overrides.select) if overrides.select is not None else settings.select,
+        ignore=settings.ignore + list(overrides.ignore),
+        fail_on=Severity.parse(overrides.fail_on) if overrides.fail_on else settings.fail_on,
+        context=replace(settings.context, kubernetes_version=version),
+    )
 
 
 def _shown(path: Path) -> str:
