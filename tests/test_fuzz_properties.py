@@ -109,7 +109,7 @@ def test_any_value_anywhere(value: object, case: str, rnd: random.Random) -> Non
         # A lone CR is a line break to YAML: positions were past the last LF line (atheris).
         b'{\n  "kind": "KubeletConfiguration",\n  "x": "a\r\r\r\rb",\n  "maxPods": 7kind": "x"\n}\n',
         b"apiVersion: v1\rkind: ConfigMap\rmetadata: {name: [x\r",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"a\u2028b\"}\n\u2028data: [\n".encode(),
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: "a\u2028b"}\n\u2028data: [\n'.encode(),
     ],
 )
 def test_found_by_fuzzing(data: bytes) -> None:
