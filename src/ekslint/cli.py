@@ -148,6 +148,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
             raise config.ConfigError(f"{args.config}: no such config file")
         settings = config.load(path)
         registry = plugins.load()
+        config.resolve_rule_options(settings, registry)  # options are declared by rules, plugins' too
     except (config.ConfigError, plugins.PluginError) as err:
         print(f"ekslint: error: {err}", file=sys.stderr)
         return EXIT_ERROR

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ekslint.engine.rule import Severity
+from ekslint.engine.rule import Rule, Severity
 from ekslint.model.context import DeclaredNodeGroup, ModelContext
 from ekslint.model.scheduling import Taint
 from ekslint.model.sysctls import parse_version
@@ -17,11 +17,32 @@ from ekslint.parse.sources import ReadLimits
 from ekslint.parse.text import Span, Text
 from ekslint.parse.yamltree import YamlLimits, YMap, YNode, YSeq, compose
 
+if TYPE_CHECKING:
+    from ekslint.engine.plugins import Registry
+
 CONFIG_NAMES = (".ekslint.yaml", ".ekslint.yml")
 
 
 class ConfigError(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenOption:
+    """One value under ``rule-options``, as written, with where."""
+
+    value: Any
+    key: Span  # the option's name
+    at: Span  # its value
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenRuleOptions:
+    """One rule's entry under ``rule-options``, before the rules are known."""
+
+    rule: str  # as written: an ID or a name
+    key: Span
+    options: dict[str, WrittenOption]
 
 
 @dataclass(slots=True)
@@ -36,6 +57,15 @@ class Settings:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     context: ModelContext = field(default_factory=ModelContext)
     limits: ReadLimits = field(default_factory=ReadLimits)
+    # rule-options as written; checked against the rules' declarations (which plugins
+    # contribute) by resolve_rule_options into rule_options: rule ID -> name -> value.
+    written_options: list[WrittenRuleOptions] = field(default_factory=list)
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def options_for(self, rule: type[Rule]) -> dict[str, Any]:
+        """The values of every option ``rule`` declares: its default unless configured."""
+        configured = self.rule_options.get(rule.id, {})
+        return {o.name: configured.get(o.name, o.convert(o.default)) for o in rule.options}
 
 
 def discover(start: Path | None = None) -> Path | None:
@@ -88,14 +118,18 @@ def _from_yaml(raw: str, shown: str) -> tuple[dict[str, Any], Locator]:
     if not isinstance(root, YMap):
         raise ConfigError(f"{shown}:1:1: the config must be a mapping")
 
-    def locate(path: tuple[Any, ...]) -> Span:
+    def locate(path: tuple[Any, ...], key: bool = False) -> Span:
+        """Where the value at ``path`` starts (with ``key``: its key), else where the
+        closest ancestor written does."""
         node: YNode | None = root
         found: YNode = root
-        for key in path:
-            if isinstance(node, YMap) and isinstance(key, str) and key in node:
-                node = node.get(key)
-            elif isinstance(node, YSeq) and isinstance(key, int) and key < len(node):
-                node = node.item(key)
+        for depth, step in enumerate(path):
+            if isinstance(node, YMap) and isinstance(step, str) and step in node:
+                if key and depth == len(path) - 1:
+                    return node.key_span(step)
+                node = node.get(step)
+            elif isinstance(node, YSeq) and isinstance(step, int) and step < len(node):
+                node = node.item(step)
             else:
                 break
             found = node  # type: ignore[assignment]
@@ -115,7 +149,7 @@ def _from_pyproject(raw: str, shown: str) -> tuple[dict[str, Any], Locator]:
     tool = doc.data.get("tool", {})
     data = tool.get("ekslint", {}) if isinstance(tool, dict) else {}
 
-    def locate(path: tuple[Any, ...]) -> Span:
+    def locate(path: tuple[Any, ...], key: bool = False) -> Span:  # TOML spans are keys
         keys = tuple(str(k) for k in path if isinstance(k, str))
         return doc.span(("tool", "ekslint", *keys))
 
@@ -184,6 +218,13 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
             )
         )
     settings.context = ModelContext(version, declared, str(root))
+    for rule, values in data.get("rule-options", {}).items():
+        where = ("rule-options", rule)
+        written = {
+            name: WrittenOption(value, locate((*where, name), key=True), locate((*where, name)))
+            for name, value in values.items()
+        }
+        settings.written_options.append(WrittenRuleOptions(rule, locate(where, key=True), written))
     if isinstance(data.get("cni"), dict):
         from ekslint.model.cni import from_config
 
@@ -202,3 +243,77 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
         ),
     )
     return settings
+
+
+def resolve_rule_options(settings: Settings, registry: Registry) -> dict[str, dict[str, Any]]:
+    """Check ``rule-options`` against the options the rules of ``registry`` declare
+    (plugins included, so only once they are loaded) and keep the values in
+    ``settings.rule_options``, keyed by rule ID. Raises ConfigError naming each
+    unknown rule or option, wrong type and value out of bounds with its position."""
+    by_name = {rule.name: rule for rule in registry.rules.values()}
+    resolved: dict[str, dict[str, Any]] = {}
+    first: dict[str, str] = {}  # rule ID -> how it was first written
+    errors: list[str] = []
+
+    def error(span: Span, path: str, message: str) -> None:
+        errors.append(f"{span.file}:{span.line}:{span.col}: {path}: {message}")
+
+    for entry in settings.written_options:
+        where = f"rule-options.{entry.rule}"
+        rule = registry.rules.get(entry.rule.upper()) or by_name.get(entry.rule.lower())
+        if rule is None:
+            close = _closest(entry.rule.upper(), list(registry.rules)) or _closest(entry.rule.lower(), list(by_name))
+            hint = f" (did you mean {close!r}?)" if close else "; see ekslint --list-rules"
+            error(entry.key, where, f"unknown rule{hint}")
+            continue
+        if rule.id in first:
+            error(entry.key, where, f"{rule.id} ({rule.name}) is configured twice (also as {first[rule.id]!r})")
+            continue
+        first[rule.id] = entry.rule
+        declared = {option.name: option for option in rule.options}
+        values: dict[str, Any] = {}
+        for name, written in entry.options.items():
+            option = declared.get(name)
+            if option is None:
+                if not declared:
+                    message = f"unknown option: {rule.id} ({rule.name}) has no options"
+                else:
+                    close = _closest(name, list(declared))
+                    message = "unknown option" + (
+                        f" (did you mean {close!r}?)" if close else f"; {rule.id} has {', '.join(declared)}"
+                    )
+                error(written.key, f"{where}.{name}", message)
+                continue
+            problem = option.problem(written.value)
+            if problem is not None:
+                error(written.at, f"{where}.{name}", problem)
+                continue
+            values[name] = option.convert(written.value)
+        resolved[rule.id] = values
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors[:10]))
+    settings.rule_options = {rule_id: values for rule_id, values in resolved.items() if values}
+    return settings.rule_options
+
+
+def _closest(word: str, candidates: list[str]) -> str | None:
+    """The likeliest meant candidate: among difflib's close matches, the fewest edits
+    away, a swap of two neighbours counting as one (EKS450 is EKS405, not EKS502)."""
+    import difflib
+
+    close = difflib.get_close_matches(word, candidates, 5)
+    return min(close, key=lambda c: (_edits(word, c), close.index(c))) if close else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and
+    swaps of adjacent characters."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]

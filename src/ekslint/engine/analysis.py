@@ -45,7 +45,8 @@ class FileAnalyser:
         self.file_rules = file_rules
         self.rules = [rule() for rule in file_rules]
         self.settings = settings
-        self.ctx = RuleContext()
+        # Each rule reads its own options.
+        self.contexts = [RuleContext(options=settings.options_for(rule)) for rule in file_rules]
 
     def analyse_bytes(self, shown: str, data: bytes) -> FileOutcome:
         try:
@@ -62,9 +63,9 @@ class FileAnalyser:
     def analyse_model(self, model: FileModel) -> FileOutcome:
         source = model.source
         outcome = FileOutcome(source.path, model.facts(), suppressions=_suppressions(model))
-        for rule in self.rules:
+        for rule, ctx in zip(self.rules, self.contexts, strict=True):
             try:
-                found = [(rule.id, v) for v in rule.check(model, self.ctx)]
+                found = [(rule.id, v) for v in rule.check(model, ctx)]
             except Exception as err:
                 outcome.crashed.append(crash_finding(rule, err, Span(model.path, 1, 1, 1, 1)))
                 continue
