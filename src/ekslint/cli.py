@@ -179,7 +179,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
         if args.list_rules:
             text, ok = ruledocs.list_rules(registry, settings, args.format), True
         else:
-            text, ok = ruledocs.explain(registry, args.explain)
+            text, ok = ruledocs.explain(registry, args.explain, settings)
         (sys.stdout if ok else sys.stderr).write(text)
         return EXIT_CLEAN if ok else EXIT_ERROR
     if unknown:

@@ -5,14 +5,15 @@ docstring."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ekslint.engine.rule import RuleDocs
 from ekslint.report import rule_docs_url
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
     from ekslint.engine.plugins import Registry
-    from ekslint.engine.rule import Rule
+    from ekslint.engine.rule import Rule, RuleOption
 
 
 def _effective(rule: type[Rule], settings: Settings) -> str:
@@ -35,6 +36,7 @@ def list_rules(registry: Registry, settings: Settings, fmt: str) -> str:
                 "tags": list(r.tags),
                 "plugin": registry.owners[r.id],
                 "docs": rule_docs_url(r.id),
+                "options": [_option_json(o, settings.options_for(r)[o.name]) for o in r.options],
             }
             for r in rules
         ]
@@ -46,15 +48,87 @@ def list_rules(registry: Registry, settings: Settings, fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _option_json(option: RuleOption, value: Any) -> dict[str, Any]:
+    return {
+        "name": option.name,
+        "type": option.type.__name__,
+        "default": option.convert(option.default),
+        "description": option.description,
+        "minimum": option.minimum,
+        "maximum": option.maximum,
+        "choices": list(option.choices) if option.choices is not None else None,
+        "value": value,  # the default unless the config sets it
+    }
+
+
+def _literal(value: Any) -> str:
+    """A value as YAML (and JSON) writes it."""
+    return json.dumps(list(value) if isinstance(value, tuple) else value)
+
+
+def _limits(option: RuleOption) -> str:
+    low, high = option.minimum, option.maximum
+    if option.choices is not None:
+        return "one of " + ", ".join(f"`{_literal(c)}`" for c in option.choices)
+    if low is not None and high is not None:
+        return f"from {_literal(low)} to {_literal(high)}"
+    if low is not None:
+        return f"at least {_literal(low)}"
+    if high is not None:
+        return f"at most {_literal(high)}"
+    return ""
+
+
+def options_markdown(rule: type[Rule], settings: Settings | None = None) -> str:
+    """The options a rule declares, each with its type, default and bounds (and,
+    given the settings, the value they set when it is not the default), then how to
+    set them."""
+    configured = settings.rule_options.get(rule.id, {}) if settings is not None else {}
+    lines = []
+    for option in rule.options:
+        default = option.convert(option.default)
+        facts = ", ".join(x for x in (option.type_name, f"default `{_literal(default)}`", _limits(option)) if x)
+        lines.append(f"- `{option.name}` ({facts}): {option.description}")
+        if option.name in configured and configured[option.name] != default:
+            where = f" in {settings.path}" if settings is not None and settings.path else ""
+            lines.append(f"  Set to `{_literal(configured[option.name])}`{where}.")
+    lines += [
+        "",
+        f"Set them under `rule-options` in `.ekslint.yaml` (or in `[tool.ekslint.rule-options.{rule.id}]` "
+        "in `pyproject.toml`), by rule ID or name:",
+        "",
+        "```yaml",
+        "rule-options:",
+        f"  {rule.id}:",
+        *(f"    {o.name}: {_literal(o.convert(o.default))}" for o in rule.options),
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+def documented(rule: type[Rule], settings: Settings | None = None) -> RuleDocs:
+    """The rule's documentation with its declared options as the Options section
+    (after any text the docstring gives there), before References."""
+    docs = rule.docs()
+    if not rule.options:
+        return docs
+    written = docs.sections.get("Options", "")
+    options = f"{written}\n\n{options_markdown(rule, settings)}" if written else options_markdown(rule, settings)
+    sections = {name: text for name, text in docs.sections.items() if name not in ("Options", "References")}
+    sections["Options"] = options
+    sections.update({name: text for name, text in docs.sections.items() if name == "References"})
+    return RuleDocs(sections)
+
+
 def find(registry: Registry, query: str) -> type[Rule] | None:
     return registry.rules.get(query.upper()) or registry.by_name(query.lower())
 
 
-def explain(registry: Registry, query: str) -> tuple[str, bool]:
+def explain(registry: Registry, query: str, settings: Settings | None = None) -> tuple[str, bool]:
     rule = find(registry, query)
     if rule is None:
         return f"ekslint: error: no rule {query!r}; see ekslint --list-rules\n", False
-    docs = rule.docs()
+    docs = documented(rule, settings)
     head = [
         f"{rule.id} {rule.name} ({rule.severity.label})",
         rule.summary,
@@ -69,7 +143,7 @@ def explain(registry: Registry, query: str) -> tuple[str, bool]:
 
 def page(rule: type[Rule]) -> str:
     """The generated docs/rules/<ID>.md page."""
-    docs = rule.docs()
+    docs = documented(rule)
     lines = [
         f"# {rule.id} {rule.name}",
         "",
