@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ekslint.model.project import FileModel
 from ekslint.model.scheduling import Taint
-from ekslint.plugin import FileRule, RuleContext, Severity, Violation
+from ekslint.plugin import FileRule, RuleContext, RuleOption, Severity, Violation
 
 # kube-controller-manager --node-monitor-grace-period: 40s by default, and EKS does
 # not let users change it (DOMAIN.md §8).
@@ -15,7 +15,8 @@ GRACE_PERIOD = 40
 DEFAULT_SECONDS = 300
 # Below this, a blip evicts. The failover profiles of DOMAIN.md §8 (seed 004) use 60s
 # for general and stable clusters; only the "fast" profile goes lower (30s), and it
-# assumes a 20s grace period and dedicated etcd, which EKS does not offer.
+# assumes a 20s grace period and dedicated etcd, which EKS does not offer. The
+# default of the min-toleration-seconds option.
 MIN_SECONDS = 60
 NODE_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
 
@@ -31,14 +32,16 @@ class FastEvictionToleration(FileRule):
     """## What it does
     Flags a toleration of the `node.kubernetes.io/not-ready` or
     `node.kubernetes.io/unreachable` NoExecute taint (or a key-less `operator: Exists`
-    toleration of all NoExecute taints) whose `tolerationSeconds` is below 60, in any
-    pod that is not part of a DaemonSet. The message gives the failover time:
-    node-monitor-grace-period (40s, fixed on EKS) + `tolerationSeconds`.
+    toleration of all NoExecute taints) whose `tolerationSeconds` is below 60 (the
+    `min-toleration-seconds` option), in any pod that is not part of a DaemonSet. The
+    message gives the failover time: node-monitor-grace-period (40s, fixed on EKS) +
+    `tolerationSeconds`.
 
-    The threshold is 60 seconds: the failover profiles in DOMAIN.md §8 use 60s for
-    general-purpose and stable clusters, and only a "fast" profile goes lower, with a
-    20s grace period and dedicated etcd that EKS does not let you configure. The
-    default is 300s (kube-apiserver `--default-not-ready-toleration-seconds` /
+    The threshold is 60 seconds unless configured: the failover profiles in DOMAIN.md
+    §8 use 60s for general-purpose and stable clusters, and only a "fast" profile goes
+    lower, with a 20s grace period and dedicated etcd that EKS does not let you
+    configure. Without `tolerationSeconds`, the default is 300s (kube-apiserver
+    `--default-not-ready-toleration-seconds` /
     `--default-unreachable-toleration-seconds`), a failover of 5m40s.
 
     DaemonSet pods are not reported: the DaemonSet controller replaces these two
@@ -82,14 +85,25 @@ class FastEvictionToleration(FileRule):
     summary = "A pod tolerates a not-ready/unreachable node so briefly that a blip evicts it"
     tags = ("scheduling", "availability")
     precision = "high"
+    options = (
+        RuleOption(
+            "min-toleration-seconds",
+            int,
+            MIN_SECONDS,
+            "Report a `tolerationSeconds` below this. Lower it for workloads that fail over fast on "
+            "purpose; 0 reports only negative values.",
+            minimum=0,
+        ),
+    )
 
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
+        minimum: int = ctx.option("min-toleration-seconds")
         for workload in target.workloads:
             if workload.kind == "DaemonSet":
                 continue
             for entry in workload.pod.tolerations:
                 t = entry.toleration
-                if t.seconds is None or t.seconds >= MIN_SECONDS:
+                if t.seconds is None or t.seconds >= minimum:
                     continue
                 taints = [k for k in NODE_TAINTS if t.tolerates(Taint(k, "", "NoExecute"))]
                 if not taints:
@@ -104,7 +118,7 @@ class FastEvictionToleration(FileRule):
                     f"{GRACE_PERIOD}s without status (node-monitor-grace-period, fixed on EKS), so {evicted} "
                     f"evicted {GRACE_PERIOD}s + {seconds}s = {_duration(failover)} after the node stops reporting "
                     f"(default {_duration(GRACE_PERIOD + DEFAULT_SECONDS)}); a brief network blip or kubelet "
-                    f"restart then reschedules it elsewhere. Raise tolerationSeconds to at least {MIN_SECONDS} "
-                    f"(failover {_duration(GRACE_PERIOD + MIN_SECONDS)}), or remove it for the default "
+                    f"restart then reschedules it elsewhere. Raise tolerationSeconds to at least {minimum} "
+                    f"(failover {_duration(GRACE_PERIOD + minimum)}), or remove it for the default "
                     f"{DEFAULT_SECONDS}s",
                 )

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ekslint import ruledocs
 from ekslint.engine import plugins
+from ekslint.report import ruledocs
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -174,6 +174,7 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     """The lint command, step by step; a step that cannot go on raises UsageError."""
     settings = _resolve_settings(args)
     registry = _load_registry()
+    _check_rule_options(settings, registry)
     if args.list_rules or args.explain:
         return _answer_rule_docs(args, registry, settings)
     _check_codes(registry, settings)
@@ -222,14 +223,25 @@ def _load_registry() -> Registry:
         raise UsageError(str(err)) from err
 
 
+def _check_rule_options(settings: Settings, registry: Registry) -> None:
+    """``rule-options`` against what the loaded rules declare (plugins' too)."""
+    from ekslint.config import ConfigError
+    from ekslint.engine.options import resolve_rule_options
+
+    try:
+        resolve_rule_options(settings, registry)
+    except ConfigError as err:
+        raise UsageError(str(err)) from err
+
+
 def _answer_rule_docs(args: argparse.Namespace, registry: Registry, settings: Settings) -> int:
     """--list-rules and --explain: the answer on stdout, or the error on stderr."""
-    from ekslint import ruledocs
+    from ekslint.report import ruledocs
 
     if args.list_rules:
         text, ok = ruledocs.list_rules(registry, settings, args.format), True
     else:
-        text, ok = ruledocs.explain(registry, args.explain)
+        text, ok = ruledocs.explain(registry, args.explain, settings)
     (sys.stdout if ok else sys.stderr).write(text)
     return EXIT_CLEAN if ok else EXIT_ERROR
 

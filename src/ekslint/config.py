@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ekslint.model.context import DeclaredNodeGroup, ModelContext
 from ekslint.model.scheduling import Taint
@@ -18,11 +18,32 @@ from ekslint.parse.text import Span, Text
 from ekslint.parse.yamltree import YamlLimits, YMap, YNode, YSeq, compose
 from ekslint.severity import Severity
 
+if TYPE_CHECKING:
+    pass
+
 CONFIG_NAMES = (".ekslint.yaml", ".ekslint.yml")
 
 
 class ConfigError(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenOption:
+    """One value under ``rule-options``, as written, with where."""
+
+    value: Any
+    key: Span  # the option's name
+    at: Span  # its value
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenRuleOptions:
+    """One rule's entry under ``rule-options``, before the rules are known."""
+
+    rule: str  # as written: an ID or a name
+    key: Span
+    options: dict[str, WrittenOption]
 
 
 @dataclass(slots=True)
@@ -37,6 +58,10 @@ class Settings:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     context: ModelContext = field(default_factory=ModelContext)
     limits: ReadLimits = field(default_factory=ReadLimits)
+    # rule-options as written; checked against the rules' declarations (which plugins
+    # contribute) by ekslint.engine.options.resolve_rule_options into rule_options: rule ID -> name -> value.
+    written_options: list[WrittenRuleOptions] = field(default_factory=list)
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +146,18 @@ def _from_yaml(raw: str, shown: str) -> tuple[dict[str, Any], Locator]:
     if not isinstance(root, YMap):
         raise ConfigError(f"{shown}:1:1: the config must be a mapping")
 
-    def locate(path: tuple[Any, ...]) -> Span:
+    def locate(path: tuple[Any, ...], key: bool = False) -> Span:
+        """Where the value at ``path`` starts (with ``key``: its key), else where the
+        closest ancestor written does."""
         node: YNode | None = root
         found: YNode = root
-        for key in path:
-            if isinstance(node, YMap) and isinstance(key, str) and key in node:
-                node = node.get(key)
-            elif isinstance(node, YSeq) and isinstance(key, int) and key < len(node):
-                node = node.item(key)
+        for depth, step in enumerate(path):
+            if isinstance(node, YMap) and isinstance(step, str) and step in node:
+                if key and depth == len(path) - 1:
+                    return node.key_span(step)
+                node = node.get(step)
+            elif isinstance(node, YSeq) and isinstance(step, int) and step < len(node):
+                node = node.item(step)
             else:
                 break
             found = node  # type: ignore[assignment]
@@ -148,7 +177,7 @@ def _from_pyproject(raw: str, shown: str) -> tuple[dict[str, Any], Locator]:
     tool = doc.data.get("tool", {})
     data = tool.get("ekslint", {}) if isinstance(tool, dict) else {}
 
-    def locate(path: tuple[Any, ...]) -> Span:
+    def locate(path: tuple[Any, ...], key: bool = False) -> Span:  # TOML spans are keys
         keys = tuple(str(k) for k in path if isinstance(k, str))
         return doc.span(("tool", "ekslint", *keys))
 
@@ -217,6 +246,13 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
             )
         )
     settings.context = ModelContext(version, declared, str(root))
+    for rule, values in data.get("rule-options", {}).items():
+        where = ("rule-options", rule)
+        written = {
+            name: WrittenOption(value, locate((*where, name), key=True), locate((*where, name)))
+            for name, value in values.items()
+        }
+        settings.written_options.append(WrittenRuleOptions(rule, locate(where, key=True), written))
     if isinstance(data.get("cni"), dict):
         from ekslint.model.cni import from_config
 

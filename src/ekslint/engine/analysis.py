@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ekslint.config import Settings
 from ekslint.engine.diagnostics import RuleCrashed
 from ekslint.engine.finding import Finding
+from ekslint.engine.options import options_for
 from ekslint.engine.rule import Rule, RuleContext, Violation
 from ekslint.engine.suppress import FileSuppressions, add_annotation, scan
 from ekslint.fastpickle import fast_pickle
@@ -46,7 +47,8 @@ class FileAnalyser:
         self.file_rules = file_rules
         self.rules = [rule() for rule in file_rules]
         self.settings = settings
-        self.ctx = RuleContext()
+        # Each rule reads its own options.
+        self.contexts = [RuleContext(options=options_for(settings, rule)) for rule in file_rules]
 
     def analyse_bytes(self, shown: str, data: bytes) -> FileOutcome:
         try:
@@ -64,9 +66,9 @@ class FileAnalyser:
     def analyse_model(self, model: FileModel) -> FileOutcome:
         source = model.source
         outcome = FileOutcome(source.path, model.facts(), suppressions=_suppressions(model))
-        for rule in self.rules:
+        for rule, ctx in zip(self.rules, self.contexts, strict=True):
             try:
-                found = [(rule.id, v) for v in rule.check(model, self.ctx)]
+                found = [(rule.id, v) for v in rule.check(model, ctx)]
             except Exception as err:
                 outcome.crashed.append(crash_finding(rule, err, Span(model.path, 1, 1, 1, 1)))
                 continue

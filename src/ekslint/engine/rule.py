@@ -10,11 +10,16 @@ and SARIF's ``help`` all come from that single place::
     ## Example
     ## Use instead
     ## References
+
+A rule may declare options (``Rule.options``, a tuple of ``RuleOption``) that users
+set under ``rule-options`` in the config; ``check`` reads them from its
+``RuleContext``.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -59,11 +64,131 @@ class Violation:
     related: tuple[Related, ...] = ()
 
 
+# The types an option may have: ``list`` is a list of strings.
+OPTION_TYPES: dict[type, str] = {
+    int: "integer",
+    float: "number",
+    str: "string",
+    bool: "boolean",
+    list: "list of strings",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOption:
+    """A setting a rule declares and users set under ``rule-options`` in the config.
+
+    ``type`` is int, float, str, bool or list (of strings, held as a tuple);
+    ``minimum`` and ``maximum`` (inclusive) bound numbers, ``choices`` lists the
+    values allowed (for a list: of each item)."""
+
+    name: str  # kebab-case, as written in the config
+    type: type
+    default: Any
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+    @property
+    def type_name(self) -> str:
+        return OPTION_TYPES.get(self.type, getattr(self.type, "__name__", repr(self.type)))
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` cannot be this option's value, or None when it can."""
+        if not self._has_type(value):
+            return f"expected {_article(self.type_name)}, got {_shown(value)} ({_kind(value)})"
+        items = list(value) if self.type is list else [value]
+        if self.choices is not None:
+            wrong = [item for item in items if item not in self.choices]
+            if wrong:
+                allowed = ", ".join(_shown(c) for c in self.choices)
+                return f"must be one of {allowed}, got {_shown(wrong[0])}"
+        if self.minimum is not None and value < self.minimum:
+            return f"must be at least {_shown(self.minimum)}, got {_shown(value)}"
+        if self.maximum is not None and value > self.maximum:
+            return f"must be at most {_shown(self.maximum)}, got {_shown(value)}"
+        return None
+
+    def convert(self, value: Any) -> Any:
+        """A valid value as rules read it: an int for a float option is a float, a
+        list a tuple."""
+        if self.type is float:
+            return float(value)
+        if self.type is list:
+            return tuple(value)
+        return value
+
+    def _has_type(self, value: Any) -> bool:
+        if isinstance(value, bool):  # a bool is an int to Python, never to a config
+            return self.type is bool
+        if self.type is float:
+            return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+        if self.type is list:
+            return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+        return self.type in (int, str) and isinstance(value, self.type)
+
+    def declaration_problems(self) -> list[str]:
+        """What is wrong with the declaration itself (checked when plugins load)."""
+        if not isinstance(self.name, str) or not RULE_NAME.match(self.name):
+            return [f"option name {self.name!r} is not kebab-case"]
+        if self.type not in OPTION_TYPES:
+            return [f"option {self.name!r}: its type must be int, float, str, bool or list"]
+        problems = []
+        if not isinstance(self.description, str) or not self.description.strip():
+            problems.append(f"option {self.name!r} has no description")
+        bounds = [b for b in (self.minimum, self.maximum) if b is not None]
+        if bounds and self.type not in (int, float):
+            problems.append(f"option {self.name!r}: only int and float options have a minimum or maximum")
+        elif any(isinstance(b, bool) or not isinstance(b, (int, float)) for b in bounds):
+            problems.append(f"option {self.name!r}: minimum and maximum must be numbers")
+        elif len(bounds) == 2 and bounds[0] > bounds[1]:
+            problems.append(f"option {self.name!r}: minimum {bounds[0]!r} is above maximum {bounds[1]!r}")
+        if self.choices is not None:
+            item_type = str if self.type is list else self.type
+            if self.type is bool or not isinstance(self.choices, tuple) or not self.choices:
+                problems.append(f"option {self.name!r}: choices must be a non-empty tuple (not for bool options)")
+            elif not all(isinstance(c, item_type) and not isinstance(c, bool) for c in self.choices):
+                problems.append(f"option {self.name!r}: choices must be values of the option's type")
+        if not problems and (wrong := self.problem(self.default)) is not None:
+            problems.append(f"option {self.name!r}: default {_shown(self.default)}: {wrong}")
+        return problems
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
+
+
+_KINDS = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else _KINDS.get(type(value), type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    """A value as the config would write it (JSON is YAML too)."""
+    import json
+
+    try:
+        return json.dumps(list(value) if isinstance(value, tuple) else value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 @dataclass(frozen=True, slots=True)
 class RuleContext:
-    """Run-wide settings a rule may read."""
+    """Run-wide settings a rule may read. ``options`` holds the values of the
+    options the running rule declares: each default, overridden by the config."""
 
     options: dict[str, Any] = field(default_factory=dict)
+
+    def option(self, name: str) -> Any:
+        """The value of the running rule's option ``name``."""
+        try:
+            return self.options[name]
+        except KeyError:
+            raise KeyError(f"no option {name!r} in this context: declare it in the rule's options") from None
 
 
 class Rule:
@@ -77,6 +202,8 @@ class Rule:
     # GitHub code scanning treats rules with a security-severity as security alerts.
     security_severity: ClassVar[str | None] = None
     precision: ClassVar[str] = "high"  # very-high | high | medium | low
+    # Settings users may change under rule-options in the config (see RuleOption).
+    options: ClassVar[tuple[RuleOption, ...]] = ()
 
     def check(self, target: Any, ctx: RuleContext) -> Iterable[Violation]:
         raise NotImplementedError
@@ -110,6 +237,23 @@ class Rule:
         for section in ("What it does", "Why is this bad?"):
             if not docs.sections.get(section):
                 problems.append(f"{cls.id}: docstring lacks a '## {section}' section")
+        problems += [f"{cls.id}: {problem}" for problem in cls._option_problems()]
+        return problems
+
+    @classmethod
+    def _option_problems(cls) -> list[str]:
+        if not isinstance(cls.options, tuple):
+            return ["options must be a tuple of RuleOption"]
+        problems: list[str] = []
+        seen: set[str] = set()
+        for option in cls.options:
+            if not isinstance(option, RuleOption):
+                problems.append(f"option {option!r} is not a RuleOption")
+                continue
+            problems += option.declaration_problems()
+            if option.name in seen:
+                problems.append(f"option {option.name!r} is declared twice")
+            seen.add(option.name)
         return problems
 
 

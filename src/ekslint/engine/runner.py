@@ -29,6 +29,7 @@ from ekslint.engine.cache import Cache, content_digest
 from ekslint.engine.diagnostics import UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
 from ekslint.engine.hookspecs import Registry
+from ekslint.engine.options import options_for, resolve_rule_options
 from ekslint.engine.parallel import WorkItem
 from ekslint.engine.plugins import code_stamp
 from ekslint.engine.results import RunRequest, RunResult
@@ -97,6 +98,8 @@ class Runner:
     def __init__(self, registry: Registry, settings: Settings) -> None:
         self.registry = registry
         self.settings = settings
+        if settings.written_options:  # the CLI has done it already; callers of the API may not have
+            resolve_rule_options(settings, registry)
         self.rules = enabled_rules(registry, settings)
         self.file_rules = [r for r in self.rules if r.scope is Scope.FILE]
         self.project_rules = [r for r in self.rules if r.scope is not Scope.FILE]
@@ -243,9 +246,17 @@ class Runner:
     def _cache_salt(self) -> str:
         """Everything besides a file's content that its outcome depends on."""
         parts = [__version__, os.getcwd(), repr(self.settings.context), repr(self.settings.limits)]
-        parts += [f"{rule.id}={code_stamp(rule)}{rule.cache_salt()}" for rule in self.file_rules]
+        parts += [
+            f"{rule.id}={code_stamp(rule)}{rule.cache_salt()}{self._options_salt(rule)}" for rule in self.file_rules
+        ]
         parts.append(code_stamp())
         return "\0".join(parts)
+
+    def _options_salt(self, rule: type[Rule]) -> str:
+        """The option values a rule runs with (none declared: nothing, so the keys of
+        rules without options stay as they were)."""
+        options = options_for(self.settings, rule)
+        return f"options={sorted(options.items())!r}" if options else ""
 
     # -- the cross-file stage ----------------------------------------------------------
     def _check_project(
@@ -254,13 +265,13 @@ class Runner:
         """Every cross-file rule; in a parallel run shared with a forked child, a
         family of rules at a time (a family shares the project's caches: the
         placement index of the sysctl rules, the capacity of each node group)."""
-        ctx = RuleContext()
         where = Span(analysed[0].path, 1, 1, 1, 1) if analysed else Span("-", 1, 1, 1, 1)
 
         def check(rules: list[type[Rule]]) -> list[RuleResult]:
             checked: list[RuleResult] = []
             for rule_class in rules:
                 rule = rule_class()
+                ctx = RuleContext(options=options_for(self.settings, rule_class))
                 try:
                     checked.append(([(rule.id, v) for v in rule.check(project, ctx)], None))
                 except Exception as err:

@@ -128,7 +128,9 @@ class SarifFormatter(Formatter):
 
     @staticmethod
     def _descriptor(om: Any, rule: type[Rule]) -> Any:
-        docs = rule.docs()
+        from ekslint.report.ruledocs import documented
+
+        docs = documented(rule)  # the docstring and the options the rule declares
         url = rule_docs_url(rule.id)
         markdown = f"{docs.markdown()}\n\n[Documentation for {rule.id}]({url})"
         properties: dict[str, Any] = {"tags": list(rule.tags), "precision": rule.precision}
