@@ -59,7 +59,7 @@ class OverrideBootstrapWithoutCustomAmi(FileRule):
     precision = "very-high"
 
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
-        for config in target.clusters:
+        for config in target.cluster_configs:
             for entry in config.node_groups:
                 group, node = entry.group, entry.node
                 override = node.get("overrideBootstrapCommand")

@@ -60,7 +60,7 @@ class CustomAmiWithoutBootstrap(FileRule):
     precision = "very-high"
 
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
-        for config in target.clusters:
+        for config in target.cluster_configs:
             for entry in config.node_groups:
                 group, node = entry.group, entry.node
                 if not group.custom_ami or "ami" not in node:

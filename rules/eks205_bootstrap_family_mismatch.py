@@ -104,10 +104,10 @@ class BootstrapFamilyMismatch(FileRule):
     precision = "high"
 
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
-        for config in target.clusters:
+        for config in target.cluster_configs:
             for entry in config.node_groups:
                 yield from self._eksctl(entry)
-        eksctl_userdata = {id(e.userdata) for c in target.clusters for e in c.node_groups if e.userdata}
+        eksctl_userdata = {id(e.userdata) for c in target.cluster_configs for e in c.node_groups if e.userdata}
         for userdata in target.userdata:
             if id(userdata) not in eksctl_userdata:
                 yield from self._standalone(userdata)

@@ -56,7 +56,7 @@ class BottlerocketMissingSettings(FileRule):
     precision = "high"
 
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
-        eksctl = {id(e.userdata) for c in target.clusters for e in c.node_groups if e.userdata}
+        eksctl = {id(e.userdata) for c in target.cluster_configs for e in c.node_groups if e.userdata}
         for userdata in target.userdata:
             settings = userdata.bottlerocket
             if settings is None or id(userdata) in eksctl or not userdata.must_be_complete:

@@ -61,7 +61,7 @@ class AmazonLinux2EndOfLife(FileRule):
     precision = "very-high"
 
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
-        for config in target.clusters:
+        for config in target.cluster_configs:
             for entry in config.node_groups:
                 group = entry.group
                 version = group.kubernetes_version

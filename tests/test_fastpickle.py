@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ekslint.fastpickle import fast_pickle
-from ekslint.model.project import FileFacts
+from ekslint.model.facts import FileFacts
 from ekslint.parse.text import Span
 
 

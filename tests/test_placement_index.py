@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 
 from ekslint.model import sysctls
 from ekslint.model.context import ModelContext
+from ekslint.model.facts import FileFacts
 from ekslint.model.kubernetes import PodSpec
 from ekslint.model.nodegroup import Allowance, NodeGroup, Origin
-from ekslint.model.project import FileFacts, Project
+from ekslint.model.project import Project
 from ekslint.model.scheduling import Match, NodeRequirements, Requirement, Taint, Toleration
 from ekslint.parse.text import Span
 

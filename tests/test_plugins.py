@@ -11,7 +11,7 @@ import pytest
 
 from ekslint import cli
 from ekslint.engine import plugins
-from ekslint.model.project import FileModel
+from ekslint.model.filemodel import FileModel
 from ekslint.plugin import FileRule, ProjectRule, RuleContext, Severity, Violation
 from tests.conftest import chdir, plugin, rule_class, write
 

@@ -15,7 +15,8 @@ from ekslint import cli, config
 from ekslint.engine import parallel, plugins
 from ekslint.engine.options import options_for, resolve_rule_options
 from ekslint.engine.runner import Runner, RunRequest, RunResult
-from ekslint.model.project import FileModel, Project
+from ekslint.model.filemodel import FileModel
+from ekslint.model.project import Project
 from ekslint.plugin import FileRule, ProjectRule, RuleContext, RuleOption, Violation
 from ekslint.rules.eks405_fast_eviction_toleration import MIN_SECONDS, FastEvictionToleration
 from tests.conftest import chdir, lint, plugin, rule_class, write

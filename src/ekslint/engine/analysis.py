@@ -21,7 +21,8 @@ from ekslint.engine.options import options_for
 from ekslint.engine.rule import Rule, RuleContext, Violation
 from ekslint.engine.suppress import FileSuppressions, add_annotation, scan
 from ekslint.fastpickle import fast_pickle
-from ekslint.model.project import FileFacts, FileModel, PackedFacts, build_file_model
+from ekslint.model.facts import FileFacts, PackedFacts
+from ekslint.model.filemodel import FileModel, build_file_model
 from ekslint.parse.sources import load_bytes
 from ekslint.parse.text import Span
 from ekslint.validation import shapes

@@ -30,7 +30,7 @@ from ekslint.config import Settings
 from ekslint.engine.analysis import FileAnalyser, FileOutcome, Packed, pack, unpack
 from ekslint.engine.cache import content_digest
 from ekslint.engine.rule import Rule
-from ekslint.model.project import PackedFacts
+from ekslint.model.facts import PackedFacts
 from ekslint.parse.sources import read_head
 
 # Below this many files to analyse, starting workers costs more than it saves

@@ -31,7 +31,8 @@ from ekslint.parse.text import Span
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
-    from ekslint.model.project import FileModel, Project
+    from ekslint.model.filemodel import FileModel
+    from ekslint.model.project import Project
 
 # Where ekslint's own rules are documented (docs/rules/<ID>.md in the repository).
 DOCS_BASE_URL = "https://github.com/ekslint/ekslint/blob/main/docs/rules/"

@@ -24,6 +24,7 @@ from pathlib import Path
 from ekslint.parse import mime, tomldoc
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
+from ekslint.parse.templates import has_template_blocks, is_placeholder
 from ekslint.parse.text import Problem, Span, Text, normalize_newlines
 from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
 from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose
@@ -42,9 +43,6 @@ TOML_HINT = (
 )
 # A Markdown code fence at the start of a line (YAML forbids "`" there).
 _DOC_FENCE = re.compile(r"^(```|~~~)", re.M)
-_TEMPLATE_HINT = re.compile(r"\{\{|\{%|%\{")
-# Placeholders of printf, ERB and shell-style templates that make YAML invalid.
-_PLACEHOLDER = re.compile(r"%[sdvq]\b|<%|\$\{")
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +396,7 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
     if error is None:
         return
     error_line = text.lines()[error.line] if error.line < len(text.lines()) else ""
-    if _TEMPLATE_HINT.search(text.content) or _PLACEHOLDER.search(error_line):
+    if has_template_blocks(text.content) or is_placeholder(error_line):
         # A Helm/Jinja/Terraform/printf template is not YAML until rendered: not an input.
         source.template = True
         source.yaml_docs = []

@@ -30,7 +30,7 @@ from ekslint.parse.yamltree import DEFAULT_LIMITS, MERGE_TAG, YMap, YNode, YScal
 from ekslint.validation.fastschema import Check, compile_check
 
 if TYPE_CHECKING:
-    from ekslint.model.project import FileModel
+    from ekslint.model.filemodel import FileModel
 
 # Enough to fix a broken document in one go; more is noise.
 MAX_PROBLEMS_PER_DOCUMENT = 50

@@ -1,0 +1,136 @@
+"""The model of one file: what a parsed file means (clusters, node groups, userdata,
+workloads, PDBs), built from that file alone, so files can be modelled independently
+and in parallel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from ekslint.model import cni as cni_model
+from ekslint.model import kubernetes as k8s
+from ekslint.model.apiversions import removed_api
+from ekslint.model.context import ModelContext
+from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_config
+from ekslint.model.facts import FileFacts, object_keys
+from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
+from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin
+from ekslint.model.userdata import (
+    UserdataModel,
+    bottlerocket_model,
+    node_group_from_userdata,
+    nodeconfig_file_model,
+    userdata_model,
+)
+from ekslint.parse.sources import SourceFile
+from ekslint.parse.text import Problem, Span
+from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
+
+
+@dataclass(slots=True, kw_only=True)
+class FileModel(FileFacts):
+    """A file's facts (``FileFacts``) and what only its own file rules read: the parse
+    tree, the problems found reading it, eksctl's view of its node groups, the
+    userdata, the suppression annotations."""
+
+    source: SourceFile
+    problems: list[Problem] = field(default_factory=list)  # EKS001
+    cluster_configs: list[ClusterConfig] = field(default_factory=list)
+    userdata: list[UserdataModel] = field(default_factory=list)
+    # ekslint.io/ignore annotations: (object identity, value, where)
+    ignore_annotations: list[tuple[str, str, Span]] = field(default_factory=list)
+    # The Kubernetes version this file's objects are judged by when one file is all a
+    # rule sees: the oldest ClusterConfig metadata.version in it, else the config's.
+    kubernetes_version: tuple[int, int] | None = None
+
+    def facts(self) -> FileFacts:
+        facts = FileFacts(**{f.name: getattr(self, f.name) for f in fields(FileFacts)})
+        # Here, in the per-file stage (a worker with --jobs), not in the cross-file one.
+        facts.object_keys = object_keys(facts)
+        return facts
+
+
+def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimits = DEFAULT_LIMITS) -> FileModel:
+    model = FileModel(source.path, source=source, problems=list(source.problems))
+    version = context.kubernetes_version
+    nodeconfigs: list[YMap] = []
+    for doc in source.yaml_docs:
+        root = doc.root()
+        if isinstance(root, YSeq) and any(isinstance(i, YMap) and "kind" in i and "apiVersion" in i for i in root):
+            model.problems.append(
+                Problem(
+                    root.start_span,
+                    "this document is a YAML list of objects, but kubectl, eksctl and nodeadm read each document as "
+                    "one object: remove the leading `- ` (one object per `---` document), or wrap them in "
+                    "`kind: List` with `items:`",
+                )
+            )
+    for obj in source.objects():
+        kind = obj.text("kind") or ""
+        model.ignore_annotations.extend(k8s.ignore_annotations(obj, kind))
+        removed = removed_api(obj, kind)
+        if removed is not None:
+            model.removed_apis.append(removed)
+        if kind in k8s.POD_TEMPLATE_PATHS:
+            workload = k8s.workload(obj, kind)
+            if workload is not None:
+                model.workloads.append(workload)
+            daemonset = cni_model.from_daemonset(obj) if kind == "DaemonSet" else None
+            if daemonset is not None:
+                model.cni.append(daemonset)
+        elif kind == "PodDisruptionBudget":
+            model.pdbs.append(k8s.pod_disruption_budget(obj))
+        elif kind == "HorizontalPodAutoscaler":
+            scaler = k8s.autoscaler(obj)
+            if scaler is not None:
+                model.autoscalers.append(scaler)
+        elif kind == "ConfigMap":
+            model.config_maps.append(k8s.config_map(obj))
+        elif is_cluster_config(obj):
+            config = cluster_config(obj, source.path, limits, version, model.problems)
+            model.cluster_configs.append(config)
+            model.clusters.append(config.cluster)
+            model.cni.extend(cni_model.from_cluster_config(obj, source.path, config.cluster.name, limits))
+            for entry in config.node_groups:
+                model.node_groups.append(entry.group)
+                if entry.userdata is not None:
+                    model.userdata.append(entry.userdata)
+        elif is_nodeconfig(obj):
+            nodeconfigs.append(obj)
+        elif kind == "KubeletConfiguration":
+            model.node_groups.append(_kubelet_config_group(obj, source, version))
+        elif kind and k8s.is_custom_resource(obj):
+            model.custom_resources.append((k8s.namespace_of(obj), kind))
+    own_versions = [c.version for c in model.clusters if c.version]
+    model.kubernetes_version = min(own_versions) if own_versions else version
+    standalone: UserdataModel | None = None
+    origin = Origin.USERDATA
+    if source.userdata is not None:
+        standalone = userdata_model(source, limits, model.problems)
+    elif source.toml is not None:
+        standalone, origin = bottlerocket_model(source), Origin.BOTTLEROCKET
+    elif nodeconfigs:
+        standalone, origin = nodeconfig_file_model(source, nodeconfigs, model.problems), Origin.NODECONFIG
+    if standalone is not None:
+        declared = context.for_userdata(source.path)
+        standalone.context = declared
+        standalone.must_be_complete = bool(declared and (declared.self_managed or declared.custom_ami))
+        model.userdata.append(standalone)
+        group = node_group_from_userdata(standalone, origin, version)
+        if group is not None:
+            model.node_groups.append(group)
+    return model
+
+
+def _kubelet_config_group(obj: YMap, source: SourceFile, version: tuple[int, int] | None) -> NodeGroup:
+    settings = KubeletSettings()
+    read_kubelet_config(obj, settings, "KubeletConfiguration")
+    return NodeGroup(
+        name=source.path,
+        origin=Origin.KUBELET_CONFIG,
+        span=obj.entry_span("kind"),
+        file=source.path,
+        labels_complete=False,
+        allowances=settings.allowances(),
+        max_pods=settings.max_pods,
+        kubernetes_version=version,
+    )
