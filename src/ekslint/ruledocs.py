@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from ekslint.report import rule_docs_url
-
 if TYPE_CHECKING:
     from ekslint.config import Settings
     from ekslint.engine.plugins import Registry
@@ -34,7 +32,7 @@ def list_rules(registry: Registry, settings: Settings, fmt: str) -> str:
                 "summary": r.summary,
                 "tags": list(r.tags),
                 "plugin": registry.owners[r.id],
-                "docs": rule_docs_url(r.id),
+                "docs": r.help_url(),
             }
             for r in rules
         ]
@@ -63,7 +61,9 @@ def explain(registry: Registry, query: str) -> tuple[str, bool]:
     body = []
     for name, text in docs.sections.items():
         body += [name, "-" * len(name), text, ""]
-    body.append(f"Documentation: {rule_docs_url(rule.id)}")
+    url = rule.help_url()
+    if url:
+        body.append(f"Documentation: {url}")
     return "\n".join(head + body) + "\n", True
 
 

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 RULE_ID = re.compile(r"^[A-Z]{2,8}[0-9]{3}$")
 RULE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Options", "References")
+# Where ekslint's own rules are documented (docs/rules/<ID>.md, generated from the rules).
+DOCS_BASE_URL = "https://github.com/ekslint/ekslint/blob/main/docs/rules/"
 
 
 class Severity(IntEnum):
@@ -88,6 +90,9 @@ class Rule:
     # GitHub code scanning treats rules with a security-severity as security alerts.
     security_severity: ClassVar[str | None] = None
     precision: ClassVar[str] = "high"  # very-high | high | medium | low
+    # Where the rule is documented: a rule pack's own page (SARIF helpUri, --explain,
+    # --list-rules). Left unset, ekslint's own rules link to ekslint's docs, others to none.
+    help_uri: ClassVar[str | None] = None
 
     def check(self, target: Any, ctx: RuleContext) -> Iterable[Violation]:
         raise NotImplementedError
@@ -97,6 +102,17 @@ class Rule:
         """What a FILE rule's findings depend on besides its code and the file: data
         files, optional packages. Part of the cache key."""
         return ""
+
+    @classmethod
+    def help_url(cls) -> str | None:
+        """The rule's documentation page: ``help_uri`` when set, ekslint's docs for
+        ekslint's own rules and engine diagnostics, else None (never ekslint's docs
+        for a rule ekslint does not document)."""
+        if cls.help_uri:
+            return cls.help_uri
+        if cls.__module__ == "ekslint" or cls.__module__.startswith("ekslint."):
+            return f"{DOCS_BASE_URL}{cls.id}.md"
+        return None
 
     @classmethod
     def docs(cls) -> RuleDocs:
@@ -117,6 +133,10 @@ class Rule:
             problems.append(f"{cls.id}: name {cls.name!r} is not kebab-case")
         if not isinstance(cls.severity, Severity):
             problems.append(f"{cls.id}: severity must be a Severity")
+        if cls.help_uri is not None and not (
+            isinstance(cls.help_uri, str) and cls.help_uri.startswith(("https://", "http://"))
+        ):
+            problems.append(f"{cls.id}: help_uri must be an absolute http(s) URL")
         docs = cls.docs()
         for section in ("What it does", "Why is this bad?"):
             if not docs.sections.get(section):

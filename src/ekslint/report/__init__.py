@@ -13,12 +13,6 @@ if TYPE_CHECKING:
     from ekslint.engine.plugins import Registry
     from ekslint.engine.runner import RunResult
 
-DOCS_BASE_URL = "https://github.com/ekslint/ekslint/blob/main/docs/rules/"
-
-
-def rule_docs_url(rule_id: str) -> str:
-    return f"{DOCS_BASE_URL}{rule_id}.md"
-
 
 @dataclass(slots=True)
 class ReportOptions:

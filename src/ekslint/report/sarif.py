@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from ekslint import __version__
 from ekslint.engine.rule import Rule, Severity
-from ekslint.report import Formatter, ReportOptions, rule_docs_url
+from ekslint.report import Formatter, ReportOptions
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
@@ -128,8 +128,10 @@ class SarifFormatter(Formatter):
     @staticmethod
     def _descriptor(om: Any, rule: type[Rule]) -> Any:
         docs = rule.docs()
-        url = rule_docs_url(rule.id)
-        markdown = f"{docs.markdown()}\n\n[Documentation for {rule.id}]({url})"
+        url = rule.help_url()  # the rule's own page; None: no helpUri rather than a wrong one
+        markdown = docs.markdown() or rule.summary
+        if url:
+            markdown += f"\n\n[Documentation for {rule.id}]({url})"
         properties: dict[str, Any] = {"tags": list(rule.tags), "precision": rule.precision}
         if rule.security_severity:
             properties["security-severity"] = rule.security_severity

@@ -1,0 +1,68 @@
+"""The public API of rule packs: a rule's documentation link is its own
+(``help_uri``), ekslint's for ekslint's rules, or none."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ekslint import config
+from ekslint.engine import plugins
+from ekslint.engine.diagnostics import RuleCrashed
+from ekslint.engine.plugins import PluginError
+from ekslint.engine.rule import DOCS_BASE_URL
+from ekslint.engine.runner import RunResult
+from ekslint.plugin import FileRule, ProjectRule
+from ekslint.report import ReportOptions
+from ekslint.report.sarif import SarifFormatter
+from ekslint.ruledocs import explain, list_rules
+from tests.conftest import plugin, rule_class
+
+# -- the help URL, in-process -------------------------------------------------------------
+
+
+def _check(self: object, target: object, ctx: object) -> list[object]:
+    return []
+
+
+def test_help_url_is_the_rule_own_page_ekslint_docs_or_none() -> None:
+    documented = rule_class(FileRule, "ACME101", "documented", _check)
+    documented.help_uri = "https://example.com/rules/ACME101"
+    undocumented = rule_class(ProjectRule, "ACME102", "undocumented", _check)
+    registry = plugins.load([("ACME", plugin(documented, undocumented))])
+
+    assert registry.rules["ACME101"].help_url() == "https://example.com/rules/ACME101"
+    assert registry.rules["ACME102"].help_url() is None  # never ekslint's docs for a rule ekslint does not document
+    assert registry.rules["EKS101"].help_url() == f"{DOCS_BASE_URL}EKS101.md"
+    assert RuleCrashed.help_url() == f"{DOCS_BASE_URL}EKS004.md"
+
+
+def test_reports_link_to_the_help_url_and_omit_a_missing_one() -> None:
+    documented = rule_class(FileRule, "ACME101", "documented", _check)
+    documented.help_uri = "https://example.com/rules/ACME101"
+    undocumented = rule_class(FileRule, "ACME102", "undocumented", _check)
+    registry = plugins.load([("ACME", plugin(documented, undocumented))])
+    settings = config.Settings()
+
+    listed = {r["id"]: r for r in json.loads(list_rules(registry, settings, "json"))}
+    assert listed["ACME101"]["docs"] == "https://example.com/rules/ACME101"
+    assert listed["ACME102"]["docs"] is None
+
+    assert explain(registry, "ACME101")[0].rstrip().endswith("Documentation: https://example.com/rules/ACME101")
+    assert "Documentation:" not in explain(registry, "ACME102")[0]
+
+    sarif = json.loads(SarifFormatter().render(RunResult(), registry, settings, ReportOptions()))
+    rules = {r["id"]: r for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules["ACME101"]["helpUri"] == "https://example.com/rules/ACME101"
+    assert "helpUri" not in rules["ACME102"]
+    assert "Documentation for" not in rules["ACME102"]["help"]["markdown"]
+    assert rules["EKS101"]["helpUri"] == f"{DOCS_BASE_URL}EKS101.md"
+
+
+@pytest.mark.parametrize("bad", ["docs/ACME101.md", "ftp://example.com/ACME101", 42])
+def test_a_help_uri_must_be_an_absolute_web_url(bad: object) -> None:
+    rule = rule_class(FileRule, "ACME101", "documented", _check)
+    rule.help_uri = bad  # type: ignore[assignment]
+    with pytest.raises(PluginError, match="help_uri must be an absolute http"):
+        plugins.load([("ACME", plugin(rule))])
