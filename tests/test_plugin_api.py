@@ -1,12 +1,16 @@
-"""The public API of rule packs: a rule's documentation link is its own
-(``help_uri``), ekslint's for ekslint's rules, or none."""
+"""The public API of rule packs: ``ekslint.plugin`` is the whole surface, and a
+rule's documentation link is its own (``help_uri``), ekslint's for ekslint's rules,
+or none."""
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import pytest
 
+import ekslint.plugin
 from ekslint import config
 from ekslint.engine import plugins
 from ekslint.engine.diagnostics import RuleCrashed
@@ -18,6 +22,26 @@ from ekslint.report import ReportOptions
 from ekslint.report.sarif import SarifFormatter
 from ekslint.ruledocs import explain, list_rules
 from tests.conftest import plugin, rule_class
+
+# -- the public surface ----------------------------------------------------------------
+
+
+def test_ekslint_plugin_exports_exactly_what_it_imports() -> None:
+    """``ekslint.plugin`` is the whole API of a rule pack: every name it imports is
+    listed in ``__all__`` (sorted), and every listed name is there."""
+    source = Path(ekslint.plugin.__file__).read_text(encoding="utf-8")
+    imported = {
+        alias.asname or alias.name
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert ekslint.plugin.__all__ == sorted(imported)
+    assert {"FileModel", "Project", "NodeGroup", "Cluster", "Origin", "Workload", "PodSpec"} <= imported
+    assert {"PodDisruptionBudget", "Span", "Rule", "FileRule", "ProjectRule", "Violation", "hookimpl"} <= imported
+    for name in ekslint.plugin.__all__:
+        assert getattr(ekslint.plugin, name) is not None
+
 
 # -- the help URL, in-process -------------------------------------------------------------
 
