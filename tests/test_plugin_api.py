@@ -21,7 +21,7 @@ from ekslint.plugin import FileRule, ProjectRule
 from ekslint.report import ReportOptions
 from ekslint.report.sarif import SarifFormatter
 from ekslint.ruledocs import explain, list_rules
-from tests.conftest import plugin, rule_class
+from tests.conftest import REPO, plugin, rule_class
 
 # -- the public surface ----------------------------------------------------------------
 
@@ -41,6 +41,23 @@ def test_ekslint_plugin_exports_exactly_what_it_imports() -> None:
     assert {"PodDisruptionBudget", "Span", "Rule", "FileRule", "ProjectRule", "Violation", "hookimpl"} <= imported
     for name in ekslint.plugin.__all__:
         assert getattr(ekslint.plugin, name) is not None
+
+
+def test_the_example_pack_imports_nothing_from_ekslint_but_the_public_api() -> None:
+    """So that ekslint can move its internals without breaking it (a pack is written
+    against ekslint.plugin only)."""
+    pack = REPO / "examples" / "rule-pack"
+    sources = sorted((pack / "src").rglob("*.py")) + sorted((pack / "tests").rglob("*.py"))
+    assert sources
+    for source in sources:
+        modules = set()
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                modules.add(node.module)
+            elif isinstance(node, ast.Import):
+                modules.update(alias.name for alias in node.names)
+        from_ekslint = {m for m in modules if m == "ekslint" or m.startswith("ekslint.")}
+        assert from_ekslint <= {"ekslint.plugin"}, (source.name, from_ekslint)
 
 
 # -- the help URL, in-process -------------------------------------------------------------
