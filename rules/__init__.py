@@ -6,8 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from ekslint.engine.hookspecs import hookimpl
-from ekslint.engine.rule import Rule
+from ekslint.plugin import Rule, hookimpl
 
 
 def _rule_modules() -> list[str]:

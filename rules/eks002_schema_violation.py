@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.project import FileModel
-from ekslint.plugin import FileRule, RuleContext, Severity, Violation
-from ekslint.validation.schemacheck import check_file, stamp
+from ekslint.plugin import FileModel, FileRule, RuleContext, Severity, Violation, schema_problems, schema_stamp
 
 
 class SchemaViolation(FileRule):
@@ -81,9 +79,9 @@ class SchemaViolation(FileRule):
     precision = "very-high"
 
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
-        for problem in check_file(target):
+        for problem in schema_problems(target):
             yield Violation(problem.span, problem.message)
 
     @classmethod
     def cache_salt(cls) -> str:
-        return stamp()
+        return schema_stamp()

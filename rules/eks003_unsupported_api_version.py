@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.project import Project
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import Project, ProjectRule, Related, RuleContext, Severity, Violation
 
 
 class UnsupportedApiVersion(ProjectRule):

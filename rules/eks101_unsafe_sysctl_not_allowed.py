@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ekslint.model import sysctls
-from ekslint.model.kubernetes import PodSpec, Sysctl, Workload
-from ekslint.model.nodegroup import NodeGroup
-from ekslint.model.project import PlacementClass, Project
-from ekslint.model.scheduling import Match
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    Match,
+    NodeGroup,
+    PlacementClass,
+    PodSpec,
+    Project,
+    ProjectRule,
+    Related,
+    RuleContext,
+    Severity,
+    Sysctl,
+    Violation,
+    Workload,
+    sysctls,
+)
 
 MAX_RELATED = 5
 MAX_NAMED = 3
@@ -99,6 +108,7 @@ class UnsafeSysctlNotAllowed(ProjectRule):
     summary = "A pod sets an unsafe sysctl that no node group it can run on allows"
     tags = ("sysctl", "cross-file", "kubelet")
     precision = "high"
+    index_group = "sysctls"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         project = target

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model import sysctls
-from ekslint.model.nodegroup import Allowance, NodeGroup
-from ekslint.model.project import Project
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    Allowance,
+    NodeGroup,
+    Project,
+    ProjectRule,
+    Related,
+    RuleContext,
+    Severity,
+    Violation,
+    sysctls,
+)
 
 NODE_LEVEL_FIX = (
     "Remove it from the allowance; a node-level sysctl is set on the node itself (sysctl -w in the userdata, "
@@ -70,6 +77,7 @@ class InvalidUnsafeSysctlAllowance(ProjectRule):
     summary = "An allowed-unsafe-sysctls entry is malformed or not namespaced: the kubelet will not start"
     tags = ("sysctl", "kubelet", "node-bootstrap")
     precision = "very-high"
+    index_group = "sysctls"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         seen: set[tuple[object, str]] = set()

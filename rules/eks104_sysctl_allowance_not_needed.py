@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from ekslint.model import sysctls
-from ekslint.model.kubernetes import Workload
-from ekslint.model.nodegroup import Allowance, NodeGroup
-from ekslint.model.project import PlacementClass, Project
-from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    Allowance,
+    NodeGroup,
+    PlacementClass,
+    Project,
+    ProjectRule,
+    RuleContext,
+    Severity,
+    Violation,
+    Workload,
+    sysctls,
+)
 
 
 class SysctlAllowanceNotNeeded(ProjectRule):
@@ -59,6 +66,7 @@ class SysctlAllowanceNotNeeded(ProjectRule):
     summary = "An allowed unsafe sysctl is already safe, or no analysed pod uses it"
     tags = ("sysctl", "cross-file", "kubelet")
     precision = "medium"
+    index_group = "sysctls"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         groups = [g for g in target.reported_node_groups() if g.allowances and not g.windows]

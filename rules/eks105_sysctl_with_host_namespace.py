@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model import sysctls
-from ekslint.model.project import FileModel
-from ekslint.plugin import FileRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import FileModel, FileRule, Related, RuleContext, Severity, Violation, sysctls
 
 
 class SysctlWithHostNamespace(FileRule):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.nodegroup import is_al2023, is_bottlerocket, is_windows
-from ekslint.model.project import FileModel
-from ekslint.plugin import FileRule, RuleContext, Severity, Violation
+from ekslint.plugin import FileModel, FileRule, RuleContext, Severity, Violation, is_al2023, is_bottlerocket, is_windows
 
 
 class OverrideBootstrapWithoutCustomAmi(FileRule):
@@ -61,9 +59,8 @@ class OverrideBootstrapWithoutCustomAmi(FileRule):
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
         for config in target.cluster_configs:
             for entry in config.node_groups:
-                group, node = entry.group, entry.node
-                override = node.get("overrideBootstrapCommand")
-                if not entry.managed or override is None or override.to_python() is None:
+                group = entry.group
+                if not entry.managed or not entry.is_set("overrideBootstrapCommand"):
                     continue  # eksctl tests the pointer: null is not set
                 if group.custom_ami or group.launch_template or is_al2023(group.ami_family):
                     continue
@@ -87,4 +84,4 @@ class OverrideBootstrapWithoutCustomAmi(FileRule):
                         "written for, or remove overrideBootstrapCommand (use preBootstrapCommands, or "
                         "AmazonLinux2023 with a NodeConfig for kubelet settings)"
                     )
-                yield Violation(node.key_span("overrideBootstrapCommand"), message)
+                yield Violation(entry.key_span("overrideBootstrapCommand"), message)

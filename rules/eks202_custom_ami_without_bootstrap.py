@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.nodegroup import is_al2, is_ubuntu
-from ekslint.model.project import FileModel
-from ekslint.plugin import FileRule, RuleContext, Severity, Violation
+from ekslint.plugin import FileModel, FileRule, RuleContext, Severity, Violation, is_al2, is_ubuntu
 
 
 class CustomAmiWithoutBootstrap(FileRule):
@@ -62,16 +60,16 @@ class CustomAmiWithoutBootstrap(FileRule):
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
         for config in target.cluster_configs:
             for entry in config.node_groups:
-                group, node = entry.group, entry.node
-                if not group.custom_ami or "ami" not in node:
+                group = entry.group
+                if not group.custom_ami or "ami" not in entry.fields:
                     continue
                 if entry.managed and group.launch_template:
                     continue  # eksctl refuses ami with a launch template for another reason
-                ami = node.text("ami")
+                ami = entry.ami
                 path = entry.path
                 if not group.ami_family_explicit:
                     yield Violation(
-                        node.entry_span("ami"),
+                        entry.entry_span("ami"),
                         f"{path}.ami names the custom AMI {ami} but amiFamily is not set: eksctl refuses it "
                         "('when using a custom AMI, amiFamily needs to be explicitly set'). Set amiFamily to the "
                         "family the image is built from (AmazonLinux2023, AmazonLinux2, Bottlerocket, Ubuntu2204, ...)",
@@ -80,12 +78,11 @@ class CustomAmiWithoutBootstrap(FileRule):
                 family = group.ami_family
                 if not (is_al2(family) or is_ubuntu(family)):
                     continue
-                override = node.get("overrideBootstrapCommand")
-                if override is not None and override.to_python() is not None:
+                if entry.is_set("overrideBootstrapCommand"):
                     continue  # eksctl tests the pointer: null is not set
                 bootstrap = "/etc/eks/bootstrap.sh <cluster-name>" if is_al2(family) else "the image's bootstrap script"
                 yield Violation(
-                    node.entry_span("ami"),
+                    entry.entry_span("ami"),
                     f"{path}.ami is a custom {family} AMI ({ami}) and {path} has no overrideBootstrapCommand: "
                     f"eksctl refuses it ('overrideBootstrapCommand is required when using a custom AMI based on "
                     f"{family}'), since it cannot know how the image bootstraps. Add overrideBootstrapCommand with "

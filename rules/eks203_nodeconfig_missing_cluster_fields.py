@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.nodeconfig import REQUIRED_CLUSTER_FIELDS
-from ekslint.model.project import FileModel
-from ekslint.plugin import FileRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import REQUIRED_CLUSTER_FIELDS, FileModel, FileRule, Related, RuleContext, Severity, Violation
 
 # nodeadm internal/api/validation.go, in the order nodeadm checks (the first fails).
 NODEADM_ERRORS = {

@@ -9,20 +9,19 @@ import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from ekslint.model.nodeconfig import MergedNodeConfig
-from ekslint.model.project import FileModel
-from ekslint.parse import cel
-from ekslint.parse.yamltree import YScalar, YSeq
-from ekslint.plugin import FileRule, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    NODEADM_VARIABLES,
+    FileModel,
+    FileRule,
+    MergedNodeConfig,
+    RuleContext,
+    Severity,
+    Violation,
+    is_placeholder,
+)
 
-# Template holes (Terraform, Helm, printf, shell): the rendered value is not known.
-_PLACEHOLDER = re.compile(r"\$\{|\{\{|%[sdvq]\b|\$\(|^<[^>]*>$")
 PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def _placeholder(value: str) -> bool:
-    return bool(_PLACEHOLDER.search(value))
 
 
 def _decode_ca(value: str) -> bytes | None:
@@ -121,7 +120,7 @@ class NodeconfigInvalidValue(FileRule):
 
     def _cluster(self, merged: MergedNodeConfig) -> Iterator[Violation]:
         endpoint = merged.cluster.get("apiServerEndpoint")
-        if endpoint is not None and not _placeholder(endpoint.value):
+        if endpoint is not None and not is_placeholder(endpoint.value):
             scheme, host = _scheme_and_host(endpoint.value.strip())
             if scheme != "https" or not host:
                 if scheme is None:
@@ -138,22 +137,20 @@ class NodeconfigInvalidValue(FileRule):
                     "reaches the EKS API server only over https://<host>, so the node never joins. "
                     f"{change} (aws eks describe-cluster --query cluster.endpoint)",
                 )
-        for part in merged.parts:
-            spec = part.spec
-            cluster = spec.map("cluster") if spec is not None else None
-            node = cluster.get("certificateAuthority") if cluster is not None else None
-            if not isinstance(node, YScalar) or node.value in (None, "") or _placeholder(node.text):
+        for written in merged.certificate_authorities:  # each part's: nodeadm decodes each
+            if is_placeholder(written.value):
                 continue
-            if _decode_ca(node.text) is None:
+            if _decode_ca(written.value) is None:
                 yield Violation(
-                    cluster.entry_span("certificateAuthority"),  # type: ignore[union-attr]
-                    f"certificateAuthority in {part.source} is not base64 ({node.text[:24]!r}...): nodeadm cannot "
+                    written.span,
+                    f"certificateAuthority in {written.source} is not base64 ({written.value[:24]!r}...): nodeadm "
+                    "cannot "
                     "decode this NodeConfig ('illegal base64 data') and the node never joins. Set it to the "
                     "cluster's base64 CA bundle (aws eks describe-cluster --query "
                     "cluster.certificateAuthority.data), on one line",
                 )
         ca = merged.cluster.get("certificateAuthority")
-        if ca is not None and not _placeholder(ca.value):
+        if ca is not None and not is_placeholder(ca.value):
             decoded = _decode_ca(ca.value)
             if decoded is not None and PEM_CERTIFICATE not in decoded:
                 shown = decoded[:24].decode("utf-8", "replace")
@@ -165,7 +162,7 @@ class NodeconfigInvalidValue(FileRule):
                     "cluster.certificateAuthority.data)",
                 )
         cidr = merged.cluster.get("cidr")
-        if cidr is not None and not _placeholder(cidr.value) and _network(cidr.value) is None:
+        if cidr is not None and not is_placeholder(cidr.value) and _network(cidr.value) is None:
             yield Violation(
                 cidr.span,
                 f"cidr {cidr.value!r} in {cidr.source} is not a CIDR: nodeadm derives the cluster DNS address from "
@@ -176,24 +173,16 @@ class NodeconfigInvalidValue(FileRule):
     def _cluster_dns(self, merged: MergedNodeConfig) -> Iterator[Violation]:
         cidr = merged.cluster.get("cidr")
         network = _network(cidr.value) if cidr is not None else None
-        listing: YSeq | None = None
-        source = ""
-        for part in merged.parts:  # a later list replaces an earlier one (JSON merge)
-            spec = part.spec
-            kubelet = spec.map("kubelet") if spec is not None else None
-            config = kubelet.map("config") if kubelet is not None else None
-            found = config.seq("clusterDNS") if config is not None else None
-            if found is not None:
-                listing, source = found, part.source
-        for item in listing or ():
-            if not isinstance(item, YScalar) or item.value is None or _placeholder(item.text):
+        for item in merged.cluster_dns:
+            if is_placeholder(item.value):
                 continue
+            source = item.source
             try:
-                address = ipaddress.ip_address(item.text.strip())
+                address = ipaddress.ip_address(item.value.strip())
             except ValueError:
                 yield Violation(
                     item.span,
-                    f"clusterDNS entry {item.text!r} in {source} is not an IP address: the kubelet refuses its "
+                    f"clusterDNS entry {item.value!r} in {source} is not an IP address: the kubelet refuses its "
                     "configuration. Set it to the kube-dns Service IP (the tenth address of the service CIDR, "
                     "e.g. 10.100.0.10), or remove clusterDNS and let nodeadm derive it from cidr",
                 )
@@ -210,24 +199,12 @@ class NodeconfigInvalidValue(FileRule):
                 )
 
     def _expression(self, merged: MergedNodeConfig) -> Iterator[Violation]:
-        scalar: YScalar | None = None
-        source = ""
-        for part in merged.parts:
-            spec = part.spec
-            kubelet = spec.map("kubelet") if spec is not None else None
-            found = kubelet.scalar("maxPodsExpression") if kubelet is not None else None
-            if found is not None and found.value not in (None, ""):
-                scalar, source = found, part.source
-        if scalar is None or _placeholder(scalar.text):
+        found = merged.max_pods_expression
+        if found is None or found.templated:
             return
-        expression = scalar.text
-        text = scalar.as_text()
-        exact = text.content == expression
-        variables = ", ".join(cel.NODEADM_VARIABLES[:3])
-        try:
-            result = cel.check(expression)
-        except cel.CelError as err:
-            where = text.span_of(err.start, max(err.end, err.start + 1)) if exact else scalar.span
+        expression, source, err = found.expression, found.source, found.error
+        variables = ", ".join(NODEADM_VARIABLES[:3])
+        if err is not None:
             hint = (
                 "CEL has no min/max: write a ternary, e.g. max_pods < 110 ? max_pods : 110"
                 if re.match(r"undeclared reference to '(min|max)'", err.message)
@@ -238,11 +215,14 @@ class NodeconfigInvalidValue(FileRule):
                 else "fix the expression"
             )
             yield Violation(
-                where,
+                found.error_span(),
                 f"maxPodsExpression {expression!r} in {source} does not compile: {err.message}. nodeadm logs "
                 "'Failed to evaluate custom expression, using standard max pods value' and the node runs with "
                 f"the default max pods. {hint[0].upper()}{hint[1:]}",
             )
+            return
+        result = found.result
+        if result is None:
             return
         problem = None
         if result.type in ("bool", "null", "list", "map", "bytes"):
@@ -251,7 +231,7 @@ class NodeconfigInvalidValue(FileRule):
             problem = f"its result {result.literal} is not a positive pod count"
         if problem is not None:
             yield Violation(
-                scalar.span,
+                found.span,
                 f"maxPodsExpression {expression!r} in {source}: {problem}; nodeadm falls back to the standard "
                 f"max pods. Write an expression with a positive integer result, e.g. max_pods or "
                 "max_pods < 110 ? max_pods : 110",

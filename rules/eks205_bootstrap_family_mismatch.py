@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from ekslint.model.eksctl import EksctlNodeGroup
-from ekslint.model.nodegroup import (
+from ekslint.plugin import (
+    EksctlNodeGroup,
+    FileModel,
+    FileRule,
+    Related,
+    RuleContext,
+    Severity,
+    Span,
+    Text,
+    UserdataModel,
+    Violation,
     is_al2,
     is_al2023,
     is_bottlerocket,
     is_ubuntu,
     is_windows,
     normalize_family,
-    word_span,
 )
-from ekslint.model.project import FileModel
-from ekslint.model.userdata import ScriptFacts, UserdataModel
-from ekslint.parse import shell
-from ekslint.parse.shell import BootstrapCall, bootstrap_calls
-from ekslint.parse.text import Span, Text
-from ekslint.plugin import FileRule, Related, RuleContext, Severity, Violation
-
-# A script that tests for bootstrap.sh before calling it works on every family.
-_GUARD = re.compile(r"-[efxs]\s+[\"']?/etc/eks/bootstrap\.sh")
-_NODECONFIG = re.compile(r"^\s*kind:\s*NodeConfig\b", re.M)
 
 AL2023_NO_BOOTSTRAP = (
     "AmazonLinux2023 AMIs have no /etc/eks/bootstrap.sh: they boot with nodeadm, which reads a NodeConfig"
 )
-
-
-def _calls(script: ScriptFacts) -> list[BootstrapCall]:
-    return [] if _GUARD.search(script.text.content) else script.calls
 
 
 class BootstrapFamilyMismatch(FileRule):
@@ -115,7 +108,7 @@ class BootstrapFamilyMismatch(FileRule):
     # -- eksctl node groups ------------------------------------------------------------
 
     def _eksctl(self, entry: EksctlNodeGroup) -> Iterator[Violation]:
-        group, node, path = entry.group, entry.node, entry.path
+        group, path = entry.group, entry.path
         family = group.ami_family or "?"
         forbidden = self._forbidden_fields(entry)
         for key in forbidden:
@@ -136,16 +129,15 @@ class BootstrapFamilyMismatch(FileRule):
                     "(the Windows AMI's Start-EKSBootstrap.ps1)"
                 )
             yield Violation(
-                node.key_span(key),
+                entry.key_span(key),
                 f"{path}.{key} is not supported for {family} node groups: eksctl refuses it ('{key} is not "
                 f"supported for {family} nodegroups'). {instead}",
             )
         if is_al2023(family):
-            override = node.scalar("overrideBootstrapCommand")
-            if entry.override_kind == "script" and override is not None:
-                text = override.as_text()
-                calls = [] if _GUARD.search(text.content) else bootstrap_calls(shell.read_script(text.content).commands)
-                where = word_span(text, calls[0].program) if calls else node.key_span("overrideBootstrapCommand")
+            script = entry.override.script if entry.override is not None else None
+            if entry.override_kind == "script" and script is not None:
+                calls = script.unguarded_calls
+                where = script.span_of(calls[0].program) if calls else entry.key_span("overrideBootstrapCommand")
                 found = " calls /etc/eks/bootstrap.sh, which does not exist there, and" if calls else ""
                 yield Violation(
                     where,
@@ -157,30 +149,29 @@ class BootstrapFamilyMismatch(FileRule):
                 )
             if entry.userdata is not None:
                 for script in entry.userdata.scripts:
-                    for call in _calls(script):
+                    for call in script.unguarded_calls:
                         yield Violation(
-                            word_span(script.text, call.program),
+                            script.span_of(call.program),
                             f"{script.source} calls /etc/eks/bootstrap.sh, but {path} is AmazonLinux2023: "
                             f"{AL2023_NO_BOOTSTRAP}, so the command fails. Remove the call and put its kubelet "
                             "arguments in overrideBootstrapCommand as a NodeConfig",
                         )
-        elif (is_al2(family) or is_ubuntu(family)) and entry.override_kind == "script":
-            override = node.scalar("overrideBootstrapCommand")
-            if override is not None and _NODECONFIG.search(override.text) and "node.eks.aws" in override.text:
-                yield Violation(
-                    node.key_span("overrideBootstrapCommand"),
-                    f"{path}.overrideBootstrapCommand is a NodeConfig, but {path} is {family}: eksctl runs "
-                    "overrideBootstrapCommand there as a shell script, and nodeadm does not exist on the image. "
-                    "Write a script that calls /etc/eks/bootstrap.sh, or set amiFamily: AmazonLinux2023",
-                )
+        elif (
+            (is_al2(family) or is_ubuntu(family))
+            and entry.override_kind == "script"
+            and entry.override is not None
+            and entry.override.is_nodeconfig
+        ):
+            yield Violation(
+                entry.key_span("overrideBootstrapCommand"),
+                f"{path}.overrideBootstrapCommand is a NodeConfig, but {path} is {family}: eksctl runs "
+                "overrideBootstrapCommand there as a shell script, and nodeadm does not exist on the image. "
+                "Write a script that calls /etc/eks/bootstrap.sh, or set amiFamily: AmazonLinux2023",
+            )
 
     def _forbidden_fields(self, entry: EksctlNodeGroup) -> list[str]:
-        group, node = entry.group, entry.node
+        group = entry.group
         family = group.ami_family
-
-        def is_set(key: str) -> bool:
-            value = node.get(key)
-            return value is not None and value.to_python() not in (None, [], {})
 
         keys: list[str] = []
         # Managed groups without a custom AMI that override the bootstrap are EKS201's.
@@ -196,7 +187,7 @@ class BootstrapFamilyMismatch(FileRule):
                 keys = ["kubeletExtraConfig"]
             elif override_here:
                 keys = ["overrideBootstrapCommand"]
-        return [key for key in keys if is_set(key)]
+        return [key for key in keys if entry.has_value(key)]
 
     # -- standalone userdata -----------------------------------------------------------
 
@@ -206,7 +197,7 @@ class BootstrapFamilyMismatch(FileRule):
         related: tuple[Related, ...] = ()
         if context is not None and declared is not None:
             related = (Related(context.span, f"the ekslint config declares node group {context.name} {declared}"),)
-        calls = [(script, call) for script in userdata.scripts for call in _calls(script)]
+        calls = [(script, call) for script in userdata.scripts for call in script.unguarded_calls]
         if calls and (userdata.nodeconfig is not None or is_al2023(declared) or is_bottlerocket(declared)):
             script, call = calls[0]
             if is_bottlerocket(declared):
@@ -218,7 +209,7 @@ class BootstrapFamilyMismatch(FileRule):
             else:
                 reason = f"the node group is AmazonLinux2023: {AL2023_NO_BOOTSTRAP}"
             yield Violation(
-                word_span(script.text, call.program),
+                script.span_of(call.program),
                 f"{script.source} calls /etc/eks/bootstrap.sh, but {reason}; the script fails there. Remove the "
                 "call and give its kubelet arguments as NodeConfig spec.kubelet.config / spec.kubelet.flags",
                 related,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.project import FileModel
-from ekslint.plugin import FileRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import FileModel, FileRule, Related, RuleContext, Severity, Violation
 
 # Tagged required-eks in the Bottlerocket settings reference (DOMAIN.md §4).
 REQUIRED = ("cluster-name", "api-server", "cluster-certificate")

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.nodegroup import word_span
-from ekslint.model.project import FileModel
-from ekslint.parse.shell import kubelet_flags
-from ekslint.plugin import FileRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import FileModel, FileRule, Related, RuleContext, Severity, Violation
 
 
 class MaxPodsWithoutUseMaxPodsFalse(FileRule):
@@ -56,15 +53,15 @@ class MaxPodsWithoutUseMaxPodsFalse(FileRule):
                 # bootstrap.sh writes maxPods only when the value is exactly "true".
                 if use is not None and (use.unknown or use.text != "true"):
                     continue
-                for flag in kubelet_flags(call.kubelet_args):
+                for flag in call.extra_kubelet_flags:
                     if flag.name != "max-pods":
                         continue
                     value = flag.value.text if flag.value is not None else "?"
                     related: tuple[Related, ...] = ()
                     if use is not None:
-                        related = (Related(word_span(script.text, use), "--use-max-pods is true here"),)
+                        related = (Related(script.span_of(use), "--use-max-pods is true here"),)
                     yield Violation(
-                        word_span(script.text, flag.flag),
+                        script.span_of(flag.flag),
                         f"--max-pods={value} reaches the kubelet through --kubelet-extra-args in {script.source}, "
                         "but bootstrap.sh still writes its own maxPods from eni-max-pods.txt into "
                         "kubelet-config.json (it does unless --use-max-pods is false), so the node carries two "

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from ekslint.model.nodeconfig import is_nodeconfig
-from ekslint.model.nodegroup import is_al2023, normalize_family
-from ekslint.model.project import FileModel
-from ekslint.model.userdata import NODECONFIG_MEDIA, UserdataModel, looks_like_script
-from ekslint.parse.mime import Part
-from ekslint.parse.yamltree import DEFAULT_LIMITS, YMap, compose
-from ekslint.plugin import FileRule, Related, RuleContext, Severity, Violation
-
-_NODECONFIG_HINT = re.compile(r"^\s*kind:\s*NodeConfig\b", re.M)
-
-
-def holds_nodeconfig(part: Part) -> bool:
-    """The part's body is a NodeConfig document (not a script that writes one)."""
-    content = part.text.content
-    if not _NODECONFIG_HINT.search(content) or looks_like_script(content):
-        return False
-    docs, _ = compose(part.text, DEFAULT_LIMITS)
-    root = docs[0].root() if docs else None
-    return isinstance(root, YMap) and is_nodeconfig(root)
+from ekslint.plugin import (
+    NODECONFIG_MEDIA,
+    FileModel,
+    FileRule,
+    Related,
+    RuleContext,
+    Severity,
+    UserdataModel,
+    Violation,
+    is_al2023,
+    normalize_family,
+)
 
 
 class UserdataPartMismatch(FileRule):
@@ -88,7 +80,7 @@ class UserdataPartMismatch(FileRule):
         misplaced = False
         for index, part in enumerate(userdata.parts, start=1):
             declared = part.content_type or "no Content-Type"
-            if part.content_type != NODECONFIG_MEDIA and holds_nodeconfig(part):
+            if part.misplaced_nodeconfig:
                 misplaced = True
                 effect = (
                     "cloud-init runs it as a shell script, which fails at its first line, and"
@@ -101,7 +93,7 @@ class UserdataPartMismatch(FileRule):
                     f"{NODECONFIG_MEDIA} parts, so these settings never apply. Set the part's Content-Type to "
                     f"{NODECONFIG_MEDIA}",
                 )
-            elif part.content_type == NODECONFIG_MEDIA and looks_like_script(part.text.content):
+            elif part.misplaced_script:
                 yield Violation(
                     part.header_span,
                     f"MIME part {index} is typed {NODECONFIG_MEDIA} but holds a shell script: nodeadm fails to "

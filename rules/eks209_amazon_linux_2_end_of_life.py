@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.nodegroup import is_al2
-from ekslint.model.project import FileModel
-from ekslint.plugin import FileRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import FileModel, FileRule, Related, RuleContext, Severity, Violation, is_al2
 
 # eksctl AmazonLinux2EOLVersion (DOMAIN.md §3.1).
 AL2_EOL = (1, 33)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model import capacity
-from ekslint.model.podcapacity import GroupCapacity, TypeCapacity
-from ekslint.model.project import Project
-from ekslint.parse.text import Span
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    GroupCapacity,
+    Project,
+    ProjectRule,
+    Related,
+    RuleContext,
+    Severity,
+    Span,
+    TypeCapacity,
+    Violation,
+)
 
 
 class MaxPodsExceedsEniCapacity(ProjectRule):
@@ -70,9 +76,10 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
     summary = "A node group's max pods exceeds the pod IPs its instance type can hold"
     tags = ("capacity", "vpc-cni", "kubelet")
     precision = "high"
+    index_group = "capacity"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
-        table = capacity.table()
+        table = ctx.instance_table
         for group in target.reported_node_groups():
             settings = [s for s in group.max_pods if s.value is not None]
             if not settings:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model import capacity
-from ekslint.model.capacity import format_version, pd_supported
-from ekslint.model.project import Project
-from ekslint.parse.text import Span
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    Project,
+    ProjectRule,
+    Related,
+    RuleContext,
+    Severity,
+    Span,
+    Violation,
+    format_cni_version,
+    pd_supported,
+)
 
 
 class PrefixDelegationUnsupported(ProjectRule):
@@ -59,9 +65,10 @@ class PrefixDelegationUnsupported(ProjectRule):
     summary = "Prefix delegation is on for an instance type or VPC CNI version that does not support it"
     tags = ("capacity", "vpc-cni")
     precision = "high"
+    index_group = "capacity"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
-        table = capacity.table()
+        table = ctx.instance_table
         seen: set[Span] = set()
         for group in target.reported_node_groups():
             cni = target.cni_for(group)
@@ -74,9 +81,9 @@ class PrefixDelegationUnsupported(ProjectRule):
                 yield Violation(
                     version.span,
                     f"prefix delegation is on ({pd.where()}), but {version.source} is VPC CNI "
-                    f"{format_version(version.value)}, which does not support it (1.9 or newer is needed): nodes get "
-                    "one secondary IP per pod and max pods stays at ENIs × (IPv4 per ENI − 1) + 2. Upgrade the VPC "
-                    "CNI to 1.9 or newer, or remove ENABLE_PREFIX_DELEGATION",
+                    f"{format_cni_version(version.value)}, which does not support it (1.9 or newer is needed): "
+                    "nodes get one secondary IP per pod and max pods stays at ENIs × (IPv4 per ENI − 1) + 2. "
+                    "Upgrade the VPC CNI to 1.9 or newer, or remove ENABLE_PREFIX_DELEGATION",
                     (Related(pd.span, "prefix delegation is turned on here"),),
                 )
             assessed = target.capacity_of(group, table)

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model import capacity
-from ekslint.model.project import Project
-from ekslint.parse.text import Span
-from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
+from ekslint.plugin import Project, ProjectRule, RuleContext, Severity, Span, Violation
 
 
 class UnknownInstanceType(ProjectRule):
@@ -48,9 +45,10 @@ class UnknownInstanceType(ProjectRule):
     summary = "An instance type ekslint does not know"
     tags = ("capacity", "eksctl")
     precision = "high"
+    index_group = "capacity"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
-        table = capacity.table()
+        table = ctx.instance_table
         seen: set[Span] = set()
         for group in target.reported_node_groups():
             assessed = target.capacity_of(group, table)

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model import capacity
-from ekslint.model.capacity import LARGE_VCPUS, RECOMMENDED_LARGE, RECOMMENDED_SMALL
-from ekslint.model.project import Project
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    LARGE_VCPUS,
+    RECOMMENDED_LARGE,
+    RECOMMENDED_SMALL,
+    Project,
+    ProjectRule,
+    Related,
+    RuleContext,
+    Severity,
+    Violation,
+)
 
 
 class MaxPodsAboveRecommended(ProjectRule):
@@ -52,9 +59,10 @@ class MaxPodsAboveRecommended(ProjectRule):
     summary = "Max pods above the EKS recommendation of 110, or 250 above 30 vCPUs"
     tags = ("capacity", "kubelet")
     precision = "high"
+    index_group = "capacity"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
-        table = capacity.table()
+        table = ctx.instance_table
         for group in target.reported_node_groups():
             settings = [s for s in group.max_pods if s.value is not None]
             if not settings or group.windows:

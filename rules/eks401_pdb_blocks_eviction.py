@@ -5,11 +5,20 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from ekslint.model.kubernetes import Autoscaler, Budget, PodDisruptionBudget, Workload
-from ekslint.model.project import Project
-from ekslint.model.scheduling import percent
-from ekslint.parse.text import Span
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    Autoscaler,
+    Budget,
+    PodDisruptionBudget,
+    Project,
+    ProjectRule,
+    Related,
+    RuleContext,
+    Severity,
+    Span,
+    Violation,
+    Workload,
+    percent,
+)
 
 CONSEQUENCE = (
     "every eviction is refused (HTTP 429), so kubectl drain hangs and a managed node group upgrade "
@@ -65,6 +74,7 @@ class PdbBlocksEviction(ProjectRule):
     summary = "A PodDisruptionBudget allows no voluntary disruption"
     tags = ("pdb", "upgrade", "cross-file")
     precision = "high"
+    index_group = "disruption"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         for pdb in (p for f in target.reported_files() for p in f.pdbs):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.project import FileModel
-from ekslint.plugin import FileRule, RuleContext, Severity, Violation
+from ekslint.plugin import FileModel, FileRule, RuleContext, Severity, Violation
 
 
 class ToleratesAllTaints(FileRule):

@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from ekslint.model.kubernetes import PodDisruptionBudget, Workload, namespace_key
-from ekslint.model.project import Project
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    PodDisruptionBudget,
+    Project,
+    ProjectRule,
+    Related,
+    RuleContext,
+    Severity,
+    Violation,
+    Workload,
+    namespace_key,
+)
 
 MAX_NAMED = 3
 
@@ -59,6 +67,7 @@ class OverlappingPdbs(ProjectRule):
     summary = "More than one PodDisruptionBudget selects the same pods: every eviction fails"
     tags = ("pdb", "upgrade", "cross-file")
     precision = "high"
+    index_group = "disruption"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         reported = [p for f in target.reported_files() for p in f.pdbs]

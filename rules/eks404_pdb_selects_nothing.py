@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.kubernetes import PodDisruptionBudget, Workload, namespace_key
-from ekslint.model.project import Project
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import (
+    PodDisruptionBudget,
+    Project,
+    ProjectRule,
+    Related,
+    RuleContext,
+    Severity,
+    Violation,
+    Workload,
+    namespace_key,
+)
 
 MAX_NAMED = 3
 
@@ -54,6 +62,7 @@ class PdbSelectsNothing(ProjectRule):
     summary = "A PodDisruptionBudget selects no workload of its namespace"
     tags = ("pdb", "cross-file")
     precision = "medium"
+    index_group = "disruption"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         for facts in target.reported_files():

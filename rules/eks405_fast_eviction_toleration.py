@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.project import FileModel
-from ekslint.model.scheduling import Taint
-from ekslint.plugin import FileRule, RuleContext, RuleOption, Severity, Violation
+from ekslint.plugin import FileModel, FileRule, RuleContext, RuleOption, Severity, Taint, Violation
 
 # kube-controller-manager --node-monitor-grace-period: 40s by default, and EKS does
 # not let users change it (DOMAIN.md §8).

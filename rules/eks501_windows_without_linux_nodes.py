@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.nodegroup import Cluster, NodeGroup
-from ekslint.model.project import Project
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import Cluster, NodeGroup, Project, ProjectRule, Related, RuleContext, Severity, Violation
 
 MAX_RELATED = 5
 
@@ -58,6 +56,7 @@ class WindowsWithoutLinuxNodes(ProjectRule):
     summary = "A cluster has Windows node groups but no Linux nodes for CoreDNS and system pods"
     tags = ("windows", "topology")
     precision = "high"
+    index_group = "windows"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         linux: set[str] | None = None  # clusters with Linux capacity; "" = a group of no known cluster

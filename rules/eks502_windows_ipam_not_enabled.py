@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ekslint.model.kubernetes import ConfigMap
-from ekslint.model.nodegroup import NodeGroup
-from ekslint.model.project import Project
-from ekslint.plugin import ProjectRule, Related, RuleContext, Severity, Violation
+from ekslint.plugin import ConfigMap, NodeGroup, Project, ProjectRule, Related, RuleContext, Severity, Violation
 
 CONFIG_MAP = "amazon-vpc-cni"
 NAMESPACE = "kube-system"
@@ -66,6 +63,7 @@ class WindowsIpamNotEnabled(ProjectRule):
     summary = "Windows node groups exist but the amazon-vpc-cni ConfigMap does not enable Windows IPAM"
     tags = ("windows", "networking", "cross-file")
     precision = "high"
+    index_group = "windows"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         maps = [

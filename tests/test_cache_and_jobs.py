@@ -245,8 +245,9 @@ def _project_rule(rule_id: str, crash: bool) -> type[ProjectRule]:
 
 
 def test_cross_file_rules_report_alike_whichever_process_runs_them(tmp_path: Path) -> None:
-    # Several families (ACME1, ACME2) besides the built-in ones, one rule crashing.
+    # Several index groups besides the built-in ones, one rule crashing.
     rules = [_project_rule("ACME101", crash=True), _project_rule("ACME102", False), _project_rule("ACME201", False)]
+    rules[0].index_group = rules[1].index_group = "acme-nodes"
     registry = plugins.load([("ACME", plugin(*rules))])
     root = corpus(tmp_path)
 

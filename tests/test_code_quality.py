@@ -21,7 +21,7 @@ def tool(name: str) -> str:
 
 def test_ruff() -> None:
     proc = subprocess.run(
-        [tool("ruff"), "check", "src", "rules", "tests", "benchmarks", "scripts", "fuzz"],
+        [tool("ruff"), "check", "src", "rules", "tests", "benchmarks", "scripts", "fuzz", "examples"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -32,7 +32,7 @@ def test_ruff() -> None:
 
 def test_ruff_format() -> None:
     proc = subprocess.run(
-        [tool("ruff"), "format", "--check", "src", "rules", "scripts"],
+        [tool("ruff"), "format", "--check", "src", "rules", "scripts", "examples"],
         cwd=REPO,
         capture_output=True,
         text=True,

@@ -21,12 +21,14 @@ from __future__ import annotations
 import inspect
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ekslint.fastpickle import fast_pickle
+from ekslint.model import capacity
+from ekslint.model.capacity import InstanceTable
 from ekslint.parse.text import Span
 from ekslint.severity import Severity
 
@@ -180,9 +182,17 @@ def _shown(value: Any) -> str:
 @dataclass(frozen=True, slots=True)
 class RuleContext:
     """Run-wide settings a rule may read. ``options`` holds the values of the
-    options the running rule declares: each default, overridden by the config."""
+    options the running rule declares: each default, overridden by the config;
+    ``instance_table`` the EC2 instance data of the run (network limits, vCPUs)."""
 
     options: dict[str, Any] = field(default_factory=dict)
+    # How the run loads its instance data: read on first use, so rules that never
+    # look at instance types never pay for it.
+    load_instance_table: Callable[[], InstanceTable] = capacity.table
+
+    @property
+    def instance_table(self) -> InstanceTable:
+        return self.load_instance_table()
 
     def option(self, name: str) -> Any:
         """The value of the running rule's option ``name``."""
@@ -205,6 +215,9 @@ class Rule:
     precision: ClassVar[str] = "high"  # very-high | high | medium | low
     # Settings users may change under rule-options in the config (see RuleOption).
     options: ClassVar[tuple[RuleOption, ...]] = ()
+    # Where the rule is documented: a rule pack's own page (SARIF helpUri, --explain,
+    # --list-rules). Left unset, ekslint's own rules link to ekslint's docs, others to none.
+    help_uri: ClassVar[str | None] = None
 
     def check(self, target: Any, ctx: RuleContext) -> Iterable[Violation]:
         raise NotImplementedError
@@ -214,6 +227,17 @@ class Rule:
         """What a FILE rule's findings depend on besides its code and the file: data
         files, optional packages. Part of the cache key."""
         return ""
+
+    @classmethod
+    def help_url(cls) -> str | None:
+        """The rule's documentation page: ``help_uri`` when set, ekslint's docs for
+        ekslint's own rules and engine diagnostics, else None (never ekslint's docs
+        for a rule ekslint does not document)."""
+        if cls.help_uri:
+            return cls.help_uri
+        if cls.__module__ == "ekslint" or cls.__module__.startswith("ekslint."):
+            return f"{DOCS_BASE_URL}{cls.id}.md"
+        return None
 
     @classmethod
     def docs(cls) -> RuleDocs:
@@ -234,6 +258,10 @@ class Rule:
             problems.append(f"{cls.id}: name {cls.name!r} is not kebab-case")
         if not isinstance(cls.severity, Severity):
             problems.append(f"{cls.id}: severity must be a Severity")
+        if cls.help_uri is not None and not (
+            isinstance(cls.help_uri, str) and cls.help_uri.startswith(("https://", "http://"))
+        ):
+            problems.append(f"{cls.id}: help_uri must be an absolute http(s) URL")
         docs = cls.docs()
         for section in ("What it does", "Why is this bad?"):
             if not docs.sections.get(section):
@@ -269,10 +297,14 @@ class FileRule(Rule):
 
 class ProjectRule(Rule):
     """A rule that reasons across files. In a parallel run it may run in a forked
-    copy of the main process, with the other rules of its ID family: it must only
-    report, since whatever else it changes stays in that copy."""
+    copy of the main process, with the other rules of its ``index_group``: it must
+    only report, since whatever else it changes stays in that copy."""
 
     scope = Scope.PROJECT
+    # Rules that read the same project indexes (the sysctl and placement indexes, each
+    # node group's pod capacity) name one group: a parallel run checks a group's rules
+    # one after another in one process, so those indexes are built once. None: alone.
+    index_group: ClassVar[str | None] = None
 
     def check(self, target: Project, ctx: RuleContext) -> Iterable[Violation]:
         raise NotImplementedError
@@ -316,7 +348,3 @@ class RuleDocs:
 
     def plain(self) -> str:
         return "\n\n".join(f"{name}\n{self.sections[name]}" for name in DOC_SECTIONS if self.sections.get(name))
-
-
-def rule_docs_url(rule_id: str) -> str:
-    return f"{DOCS_BASE_URL}{rule_id}.md"

@@ -26,7 +26,7 @@ from ekslint.config import Settings
 from ekslint.engine import parallel
 from ekslint.engine.analysis import FileAnalyser, FileOutcome, context_only, crash_finding, unpack
 from ekslint.engine.cache import Cache, content_digest
-from ekslint.engine.diagnostics import UnusedSuppression
+from ekslint.engine.diagnostics import EngineDiagnostic, UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
 from ekslint.engine.hookspecs import Registry
 from ekslint.engine.options import options_for, resolve_rule_options
@@ -60,12 +60,10 @@ def enabled_rules(registry: Registry, settings: Settings) -> list[type[Rule]]:
 RuleResult = tuple[list[tuple[str, Violation]], Finding | None]
 
 
-def rule_family(rule_id: str) -> str:
-    """A rule's ID up to its first digit: EKS101 and EKS104 are family EKS1."""
-    for position, char in enumerate(rule_id):
-        if char.isdigit():
-            return rule_id[: position + 1]
-    return rule_id
+def index_group(rule: type[Rule]) -> str:
+    """The group of cross-file rules a rule is checked with (see
+    ``ProjectRule.index_group``); a rule that names none is checked on its own."""
+    return getattr(rule, "index_group", None) or rule.id
 
 
 def effective_severity(rule: type[Rule], settings: Settings) -> Severity:
@@ -102,7 +100,10 @@ class Runner:
             resolve_rule_options(settings, registry)
         self.rules = enabled_rules(registry, settings)
         self.file_rules = [r for r in self.rules if r.scope is Scope.FILE]
-        self.project_rules = [r for r in self.rules if r.scope is not Scope.FILE]
+        # The engine's own diagnostics (EKS004, EKS005) have no check: it reports them.
+        self.project_rules = [
+            r for r in self.rules if r.scope is not Scope.FILE and not issubclass(r, EngineDiagnostic)
+        ]
 
     def run(self, request: RunRequest) -> RunResult:
         with _fewer_collections():
@@ -262,8 +263,8 @@ class Runner:
     def _check_project(
         self, project: Project, analysed: list[FileOutcome], result: RunResult
     ) -> list[tuple[str, Violation]]:
-        """Every cross-file rule; in a parallel run shared with a forked child, a
-        family of rules at a time (a family shares the project's caches: the
+        """Every cross-file rule; in a parallel run shared with a forked child, an
+        index group of rules at a time (a group shares the project's indexes: the
         placement index of the sysctl rules, the capacity of each node group)."""
         where = Span(analysed[0].path, 1, 1, 1, 1) if analysed else Span("-", 1, 1, 1, 1)
 
@@ -278,12 +279,12 @@ class Runner:
                     checked.append(([], crash_finding(rule, err, where)))
             return checked
 
-        families: dict[str, list[type[Rule]]] = {}
+        groups: dict[str, list[type[Rule]]] = {}
         for rule_class in self.project_rules:
-            families.setdefault(rule_family(rule_class.id), []).append(rule_class)
-        tasks = [partial(check, rules) for rules in families.values()]
+            groups.setdefault(index_group(rule_class), []).append(rule_class)
+        tasks = [partial(check, rules) for rules in groups.values()]
         done = parallel.share_with_fork(tasks) if result.jobs > 1 else [task() for task in tasks]
-        ran = [rule for rules in families.values() for rule in rules]
+        ran = [rule for rules in groups.values() for rule in rules]
         by_rule = dict(zip(ran, chain.from_iterable(done), strict=True))
         found: list[tuple[str, Violation]] = []
         for rule_class in self.project_rules:  # serial order, whichever process ran it

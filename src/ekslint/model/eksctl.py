@@ -9,11 +9,11 @@ those strings map back into the ClusterConfig file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ekslint.model import sysctls
 from ekslint.model.bottlerocket import YamlSettings
-from ekslint.model.nodeconfig import merge, read_kubelet_config
+from ekslint.model.nodeconfig import mentions_nodeconfig, merge, read_kubelet_config
 from ekslint.model.nodegroup import (
     DEFAULT_AMI_FAMILY,
     Cluster,
@@ -28,8 +28,14 @@ from ekslint.model.nodegroup import (
     parse_taint,
 )
 from ekslint.model.scheduling import Taint
-from ekslint.model.userdata import UserdataModel, looks_like_script, nodeconfig_parts_from_yaml, read_script
-from ekslint.parse.text import Problem
+from ekslint.model.userdata import (
+    ScriptFacts,
+    UserdataModel,
+    looks_like_script,
+    nodeconfig_parts_from_yaml,
+    read_script,
+)
+from ekslint.parse.text import Problem, Span, Text
 from ekslint.parse.yamltree import YamlLimits, YMap, YScalar, YSeq
 
 EKSCTL_GROUP = "eksctl.io"
@@ -41,26 +47,62 @@ def is_cluster_config(obj: YMap) -> bool:
     return obj.text("kind") == "ClusterConfig" and (obj.text("apiVersion") or "").startswith(EKSCTL_GROUP + "/")
 
 
+@dataclass(frozen=True, slots=True)
+class FieldSetting:
+    """A key of a node group entry as written: where it is and whether it holds a
+    value. eksctl tests most fields as pointers (``!= nil``): a null is not set."""
+
+    key_span: Span  # the key
+    span: Span  # the key and its value
+    null: bool  # ``key:`` or ``key: null``
+    empty: bool  # null, ``[]`` or ``{}``
+
+
+@dataclass(slots=True)
+class BootstrapOverride:
+    """``overrideBootstrapCommand`` as written, and what it is."""
+
+    text: Text  # its content, with positions in the ClusterConfig
+    # A NodeConfig document (``kind: NodeConfig`` of node.eks.aws), whatever the family.
+    is_nodeconfig: bool
+    # Read as a script: where eksctl runs it as one (AmazonLinux2, Ubuntu), and where it
+    # is a script although eksctl reads NodeConfig (AmazonLinux2023). None otherwise.
+    script: ScriptFacts | None = None
+
+
 @dataclass(slots=True)
 class EksctlNodeGroup:
     """A node group entry with what rules need beyond the common NodeGroup shape."""
 
     group: NodeGroup
-    node: YMap  # the list item
+    path: str  # ``managedNodeGroups[ng-1]``: how eksctl and users name the entry
     managed: bool
     userdata: UserdataModel | None  # overrideBootstrapCommand / preBootstrapCommands / bottlerocket
-    override_kind: str | None = None  # "nodeconfig", "script" or "invalid" when set
+    fields: dict[str, FieldSetting] = field(default_factory=dict)  # every key of the entry
+    ami: str | None = None  # ``ami`` as written
+    override: BootstrapOverride | None = None  # set and not null
+    override_kind: str | None = None  # how eksctl reads it: "nodeconfig", "script" or "invalid"
 
-    @property
-    def path(self) -> str:
-        """``managedNodeGroups[ng-1]``: how eksctl and users name the entry."""
-        return self.node.path
+    def is_set(self, key: str) -> bool:
+        """The key is written with a value other than null."""
+        found = self.fields.get(key)
+        return found is not None and not found.null
+
+    def has_value(self, key: str) -> bool:
+        """The key is written with a value other than null, ``[]`` or ``{}``."""
+        found = self.fields.get(key)
+        return found is not None and not found.empty
+
+    def key_span(self, key: str) -> Span:
+        return self.fields[key].key_span
+
+    def entry_span(self, key: str) -> Span:
+        return self.fields[key].span
 
 
 @dataclass(slots=True)
 class ClusterConfig:
     cluster: Cluster
-    obj: YMap
     node_groups: list[EksctlNodeGroup]
 
 
@@ -85,7 +127,7 @@ def cluster_config(
         for item in obj.seq(key) or ():
             if isinstance(item, YMap):
                 groups.append(_node_group(item, managed, cluster, version, limits, problems))
-    return ClusterConfig(cluster, obj, groups)
+    return ClusterConfig(cluster, groups)
 
 
 def _linux_capacity(obj: YMap) -> str | None:
@@ -155,15 +197,19 @@ def _node_group(
 
     userdata = UserdataModel(cluster.file, group.span, item.path)
     override_kind: str | None = None
+    written: BootstrapOverride | None = None
     for index, command in enumerate(item.seq("preBootstrapCommands") or ()):
         if isinstance(command, YScalar) and command.value is not None:
             userdata.scripts.append(read_script(command.as_text(), f"{item.path}.preBootstrapCommands[{index}]"))
     override = item.scalar("overrideBootstrapCommand")
     if override is not None and override.value is not None:
         source = f"{item.path}.overrideBootstrapCommand"
-        if is_al2023(family) and looks_like_script(override.as_text().content):
+        text = override.as_text()
+        written = BootstrapOverride(text, mentions_nodeconfig(text.content) and "node.eks.aws" in text.content)
+        if is_al2023(family) and looks_like_script(text.content):
             # A script where eksctl expects NodeConfig YAML: eksctl refuses it (EKS205).
             override_kind = "script"
+            written.script = read_script(text, source)
         elif is_al2023(family):
             parts = nodeconfig_parts_from_yaml(
                 override.as_text(),
@@ -183,7 +229,8 @@ def _node_group(
             userdata.nodeconfig = merge(parts, implicit_cluster="eksctl" if (custom_ami or not managed) else "EKS")
         else:
             override_kind = "script"
-            userdata.scripts.append(read_script(override.as_text(), source))
+            written.script = read_script(text, source)
+            userdata.scripts.append(written.script)
     settings = item.map("bottlerocket")
     settings_map = settings.map("settings") if settings is not None else None
     if settings_map is not None:
@@ -202,7 +249,25 @@ def _node_group(
         if script.unknown_edit is not None and group.allowances_unknown is None:
             group.allowances_unknown = script.unknown_edit
     has_userdata = bool(userdata.scripts or userdata.nodeconfig or userdata.bottlerocket)
-    return EksctlNodeGroup(group, item, managed, userdata if has_userdata else None, override_kind)
+    return EksctlNodeGroup(
+        group,
+        item.path,
+        managed,
+        userdata if has_userdata else None,
+        _fields(item),
+        item.text("ami") if "ami" in item else None,
+        written,
+        override_kind,
+    )
+
+
+def _fields(item: YMap) -> dict[str, FieldSetting]:
+    found = {}
+    for key, value in item.items():
+        null = isinstance(value, YScalar) and value.value is None
+        empty = null or (isinstance(value, (YMap, YSeq)) and len(value) == 0)
+        found[key] = FieldSetting(item.key_span(key), item.entry_span(key), null, empty)
+    return found
 
 
 def _instance_types(item: YMap, group: NodeGroup) -> None:

@@ -9,17 +9,21 @@ from dataclasses import dataclass, field
 
 from ekslint.model.bottlerocket import Settings, TomlSettings, read_kubernetes_settings
 from ekslint.model.context import DeclaredNodeGroup
-from ekslint.model.nodeconfig import MergedNodeConfig, NodeConfigPart, is_nodeconfig, merge
-from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin, allowances_in_script_edit
+from ekslint.model.nodeconfig import MergedNodeConfig, NodeConfigPart, is_nodeconfig, mentions_nodeconfig, merge
+from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin, allowances_in_script_edit, word_span
 from ekslint.parse import shell
 from ekslint.parse.mime import Part
-from ekslint.parse.shell import BootstrapCall, bootstrap_calls, kubelet_flags, split_words
+from ekslint.parse.shell import BootstrapCall, Word, bootstrap_calls, kubelet_flags, split_words
 from ekslint.parse.sources import YAML_HINT, SourceFile
 from ekslint.parse.text import Problem, Span, Text
-from ekslint.parse.yamltree import YamlLimits, YMap, YNode, YSeq, compose
+from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YNode, YSeq, compose
 
 NODECONFIG_MEDIA = "application/node.eks.aws"
 SHELL_MEDIA = frozenset(("text/x-shellscript", "text/cloud-boothook", "text/x-shellscript-per-boot"))
+
+
+# A script that tests for bootstrap.sh before calling it works on every family.
+_BOOTSTRAP_GUARD = re.compile(r"-[efxs]\s+[\"']?/etc/eks/bootstrap\.sh")
 
 
 @dataclass(slots=True)
@@ -31,6 +35,43 @@ class ScriptFacts:
     calls: list[BootstrapCall]
     settings: KubeletSettings
     unknown_edit: Span | None
+    # The script tests for /etc/eks/bootstrap.sh (``[ -f /etc/eks/bootstrap.sh ]``)
+    # before calling it, so the call is meant to be skipped where it does not exist.
+    guarded: bool = False
+
+    @property
+    def unguarded_calls(self) -> list[BootstrapCall]:
+        """The bootstrap.sh calls that run whether or not bootstrap.sh exists."""
+        return [] if self.guarded else self.calls
+
+    def span_of(self, word: Word) -> Span:
+        """Where a word of the script is in its file."""
+        return word_span(self.text, word)
+
+
+@dataclass(frozen=True, slots=True)
+class UserdataPart:
+    """A MIME part of a multipart userdata, with what its body holds against what its
+    Content-Type says (nodeadm reads only application/node.eks.aws parts, cloud-init
+    runs only script types)."""
+
+    part: Part
+    # A NodeConfig document (not a script that writes one) in a part of another type.
+    misplaced_nodeconfig: bool = False
+    # A shell script in an application/node.eks.aws part.
+    misplaced_script: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.part.content_type
+
+    @property
+    def header_span(self) -> Span:
+        return self.part.header_span
+
+    @property
+    def text(self) -> Text:
+        return self.part.text
 
 
 EXTRA_ARGS = "--kubelet-extra-args"
@@ -66,7 +107,7 @@ def read_script(text: Text, source: str) -> ScriptFacts:
     edits, unknown = allowances_in_script_edit(text, source, understood)
     if edits:
         settings.config_allowances = edits
-    return ScriptFacts(text, source, calls, settings, unknown)
+    return ScriptFacts(text, source, calls, settings, unknown, bool(_BOOTSTRAP_GUARD.search(text.content)))
 
 
 @dataclass(slots=True)
@@ -77,7 +118,7 @@ class UserdataModel:
     span: Span
     source: str  # "userdata" or "managedNodeGroups[ng-1].overrideBootstrapCommand"
     multipart: bool = False
-    parts: list[Part] = field(default_factory=list)
+    parts: list[UserdataPart] = field(default_factory=list)
     nodeconfig: MergedNodeConfig | None = None
     scripts: list[ScriptFacts] = field(default_factory=list)
     bottlerocket: Settings | None = None
@@ -162,7 +203,7 @@ def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Proble
         source.text.span(0, 0, 0, len(source.text.lines()[0]) if source.text.content else 0),
         "userdata",
         userdata.multipart,
-        userdata.parts,
+        [_classify(part) if userdata.multipart else UserdataPart(part) for part in userdata.parts],
     )
     nodeconfig_parts: list[NodeConfigPart] = []
     for index, part in enumerate(userdata.parts, start=1):
@@ -195,6 +236,22 @@ def looks_like_script(content: str) -> bool:
     if _YAML_KEY_LINE.search(content):
         return False
     return bool(bootstrap_calls(shell.read_script(content).commands))
+
+
+def _classify(part: Part) -> UserdataPart:
+    if part.content_type == NODECONFIG_MEDIA:
+        return UserdataPart(part, misplaced_script=looks_like_script(part.text.content))
+    return UserdataPart(part, misplaced_nodeconfig=_holds_nodeconfig(part))
+
+
+def _holds_nodeconfig(part: Part) -> bool:
+    """The part's body is a NodeConfig document (not a script that writes one)."""
+    content = part.text.content
+    if not mentions_nodeconfig(content) or looks_like_script(content):
+        return False
+    docs, _ = compose(part.text, DEFAULT_LIMITS)
+    root = docs[0].root() if docs else None
+    return isinstance(root, YMap) and is_nodeconfig(root)
 
 
 def _looks_like_nodeconfig(content: str) -> bool:

@@ -396,6 +396,11 @@ class BootstrapCall:
         extra = self.options.get("--kubelet-extra-args")
         return split_words(extra) if extra is not None else []
 
+    @property
+    def extra_kubelet_flags(self) -> list[Flag]:
+        """The kubelet flags passed in ``--kubelet-extra-args``."""
+        return kubelet_flags(self.kubelet_args)
+
 
 def is_bootstrap_program(word: Word) -> bool:
     text = word.text

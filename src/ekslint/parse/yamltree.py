@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ekslint.parse.text import Span, Text
+from ekslint.parse.yamlguards import ALIAS, RecursiveAlias, expanded_size, nesting_bound
 
 # Nesting beyond this crashes the C composer; configured limits are clamped to it.
 HARD_MAX_DEPTH = 10_000
@@ -102,103 +103,6 @@ def c_composer_available() -> bool:
     return CParser is not None and _yaml().Parser is CParser
 
 
-# -- pre-parse guards -------------------------------------------------------------------
-
-_FLOW_BRACKETS = re.compile(r"[\[\]{}]")
-# An alias (*name) where a node starts; an anchor must exist for it to mean anything.
-_ALIAS = re.compile(r"(?:^|[\s\[{,:?-])\*[^\s\[\]{},]")
-
-
-def _block_bound(content: str) -> tuple[int, int, bool]:
-    block, block_at = 0, 0
-    for m in re.finditer(r"^[ \t?:\-]+", content, re.M):
-        if len(m.group()) > block:
-            block, block_at = len(m.group()), m.end()
-    return block, block_at, True
-
-
-def nesting_bound(content: str, limit: int) -> tuple[int, int]:
-    """An upper bound of the nesting depth of ``content``, exact enough to compare with
-    ``limit``, and the offset where it is reached (for the error position). Block
-    depth is bounded by the run of indentation and ``- ``/``? ``/``: `` that starts a
-    line (only measured when some line has a long one), flow depth by the brackets
-    (only scanned when there are many)."""
-    half = max(1, limit // 2)
-    block, block_at = half - 1, 0
-    measured = False
-    if re.search(r"^[ \t?:\-]{" + str(half) + ",}", content, re.M):
-        block, block_at, measured = _block_bound(content)
-    brackets = content.count("[") + content.count("{")
-    if block + brackets <= limit:
-        return block + brackets, block_at
-    if not measured:
-        # Many brackets: the assumed block depth (half the limit) is too loose to
-        # prove a deep-but-allowed flow collection is under the limit.
-        block, block_at, _ = _block_bound(content)
-    depth = deepest = 0
-    deepest_at = outermost = block_at
-    for b in _FLOW_BRACKETS.finditer(content):
-        if b.group() in "[{":
-            depth += 1
-            if depth == 1:
-                outermost = b.start()
-            if depth > deepest:
-                deepest = depth
-                if block + depth == limit + 1:
-                    deepest_at = outermost  # the start of the over-deep value
-        else:
-            depth = max(0, depth - 1)
-    return block + deepest, deepest_at
-
-
-class RecursiveAlias(Exception):
-    """An alias inside the node its anchor names (``&a [*a]``): infinite data."""
-
-    def __init__(self, node: Any) -> None:
-        super().__init__("recursive alias")
-        self.node = node
-
-
-def _expanded_size(root: Any, limit: int) -> int:
-    """Number of nodes ``root`` stands for once every alias is expanded, computed on
-    the shared-node graph the composer builds (linear in its size), capped at
-    ``limit``. Raises RecursiveAlias when the graph has a cycle: the composer links an
-    alias to its anchor even from inside it, and every walk over it would not end."""
-    from ruamel.yaml.nodes import MappingNode, SequenceNode
-
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()  # entered, children not yet summed: the current path
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        key = id(node)
-        if key in sizes:
-            continue
-        if not children_done and key in open_nodes:
-            raise RecursiveAlias(node)  # popped again below itself: it contains itself
-        if isinstance(node, MappingNode):
-            children = [c for pair in node.value for c in pair]
-        elif isinstance(node, SequenceNode):
-            children = node.value
-        else:
-            sizes[key] = 1
-            continue
-        if children_done:
-            open_nodes.discard(key)
-            total = 1
-            for c in children:
-                total += sizes.get(id(c), 1)
-                if total > limit:
-                    total = limit + 1
-                    break
-            sizes[key] = total
-        else:
-            open_nodes.add(key)
-            stack.append((node, True))
-            stack.extend((c, False) for c in children if id(c) not in sizes)
-    return sizes[id(root)]
-
-
 _UNICODE_BREAKS = str.maketrans({"\x85": " ", "\u2028": " ", "\u2029": " "})
 
 
@@ -219,7 +123,7 @@ def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlD
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     docs: list[YamlDoc] = []
-    has_alias = "*" in content and _ALIAS.search(content) is not None
+    has_alias = "*" in content and ALIAS.search(content) is not None
     if "\x85" in content or "\u2028" in content or "\u2029" in content:
         # YAML 1.1 parsers (libyaml, go-yaml) break lines at NEL, LS and PS, which no
         # editor does: as spaces, the parser's line numbers stay the file's.
@@ -230,7 +134,7 @@ def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlD
             if root is None:
                 continue
             try:
-                too_big = has_alias and _expanded_size(root, limits.max_alias_expansion) > limits.max_alias_expansion
+                too_big = has_alias and expanded_size(root, limits.max_alias_expansion) > limits.max_alias_expansion
             except RecursiveAlias as err:
                 mark = err.node.start_mark
                 return docs, YamlSyntaxError(

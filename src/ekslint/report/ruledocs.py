@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ekslint.engine.options import options_for
-from ekslint.engine.rule import RuleDocs, rule_docs_url
+from ekslint.engine.rule import RuleDocs
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
@@ -35,7 +35,7 @@ def list_rules(registry: Registry, settings: Settings, fmt: str) -> str:
                 "summary": r.summary,
                 "tags": list(r.tags),
                 "plugin": registry.owners[r.id],
-                "docs": rule_docs_url(r.id),
+                "docs": r.help_url(),
                 "options": [_option_json(o, options_for(settings, r)[o.name]) for o in r.options],
             }
             for r in rules
@@ -137,7 +137,9 @@ def explain(registry: Registry, query: str, settings: Settings | None = None) ->
     body = []
     for name, text in docs.sections.items():
         body += [name, "-" * len(name), text, ""]
-    body.append(f"Documentation: {rule_docs_url(rule.id)}")
+    url = rule.help_url()
+    if url:
+        body.append(f"Documentation: {url}")
     return "\n".join(head + body) + "\n", True
 
 

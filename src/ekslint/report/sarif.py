@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from ekslint import __version__
 from ekslint.engine.hookspecs import Formatter, ReportOptions
-from ekslint.engine.rule import Rule, rule_docs_url
+from ekslint.engine.rule import Rule
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
@@ -131,8 +131,10 @@ class SarifFormatter(Formatter):
         from ekslint.report.ruledocs import documented
 
         docs = documented(rule)  # the docstring and the options the rule declares
-        url = rule_docs_url(rule.id)
-        markdown = f"{docs.markdown()}\n\n[Documentation for {rule.id}]({url})"
+        url = rule.help_url()  # the rule's own page; None: no helpUri rather than a wrong one
+        markdown = docs.markdown() or rule.summary
+        if url:
+            markdown += f"\n\n[Documentation for {rule.id}]({url})"
         properties: dict[str, Any] = {"tags": list(rule.tags), "precision": rule.precision}
         if rule.security_severity:
             properties["security-severity"] = rule.security_severity
