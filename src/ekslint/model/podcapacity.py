@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from ekslint.model.capacity import Capacity, InstanceInfo, InstanceTable, capacity, pd_supported, windows_capacity
 from ekslint.model.cni import CniSettings
 from ekslint.model.nodegroup import InstanceType, NodeGroup, Origin
-
-# Characters of templated values (Helm, Terraform, envsubst): not a type name to check.
-TEMPLATE_MARKS = ("$", "{", "<", "%")
+from ekslint.parse.templates import is_placeholder
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +59,7 @@ def assess(group: NodeGroup, cni: CniSettings, table: InstanceTable) -> GroupCap
     custom = cni.custom_networking is not None and cni.custom_networking.value
     for written in group.instance_types:
         name = written.name.strip()
-        if not name or any(mark in name for mark in TEMPLATE_MARKS):
+        if not name or is_placeholder(name):  # templated: not a type name to check
             continue
         info = table.get(name)
         if info is None:
