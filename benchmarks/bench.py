@@ -228,7 +228,7 @@ def _worker_lint(jobs: int, profile: bool) -> dict[str, Any]:
     from ekslint.config import Settings
     from ekslint.engine import plugins
     from ekslint.engine.runner import Runner, RunRequest
-    from ekslint.report import ReportOptions
+    from ekslint.engine.hookspecs import ReportOptions
 
     class TimedRunner(Runner):
         """The CLI's Runner with a stopwatch on each phase and on each project rule;

@@ -107,3 +107,39 @@ def test_a_help_uri_must_be_an_absolute_web_url(bad: object) -> None:
     rule.help_uri = bad  # type: ignore[assignment]
     with pytest.raises(PluginError, match="help_uri must be an absolute http"):
         plugins.load([("ACME", plugin(rule))])
+
+
+def test_a_plugin_output_format_is_registered_and_rendered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Formats come through the same hook as ekslint's own: ``ekslint.report`` is
+    registered by its entry point, a plugin's format beside it."""
+    import types
+
+    from ekslint import cli
+    from ekslint.plugin import Formatter, hookimpl
+
+    class CsvFormatter(Formatter):
+        name = "csv"
+        description = "one line per finding"
+
+        def render(self, result, registry, settings, options) -> str:  # type: ignore[no-untyped-def]
+            return "".join(f"{f.span.file},{f.span.line},{f.rule_id}\n" for f in result.findings)
+
+    @hookimpl
+    def ekslint_formatters() -> dict[str, type[Formatter]]:
+        return {CsvFormatter.name: CsvFormatter}
+
+    pack = types.SimpleNamespace(ekslint_formatters=ekslint_formatters)
+    registry = plugins.load([("CSV", pack)])
+    assert {"text", "json", "sarif", "github", "junit", "csv"} <= set(registry.formatters)
+
+    (tmp_path / "pdb.yaml").write_text(
+        "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n"
+        "spec: {maxUnavailable: 0, selector: {matchLabels: {app: web}}}\n",
+        "utf-8",
+    )
+    monkeypatch.setattr(plugins, "load", lambda *args, **kwargs: registry)
+    code = cli.main(["--isolated", "--no-cache", "-f", "csv", str(tmp_path / "pdb.yaml")])
+    assert code == 1
+    assert capsys.readouterr().out == f"{tmp_path / 'pdb.yaml'},4,EKS401\n"
