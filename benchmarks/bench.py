@@ -227,8 +227,8 @@ def _worker_lint(jobs: int, profile: bool) -> dict[str, Any]:
     start = time.perf_counter()
     from ekslint.config import Settings
     from ekslint.engine import plugins
-    from ekslint.engine.runner import Runner, RunRequest
     from ekslint.engine.hookspecs import ReportOptions
+    from ekslint.engine.runner import Runner, RunRequest
 
     class TimedRunner(Runner):
         """The CLI's Runner with a stopwatch on each phase and on each project rule;

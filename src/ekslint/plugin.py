@@ -42,7 +42,7 @@ from ekslint.model.capacity import (
 from ekslint.model.capacity import format_version as format_cni_version
 from ekslint.model.cni import CniSettings
 from ekslint.model.context import DeclaredNodeGroup
-from ekslint.model.eksctl import BootstrapOverride, ClusterConfig, EksctlNodeGroup, FieldSetting
+from ekslint.model.eksctl import BootstrapOverride, ClusterConfig, EksctlNodeGroup, EntryFields
 from ekslint.model.facts import FileFacts
 from ekslint.model.filemodel import FileModel
 from ekslint.model.index.placement import Candidate, PlacementClass
@@ -111,7 +111,7 @@ __all__ = [
     "ConfigMap",
     "DeclaredNodeGroup",
     "EksctlNodeGroup",
-    "FieldSetting",
+    "EntryFields",
     "FileFacts",
     "FileModel",
     "FileRule",

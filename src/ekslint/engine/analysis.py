@@ -57,7 +57,7 @@ class FileAnalyser:
             if source is None or source.template:
                 return FileOutcome(shown)
             model = build_file_model(source, self.settings.context, self.settings.limits.yaml)
-            model.problems.extend(shapes.check_file(source))
+            model.problems.extend(shapes.check_file(model))
         except RecursionError:
             return _failed(shown, "the file nests too deeply to read; flatten it or lower limits.max-yaml-depth")
         except Exception as err:  # a bug in ekslint: say which file, keep the run going

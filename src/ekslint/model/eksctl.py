@@ -9,7 +9,7 @@ those strings map back into the ClusterConfig file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ekslint.model import sysctls
 from ekslint.model.bottlerocket import YamlSettings
@@ -47,15 +47,41 @@ def is_cluster_config(obj: YMap) -> bool:
     return obj.text("kind") == "ClusterConfig" and (obj.text("apiVersion") or "").startswith(EKSCTL_GROUP + "/")
 
 
-@dataclass(frozen=True, slots=True)
-class FieldSetting:
-    """A key of a node group entry as written: where it is and whether it holds a
-    value. eksctl tests most fields as pointers (``!= nil``): a null is not set."""
+class EntryFields:
+    """The keys of a node group entry as written: whether each holds a value, and where
+    it is. eksctl tests most fields as pointers (``!= nil``): a null is not set. Read
+    on demand: a position costs a walk up the document, and rules ask about few keys."""
 
-    key_span: Span  # the key
-    span: Span  # the key and its value
-    null: bool  # ``key:`` or ``key: null``
-    empty: bool  # null, ``[]`` or ``{}``
+    __slots__ = ("_item",)
+
+    def __init__(self, item: YMap) -> None:
+        self._item = item
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._item
+
+    def keys(self) -> list[str]:
+        return self._item.keys()
+
+    def is_set(self, key: str) -> bool:
+        """Written with a value other than null."""
+        value = self._item.get(key)
+        return value is not None and not (isinstance(value, YScalar) and value.value is None)
+
+    def has_value(self, key: str) -> bool:
+        """Written with a value other than null, ``[]`` or ``{}``."""
+        value = self._item.get(key)
+        if value is None or (isinstance(value, YScalar) and value.value is None):
+            return False
+        return not (isinstance(value, (YMap, YSeq)) and len(value) == 0)
+
+    def key_span(self, key: str) -> Span:
+        """The key itself."""
+        return self._item.key_span(key)
+
+    def span(self, key: str) -> Span:
+        """The key and its value, when the value is a scalar on the same line."""
+        return self._item.entry_span(key)
 
 
 @dataclass(slots=True)
@@ -78,26 +104,24 @@ class EksctlNodeGroup:
     path: str  # ``managedNodeGroups[ng-1]``: how eksctl and users name the entry
     managed: bool
     userdata: UserdataModel | None  # overrideBootstrapCommand / preBootstrapCommands / bottlerocket
-    fields: dict[str, FieldSetting] = field(default_factory=dict)  # every key of the entry
+    fields: EntryFields  # the keys of the entry as written
     ami: str | None = None  # ``ami`` as written
     override: BootstrapOverride | None = None  # set and not null
     override_kind: str | None = None  # how eksctl reads it: "nodeconfig", "script" or "invalid"
 
     def is_set(self, key: str) -> bool:
         """The key is written with a value other than null."""
-        found = self.fields.get(key)
-        return found is not None and not found.null
+        return self.fields.is_set(key)
 
     def has_value(self, key: str) -> bool:
         """The key is written with a value other than null, ``[]`` or ``{}``."""
-        found = self.fields.get(key)
-        return found is not None and not found.empty
+        return self.fields.has_value(key)
 
     def key_span(self, key: str) -> Span:
-        return self.fields[key].key_span
+        return self.fields.key_span(key)
 
     def entry_span(self, key: str) -> Span:
-        return self.fields[key].span
+        return self.fields.span(key)
 
 
 @dataclass(slots=True)
@@ -254,20 +278,11 @@ def _node_group(
         item.path,
         managed,
         userdata if has_userdata else None,
-        _fields(item),
+        EntryFields(item),
         item.text("ami") if "ami" in item else None,
         written,
         override_kind,
     )
-
-
-def _fields(item: YMap) -> dict[str, FieldSetting]:
-    found = {}
-    for key, value in item.items():
-        null = isinstance(value, YScalar) and value.value is None
-        empty = null or (isinstance(value, (YMap, YSeq)) and len(value) == 0)
-        found[key] = FieldSetting(item.key_span(key), item.entry_span(key), null, empty)
-    return found
 
 
 def _instance_types(item: YMap, group: NodeGroup) -> None:

@@ -33,6 +33,9 @@ class FileModel(FileFacts):
     userdata, the suppression annotations."""
 
     source: SourceFile
+    # Every document (and List item) with an apiVersion and kind, as the model read
+    # them: validation reads the same objects rather than wrapping the tree again.
+    objects: list[YMap] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # EKS001
     cluster_configs: list[ClusterConfig] = field(default_factory=list)
     userdata: list[UserdataModel] = field(default_factory=list)
@@ -64,7 +67,8 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
                     "`kind: List` with `items:`",
                 )
             )
-    for obj in source.objects():
+    model.objects = list(source.objects())
+    for obj in model.objects:
         kind = obj.text("kind") or ""
         model.ignore_annotations.extend(k8s.ignore_annotations(obj, kind))
         removed = removed_api(obj, kind)

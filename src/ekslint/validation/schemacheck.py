@@ -435,7 +435,7 @@ def check_file(model: FileModel) -> list[Problem]:
 
     problems: list[Problem] = []
     version = kubernetes_schema_version(model.kubernetes_version) if kubernetes_schema_versions() else None
-    for obj in model.source.objects():
+    for obj in model.objects:
         kind = obj.text("kind") or ""
         api_version = obj.text("apiVersion") or ""
         if is_cluster_config(obj):

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from ekslint.model.filemodel import FileModel
 from ekslint.model.kubernetes import POD_TEMPLATE_PATHS, budget_error, describe_kind, is_template_mapping
-from ekslint.parse.sources import SourceFile
 from ekslint.parse.text import Problem
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
 from ekslint.validation.schemacheck import kubernetes_schemas_installed
@@ -149,9 +149,9 @@ def check_object(obj: YMap, kind: str, api_version: str) -> list[Problem]:
     return []
 
 
-def check_file(source: SourceFile) -> list[Problem]:
+def check_file(model: FileModel) -> list[Problem]:
     """Shape problems of every Kubernetes-style object in a file (EKS001)."""
     problems: list[Problem] = []
-    for obj in source.objects():
+    for obj in model.objects:
         problems.extend(check_object(obj, obj.text("kind") or "", obj.text("apiVersion") or ""))
     return problems
