@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from ekslint.plugin import FileModel, FileRule, Related, RuleContext, Severity, Violation
 
-# Tagged required-eks in the Bottlerocket settings reference (DOMAIN.md §4).
+# Tagged required-eks in the Bottlerocket settings reference (bottlerocket-os/project-website
+# data/settings/*/kubernetes.toml).
 REQUIRED = ("cluster-name", "api-server", "cluster-certificate")
 
 
@@ -23,7 +24,8 @@ class BottlerocketMissingSettings(FileRule):
     either: eksctl always writes all three.
 
     ## Why is this bad?
-    Bottlerocket needs the three settings to join an EKS cluster (DOMAIN.md §4); it
+    Bottlerocket needs the three settings to join an EKS cluster (its settings
+    reference tags them `required-eks`); it
     does not look them up itself. Without them the kubelet never starts its
     registration, the instance runs but never becomes a node, and an Auto Scaling
     group keeps replacing it.
@@ -45,6 +47,7 @@ class BottlerocketMissingSettings(FileRule):
     ## References
     - https://bottlerocket.dev/en/os/latest/#/api/settings/kubernetes/
     - https://github.com/bottlerocket-os/bottlerocket#kubernetes-settings
+    - bottlerocket-os/project-website `data/settings/*/kubernetes.toml` (the `required-eks` tags)
     """
 
     id = "EKS206"

@@ -12,7 +12,7 @@ MAX_RELATED = 5
 class WindowsWithoutLinuxNodes(ProjectRule):
     """## What it does
     Flags an eksctl ClusterConfig that has Windows node groups (`amiFamily:
-    WindowsServer...`, DOMAIN.md §3.1) but no Linux capacity for the cluster's system pods: no Linux
+    WindowsServer...`, eksctl `SupportedAMIFamilies`) but no Linux capacity for the cluster's system pods: no Linux
     node group in it or in another analysed ClusterConfig of the same cluster name,
     no EKS Auto Mode (`autoModeConfig.enabled`), no Fargate profile for `kube-system`,
     and no Linux node group that no ClusterConfig owns (a userdata or NodeConfig file,
@@ -48,6 +48,7 @@ class WindowsWithoutLinuxNodes(ProjectRule):
     ## References
     - https://docs.aws.amazon.com/eks/latest/userguide/windows-support.html
     - https://eksctl.io/usage/windows-worker-nodes/
+    - eksctl `pkg/apis/eksctl.io/v1alpha5/types.go` (`SupportedAMIFamilies`)
     """
 
     id = "EKS501"
