@@ -22,15 +22,20 @@ class PrefixDelegationUnsupported(ProjectRule):
     When prefix delegation is on (`ENABLE_PREFIX_DELEGATION: "true"` in the eksctl
     `vpc-cni` addon's `configurationValues`, in an `aws-node` DaemonSet, or
     `cni.prefix-delegation` in the ekslint config), flags the VPC CNI version when it
-    is older than 1.9, and every instance type of a Linux node group that is not a
-    Nitro instance. Bare-metal types count as non-Nitro: EC2 reports no hypervisor for
-    them, and AWS's max-pods calculator gives them the secondary-IP value only.
+    is older than 1.9, and every instance type of a Linux node group that the VPC CNI
+    assigns no prefixes on: its `IsPrefixDelegationSupported`
+    (amazon-vpc-cni-k8s `pkg/awsutils/awsutils.go`) is true for hypervisor `nitro` or
+    bare metal. Bare-metal types (which EC2 reports with no hypervisor) support it
+    from VPC CNI 1.10.3 (amazon-vpc-cni-k8s #1937, in v1.10.3 and v1.11.0), so they
+    are flagged only with an older version; AWS's max-pods calculator still gives them
+    the secondary-IP value, but that is only its recommendation.
 
     ## Why is this bad?
-    Prefix delegation assigns /28 prefixes (16 addresses) instead of single IPs, which
-    raises pod density on Nitro instances only, and needs VPC CNI 1.9 or newer. On
-    other instances and older CNIs nodes get one IP per pod: a max-pods value sized for
-    prefix delegation leaves pods without IPs, and the expected density never comes.
+    Prefix delegation assigns /28 prefixes (16 addresses) instead of single IPs. The
+    VPC CNI does so only on Nitro and bare-metal instances and from version 1.9;
+    elsewhere it logs "Prefix delegation is not supported on non-nitro instance" and
+    falls back to one secondary IP per pod: a max-pods value sized for prefix
+    delegation leaves pods without IPs, and the expected density never comes.
 
     ## Example
     ```yaml
@@ -57,6 +62,8 @@ class PrefixDelegationUnsupported(ProjectRule):
     ## References
     - https://docs.aws.amazon.com/eks/latest/userguide/cni-increase-ip-addresses.html
     - https://docs.aws.amazon.com/eks/latest/userguide/choosing-instance-type.html
+    - aws/amazon-vpc-cni-k8s `pkg/awsutils/awsutils.go` (`IsPrefixDelegationSupported`),
+      `pkg/ipamd/ipamd.go` (the fallback to secondary IPs)
     """
 
     id = "EKS302"
@@ -87,22 +94,30 @@ class PrefixDelegationUnsupported(ProjectRule):
                     (Related(pd.span, "prefix delegation is turned on here"),),
                 )
             assessed = target.capacity_of(group, table)
+            cni_ok = version is None or pd_supported(version.value)
             for entry in assessed.known if assessed is not None else ():
                 info, span = entry.info, entry.instance_type.span
-                if info.nitro or span in seen:
+                # A type that gets prefixes from a current CNI is the version's finding (above).
+                unsupported = not info.prefix_capable() or (cni_ok and not entry.capacity.prefix_delegation)
+                if not unsupported or span in seen:
                     continue
                 seen.add(span)
                 if info.bare_metal:
+                    shown = format_cni_version(version.value) if version is not None else "?"
                     why = (
-                        f"{info.name} is bare metal: EC2 reports no Nitro hypervisor for it, and AWS's max-pods "
-                        "calculator gives it no prefix-delegation capacity"
+                        f"{info.name} is bare metal, and the VPC CNI assigns prefixes on bare metal only from 1.10.3 "
+                        f"({version.source if version is not None else 'its version'} is {shown})"
                     )
+                    fix = "Upgrade the VPC CNI to 1.10.3 or newer, or size max pods for secondary IPs"
                 else:
                     why = f"{info.name} is not a Nitro instance (hypervisor {info.hypervisor or 'unknown'})"
+                    fix = (
+                        "Use a Nitro instance type (for example the same size of a current generation), or size max "
+                        "pods for secondary IPs"
+                    )
                 yield Violation(
                     span,
                     f"prefix delegation is on ({pd.where()}), but {why}: its nodes in node group {group.name} get one "
-                    f"secondary IP per pod, at most {entry.capacity.formula}. Use a Nitro instance type "
-                    "(for example the same size of a current generation), or size max pods for secondary IPs",
+                    f"secondary IP per pod, at most {entry.capacity.formula}. {fix}",
                     (Related(pd.span, "prefix delegation is turned on here"),),
                 )

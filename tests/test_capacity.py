@@ -87,12 +87,36 @@ def test_formula_text_gives_the_arithmetic() -> None:
     )
 
 
-def test_prefix_delegation_only_on_nitro_and_not_metal() -> None:
+def test_prefix_delegation_where_the_vpc_cni_assigns_prefixes() -> None:
+    """IsPrefixDelegationSupported (amazon-vpc-cni-k8s pkg/awsutils/awsutils.go): Nitro,
+    or bare metal from VPC CNI 1.10.3 (#1937); never on Xen; nothing before 1.9."""
     assert max_pods(info("m5.large"), prefix_delegation=True).max_pods == 434
     assert max_pods(info("m4.large"), prefix_delegation=True).max_pods == 20  # Xen: no prefixes
     metal = max_pods(info("m5.metal"), prefix_delegation=True)
-    assert not metal.prefix_delegation and metal.max_pods == 737  # as calculator.sh: metal is not "nitro"
-    assert max_pods(info("m5.large"), prefix_delegation=True, pd_supported=False).max_pods == 29
+    assert metal.prefix_delegation and metal.max_pods == 11762
+    assert max_pods(info("m5.metal"), prefix_delegation=True, cni_version=(1, 11, 0)).max_pods == 11762
+    assert max_pods(info("m5.metal"), prefix_delegation=True, cni_version=(1, 10, 3)).max_pods == 11762
+    assert max_pods(info("m5.metal"), prefix_delegation=True, cni_version=(1, 10, 2)).max_pods == 737
+    assert max_pods(info("m5.large"), prefix_delegation=True, cni_version=(1, 10, 2)).max_pods == 434
+    assert max_pods(info("m5.large"), prefix_delegation=True, cni_version=(1, 8, 0)).max_pods == 29
+    # max-pods-calculator.sh tests Hypervisor == "nitro": bare metal never gets prefixes there.
+    calculated = max_pods(info("m5.metal"), prefix_delegation=True, cni_version=(1, 18, 0), calculator=True)
+    assert not calculated.prefix_delegation and calculated.max_pods == 737
+
+
+def test_prefix_capable() -> None:
+    assert info("m5.large").prefix_capable() and not info("m4.large").prefix_capable()
+    assert info("m5.metal").prefix_capable() and info("m5.metal").prefix_capable((1, 10, 3))
+    assert not info("m5.metal").prefix_capable((1, 10, 2))
+    assert not info("m5.large").prefix_capable((1, 8, 9))
+
+
+def test_cni_versions() -> None:
+    assert capacity.parse_cni_version("v1.18.3-eksbuild.1") == (1, 18, 3)
+    assert capacity.parse_cni_version("1.9") == (1, 9, 0)
+    assert capacity.parse_cni_version("latest") is None
+    assert capacity.format_version((1, 10, 3)) == "1.10.3"
+    assert capacity.pd_supported((1, 9)) and capacity.pd_supported((1, 9, 0)) and not capacity.pd_supported((1, 8, 9))
 
 
 def test_custom_networking_and_max_eni() -> None:
@@ -104,6 +128,13 @@ def test_custom_networking_and_max_eni() -> None:
 def test_windows_uses_the_primary_eni() -> None:
     assert windows_capacity(info("m5.large")).max_pods == 9
     assert windows_capacity(info("m5.4xlarge")).max_pods == 29
+
+
+def test_windows_prefix_delegation() -> None:
+    """(IPv4 per ENI − 1) × 16: the resource controller's getCapacity for Windows times
+    NumIPv4AddrPerPrefix (amazon-vpc-resource-controller-k8s pkg/provider/prefix)."""
+    assert windows_capacity(info("m5.large"), prefix_delegation=True).max_pods == 144
+    assert windows_capacity(info("m5.4xlarge"), prefix_delegation=True).max_pods == 464
 
 
 def test_calculator_recommendation_caps() -> None:

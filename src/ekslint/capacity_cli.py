@@ -90,7 +90,7 @@ def calculate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _document(args: argparse.Namespace, result: Any, table: Any, version: tuple[int, int]) -> dict[str, Any]:
+def _document(args: argparse.Namespace, result: Any, table: Any, version: tuple[int, ...]) -> dict[str, Any]:
     info = result.capacity.info
     return {
         "instanceType": info.name,
