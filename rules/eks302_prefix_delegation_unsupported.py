@@ -108,7 +108,7 @@ class PrefixDelegationUnsupported(ProjectRule):
                         f"{info.name} is bare metal, and the VPC CNI assigns prefixes on bare metal only from 1.10.3 "
                         f"({version.source if version is not None else 'its version'} is {shown})"
                     )
-                    fix = "Upgrade the VPC CNI to 1.10.3 or newer, or size max pods for secondary IPs"
+                    fix = "Set the VPC CNI version to 1.10.3 or newer, or size max pods for secondary IPs"
                 else:
                     why = f"{info.name} is not a Nitro instance (hypervisor {info.hypervisor or 'unknown'})"
                     fix = (

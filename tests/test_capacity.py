@@ -480,3 +480,65 @@ def test_lint_never_imports_boto3_or_moto(tmp_path: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- what the analysed files say about the VPC CNI -------------------------------------------
+
+
+def _object(text: str) -> Any:
+    from ekslint.parse.text import Text
+    from ekslint.parse.yamltree import compose
+
+    docs, error = compose(Text.whole_file("f.yaml", text))
+    assert error is None
+    return docs[0].root()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("True", True), ("1", True), ("t", True), ("false", False), ("0", False), ("yes", None)],
+)
+def test_cni_booleans_read_as_go_parse_bool(value: str, expected: bool | None) -> None:
+    from ekslint.model import cni
+
+    daemonset = _object(
+        "kind: DaemonSet\nmetadata: {name: aws-node}\nspec:\n  template:\n    spec:\n      containers:\n"
+        "        - name: aws-node\n          env:\n"
+        f"            - {{name: ENABLE_PREFIX_DELEGATION, value: '{value}'}}\n"
+        f"            - {{name: ENABLE_IPv6, value: '{value}'}}\n"
+    )
+    settings = cni.from_daemonset(daemonset)
+    assert settings is not None
+    for fact in (settings.prefix_delegation, settings.ipv6):
+        assert (fact.value if fact is not None else None) == expected
+
+
+@pytest.mark.parametrize(("family", "ipv6"), [("IPv6", True), ("ipv6", True), ("IPv4", False), ("IPX", None)])
+def test_ip_family_of_an_eksctl_cluster(family: str, ipv6: bool | None) -> None:
+    from ekslint.model import cni
+
+    config = _object(f"kind: ClusterConfig\nmetadata: {{name: c}}\nkubernetesNetworkConfig: {{ipFamily: {family}}}\n")
+    found = [s.ipv6.value for s in cni.from_cluster_config(config, "c.yaml", "c") if s.ipv6 is not None]
+    assert found == ([] if ipv6 is None else [ipv6])
+
+
+@pytest.mark.parametrize(
+    ("namespace", "ipam", "pd", "enabled"),
+    [
+        ("kube-system", "true", "true", True),
+        (None, "true", "True", True),
+        ("kube-system", "false", "true", False),  # IsWindowsPrefixDelegationEnabled needs Windows IPAM
+        ("kube-system", None, "true", False),
+        ("kube-system", "true", "on", False),  # strconv.ParseBool refuses "on"
+        ("other", "true", "true", None),  # not the controller's ConfigMap
+    ],
+)
+def test_windows_prefix_delegation_from_the_config_map(
+    namespace: str | None, ipam: str | None, pd: str, enabled: bool | None
+) -> None:
+    from ekslint.model import cni
+
+    meta = "{name: amazon-vpc-cni" + (f", namespace: {namespace}" if namespace else "") + "}"
+    data = f"enable-windows-prefix-delegation: '{pd}'" + (f", enable-windows-ipam: '{ipam}'" if ipam else "")
+    settings = cni.from_config_map(_object(f"kind: ConfigMap\nmetadata: {meta}\ndata: {{{data}}}\n"))
+    assert (settings.windows_prefixes if settings is not None else None) == enabled
