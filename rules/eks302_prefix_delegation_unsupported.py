@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ekslint.plugin import (
+    CniFact,
     Project,
     ProjectRule,
     Related,
     RuleContext,
     Severity,
     Span,
+    TypeCapacity,
     Violation,
     format_cni_version,
     pd_supported,
@@ -36,6 +38,12 @@ class PrefixDelegationUnsupported(ProjectRule):
     elsewhere it logs "Prefix delegation is not supported on non-nitro instance" and
     falls back to one secondary IP per pod: a max-pods value sized for prefix
     delegation leaves pods without IPs, and the expected density never comes.
+
+    IPv6 clusters (eksctl `kubernetesNetworkConfig.ipFamily: IPv6`, or `ENABLE_IPv6`)
+    always run the VPC CNI in prefix mode: on an instance type it assigns no prefixes
+    on, aws-node refuses to start ("IPv6 is only supported in Prefix delegation Mode",
+    `pkg/ipamd/ipamd.go`) and the node never becomes Ready, so those types are flagged
+    too.
 
     ## Example
     ```yaml
@@ -79,11 +87,12 @@ class PrefixDelegationUnsupported(ProjectRule):
         seen: set[Span] = set()
         for group in target.reported_node_groups():
             cni = target.cni_for(group)
-            pd = cni.prefix_delegation
-            if pd is None or not pd.value or group.windows:
+            pd = cni.prefix_delegation if cni.prefix_delegation is not None and cni.prefix_delegation.value else None
+            ipv6 = cni.ipv6 if cni.ipv6 is not None and cni.ipv6.value else None
+            if (pd is None and ipv6 is None) or group.windows:
                 continue
             version = cni.version
-            if version is not None and not pd_supported(version.value) and version.span not in seen:
+            if pd is not None and version is not None and not pd_supported(version.value) and version.span not in seen:
                 seen.add(version.span)
                 yield Violation(
                     version.span,
@@ -98,26 +107,46 @@ class PrefixDelegationUnsupported(ProjectRule):
             for entry in assessed.known if assessed is not None else ():
                 info, span = entry.info, entry.instance_type.span
                 # A type that gets prefixes from a current CNI is the version's finding (above).
-                unsupported = not info.prefix_capable() or (cni_ok and not entry.capacity.prefix_delegation)
+                unsupported = not info.prefix_capable() or (
+                    cni_ok and not info.prefix_capable(version.value if version is not None else None)
+                )
                 if not unsupported or span in seen:
                     continue
                 seen.add(span)
-                if info.bare_metal:
-                    shown = format_cni_version(version.value) if version is not None else "?"
-                    why = (
-                        f"{info.name} is bare metal, and the VPC CNI assigns prefixes on bare metal only from 1.10.3 "
-                        f"({version.source if version is not None else 'its version'} is {shown})"
-                    )
-                    fix = "Set the VPC CNI version to 1.10.3 or newer, or size max pods for secondary IPs"
-                else:
-                    why = f"{info.name} is not a Nitro instance (hypervisor {info.hypervisor or 'unknown'})"
-                    fix = (
-                        "Use a Nitro instance type (for example the same size of a current generation), or size max "
-                        "pods for secondary IPs"
-                    )
-                yield Violation(
-                    span,
-                    f"prefix delegation is on ({pd.where()}), but {why}: its nodes in node group {group.name} get one "
-                    f"secondary IP per pod, at most {entry.capacity.formula}. {fix}",
-                    (Related(pd.span, "prefix delegation is turned on here"),),
-                )
+                yield self._unsupported_type(group.name, entry, pd, ipv6, version)
+
+    @staticmethod
+    def _unsupported_type(
+        group: str,
+        entry: TypeCapacity,
+        pd: CniFact[bool] | None,
+        ipv6: CniFact[bool] | None,
+        version: CniFact[tuple[int, ...]] | None,
+    ) -> Violation:
+        info = entry.info
+        if info.bare_metal:
+            shown = format_cni_version(version.value) if version is not None else "?"
+            why = (
+                f"{info.name} is bare metal, and the VPC CNI assigns prefixes on bare metal only from 1.10.3 "
+                f"({version.source if version is not None else 'its version'} is {shown})"
+            )
+            fix = "Set the VPC CNI version to 1.10.3 or newer"
+        else:
+            why = f"{info.name} is not a Nitro instance (hypervisor {info.hypervisor or 'unknown'})"
+            fix = "Use a Nitro instance type (for example the same size of a current generation)"
+        if ipv6 is not None:
+            # ipamd: "IPv6 is only supported in Prefix delegation Mode"; it refuses to start.
+            return Violation(
+                entry.instance_type.span,
+                f"the cluster runs IPv6 pods ({ipv6.where()}), which the VPC CNI serves in prefix mode only, but "
+                f"{why}: aws-node refuses to start there ('IPv6 is only supported in Prefix delegation Mode'), so "
+                f"the nodes of node group {group} never become Ready. {fix}",
+                (Related(ipv6.span, "IPv6 is chosen here"),),
+            )
+        assert pd is not None
+        return Violation(
+            entry.instance_type.span,
+            f"prefix delegation is on ({pd.where()}), but {why}: its nodes in node group {group} get one "
+            f"secondary IP per pod, at most {entry.capacity.formula}. {fix}, or size max pods for secondary IPs",
+            (Related(pd.span, "prefix delegation is turned on here"),),
+        )
