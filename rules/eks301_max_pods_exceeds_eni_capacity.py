@@ -33,12 +33,25 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
 
     The capacity is AWS's formula (the same as `eni-max-pods.txt` and nodeadm):
     ENIs of the default network card × (IPv4 addresses per ENI − 1) + 2, and with
-    prefix delegation on a Nitro instance with VPC CNI 1.9 or newer,
-    ENIs × ((IPv4 per ENI − 1) × 16) + 2. Custom networking
+    prefix delegation ENIs × ((IPv4 per ENI − 1) × 16) + 2 where the VPC CNI assigns
+    prefixes: Nitro instances from VPC CNI 1.9, and bare-metal instances from 1.10.3
+    (`IsPrefixDelegationSupported` in amazon-vpc-cni-k8s `pkg/awsutils/awsutils.go`:
+    hypervisor `nitro` or bare metal). Custom networking
     (`AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG`) takes the primary ENI away and `MAX_ENI`
-    limits the ENIs. Prefix delegation and custom networking are read from the eksctl
-    `vpc-cni` addon's `configurationValues`, an `aws-node` DaemonSet, or `cni:` in the
-    ekslint config. Windows nodes use only the primary ENI: IPv4 per ENI − 1.
+    limits the ENIs. These are read from the eksctl `vpc-cni` addon's
+    `configurationValues`, an `aws-node` DaemonSet, or `cni:` in the ekslint config.
+    The ENIs and IPv4 addresses per ENI are those of the tables nodes use: the VPC
+    CNI's `pkg/vpc/vpc_ip_resource_limit.go` and nodeadm's `instance-info.jsonl`.
+
+    Windows nodes use only the primary ENI: IPv4 per ENI − 1, and with
+    `enable-windows-prefix-delegation: "true"` (and `enable-windows-ipam: "true"`) in
+    the `amazon-vpc-cni` ConfigMap, (IPv4 per ENI − 1) × 16 (the VPC resource
+    controller's `getCapacity` in amazon-vpc-resource-controller-k8s
+    `pkg/provider/prefix/provider.go`).
+
+    IPv6 clusters (eksctl `kubernetesNetworkConfig.ipFamily: IPv6`, or `ENABLE_IPv6`
+    in the VPC CNI's settings) are not checked: the VPC CNI gives each node a /80
+    prefix, so ENIs do not bound its pods.
 
     ## Why is this bad?
     The scheduler believes the kubelet's max-pods, not the VPC's IP addresses. Once a
@@ -68,6 +81,10 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
     - https://docs.aws.amazon.com/eks/latest/userguide/choosing-instance-type.html
     - https://docs.aws.amazon.com/eks/latest/userguide/cni-increase-ip-addresses.html
     - https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/AvailableIpPerENI.html
+    - https://docs.aws.amazon.com/eks/latest/userguide/cni-ipv6.html
+    - https://docs.aws.amazon.com/eks/latest/userguide/windows-support.html
+    - aws/amazon-vpc-cni-k8s `pkg/vpc/vpc_ip_resource_limit.go`, `pkg/awsutils/awsutils.go`
+    - aws/amazon-vpc-resource-controller-k8s `pkg/provider/prefix/provider.go`
     """
 
     id = "EKS301"
@@ -106,12 +123,21 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
             which = f"{name}, the smallest of its instance types (also {others}),"
         else:
             which = name
-        if smallest.capacity.windows:
+        info = smallest.info
+        if smallest.capacity.windows and smallest.capacity.prefix_delegation:
+            fact = assessed.cni.windows_prefix_delegation
+            how = f"Windows nodes get /28 prefixes on the primary ENI only ({fact.where()})"  # type: ignore[union-attr]
+        elif smallest.capacity.windows:
             how = "Windows nodes give pods only the primary ENI's secondary IPv4 addresses"
         elif smallest.capacity.prefix_delegation:
             how = f"with prefix delegation ({assessed.cni.prefix_delegation.where()})"  # type: ignore[union-attr]
         elif assessed.cni.prefix_delegation is not None and assessed.cni.prefix_delegation.value:
-            reason = "is not a Nitro instance" if not smallest.info.nitro else "runs a VPC CNI older than 1.9"
+            if not assessed.prefix_delegation:
+                reason = "runs a VPC CNI older than 1.9"
+            elif info.bare_metal and not info.nitro:
+                reason = "is bare metal, which gets prefixes from VPC CNI 1.10.3"
+            else:
+                reason = "is not a Nitro instance"
             how = f"with one secondary IP per pod (prefix delegation is on, but {name} {reason}: see EKS302)"
         else:
             how = "with one secondary IP per pod (prefix delegation is off)"
@@ -121,9 +147,28 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
             f"{smallest.capacity.formula}. Pods beyond {limit} are scheduled but stay in ContainerCreating "
             f"('failed to assign an IP address to container'). Lower it to {limit}, or use a larger instance type"
         )
-        if not smallest.capacity.windows and not smallest.capacity.prefix_delegation and smallest.info.nitro:
-            message += " or turn on prefix delegation (ENABLE_PREFIX_DELEGATION, VPC CNI 1.9+)"
+        if not smallest.capacity.prefix_delegation:
+            message += MaxPodsExceedsEniCapacity._more_prefixes(assessed, smallest)
         return message
+
+    @staticmethod
+    def _more_prefixes(assessed: GroupCapacity, smallest: TypeCapacity) -> str:
+        """How to get prefixes instead of secondary IPs, where the type can have them."""
+        cni, info = assessed.cni, smallest.info
+        if smallest.capacity.windows:
+            pd = cni.windows_prefix_delegation
+            if pd is not None and pd.value:  # requested, but Windows IPAM is off
+                return (
+                    f' or set enable-windows-ipam: "true" in ConfigMap kube-system/amazon-vpc-cni, without which '
+                    f"{pd.where()} has no effect"
+                )
+            return ' or turn on Windows prefix delegation (enable-windows-prefix-delegation: "true")'
+        if not info.prefix_capable():
+            return ""
+        if cni.prefix_delegation is not None and cni.prefix_delegation.value:
+            needed = "1.10.3" if info.bare_metal and not info.nitro and assessed.prefix_delegation else "1.9"
+            return f" or upgrade the VPC CNI to {needed} or newer, so that prefix delegation applies"
+        return " or turn on prefix delegation (ENABLE_PREFIX_DELEGATION, VPC CNI 1.9+)"
 
     @staticmethod
     def _related(span: Span, assessed: GroupCapacity, smallest: TypeCapacity) -> tuple[Related, ...]:
@@ -131,7 +176,7 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
         where = smallest.instance_type.span
         if where != span:
             related.append(Related(where, f"instance type {smallest.info.name} of node group {assessed.group.name}"))
-        fact = assessed.cni.prefix_delegation
+        fact = assessed.cni.windows_prefix_delegation if smallest.capacity.windows else assessed.cni.prefix_delegation
         if fact is not None and smallest.capacity.prefix_delegation:
             related.append(Related(fact.span, f"prefix delegation is turned on here ({fact.source})"))
         return tuple(related)

@@ -33,7 +33,7 @@ class UnknownInstanceType(ProjectRule):
         instanceType: m5.large
     ```
     A type newer than ekslint's table: run `ekslint --update-instance-data` (needs AWS
-    credentials and boto3) to refresh the table from the EC2 API.
+    credentials and boto3) to add the types the table lacks from the EC2 API.
 
     ## References
     - https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-types.html

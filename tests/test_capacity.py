@@ -4,9 +4,12 @@ generator and the refresh from EC2, checked against AWS's reference data in
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,17 +21,24 @@ from tests.conftest import REPO, SHARED, lint, write
 
 PUBLIC_DATA = SHARED / "public-data"
 SUPPLEMENT = REPO / "scripts" / "data" / "instance_types_supplement.json"
+GENERATOR = REPO / "scripts" / "generate_instance_data.py"
+VENDORED_CNI = REPO / "scripts" / "data" / "vpc-cni-limits.json"
+VENDORED_NODEADM = REPO / "scripts" / "data" / "nodeadm-instance-info.json"
 
-# Where ekslint's table (from moto's DescribeInstanceTypes) and the reference differ,
-# and why. moto describes these as two network cards (i7ie: 8 + 7 ENIs, i8ge: 12 + 12);
-# only the default card counts (DOMAIN.md §0), while the reference has the whole
-# instance's ENIs on one card (15, 24), as older EC2 data described them.
-KNOWN_DISAGREEMENTS = {
-    "i7ie.48xlarge": (394, 737),
-    "i7ie.metal-48xl": (394, 737),
-    "i8ge.48xlarge": (590, 1178),
-    "i8ge.metal-48xl": (590, 1178),
-}
+# Types that moto's DescribeInstanceTypes describes as two network cards (i7ie: 8 + 7
+# ENIs, i8ge: 12 + 12), while the tables nodes use (the VPC CNI's, nodeadm's, and
+# eni-max-pods.txt made from the VPC CNI's) have the whole instance's ENIs on card 0.
+TWO_CARD_TYPES = {"i7ie.48xlarge": 737, "i7ie.metal-48xl": 737, "i8ge.48xlarge": 1178, "i8ge.metal-48xl": 1178}
+
+
+def generator() -> Any:
+    """scripts/generate_instance_data.py as a module."""
+    spec = importlib.util.spec_from_file_location("generate_instance_data", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # dataclasses look their module up
+    spec.loader.exec_module(sys.modules[spec.name])
+    return sys.modules[spec.name]
 
 
 @pytest.fixture(autouse=True)
@@ -87,12 +97,36 @@ def test_formula_text_gives_the_arithmetic() -> None:
     )
 
 
-def test_prefix_delegation_only_on_nitro_and_not_metal() -> None:
+def test_prefix_delegation_where_the_vpc_cni_assigns_prefixes() -> None:
+    """IsPrefixDelegationSupported (amazon-vpc-cni-k8s pkg/awsutils/awsutils.go): Nitro,
+    or bare metal from VPC CNI 1.10.3 (#1937); never on Xen; nothing before 1.9."""
     assert max_pods(info("m5.large"), prefix_delegation=True).max_pods == 434
     assert max_pods(info("m4.large"), prefix_delegation=True).max_pods == 20  # Xen: no prefixes
     metal = max_pods(info("m5.metal"), prefix_delegation=True)
-    assert not metal.prefix_delegation and metal.max_pods == 737  # as calculator.sh: metal is not "nitro"
-    assert max_pods(info("m5.large"), prefix_delegation=True, pd_supported=False).max_pods == 29
+    assert metal.prefix_delegation and metal.max_pods == 11762
+    assert max_pods(info("m5.metal"), prefix_delegation=True, cni_version=(1, 11, 0)).max_pods == 11762
+    assert max_pods(info("m5.metal"), prefix_delegation=True, cni_version=(1, 10, 3)).max_pods == 11762
+    assert max_pods(info("m5.metal"), prefix_delegation=True, cni_version=(1, 10, 2)).max_pods == 737
+    assert max_pods(info("m5.large"), prefix_delegation=True, cni_version=(1, 10, 2)).max_pods == 434
+    assert max_pods(info("m5.large"), prefix_delegation=True, cni_version=(1, 8, 0)).max_pods == 29
+    # max-pods-calculator.sh tests Hypervisor == "nitro": bare metal never gets prefixes there.
+    calculated = max_pods(info("m5.metal"), prefix_delegation=True, cni_version=(1, 18, 0), calculator=True)
+    assert not calculated.prefix_delegation and calculated.max_pods == 737
+
+
+def test_prefix_capable() -> None:
+    assert info("m5.large").prefix_capable() and not info("m4.large").prefix_capable()
+    assert info("m5.metal").prefix_capable() and info("m5.metal").prefix_capable((1, 10, 3))
+    assert not info("m5.metal").prefix_capable((1, 10, 2))
+    assert not info("m5.large").prefix_capable((1, 8, 9))
+
+
+def test_cni_versions() -> None:
+    assert capacity.parse_cni_version("v1.18.3-eksbuild.1") == (1, 18, 3)
+    assert capacity.parse_cni_version("1.9") == (1, 9, 0)
+    assert capacity.parse_cni_version("latest") is None
+    assert capacity.format_version((1, 10, 3)) == "1.10.3"
+    assert capacity.pd_supported((1, 9)) and capacity.pd_supported((1, 9, 0)) and not capacity.pd_supported((1, 8, 9))
 
 
 def test_custom_networking_and_max_eni() -> None:
@@ -104,6 +138,13 @@ def test_custom_networking_and_max_eni() -> None:
 def test_windows_uses_the_primary_eni() -> None:
     assert windows_capacity(info("m5.large")).max_pods == 9
     assert windows_capacity(info("m5.4xlarge")).max_pods == 29
+
+
+def test_windows_prefix_delegation() -> None:
+    """(IPv4 per ENI − 1) × 16: the resource controller's getCapacity for Windows times
+    NumIPv4AddrPerPrefix (amazon-vpc-resource-controller-k8s pkg/provider/prefix)."""
+    assert windows_capacity(info("m5.large"), prefix_delegation=True).max_pods == 144
+    assert windows_capacity(info("m5.4xlarge"), prefix_delegation=True).max_pods == 464
 
 
 def test_calculator_recommendation_caps() -> None:
@@ -157,26 +198,38 @@ def test_every_reference_type_agrees() -> None:
         value = max_pods(found).max_pods
         if value != row["maxPodsSecondaryIP"]:
             disagree[found.name] = (value, row["maxPodsSecondaryIP"])
+        if row["eniMaxPodsTxt"] is not None and value != row["eniMaxPodsTxt"]:
+            disagree[found.name] = (value, row["eniMaxPodsTxt"])
         if row["calcRecommended"] is not None:
             assert recommend(found, (1, 9)).value == row["calcRecommended"], found.name
         if row["calcRecommendedPD"] is not None:
             assert recommend(found, (1, 9), prefix_delegation=True).value == row["calcRecommendedPD"], found.name
-        if row["eniMaxPodsTxt"] is not None and found.name not in KNOWN_DISAGREEMENTS:
-            assert value == row["eniMaxPodsTxt"], found.name
-    assert disagree == KNOWN_DISAGREEMENTS
+    assert disagree == {}
 
 
-def test_eni_max_pods_txt_agrees() -> None:
+def test_eni_max_pods_txt_agrees_exactly() -> None:
+    """Every type of AWS's eni-max-pods.txt, the two-card ones included, has the max pods
+    the file gives it: ENIs × (IPv4 per ENI − 1) + 2 from ekslint's table."""
     path = PUBLIC_DATA / "eni-max-pods.txt"
     if not path.is_file():
         pytest.skip(f"eni-max-pods.txt is expected at {path}")
     table = capacity.table()
+    expected = {}
     for line in path.read_text("utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        name, value = line.split()
-        if name not in KNOWN_DISAGREEMENTS:
-            assert max_pods(table.types[name]).max_pods == int(value), name
+        if line.strip() and not line.startswith("#"):
+            name, value = line.split()
+            expected[name] = int(value)
+    assert TWO_CARD_TYPES.items() <= expected.items()
+    missing = sorted(set(expected) - set(table.types))
+    assert missing == []
+    found = {name: max_pods(table.types[name]).max_pods for name in expected}
+    assert {n: (found[n], v) for n, v in expected.items() if found[n] != v} == {}
+    assert len(found) == len(expected)
+
+
+def test_two_card_types_count_card_0_as_the_tables_nodes_use_do() -> None:
+    table = capacity.table()
+    assert {name: max_pods(table.types[name]).max_pods for name in TWO_CARD_TYPES} == TWO_CARD_TYPES
 
 
 def test_eks301_exactly_at_capacity_passes_and_one_more_fails(tmp_path: Path) -> None:
@@ -199,27 +252,113 @@ def test_eks301_exactly_at_capacity_passes_and_one_more_fails(tmp_path: Path) ->
 # -- the generator and the refresh --------------------------------------------------------
 
 
-def test_shipped_table_is_what_the_generator_makes_from_moto() -> None:
-    moto = pytest.importorskip("moto")
-    records, version = instance_data.moto_records()
-    assert version == moto.__version__
-    document = instance_data.build_table(records, instance_data.read_supplement(SUPPLEMENT), "moto", "test")
+def test_shipped_table_is_what_the_generator_makes_from_the_vendored_tables() -> None:
+    pytest.importorskip("moto")  # pinned in the test extra to the release the table was generated with
+    document = generator().generate()
     shipped = json.loads((REPO / "src" / "ekslint" / "data" / "instance_types.json").read_text("utf-8"))
     assert shipped["types"] == document["types"], "run python scripts/generate_instance_data.py"
-    # moto is pinned in the test extra to the release the table was generated from.
-    assert shipped["source"].startswith("EC2 DescribeInstanceTypes from moto ")
-    assert "generate_instance_data.py" in shipped["command"]
+    # The header says how it was generated, and from what.
+    assert "generate_instance_data.py" in shipped["command"] and "--vendor" in shipped["command"]
+    for part in ("pkg/vpc/vpc_ip_resource_limit.go", "instance-info.jsonl", "moto ", "supplement"):
+        assert part in shipped["source"], part
+
+
+def test_vendored_tables_say_where_they_come_from() -> None:
+    for path, repository, upstream in (
+        (VENDORED_CNI, "aws/amazon-vpc-cni-k8s", "pkg/vpc/vpc_ip_resource_limit.go"),
+        (VENDORED_NODEADM, "awslabs/amazon-eks-ami", "nodeadm/internal/kubelet/instance-info.jsonl"),
+    ):
+        rows, head = instance_data.read_vendored(path)
+        assert head["repository"] == repository and head["path"] == upstream
+        assert len(head["commit"]) == 40 and len(head["sha256"]) == 64
+        assert rows and all(r["defaultCardMaxENIs"] > 0 and r["ipv4PerENI"] > 1 for r in rows.values())
+
+
+def test_vendored_vpc_cni_and_nodeadm_tables_agree() -> None:
+    """Both are generated from DescribeInstanceTypes' default card: where both have a
+    type they must say the same, or one of them is stale."""
+    cni, _ = instance_data.read_vendored(VENDORED_CNI)
+    nodeadm, _ = instance_data.read_vendored(VENDORED_NODEADM)
+    differ = {
+        name: (cni[name], row)
+        for name, row in nodeadm.items()
+        if name in cni and (cni[name]["defaultCardMaxENIs"], cni[name]["ipv4PerENI"]) != tuple(row.values())
+    }
+    assert differ == {}
+
+
+def test_parse_vpc_cni_limits() -> None:
+    text = """package vpc
+
+var instanceNetworkingLimits = map[string]InstanceTypeLimits{
+	"x9.huge": {
+		ENILimit:                4,
+		IPv4Limit:               30,
+		DefaultNetworkCardIndex: 1,
+		NetworkCards: []NetworkCard{
+			{
+				MaximumNetworkInterfaces: 12,
+				NetworkCardIndex:         0,
+			},
+		},
+		HypervisorType: "nitro",
+		IsBareMetal:    false,
+	},
+	"x9.metal": {
+		ENILimit:                15,
+		IPv4Limit:               50,
+		DefaultNetworkCardIndex: 0,
+		NetworkCards: []NetworkCard{},
+		HypervisorType: "unknown",
+		IsBareMetal:    true,
+	},
+}
+"""
+    assert instance_data.parse_vpc_cni_limits(text) == {
+        "x9.huge": {"defaultCardMaxENIs": 4, "ipv4PerENI": 30, "hypervisor": "nitro", "bareMetal": False},
+        "x9.metal": {"defaultCardMaxENIs": 15, "ipv4PerENI": 50, "hypervisor": None, "bareMetal": True},
+    }
+    with pytest.raises(ValueError, match="instanceNetworkingLimits"):
+        instance_data.parse_vpc_cni_limits("package vpc\n")
+
+
+def test_parse_nodeadm_instance_info() -> None:
+    text = '{"instanceType":"m5.large","defaultMaxENIs":3,"ipv4AddressesPerInterface":10}\n\n'
+    assert instance_data.parse_nodeadm_instance_info(text) == {"m5.large": {"defaultCardMaxENIs": 3, "ipv4PerENI": 10}}
+    with pytest.raises(ValueError, match="line 1"):
+        instance_data.parse_nodeadm_instance_info('{"instanceType":"m5.large"}')
+
+
+def test_merge_takes_each_column_from_the_first_source_that_says_it() -> None:
+    nodes = {"a.big": {"defaultCardMaxENIs": 15, "ipv4PerENI": 50, "hypervisor": None, "bareMetal": True}}
+    ec2 = {
+        "a.big": {"defaultCardMaxENIs": 8, "ipv4PerENI": 50, "defaultVCpus": 192, "hypervisor": "", "bareMetal": True},
+        "b.new": {"defaultCardMaxENIs": 2, "ipv4PerENI": 4, "defaultVCpus": 2, "hypervisor": None, "bareMetal": False},
+    }
+    rows, counts = instance_data.merge([("nodes", nodes), ("ec2", ec2)])
+    assert rows == {"a.big": [15, 50, 192, "", True], "b.new": [2, 4, 2, "", False]}
+    assert counts == {"nodes": 1, "ec2": 1}
+    nitro = {"a.big": {"defaultCardMaxENIs": 15, "ipv4PerENI": 50, "hypervisor": "nitro", "bareMetal": True}}
+    rows, _ = instance_data.merge([("nodes", nitro), ("ec2", ec2)], prefer={"hypervisor": "ec2"})
+    assert rows["a.big"] == [15, 50, 192, "", True]
 
 
 def test_supplement_entries_name_a_source_and_fill_real_gaps() -> None:
     pytest.importorskip("moto")
     records, _ = instance_data.moto_records()
     in_moto = {r["InstanceType"] for r in records}
+    cni, _ = instance_data.read_vendored(VENDORED_CNI)
     entries = instance_data.read_supplement(SUPPLEMENT)
     assert entries
     for entry in entries:
-        assert entry["source"].startswith("https://docs.aws.amazon.com/"), entry["instanceType"]
-        assert entry["instanceType"] not in in_moto, f"{entry['instanceType']} is in moto now: drop it"
+        name = entry["instanceType"]
+        assert entry["source"].startswith("https://docs.aws.amazon.com/"), name
+        assert name not in in_moto, f"{name} is in moto now: drop it"
+        if name in cni:  # kept for its vCPUs: its network figures must be the VPC CNI's
+            assert (entry["defaultCardMaxENIs"], entry["ipv4PerENI"]) == (
+                cni[name]["defaultCardMaxENIs"],
+                cni[name]["ipv4PerENI"],
+            ), name
 
 
 def test_update_instance_data_from_mock_ec2(
@@ -241,14 +380,18 @@ def test_update_instance_data_from_mock_ec2(
     refreshed = capacity.table()
     assert refreshed.path == str(target) and refreshed.generated >= capacity.shipped_table().generated
     assert "EC2 DescribeInstanceTypes in us-east-1" in refreshed.source
-    assert refreshed.types["m5.large"] == capacity.shipped_table().types["m5.large"]
+    shipped = capacity.shipped_table()
+    assert refreshed.types["m5.large"] == shipped.types["m5.large"]
+    # The shipped rows stay, as the VPC CNI's and nodeadm's tables do: moto's EC2 says two
+    # cards for i7ie.48xlarge (8 ENIs on card 0), the tables nodes use say 15.
+    assert refreshed.types["i7ie.48xlarge"] == shipped.types["i7ie.48xlarge"]
     assert "p3.2xlarge" in refreshed.types  # not offered by the mock: kept from the shipped table
 
 
 def test_stale_or_broken_cache_is_ignored(tmp_path: Path) -> None:
     target = capacity.cache_path()
     target.parent.mkdir(parents=True)
-    stale = instance_data.build_table([], [], "old", "test")
+    stale = instance_data.build_table([], "old", "test")
     stale["generated"] = "2000-01-01T00:00:00Z"
     stale["types"] = {"m5.large": [1, 2, 2, "nitro", False]}
     target.write_text(json.dumps(stale), "utf-8")
@@ -273,6 +416,10 @@ def test_stale_or_broken_cache_is_ignored(tmp_path: Path) -> None:
         (["m5.16xlarge", "--cni-version", "v1.18.3-eksbuild.1", "--cni-prefix-delegation-enabled"], "250"),
         (["m5.xlarge", "--cni-version", "1.9.0", "--cni-max-eni", "2"], "30"),
         (["p5.48xlarge", "--cni-version", "1.10.0", "--show-max-allowed"], "100"),
+        # The calculator reads Hypervisor == "nitro": no prefixes on bare metal (uncapped 737).
+        (["m5.metal", "--cni-version", "1.18.0", "--cni-prefix-delegation-enabled", "--show-max-allowed"], "737"),
+        # Two-card types: card 0's ENIs as the VPC CNI's table (and eni-max-pods.txt) has them.
+        (["i7ie.48xlarge", "--cni-version", "1.18.0", "--show-max-allowed"], "737"),
     ],
 )
 def test_max_pods_command(argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -281,10 +428,28 @@ def test_max_pods_command(argv: list[str], expected: str, capsys: pytest.Capture
 
 
 def test_max_pods_command_errors_like_the_calculator(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--max-pods", "m5.large"]) == 2
-    assert "You must specify a CNI Version to use. Example - 1.7.5" in capsys.readouterr().err
     assert cli.main(["--max-pods", "m5.larg", "--cni-version", "1.9.0"]) == 2
     assert "Did you mean m5.large?" in capsys.readouterr().err
+    assert cli.main(["--max-pods", "m5.large", "--cni-version", "latest"]) == 2
+    assert "is not a version like 1.9.0" in capsys.readouterr().err
+
+
+def test_max_pods_command_without_cni_version_answers_for_a_current_one(capsys: pytest.CaptureFixture[str]) -> None:
+    """calculator.sh stops ("You must specify a CNI Version"); ekslint answers for a
+    current VPC CNI and names it: on stderr (stdout stays the number) and in JSON."""
+    current = capacity.format_version(capacity.CURRENT_CNI_VERSION)
+    assert capacity.pd_supported(capacity.CURRENT_CNI_VERSION)
+    assert capacity.CURRENT_CNI_VERSION >= capacity.PD_BARE_METAL_MIN_VERSION
+    assert cli.main(["--max-pods", "m5.large", "--cni-prefix-delegation-enabled"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "110\n"
+    assert f"answered for VPC CNI {current}" in captured.err and "--cni-version" in captured.err
+    assert cli.main(["--max-pods", "m5.large", "-f", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["maxPods"] == 29
+    assert document["cniVersion"] == current and document["cniVersionAssumed"] is True
+    assert cli.main(["--max-pods", "m5.large", "--cni-version", "1.9.0"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_max_pods_command_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -293,13 +458,20 @@ def test_max_pods_command_json(capsys: pytest.CaptureFixture[str]) -> None:
     document = json.loads(capsys.readouterr().out)
     assert document["maxPods"] == 110 and document["maxAllowed"] == 434 and document["capped"]
     assert document["formula"] == "3 ENIs × ((IPv4 10 − 1) × 16) + 2 = 434 for m5.large"
-    assert document["prefixDelegation"] == {"requested": True, "applied": True, "supportedByCni": True, "nitro": True}
+    assert document["prefixDelegation"] == {
+        "requested": True,
+        "applied": True,
+        "supportedByCni": True,
+        "nitro": True,
+        "bareMetal": False,
+        "supportedByInstance": True,
+    }
+    assert document["cniVersion"] == "1.9.0" and document["cniVersionAssumed"] is False
     assert document["instance"]["defaultCardMaxENIs"] == 3
 
 
 def test_lint_never_imports_boto3_or_moto(tmp_path: Path) -> None:
     import subprocess
-    import sys
 
     write(tmp_path, {"cluster.yaml": "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: x}\n"})
     script = (
@@ -308,3 +480,65 @@ def test_lint_never_imports_boto3_or_moto(tmp_path: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- what the analysed files say about the VPC CNI -------------------------------------------
+
+
+def _object(text: str) -> Any:
+    from ekslint.parse.text import Text
+    from ekslint.parse.yamltree import compose
+
+    docs, error = compose(Text.whole_file("f.yaml", text))
+    assert error is None
+    return docs[0].root()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("True", True), ("1", True), ("t", True), ("false", False), ("0", False), ("yes", None)],
+)
+def test_cni_booleans_read_as_go_parse_bool(value: str, expected: bool | None) -> None:
+    from ekslint.model import cni
+
+    daemonset = _object(
+        "kind: DaemonSet\nmetadata: {name: aws-node}\nspec:\n  template:\n    spec:\n      containers:\n"
+        "        - name: aws-node\n          env:\n"
+        f"            - {{name: ENABLE_PREFIX_DELEGATION, value: '{value}'}}\n"
+        f"            - {{name: ENABLE_IPv6, value: '{value}'}}\n"
+    )
+    settings = cni.from_daemonset(daemonset)
+    assert settings is not None
+    for fact in (settings.prefix_delegation, settings.ipv6):
+        assert (fact.value if fact is not None else None) == expected
+
+
+@pytest.mark.parametrize(("family", "ipv6"), [("IPv6", True), ("ipv6", True), ("IPv4", False), ("IPX", None)])
+def test_ip_family_of_an_eksctl_cluster(family: str, ipv6: bool | None) -> None:
+    from ekslint.model import cni
+
+    config = _object(f"kind: ClusterConfig\nmetadata: {{name: c}}\nkubernetesNetworkConfig: {{ipFamily: {family}}}\n")
+    found = [s.ipv6.value for s in cni.from_cluster_config(config, "c.yaml", "c") if s.ipv6 is not None]
+    assert found == ([] if ipv6 is None else [ipv6])
+
+
+@pytest.mark.parametrize(
+    ("namespace", "ipam", "pd", "enabled"),
+    [
+        ("kube-system", "true", "true", True),
+        (None, "true", "True", True),
+        ("kube-system", "false", "true", False),  # IsWindowsPrefixDelegationEnabled needs Windows IPAM
+        ("kube-system", None, "true", False),
+        ("kube-system", "true", "on", False),  # strconv.ParseBool refuses "on"
+        ("other", "true", "true", None),  # not the controller's ConfigMap
+    ],
+)
+def test_windows_prefix_delegation_from_the_config_map(
+    namespace: str | None, ipam: str | None, pd: str, enabled: bool | None
+) -> None:
+    from ekslint.model import cni
+
+    meta = "{name: amazon-vpc-cni" + (f", namespace: {namespace}" if namespace else "") + "}"
+    data = f"enable-windows-prefix-delegation: '{pd}'" + (f", enable-windows-ipam: '{ipam}'" if ipam else "")
+    settings = cni.from_config_map(_object(f"kind: ConfigMap\nmetadata: {meta}\ndata: {{{data}}}\n"))
+    assert (settings.windows_prefixes if settings is not None else None) == enabled

@@ -1,8 +1,9 @@
 """``ekslint --max-pods TYPE``: AWS's max-pods-calculator.sh, with the same options and
-answers (DOMAIN.md §1.2), from ekslint's instance table; and ``ekslint
---update-instance-data``, which refreshes that table from the EC2 API into the user's
-cache. Kept apart from the lint command: ``add_arguments`` adds the options, ``run``
-handles them."""
+answers, from ekslint's instance table (without ``--cni-version`` it answers for a
+current VPC CNI, and says which, where the script stops with an error); and ``ekslint
+--update-instance-data``, which adds the types the table lacks from the EC2 API into
+the user's cache. Kept apart from the lint command: ``add_arguments`` adds the options,
+``run`` handles them."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="INSTANCE_TYPE",
         help="print the recommended max pods for an instance type and exit (with --format json: the arithmetic)",
     )
-    group.add_argument("--cni-version", metavar="X.Y.Z", help="VPC CNI version, required with --max-pods (e.g. 1.9.0)")
+    group.add_argument(
+        "--cni-version",
+        metavar="X.Y.Z",
+        help="VPC CNI version (e.g. 1.9.0; default: a current release, named on stderr and in the JSON)",
+    )
     group.add_argument(
         "--cni-prefix-delegation-enabled", action="store_true", help="prefix delegation is on (needs CNI 1.9+, Nitro)"
     )
@@ -37,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--update-instance-data",
         action="store_true",
-        help="refresh the instance-type table from the EC2 API (boto3, AWS credentials) into the user cache and exit",
+        help="add the instance types the table lacks from the EC2 API (boto3, AWS credentials) into the user cache "
+        "and exit",
     )
 
 
@@ -56,12 +62,14 @@ def calculate(args: argparse.Namespace) -> int:
 
     if not args.max_pods.strip():
         return _error("You must specify an instance type to calculate max pods value.")
-    if not args.cni_version:
-        # calculator.sh refuses to guess the CNI version; so does ekslint.
-        return _error("You must specify a CNI Version to use. Example - 1.7.5")
-    version = capacity.parse_cni_version(args.cni_version)
-    if version is None:
-        return _error(f"--cni-version {args.cni_version!r} is not a version like 1.9.0")
+    if args.cni_version:
+        version = capacity.parse_cni_version(args.cni_version)
+        if version is None:
+            return _error(f"--cni-version {args.cni_version!r} is not a version like 1.9.0")
+    else:
+        # calculator.sh stops here ("You must specify a CNI Version to use"); a current
+        # release answers what a new cluster gets, and the answer says which.
+        version = capacity.CURRENT_CNI_VERSION
     if args.cni_max_eni is not None and args.cni_max_eni < 1:
         return _error("--cni-max-eni must be a positive number of ENIs")
     if args.format not in ("text", "json"):
@@ -87,10 +95,19 @@ def calculate(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(_document(args, result, table, version), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(f"{result.value}\n")
+        if not args.cni_version:
+            # stdout stays the bare number, as the script prints it: scripts read it.
+            print(
+                f"ekslint: answered for VPC CNI {capacity.format_version(version)} (no --cni-version given; "
+                "pass --cni-version for the one your cluster runs)",
+                file=sys.stderr,
+            )
     return EXIT_OK
 
 
-def _document(args: argparse.Namespace, result: Any, table: Any, version: tuple[int, int]) -> dict[str, Any]:
+def _document(args: argparse.Namespace, result: Any, table: Any, version: tuple[int, ...]) -> dict[str, Any]:
+    from ekslint.model.capacity import format_version, pd_supported
+
     info = result.capacity.info
     return {
         "instanceType": info.name,
@@ -99,12 +116,16 @@ def _document(args: argparse.Namespace, result: Any, table: Any, version: tuple[
         "capped": result.capped,
         "formula": result.capacity.formula,
         "cap": None if args.show_max_allowed else info.recommended_cap,
-        "cniVersion": args.cni_version,
+        "cniVersion": args.cni_version or format_version(version),
+        "cniVersionAssumed": not args.cni_version,
         "prefixDelegation": {
             "requested": args.cni_prefix_delegation_enabled,
             "applied": result.capacity.prefix_delegation,
-            "supportedByCni": version >= (1, 9),
+            "supportedByCni": pd_supported(version),
             "nitro": info.nitro,
+            "bareMetal": info.bare_metal,
+            # The VPC CNI itself assigns prefixes on bare metal too; the calculator does not.
+            "supportedByInstance": info.prefix_capable(version),
         },
         "customNetworking": args.cni_custom_networking_enabled,
         "maxEni": args.cni_max_eni,

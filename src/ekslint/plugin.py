@@ -41,6 +41,7 @@ from ekslint.model.capacity import (
 )
 from ekslint.model.capacity import format_version as format_cni_version
 from ekslint.model.cni import CniSettings
+from ekslint.model.cni import Fact as CniFact
 from ekslint.model.context import DeclaredNodeGroup
 from ekslint.model.eksctl import BootstrapOverride, ClusterConfig, EksctlNodeGroup, EntryFields
 from ekslint.model.facts import FileFacts
@@ -107,6 +108,7 @@ __all__ = [
     "Cluster",
     "ClusterConfig",
     "ClusterField",
+    "CniFact",
     "CniSettings",
     "ConfigMap",
     "DeclaredNodeGroup",

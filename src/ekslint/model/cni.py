@@ -1,12 +1,19 @@
 """What the analysed files say about the Amazon VPC CNI: prefix delegation, custom
-networking, MAX_ENI and the plugin's version, which change how many pods a node can
-hold (DOMAIN.md §1.2).
+networking, MAX_ENI, IPv6 and the plugin's version, which change how many pods a node
+can hold, and Windows prefix delegation (the VPC resource controller's).
 
-Three places say it, most specific first:
-- the eksctl ``addons:`` entry ``vpc-cni``: ``version`` (``v1.18.3-eksbuild.1``) and
-  ``configurationValues``, a JSON or YAML string with ``env``;
+Four places say it, most specific first:
+- the eksctl ClusterConfig: the ``addons:`` entry ``vpc-cni`` (``version``, such as
+  ``v1.18.3-eksbuild.1``, and ``configurationValues``, a JSON or YAML string with
+  ``env``) and ``kubernetesNetworkConfig.ipFamily``;
 - an ``aws-node`` DaemonSet manifest: the ``aws-node`` container's ``env`` and image tag;
+- the ``amazon-vpc-cni`` ConfigMap of ``kube-system``: ``enable-windows-ipam`` and
+  ``enable-windows-prefix-delegation``, read by the VPC resource controller;
 - ``cni:`` in the ekslint config, for clusters whose CNI is set up elsewhere.
+
+Booleans are read as the VPC CNI and the resource controller read them, with Go's
+``strconv.ParseBool`` (amazon-vpc-cni-k8s utils/utils.go ``GetBoolAsStringEnvVar``);
+a value it refuses leaves the default (false).
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ekslint.fastpickle import fast_pickle
-from ekslint.model.capacity import parse_cni_version
+from ekslint.model.capacity import CniVersion, parse_cni_version
 from ekslint.parse.text import Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YNode, YScalar, compose
 
@@ -25,9 +32,28 @@ T = TypeVar("T")
 PREFIX_DELEGATION = "ENABLE_PREFIX_DELEGATION"
 CUSTOM_NETWORKING = "AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG"
 MAX_ENI = "MAX_ENI"
+ENABLE_IPV6 = "ENABLE_IPv6"
 ADDON_NAME = "vpc-cni"
 DAEMONSET_NAME = "aws-node"
-SETTINGS = ("prefix_delegation", "custom_networking", "max_eni", "version")
+# The VPC resource controller's ConfigMap (pkg/config/type.go): Windows IPAM, and
+# prefix delegation for Windows, which counts only with Windows IPAM on
+# (IsWindowsPrefixDelegationEnabled in pkg/condition/conditions.go).
+CONFIG_MAP_NAME = "amazon-vpc-cni"
+CONFIG_MAP_NAMESPACE = "kube-system"
+WINDOWS_IPAM = "enable-windows-ipam"
+WINDOWS_PREFIX_DELEGATION = "enable-windows-prefix-delegation"
+SETTINGS = (
+    "prefix_delegation",
+    "custom_networking",
+    "max_eni",
+    "version",
+    "ipv6",
+    "windows_prefix_delegation",
+    "windows_ipam",
+)
+# Go's strconv.ParseBool.
+_TRUE = frozenset(("1", "t", "T", "TRUE", "true", "True"))
+_FALSE = frozenset(("0", "f", "F", "FALSE", "false", "False"))
 
 
 @fast_pickle
@@ -53,7 +79,20 @@ class CniSettings:
     prefix_delegation: Fact[bool] | None = None
     custom_networking: Fact[bool] | None = None
     max_eni: Fact[int] | None = None
-    version: Fact[tuple[int, int]] | None = None
+    version: Fact[CniVersion] | None = None
+    # The cluster's pods get IPv6 addresses (ipFamily IPv6, ENABLE_IPv6): a /80 prefix
+    # per node, so pod capacity is not bounded by ENIs.
+    ipv6: Fact[bool] | None = None
+    # Windows pods get /28 prefixes on the primary ENI (the amazon-vpc-cni ConfigMap),
+    # only with Windows IPAM on too.
+    windows_prefix_delegation: Fact[bool] | None = None
+    windows_ipam: Fact[bool] | None = None
+
+    @property
+    def windows_prefixes(self) -> bool:
+        """The resource controller's IsWindowsPrefixDelegationEnabled: both keys true."""
+        pd, ipam = self.windows_prefix_delegation, self.windows_ipam
+        return pd is not None and pd.value and ipam is not None and ipam.value
 
     def fill_from(self, other: CniSettings) -> None:
         """Take the settings this one lacks from a less specific source."""
@@ -63,15 +102,19 @@ class CniSettings:
 
 
 def _truthy(value: object) -> bool | None:
+    """A boolean as Go's strconv.ParseBool reads it; None when it refuses the text."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
+    if isinstance(value, int):
+        return {0: False, 1: True}.get(value)
+    if isinstance(value, str) and value in _TRUE | _FALSE:
+        return value in _TRUE
     return None
 
 
 def _read_env(settings: CniSettings, env: dict[str, tuple[object, Span]], where: str) -> None:
-    for name, attribute in ((PREFIX_DELEGATION, "prefix_delegation"), (CUSTOM_NETWORKING, "custom_networking")):
+    flags = ((PREFIX_DELEGATION, "prefix_delegation"), (CUSTOM_NETWORKING, "custom_networking"), (ENABLE_IPV6, "ipv6"))
+    for name, attribute in flags:
         if name in env:
             raw, span = env[name]
             flag = _truthy(raw)
@@ -88,6 +131,9 @@ def from_cluster_config(
     obj: YMap, file: str, cluster_name: str, limits: YamlLimits = DEFAULT_LIMITS
 ) -> list[CniSettings]:
     found = []
+    family = _ip_family(obj, file, cluster_name)
+    if family is not None:
+        found.append(family)
     for item in obj.seq("addons") or ():
         if not isinstance(item, YMap) or item.text("name") != ADDON_NAME:
             continue
@@ -102,6 +148,21 @@ def from_cluster_config(
             _read_env(settings, env, f"{item.path}.configurationValues")
         found.append(settings)
     return found
+
+
+def _ip_family(obj: YMap, file: str, cluster_name: str) -> CniSettings | None:
+    """``kubernetesNetworkConfig.ipFamily``: eksctl creates an IPv6 cluster, whose VPC
+    CNI runs in IPv6 prefix mode (case as eksctl compares it: any case)."""
+    network = obj.map("kubernetesNetworkConfig")
+    family = network.scalar("ipFamily") if network is not None else None
+    if network is None or family is None or not isinstance(family.value, str):
+        return None
+    if family.text.strip().lower() not in ("ipv4", "ipv6"):
+        return None
+    settings = CniSettings(f"kubernetesNetworkConfig of cluster {cluster_name}", file, cluster_name)
+    where = f"kubernetesNetworkConfig.ipFamily {family.text} of cluster {cluster_name}"
+    settings.ipv6 = Fact(family.text.strip().lower() == "ipv6", network.entry_span("ipFamily"), where)
+    return settings
 
 
 def _env_in_configuration_values(values: YScalar, limits: YamlLimits) -> dict[str, tuple[object, Span]]:
@@ -138,6 +199,34 @@ def from_daemonset(obj: YMap) -> CniSettings | None:
         parsed = parse_cni_version(tag)
         if parsed is not None and image is not None:
             settings.version = Fact(parsed, container.entry_span("image"), f"the {DAEMONSET_NAME} image tag {tag}")
+    return settings
+
+
+def from_config_map(obj: YMap) -> CniSettings | None:
+    """The ``amazon-vpc-cni`` ConfigMap (kube-system, or no namespace: applied there with
+    ``-n``): Windows prefix delegation, on only when Windows IPAM is on too."""
+    meta = obj.map("metadata")
+    if obj.text("kind") != "ConfigMap" or meta is None or meta.text("name") != CONFIG_MAP_NAME:
+        return None
+    if meta.text("namespace") not in (None, CONFIG_MAP_NAMESPACE):
+        return None
+    data = obj.map("data")
+    value = data.scalar(WINDOWS_PREFIX_DELEGATION) if data is not None else None
+    if data is None or value is None:
+        return None
+    ipam = data.scalar(WINDOWS_IPAM)
+    settings = CniSettings(f"ConfigMap {CONFIG_MAP_NAMESPACE}/{CONFIG_MAP_NAME}")
+    where = f"ConfigMap {CONFIG_MAP_NAMESPACE}/{CONFIG_MAP_NAME}"
+    settings.windows_prefix_delegation = Fact(
+        _truthy(value.text) is True,
+        data.entry_span(WINDOWS_PREFIX_DELEGATION),
+        f"{WINDOWS_PREFIX_DELEGATION}: {value.text!r} in {where}",
+    )
+    settings.windows_ipam = Fact(
+        ipam is not None and _truthy(ipam.text) is True,
+        data.entry_span(WINDOWS_IPAM) if ipam is not None else data.start_span,
+        f"{WINDOWS_IPAM}: {ipam.text!r} in {where}" if ipam is not None else f"no {WINDOWS_IPAM} in {where}",
+    )
     return settings
 
 

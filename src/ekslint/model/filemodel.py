@@ -89,6 +89,9 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
                 model.autoscalers.append(scaler)
         elif kind == "ConfigMap":
             model.config_maps.append(k8s.config_map(obj))
+            windows_cni = cni_model.from_config_map(obj)
+            if windows_cni is not None:
+                model.cni.append(windows_cni)
         elif is_cluster_config(obj):
             config = cluster_config(obj, source.path, limits, version, model.problems)
             model.cluster_configs.append(config)

@@ -28,15 +28,28 @@ class GroupCapacity:
 
     @property
     def prefix_delegation(self) -> bool:
-        """Prefix delegation is on and the CNI supports it (version unknown: assume so)."""
+        """Prefix delegation is on for this group's nodes and the CNI version supports it
+        (version unknown: assume so); whether each instance type does is the capacity's
+        (``TypeCapacity.capacity.prefix_delegation``). Windows: the resource
+        controller's ConfigMap decides."""
+        if self.group.windows:
+            return self.cni.windows_prefixes
         fact = self.cni.prefix_delegation
-        if fact is None or not fact.value or self.group.windows:
+        if fact is None or not fact.value:
             return False
         return self.cni.version is None or pd_supported(self.cni.version.value)
 
+    @property
+    def ipv6(self) -> bool:
+        """The group's pods get IPv6 addresses: the VPC CNI gives each node a /80 prefix,
+        so ENIs do not bound its pods (Linux only: EKS runs no Windows IPv6 nodes)."""
+        return not self.group.windows and self.cni.ipv6 is not None and self.cni.ipv6.value
+
     def smallest(self) -> TypeCapacity | None:
         """With several instance types the smallest capacity decides: a node of that
-        type can join the group."""
+        type can join the group. None when no known type bounds the pod IPs (IPv6)."""
+        if self.ipv6:
+            return None
         return min(self.known, key=lambda t: t.capacity.max_pods, default=None)
 
     def lowest_recommendation(self) -> TypeCapacity | None:
@@ -57,6 +70,7 @@ def assess(group: NodeGroup, cni: CniSettings, table: InstanceTable) -> GroupCap
     result = GroupCapacity(group, cni)
     max_eni = cni.max_eni.value if cni.max_eni is not None else None
     custom = cni.custom_networking is not None and cni.custom_networking.value
+    version = cni.version.value if cni.version is not None else None
     for written in group.instance_types:
         name = written.name.strip()
         if not name or is_placeholder(name):  # templated: not a type name to check
@@ -67,8 +81,8 @@ def assess(group: NodeGroup, cni: CniSettings, table: InstanceTable) -> GroupCap
             continue
         if group.windows:
             # Windows uses the primary ENI only, whatever the Linux CNI settings say.
-            result.known.append(TypeCapacity(written, info, windows_capacity(info)))
+            result.known.append(TypeCapacity(written, info, windows_capacity(info, result.prefix_delegation)))
         else:
-            found = capacity(info, result.prefix_delegation, custom, max_eni)
+            found = capacity(info, result.prefix_delegation, custom, max_eni, version)
             result.known.append(TypeCapacity(written, info, found))
     return result
