@@ -169,9 +169,8 @@ def cluster_config(
     meta = obj.map("metadata")
     version_node = meta.scalar("version") if meta is not None else None
     version_text = version_node.text if version_node is not None and version_node.value is not None else None
-    name_text = meta.text("name") if meta else None
     cluster = Cluster(
-        name=name_text or "?",
+        name=(meta.text("name") if meta else None) or "?",
         version=sysctls.parse_version(version_text),
         version_text=version_text,
         version_span=meta.entry_span("version") if meta is not None and version_node is not None else None,
@@ -180,11 +179,13 @@ def cluster_config(
         linux_capacity=_linux_capacity(obj),
     )
     cluster.effective_version, cluster.version_source = _effective_version(cluster, default_version)
+    outpost = obj.map("outpost")
+    on_outposts = bool(outpost is not None and outpost.text("controlPlaneOutpostARN"))
     groups: list[EksctlNodeGroup] = []
     for key, managed in (("managedNodeGroups", True), ("nodeGroups", False)):
         for index, item in enumerate(obj.seq(key) or ()):
             if isinstance(item, YMap):
-                groups.append(_node_group(item, f"{key}[{index}]", managed, cluster, limits, problems))
+                groups.append(_node_group(item, f"{key}[{index}]", managed, cluster, on_outposts, limits, problems))
     return ClusterConfig(cluster, groups)
 
 
@@ -231,7 +232,7 @@ def _entry_name(item: YMap, key_path: str) -> tuple[str, str]:
     return key_path, key_path
 
 
-def _family(item: YMap, managed: bool, ami: str | None) -> tuple[str | None, str | None]:
+def _family(item: YMap, ami: str | None) -> tuple[str | None, str | None]:
     """amiFamily as written (normalised), and as eksctl judges the group.
 
     eksctl gives no default to a group that sets ``ami``: SetManagedNodeGroupDefaults
@@ -251,12 +252,13 @@ def _node_group(
     key_path: str,
     managed: bool,
     cluster: Cluster,
+    on_outposts: bool,
     limits: YamlLimits,
     problems: list[Problem],
 ) -> EksctlNodeGroup:
     name, path = _entry_name(item, key_path)
     ami = item.text("ami")
-    written_family, family = _family(item, managed, ami)
+    written_family, family = _family(item, ami)
     # eksctl tests ng.AMI != "": an empty value is no custom AMI.
     custom_ami = bool(ami) and (managed or (ami or "").lower() not in AMI_RESOLVERS)
     group = NodeGroup(
@@ -274,7 +276,7 @@ def _node_group(
         instance_selector=_has_instance_selector(item),
         kubernetes_version=cluster.effective_version,
     )
-    _instance_types(item, group, managed)
+    _instance_types(item, group, managed, on_outposts)
     _labels_and_taints(item, group, managed, cluster)
 
     kubelet = KubeletSettings()
@@ -407,7 +409,7 @@ def _has_instance_selector(item: YMap) -> bool:
     return False
 
 
-def _instance_types(item: YMap, group: NodeGroup, managed: bool) -> None:
+def _instance_types(item: YMap, group: NodeGroup, managed: bool, on_outposts: bool) -> None:
     single = item.scalar("instanceType")
     if single is not None and single.value is not None and single.text not in ("", "mixed"):
         group.instance_types.append(InstanceType(single.text, item.entry_span("instanceType")))
@@ -427,7 +429,7 @@ def _instance_types(item: YMap, group: NodeGroup, managed: bool) -> None:
         return
     if managed and group.launch_template:
         return
-    if not managed and (distribution is not None or item.text("outpostARN")):
+    if not managed and (distribution is not None or on_outposts or item.text("outpostARN")):
         return
     group.instance_types.append(InstanceType(DEFAULT_INSTANCE_TYPE, group.span, default=True))
 
