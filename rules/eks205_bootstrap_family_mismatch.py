@@ -58,11 +58,13 @@ class BootstrapFamilyMismatch(FileRule):
     before calling it is not reported.
 
     ## Why is this bad?
-    Each family boots differently: AmazonLinux2 runs
-    bootstrap.sh, AmazonLinux2023 runs nodeadm with a NodeConfig and has no
-    bootstrap.sh, Bottlerocket reads TOML settings and runs no userdata scripts.
-    eksctl refuses the forbidden fields (`overrideBootstrapCommand is not supported
-    for Bottlerocket nodegroups`) and fails on a script where it parses NodeConfig
+    Each family boots differently: AmazonLinux2 runs bootstrap.sh, AmazonLinux2023
+    runs nodeadm with a NodeConfig and has no bootstrap.sh, Bottlerocket reads TOML
+    settings and runs no userdata scripts. eksctl refuses the forbidden fields
+    (`overrideBootstrapCommand is not supported for Bottlerocket nodegroups`), refuses
+    bootstrap commands beside a launch template, whose own userdata boots the nodes
+    (`cannot set ... overrideBootstrapCommand ... when a launch template is
+    supplied`), and fails on a script where it parses NodeConfig
     (`unmarshalling "overrideBootstrapCommand" into "nodeadm.NodeConfig"`). Userdata
     that passes the tools fails on the node: the script stops at a missing file or
     is never run, and the kubelet settings it carries never apply.
