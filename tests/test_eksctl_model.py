@@ -178,3 +178,9 @@ managedNodeGroups:
     [finding] = result.findings
     assert finding.message.startswith("managedNodeGroups[0].overrideBootstrapCommand is set")
     assert "${" not in finding.message and "cluster.yaml" not in finding.message
+
+
+def test_schema_messages_name_templated_groups_by_position(tmp_path: Path) -> None:
+    write(tmp_path, {"cluster.yaml": HEAD + "nodeGroups:\n  - name: ng-{{ .Values.env }}\n    maxPodPerNode: 5\n"})
+    [finding] = lint(tmp_path, select=["EKS002"]).findings
+    assert "in nodeGroups[0]:" in finding.message and "{{" not in finding.message
