@@ -19,8 +19,9 @@ class UnsupportedApiVersion(ProjectRule):
 
     The target version is the cluster's: `metadata.version` of the ClusterConfig in
     any analysed file (the oldest, with several), else `kubernetes-version` in the
-    ekslint config, else the newest version ekslint knows. The message names where
-    the version came from.
+    ekslint config, else eksctl's default version (`DefaultVersion`, 1.34, which eksctl
+    gives a ClusterConfig without `metadata.version`). The message names where the
+    version came from.
 
     ## Why is this bad?
     The API server answers `no matches for kind "PodDisruptionBudget" in version

@@ -63,7 +63,7 @@ class UnsafeSysctlNotAllowed(ProjectRule):
     Node-level (not namespaced) sysctls are EKS102's: no allowance can make them work.
 
     The Kubernetes version comes from the ClusterConfig's `metadata.version`, else
-    `kubernetes-version` in the config, else the newest version ekslint knows. A pod
+    `kubernetes-version` in the config, else eksctl's default version (1.34). A pod
     can run on a node group unless its `nodeSelector`, required node affinity or
     missing tolerations rule the group out.
 

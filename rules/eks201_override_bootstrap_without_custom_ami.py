@@ -11,7 +11,8 @@ class OverrideBootstrapWithoutCustomAmi(FileRule):
     """## What it does
     Flags an eksctl managed node group that sets `overrideBootstrapCommand` without a
     custom `ami` (and without a `launchTemplate`) on an AMI family other than
-    AmazonLinux2023.
+    AmazonLinux2023. The family is the one eksctl validates: `amiFamily`, else the
+    default eksctl applies first to a managed group without `ami`, AmazonLinux2023.
 
     ## Why is this bad?
     eksctl refuses the config (`managedNodeGroups[0].overrideBootstrapCommand can only
@@ -46,6 +47,7 @@ class OverrideBootstrapWithoutCustomAmi(FileRule):
 
     ## References
     - eksctl `pkg/apis/eksctl.io/v1alpha5/validation.go` (ValidateManagedNodeGroup)
+    - eksctl `pkg/apis/eksctl.io/v1alpha5/defaults.go` (SetManagedNodeGroupDefaults, applied before it)
     - https://eksctl.io/usage/custom-ami-support/
     """
 

@@ -43,18 +43,28 @@ class BootstrapFamilyMismatch(FileRule):
     - `overrideBootstrapCommand`, `preBootstrapCommands` or `kubeletExtraConfig` where
       eksctl forbids them: Bottlerocket (all three; managed groups have no
       `kubeletExtraConfig`), Windows (`kubeletExtraConfig` on self-managed groups,
-      `overrideBootstrapCommand` on managed groups). A managed group that sets
-      `overrideBootstrapCommand` without a custom AMI is EKS201's.
+      `overrideBootstrapCommand` on managed groups). eksctl tests these against nil,
+      so an empty `[]` or `{}` counts as set. A managed group that sets
+      `overrideBootstrapCommand` without a custom AMI is EKS201's;
+    - `overrideBootstrapCommand` or a non-empty `preBootstrapCommands` on a managed
+      group with a `launchTemplate`, on every family, AmazonLinux2023 included.
+
+    The family is the one eksctl judges the group by: `amiFamily`, else its default
+    (AmazonLinux2023), except for a group that sets `ami` without `amiFamily`, which
+    eksctl gives no default and refuses (EKS202): nothing family-specific is said
+    about it.
 
     A script that tests for `/etc/eks/bootstrap.sh` (`[ -f /etc/eks/bootstrap.sh ]`)
     before calling it is not reported.
 
     ## Why is this bad?
-    Each family boots differently (DOMAIN.md §2, §3.2, §3.3, §4): AmazonLinux2 runs
-    bootstrap.sh, AmazonLinux2023 runs nodeadm with a NodeConfig and has no
-    bootstrap.sh, Bottlerocket reads TOML settings and runs no userdata scripts.
-    eksctl refuses the forbidden fields (`overrideBootstrapCommand is not supported
-    for Bottlerocket nodegroups`) and fails on a script where it parses NodeConfig
+    Each family boots differently: AmazonLinux2 runs bootstrap.sh, AmazonLinux2023
+    runs nodeadm with a NodeConfig and has no bootstrap.sh, Bottlerocket reads TOML
+    settings and runs no userdata scripts. eksctl refuses the forbidden fields
+    (`overrideBootstrapCommand is not supported for Bottlerocket nodegroups`), refuses
+    bootstrap commands beside a launch template, whose own userdata boots the nodes
+    (`cannot set ... overrideBootstrapCommand ... when a launch template is
+    supplied`), and fails on a script where it parses NodeConfig
     (`unmarshalling "overrideBootstrapCommand" into "nodeadm.NodeConfig"`). Userdata
     that passes the tools fails on the node: the script stops at a missing file or
     is never run, and the kubelet settings it carries never apply.
@@ -84,7 +94,8 @@ class BootstrapFamilyMismatch(FileRule):
     ```
 
     ## References
-    - eksctl `pkg/apis/eksctl.io/v1alpha5/validation.go`, `pkg/nodebootstrap/al2023.go`
+    - eksctl `pkg/apis/eksctl.io/v1alpha5/validation.go` (ValidateNodeGroup, ValidateManagedNodeGroup),
+      `defaults.go`, `pkg/ctl/cmdutils/cmd.go` (the order), `pkg/nodebootstrap/al2023.go`
     - https://awslabs.github.io/amazon-eks-ami/nodeadm/
     - https://bottlerocket.dev/en/os/latest/#/api/settings/kubernetes/
     """
@@ -133,6 +144,7 @@ class BootstrapFamilyMismatch(FileRule):
                 f"{path}.{key} is not supported for {family} node groups: eksctl refuses it ('{key} is not "
                 f"supported for {family} nodegroups'). {instead}",
             )
+        yield from self._launch_template(entry, forbidden)
         if is_al2023(family):
             script = entry.override.script if entry.override is not None else None
             if entry.override_kind == "script" and script is not None:
@@ -169,6 +181,29 @@ class BootstrapFamilyMismatch(FileRule):
                 "Write a script that calls /etc/eks/bootstrap.sh, or set amiFamily: AmazonLinux2023",
             )
 
+    @staticmethod
+    def _launch_template(entry: EksctlNodeGroup, forbidden: list[str]) -> Iterator[Violation]:
+        """eksctl refuses bootstrap commands next to a launchTemplate on every family."""
+        if not (entry.managed and entry.group.launch_template):
+            return
+        # ValidateManagedNodeGroup tests len(preBootstrapCommands) > 0 but
+        # overrideBootstrapCommand != nil.
+        present = {
+            "overrideBootstrapCommand": entry.is_set("overrideBootstrapCommand"),
+            "preBootstrapCommands": entry.has_value("preBootstrapCommands"),
+        }
+        for key, is_present in present.items():
+            if not is_present or key in forbidden:
+                continue  # a family that forbids it is refused first
+            yield Violation(
+                entry.key_span(key),
+                f"{entry.path}.{key} is set next to launchTemplate: eksctl refuses it on every amiFamily, "
+                "AmazonLinux2023 included ('cannot set ... preBootstrapCommands, overrideBootstrapCommand, ... "
+                "in managedNodeGroup when a launch template is supplied'), since the launch template's userdata "
+                "is what boots the nodes. Move the commands into the launch template's userdata, or remove "
+                "launchTemplate",
+            )
+
     def _forbidden_fields(self, entry: EksctlNodeGroup) -> list[str]:
         group = entry.group
         family = group.ami_family
@@ -187,7 +222,8 @@ class BootstrapFamilyMismatch(FileRule):
                 keys = ["kubeletExtraConfig"]
             elif override_here:
                 keys = ["overrideBootstrapCommand"]
-        return [key for key in keys if entry.has_value(key)]
+        # eksctl tests these pointers and slices against nil: `[]` and `{}` are set.
+        return [key for key in keys if entry.is_set(key)]
 
     # -- standalone userdata -----------------------------------------------------------
 

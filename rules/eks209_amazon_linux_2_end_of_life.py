@@ -6,16 +6,18 @@ from collections.abc import Iterator
 
 from ekslint.plugin import FileModel, FileRule, Related, RuleContext, Severity, Violation, is_al2
 
-# eksctl AmazonLinux2EOLVersion (DOMAIN.md §3.1).
+# eksctl AmazonLinux2EOLVersion (pkg/apis/eksctl.io/v1alpha5/types.go).
 AL2_EOL = (1, 33)
 
 
 class AmazonLinux2EndOfLife(FileRule):
     """## What it does
     Flags an eksctl node group with `amiFamily: AmazonLinux2` in a cluster whose
-    Kubernetes version (`metadata.version`, else `kubernetes-version` in the ekslint
-    config) is 1.33 or newer: every self-managed `nodeGroups` entry, and
-    `managedNodeGroups` entries without a custom `ami`, as eksctl checks them.
+    Kubernetes version is 1.33 or newer: every self-managed `nodeGroups` entry, and
+    `managedNodeGroups` entries without `ami`, as eksctl's defaulting checks them. The
+    version is `metadata.version`; without one, `kubernetes-version` in the ekslint
+    config, else the version eksctl itself picks for a missing (or `auto`)
+    `metadata.version`: its `DefaultVersion`, 1.34 in eksctl 0.230.
 
     Standalone userdata (a bootstrap.sh script) is not checked: the AMI it boots is
     chosen elsewhere, and no tool refuses it there.
@@ -23,10 +25,11 @@ class AmazonLinux2EndOfLife(FileRule):
     ## Why is this bad?
     Amazon EKS publishes no AmazonLinux2 AMIs for Kubernetes 1.33 and later, and
     eksctl refuses the node group (`AmazonLinux2 is not supported for Kubernetes
-    version 1.33`, DOMAIN.md §3.1). AmazonLinux2023 boots with nodeadm and a
-    NodeConfig instead of bootstrap.sh, so moving is more than renaming the family:
-    `overrideBootstrapCommand` scripts and `--kubelet-extra-args` must become
-    NodeConfig `kubelet.config` / `kubelet.flags`.
+    version 1.33`). A ClusterConfig without `metadata.version` gets eksctl's default
+    version, which is past 1.33, so AmazonLinux2 is refused there too. AmazonLinux2023
+    boots with nodeadm and a NodeConfig instead of bootstrap.sh, so moving is more than
+    renaming the family: `overrideBootstrapCommand` scripts and `--kubelet-extra-args`
+    must become NodeConfig `kubelet.config` / `kubelet.flags`.
 
     ## Example
     ```yaml
@@ -47,7 +50,9 @@ class AmazonLinux2EndOfLife(FileRule):
     ```
 
     ## References
-    - eksctl `pkg/apis/eksctl.io/v1alpha5/defaults.go` (AmazonLinux2EOLVersion)
+    - eksctl `pkg/apis/eksctl.io/v1alpha5/defaults.go` (SetNodeGroupDefaults, SetManagedNodeGroupDefaults)
+    - eksctl `pkg/apis/eksctl.io/v1alpha5/types.go` (AmazonLinux2EOLVersion, DefaultVersion)
+    - eksctl `pkg/eks/versions_manager.go` (ResolveClusterVersion: no version is the default one)
     - https://docs.aws.amazon.com/eks/latest/userguide/al2023.html
     """
 
@@ -60,30 +65,27 @@ class AmazonLinux2EndOfLife(FileRule):
 
     def check(self, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
         for config in target.cluster_configs:
+            cluster = config.cluster
+            version = cluster.effective_version
+            if version is None or version < AL2_EOL:
+                continue
             for entry in config.node_groups:
                 group = entry.group
-                version = group.kubernetes_version
-                if not (is_al2(group.ami_family) and group.ami_family_explicit and group.ami_family_span):
+                if not is_al2(entry.ami_family_written) or group.ami_family_span is None:
                     continue
-                if version is None or version < AL2_EOL:
-                    continue
-                if entry.managed and group.custom_ami:
-                    continue  # eksctl does not resolve the AMI itself, so it does not refuse
-                cluster = config.cluster
-                if cluster.version is not None:
-                    where = f"metadata.version {cluster.version_text}"
-                else:
-                    where = f"kubernetes-version {version[0]}.{version[1]} in the ekslint config"
+                if entry.managed and entry.ami:
+                    continue  # SetManagedNodeGroupDefaults checks only groups without ami
                 related = (
                     (Related(cluster.version_span, f"cluster {cluster.name} runs Kubernetes {cluster.version_text}"),)
-                    if cluster.version_span is not None
+                    if cluster.version_span is not None and cluster.version is not None
                     else ()
                 )
+                shown = f"{version[0]}.{version[1]}"
                 yield Violation(
                     group.ami_family_span,
                     f"{entry.path} uses AmazonLinux2, which has no EKS AMIs for Kubernetes 1.33 and later "
-                    f"(cluster {cluster.name}: {where}): eksctl refuses it ('AmazonLinux2 is not supported for "
-                    f"Kubernetes version {version[0]}.{version[1]}'). Set amiFamily: AmazonLinux2023 (and rewrite "
+                    f"(cluster {cluster.name}: {cluster.version_source}): eksctl refuses it ('AmazonLinux2 is not "
+                    f"supported for Kubernetes version {shown}'). Set amiFamily: AmazonLinux2023 (and rewrite "
                     "bootstrap.sh arguments as a NodeConfig) or Bottlerocket",
                     related,
                 )

@@ -78,6 +78,9 @@ EXPECTED = {
     # eksctl's own example names a custom AmazonLinux2 AMI without overrideBootstrapCommand, which
     # current eksctl refuses ("overrideBootstrapCommand is required when using a custom AMI").
     ("EKS202", "eksctl-examples/05-advanced-nodegroups.yaml", 17, 5),
+    # The same group is AmazonLinux2 with no metadata.version: eksctl resolves that to its DefaultVersion
+    # (1.34, pkg/eks/versions_manager.go) and SetNodeGroupDefaults refuses AmazonLinux2 from 1.33.
+    ("EKS209", "eksctl-examples/05-advanced-nodegroups.yaml", 18, 5),
     # nodeadm's e2e and doc examples use the placeholder CA "Y2VydGlmaWNhdGVBdXRob3JpdHk=", base64 of the word
     # "certificateAuthority", not of a PEM certificate: on a real node the kubelet cannot load it.
     *{

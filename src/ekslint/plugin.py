@@ -43,7 +43,15 @@ from ekslint.model.capacity import format_version as format_cni_version
 from ekslint.model.cni import CniSettings
 from ekslint.model.cni import Fact as CniFact
 from ekslint.model.context import DeclaredNodeGroup
-from ekslint.model.eksctl import BootstrapOverride, ClusterConfig, EksctlNodeGroup, EntryFields
+from ekslint.model.eksctl import (
+    AMI_RESOLVERS,
+    DEFAULT_INSTANCE_TYPE,
+    DEFAULT_KUBERNETES_VERSION,
+    BootstrapOverride,
+    ClusterConfig,
+    EksctlNodeGroup,
+    EntryFields,
+)
 from ekslint.model.facts import FileFacts
 from ekslint.model.filemodel import FileModel
 from ekslint.model.index.placement import Candidate, PlacementClass
@@ -92,6 +100,9 @@ from ekslint.validation.schemacheck import check_file as schema_problems
 from ekslint.validation.schemacheck import stamp as schema_stamp
 
 __all__ = [
+    "AMI_RESOLVERS",
+    "DEFAULT_INSTANCE_TYPE",
+    "DEFAULT_KUBERNETES_VERSION",
     "LARGE_VCPUS",
     "NODEADM_VARIABLES",
     "NODECONFIG_MEDIA",

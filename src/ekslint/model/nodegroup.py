@@ -115,6 +115,8 @@ class MaxPodsSetting:
 class InstanceType:
     name: str
     span: Span
+    # Not written: the type eksctl gives a node group that names none (``span`` is the group's).
+    default: bool = False
 
 
 # Labels the kubelet, the cloud provider or EKS set on every node with values no
@@ -156,6 +158,10 @@ class Cluster:
     # Where Linux system pods (CoreDNS) can run besides node groups: eksctl
     # ``autoModeConfig.enabled`` or a Fargate profile for kube-system (None: nowhere).
     linux_capacity: str | None = None
+    # The version its node groups run (``version``, else the ekslint config's, else
+    # eksctl's default) and where that comes from, for messages; None: unknown.
+    effective_version: tuple[int, int] | None = None
+    version_source: str = ""
 
 
 @fast_pickle

@@ -13,6 +13,7 @@ from ekslint.model import kubernetes as k8s
 from ekslint.model import sysctls
 from ekslint.model.capacity import InstanceTable
 from ekslint.model.context import ModelContext
+from ekslint.model.eksctl import DEFAULT_KUBERNETES_VERSION, DEFAULT_VERSION_SOURCE
 from ekslint.model.facts import FileFacts, PackedFacts
 from ekslint.model.index.cni import CniIndex
 from ekslint.model.index.objects import ObjectIndex
@@ -140,8 +141,9 @@ class Project:
         if self.context.kubernetes_version:
             return self.context.kubernetes_version, "kubernetes-version in the ekslint config"
         return (
-            sysctls.NEWEST_KNOWN_VERSION,
-            "the newest version ekslint knows; set metadata.version or kubernetes-version",
+            DEFAULT_KUBERNETES_VERSION,
+            f"{DEFAULT_VERSION_SOURCE} {sysctls.format_version(DEFAULT_KUBERNETES_VERSION)}, as no file or "
+            "setting states one; set metadata.version or kubernetes-version",
         )
 
     def version_of(self, group: NodeGroup) -> tuple[int, int]:
@@ -150,6 +152,8 @@ class Project:
     def version_source_of(self, group: NodeGroup) -> str:
         if group.cluster is not None and group.cluster.version is not None:
             return f"metadata.version of cluster {group.cluster.name}"
+        if group.cluster is not None and group.cluster.version_source and group.kubernetes_version is not None:
+            return group.cluster.version_source
         if group.kubernetes_version is not None:
             return "kubernetes-version in the ekslint config"
         return f"version from {self.default_version()[1]}"

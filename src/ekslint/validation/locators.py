@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Span
 from ekslint.parse.tomldoc import TomlDoc
 from ekslint.parse.yamltree import DEFAULT_LIMITS, MERGE_TAG, YMap, YNode, YScalar, YSeq, resolve_plain
@@ -68,12 +69,32 @@ class YamlLocator:
 
     def describe(self, path: Path) -> str:
         node, used = self._walk(path)
-        text = node.path
+        text = shown_path(node)
         for seg in path[used:]:
             text += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if text else seg)
         if text and self.label:
             return f"{text} of {self.label}"
         return text or self.label
+
+
+def shown_path(node: YNode) -> str:
+    """``node.path`` as messages show it: list items by their ``name`` as users know
+    them, but by position where the name is an unrendered placeholder
+    (``nodeGroups[0]``, as eksctl names entries), never ``nodeGroups[${NAME}]``."""
+    parts: list[str] = []
+    current: YNode | None = node
+    while current is not None and current.parent is not None:
+        seg = current.seg
+        if isinstance(seg, int):
+            name = current.get("name") if isinstance(current, YMap) else None
+            text = name.text if isinstance(name, YScalar) and name.value is not None else ""
+            parts.append(f"[{text}]" if text and not is_placeholder(text) else f"[{seg}]")
+        elif seg and seg.replace("-", "").replace("_", "").isalnum():
+            parts.append("." + seg)
+        else:
+            parts.append(f"[{seg!r}]")
+        current = current.parent
+    return "".join(reversed(parts)).lstrip(".")
 
 
 class TomlLocator:

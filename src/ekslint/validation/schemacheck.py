@@ -49,6 +49,9 @@ class Reader:
     # Kubernetes manifests are often partial on purpose (kustomize patches, overlays):
     # a missing field is not reported there, a wrong one is.
     check_required: bool = True
+    # What happens to a field whose name differs from a known one only in case ("" when
+    # the reader treats it as any unknown field).
+    wrong_case_consequence: str = ""
 
 
 EKSCTL = Reader(
@@ -56,6 +59,13 @@ EKSCTL = Reader(
     "eksctl refuses the file (`json: unknown field`)",
     "eksctl refuses the file (`cannot unmarshal`)",
     "eksctl refuses the file",
+    # eksctl pkg/eks/api.go ParseConfig: the strict check (sigs.k8s.io/yaml
+    # UnmarshalStrict, Go encoding/json) matches names case-insensitively, then
+    # runtime.Decode builds the config with case-sensitive names and drops the rest.
+    wrong_case_consequence=(
+        "eksctl's strict check matches field names case-insensitively and lets it pass, but the decode that "
+        "builds the config is case-sensitive and silently drops it, so the setting never takes effect"
+    ),
 )
 NODEADM = Reader(
     "nodeadm",
@@ -300,6 +310,12 @@ def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterat
 def _unknown(key: str, path: Path, known: Sequence[str], locator: Locator, reader: Reader, what: str) -> Problem:
     where = locator.describe(path) or what
     hint = _closest(key, known)
+    if reader.wrong_case_consequence and hint is not None and hint.lower() == key.lower():
+        return Problem(
+            locator.key_span((*path, key)),
+            f"field `{key}` in {where} is not spelled as {reader.name}'s `{hint}`: {reader.wrong_case_consequence}; "
+            f"rename it to `{hint}`",
+        )
     if hint:
         fix = f"did you mean `{hint}`? Rename it to `{hint}`, or remove it"
     else:
@@ -430,11 +446,13 @@ def stamp() -> str:
 def check_file(model: FileModel) -> list[Problem]:
     """Validate every document of a file that ekslint knows the schema of, embedded
     ones included (NodeConfig parts, overrideBootstrapCommand, Bottlerocket settings)."""
-    from ekslint.model.eksctl import is_cluster_config
+    from ekslint.model.eksctl import DEFAULT_KUBERNETES_VERSION, is_cluster_config
     from ekslint.model.nodeconfig import is_nodeconfig
 
     problems: list[Problem] = []
-    version = kubernetes_schema_version(model.kubernetes_version) if kubernetes_schema_versions() else None
+    # No version stated: the one default every rule uses (eksctl's DefaultVersion).
+    target = model.kubernetes_version or DEFAULT_KUBERNETES_VERSION
+    version = kubernetes_schema_version(target) if kubernetes_schema_versions() else None
     for obj in model.objects:
         kind = obj.text("kind") or ""
         api_version = obj.text("apiVersion") or ""
