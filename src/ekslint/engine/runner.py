@@ -76,6 +76,31 @@ def effective_severity(rule: type[Rule], settings: Settings) -> Severity:
     return best[1] if best else rule.severity
 
 
+def _touches(violation: Violation, targets: set[str]) -> bool:
+    """Whether a finding concerns the reported files: its location or any related one
+    lies in them (changing a Deployment's replicas breaks the unchanged PDB)."""
+    return violation.span.file in targets or any(r.span.file in targets for r in violation.related)
+
+
+def _without_stdin_file(
+    files: Iterable[WorkItem], stdin_name: str, stats: dict[str, os.stat_result]
+) -> Iterator[WorkItem]:
+    """``files`` without the file on disk that stdin stands for (same display path, or
+    the same file reached another way)."""
+    try:
+        st = os.stat(stdin_name)
+        identity: tuple[int, int] | None = (st.st_dev, st.st_ino)
+    except OSError:
+        identity = None
+    wanted = os.path.normpath(stdin_name)
+    for path, shown in files:
+        stat = stats.get(path)
+        same = identity is not None and stat is not None and (stat.st_dev, stat.st_ino) == identity
+        if same or os.path.normpath(shown) == wanted:
+            continue
+        yield path, shown
+
+
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
     """A run allocates millions of short-lived parse nodes, freed by reference
@@ -127,7 +152,9 @@ class Runner:
         # A crash on a context file belongs to the run that reports on that file.
         result.crashed.extend(c for o in outcomes if targets is None or o.path in targets for c in o.crashed)
         analysed = [o for o in outcomes if o.facts is not None]
-        project = Project([o.facts for o in analysed if o.facts is not None], self.settings.context, targets)
+        # Every file is checked: a finding in an unchanged file is reported when a related
+        # location lies in a reported one (_finish), e.g. the PDB a replicas change broke.
+        project = Project([o.facts for o in analysed if o.facts is not None], self.settings.context, None)
         violations = [v for o in analysed for v in o.violations]
         violations.extend(self._check_project(project, analysed, result))
         self._finish(violations, analysed, targets, request, result)
@@ -143,6 +170,8 @@ class Runner:
         exclude = [self._exclude_pattern(p) for p in self.settings.exclude]
         stats: dict[str, os.stat_result] = {}
         files = walk([p for p in request.paths if p != "-"], exclude, result.input_errors, stats)
+        if "-" in request.paths:  # stdin replaces the file of its name, never adds to it
+            files = _without_stdin_file(files, request.stdin_name, stats)
         if not request.context:
             return files, None, stats
         given_files = list(files)
@@ -157,7 +186,10 @@ class Runner:
         placed: set[tuple[int, int]] = set()
         ordered: list[WorkItem] = []
         # Context files are read quietly: their errors belong to another run.
-        for path, shown in walk(request.context, exclude, [], stats):
+        context = walk(request.context, exclude, [], stats)
+        if "-" in request.paths:
+            context = _without_stdin_file(context, request.stdin_name, stats)
+        for path, shown in context:
             identity = (stats[path].st_dev, stats[path].st_ino)
             if identity in given:
                 if identity not in placed:
@@ -309,7 +341,9 @@ class Runner:
         findings: list[Finding] = []
         for rule_id, violation in violations:
             span = violation.span
-            if (targets is not None and span.file not in targets) or self._ignored_for_file(rule_id, span.file):
+            if targets is not None and not _touches(violation, targets):
+                continue
+            if self._ignored_for_file(rule_id, span.file):
                 continue
             rule = self.registry.rules[rule_id]
             finding = Finding(rule_id, rule.name, severities[rule_id], violation.message, span, violation.related)
