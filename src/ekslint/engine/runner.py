@@ -35,6 +35,7 @@ from ekslint.engine.plugins import code_stamp
 from ekslint.engine.results import RunRequest, RunResult
 from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
+from ekslint.model.facts import KEY_SEPARATOR, NODE_FIELDS, UNKEYED, FileFacts, PackedFacts, object_key, object_keys
 from ekslint.model.project import Project
 from ekslint.parse.sources import InputError, read_head, walk
 from ekslint.parse.text import Span
@@ -80,6 +81,38 @@ def _touches(violation: Violation, targets: set[str]) -> bool:
     """Whether a finding concerns the reported files: its location or any related one
     lies in them (changing a Deployment's replicas breaks the unchanged PDB)."""
     return violation.span.file in targets or any(r.span.file in targets for r in violation.related)
+
+
+def _reach(sources: list[FileFacts | PackedFacts], targets: set[str] | None) -> set[str] | None:
+    """The files the cross-file rules check in a run that reports on ``targets``
+    (None: all): the targets and the files whose findings can point into them. A
+    finding elsewhere is reported when a related location lies in a target
+    (``_finish``): the PDB a change of replicas broke, the workload whose HPA
+    changed. Objects relate within a namespace, so those are the files with objects
+    in a target's namespaces (and the autoscalers of its workloads); a target with
+    node-side facts (clusters, node groups, CNI settings) concerns every workload,
+    so then every file is checked."""
+    if targets is None:
+        return None
+    keys: set[str] = set()
+    for source in sources:
+        if source.path not in targets:
+            continue
+        facts = source.unpack() if isinstance(source, PackedFacts) else source
+        if any(getattr(facts, name) for name in NODE_FIELDS):
+            return None
+        namespaces: set[str | None] = {w.namespace for w in facts.workloads}
+        namespaces.update(p.namespace for p in facts.pdbs)
+        namespaces.update(a.namespace for a in facts.autoscalers)
+        namespaces.update(namespace for namespace, _ in facts.custom_resources)
+        keys.update(object_key(kind, namespace) for kind in "wpc" for namespace in namespaces)
+        keys.update(object_key("a", w.namespace, w.kind, w.name) for w in facts.workloads)
+    reach = set(targets)
+    for source in sources:
+        own = source.object_keys or (object_keys(source) if isinstance(source, FileFacts) else "")
+        if own == UNKEYED or not keys.isdisjoint(own.split(KEY_SEPARATOR)):
+            reach.add(source.path)
+    return reach
 
 
 def _without_stdin_file(
@@ -152,9 +185,8 @@ class Runner:
         # A crash on a context file belongs to the run that reports on that file.
         result.crashed.extend(c for o in outcomes if targets is None or o.path in targets for c in o.crashed)
         analysed = [o for o in outcomes if o.facts is not None]
-        # Every file is checked: a finding in an unchanged file is reported when a related
-        # location lies in a reported one (_finish), e.g. the PDB a replicas change broke.
-        project = Project([o.facts for o in analysed if o.facts is not None], self.settings.context, None)
+        sources = [o.facts for o in analysed if o.facts is not None]
+        project = Project(sources, self.settings.context, _reach(sources, targets))
         violations = [v for o in analysed for v in o.violations]
         violations.extend(self._check_project(project, analysed, result))
         self._finish(violations, analysed, targets, request, result)
