@@ -128,7 +128,8 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         const="auto",
         metavar="DIR",
         help="also read DIR (default: the config file's directory, else the git root) for cross-file facts, "
-        "but report only on the paths given (pre-commit passes only changed files)",
+        "and report the findings in the paths given or with a related location in them "
+        "(pre-commit passes only changed files)",
     )
 
 

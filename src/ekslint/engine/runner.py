@@ -6,7 +6,8 @@ EKS004 finding naming the rule and the file, and the other rules still run.
 
 With a context (pre-commit passes only the changed files), the files of the context
 are read too, so cross-file rules see the node groups and workloads that did not
-change, but findings are reported only for the files asked about.
+change, but findings are reported only for the files asked about, and for findings
+elsewhere with a related location in them (the PDB a change of replicas broke).
 """
 
 from __future__ import annotations
