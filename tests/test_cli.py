@@ -108,7 +108,8 @@ def test_nothing_but_the_report_on_stdout_and_output_file(capsys: pytest.Capture
     write(tmp_path, {"pod.yaml": POD})
     with chdir(tmp_path):
         code, out, err = run(capsys, "--format", "sarif", "-o", "out.sarif", ".")
-        assert code == 1 and out == "" and err == ""
+        assert code == 1 and out == ""
+        assert err == "ekslint: Found 1 problem (1 error) in 1 file; sarif report written to out.sarif\n"
         assert json.loads(Path("out.sarif").read_text())["version"] == "2.1.0"
 
 
@@ -154,6 +155,7 @@ def test_json_format_is_stable(capsys: pytest.CaptureFixture[str], tmp_path: Pat
         "warning": 0,
         "error": 1,
         "suppressed": 0,
+        "baselined": 0,
         "rule_errors": 0,
     }
 
@@ -375,7 +377,7 @@ STEPS = [
     "_resolve_settings",
     "_load_registry",
     "_check_codes",
-    "_formatter_class",
+    "_outputs",
     "_build_request",
     "_lint",
     "_report",

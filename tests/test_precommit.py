@@ -125,3 +125,47 @@ def test_findings_in_unchanged_files_are_not_reported(repo: Path, env: dict[str,
     proc = try_repo(repo, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "legacy/pdb.yaml" not in proc.stdout
+
+
+WEB = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: web}}
+  template:
+    metadata:
+      labels: {{app: web}}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+"""
+WEB_PDB = """apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+  namespace: shop
+spec:
+  minAvailable: 2
+  selector:
+    matchLabels: {app: web}
+"""
+
+
+@pytest.mark.slow
+def test_a_change_that_breaks_an_unchanged_file_fails(repo: Path, env: dict[str, str]) -> None:
+    # Issue 16: replicas 3 -> 2 in web.yaml makes the unchanged web-pdb.yaml block every
+    # eviction. The finding lies in web-pdb.yaml, its related location in web.yaml.
+    write(repo, {"web.yaml": WEB.format(replicas=3), "web-pdb.yaml": WEB_PDB})
+    git(repo, "add", ".")
+    subprocess.run(["git", "commit", "-qm", "web", "--no-verify"], cwd=repo, env=env, check=True, capture_output=True)
+    write(repo, {"web.yaml": WEB.format(replicas=2)})
+    git(repo, "add", "web.yaml")
+    proc = try_repo(repo, env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "web-pdb.yaml:7:3: EKS401 [error] PDB web can never allow an eviction" in proc.stdout
+    assert "    web.yaml:7:3: Deployment/shop/web with 2 replicas" in proc.stdout

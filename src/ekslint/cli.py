@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ekslint import __version__, capacity_cli
@@ -53,8 +54,26 @@ def _add_rule_docs_options(parser: argparse.ArgumentParser) -> None:
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
     out = parser.add_argument_group("output")
-    out.add_argument("-f", "--format", default="text", help="text (default), json, sarif, github or junit")
-    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    out.add_argument(
+        "-f",
+        "--format",
+        default="text",
+        help="text (default), json, sarif, github, gitlab, junit or markdown",
+    )
+    out.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE (folders are created; - is stdout) instead of stdout",
+    )
+    out.add_argument(
+        "--output-format",
+        action="append",
+        default=[],
+        type=_extra_output,
+        metavar="FORMAT=FILE",
+        help="also write a report in FORMAT to FILE (- is stdout); repeatable, e.g. sarif=ekslint.sarif",
+    )
     out.add_argument(
         "--color",
         choices=("auto", "always", "never"),
@@ -109,7 +128,8 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
         const="auto",
         metavar="DIR",
         help="also read DIR (default: the config file's directory, else the git root) for cross-file facts, "
-        "but report only on the paths given (pre-commit passes only changed files)",
+        "and report the findings in the paths given or with a related location in them "
+        "(pre-commit passes only changed files)",
     )
 
 
@@ -133,6 +153,13 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
         help="where the cache lives (default: .ekslint_cache beside the config file, else in the git root; "
         "also: EKSLINT_CACHE_DIR)",
     )
+
+
+def _extra_output(text: str) -> tuple[str, str]:
+    fmt, sep, destination = text.partition("=")
+    if not sep or not fmt.strip() or not destination:
+        raise argparse.ArgumentTypeError(f"{text!r} is not FORMAT=FILE (e.g. sarif=ekslint.sarif)")
+    return fmt.strip(), destination
 
 
 def _jobs(text: str) -> int:
@@ -178,24 +205,29 @@ def _run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.list_rules or args.explain:
         return _answer_rule_docs(args, registry, settings)
     _check_codes(registry, settings)
-    formatter_class = _formatter_class(args, registry)
+    outputs = _outputs(args, registry)
     request = _build_request(args, settings)
     result = _lint(registry, request)
     if args.write_baseline:
         return write_baseline(args.write_baseline, result)
-    _report(result, registry, settings, formatter_class(), _report_options(args, argv), args.output)
+    _report(result, registry, settings, outputs, _report_options(args, argv))
     return _exit_code(result, settings, args)
 
 
 def _resolve_settings(args: argparse.Namespace) -> Settings:
-    """The config file found for this run (as the working directory's, unless --config
-    or --isolated), with the command-line options over it."""
+    """The config file found for this run (the nearest above the linted paths, unless
+    --config or --isolated), with the command-line options over it."""
     from pathlib import Path
 
     from ekslint import config
 
     try:
-        path = None if args.isolated else (Path(args.config) if args.config else config.discover())
+        if args.isolated:
+            path = None
+        elif args.config:
+            path = Path(args.config)
+        else:
+            path = config.discover_for(args.paths, args.stdin_filename)
         if args.config and not Path(args.config).is_file():
             raise config.ConfigError(f"{args.config}: no such config file")
         return config.resolve(path, _overrides(args))
@@ -238,11 +270,23 @@ def _answer_rule_docs(args: argparse.Namespace, registry: Registry, settings: Se
     """--list-rules and --explain: the answer on stdout, or the error on stderr."""
     from ekslint.report import ruledocs
 
-    if args.list_rules:
-        text, ok = ruledocs.list_rules(registry, settings, args.format), True
+    if args.list_rules and args.format == "sarif":  # the rules as tool.driver, no results
+        from ekslint.engine.results import RunResult
+
+        formatter = registry.formatters["sarif"]()
+        options = _report_options(args, ["--list-rules", "--format", "sarif"])
+        text, ok = formatter.render(RunResult(), registry, settings, options), True
+    elif args.list_rules:
+        try:
+            text, ok = ruledocs.list_rules(registry, settings, args.format), True
+        except ValueError as err:
+            raise UsageError(str(err)) from err
     else:
         text, ok = ruledocs.explain(registry, args.explain, settings)
-    (sys.stdout if ok else sys.stderr).write(text)
+    if ok and args.output not in (None, "-"):
+        _write_file(text, args.output)
+    else:
+        (sys.stdout if ok else sys.stderr).write(text)
     return EXIT_CLEAN if ok else EXIT_ERROR
 
 
@@ -254,12 +298,31 @@ def _check_codes(registry: Registry, settings: Settings) -> None:
         raise UsageError(f"no rule matches {', '.join(unknown)} (see the rule table in the README)")
 
 
-def _formatter_class(args: argparse.Namespace, registry: Registry) -> type[Formatter]:
-    formatter_class = registry.formatters.get(args.format)
-    if formatter_class is None:
-        choices = ", ".join(sorted(registry.formatters))
-        raise UsageError(f"unknown --format {args.format!r}; choose from {choices}")
-    return formatter_class
+@dataclass(frozen=True, slots=True)
+class Output:
+    """One report of the run: a format and where it goes (None: stdout)."""
+
+    format: str
+    formatter_class: type[Formatter]
+    destination: str | None
+
+
+def _outputs(args: argparse.Namespace, registry: Registry) -> list[Output]:
+    """The reports asked for: -f/-o, then each --output-format; at most one on stdout."""
+    asked = [(args.format, args.output), *args.output_format]
+    outputs = []
+    for fmt, destination in asked:
+        formatter_class = registry.formatters.get(fmt)
+        if formatter_class is None:
+            choices = ", ".join(sorted(registry.formatters))
+            raise UsageError(f"unknown format {fmt!r}; choose from {choices}")
+        outputs.append(Output(fmt, formatter_class, None if destination in (None, "-") else destination))
+    if sum(1 for o in outputs if o.destination is None) > 1:
+        raise UsageError("more than one report on stdout; give all but one of them a file (-o FILE, FORMAT=FILE)")
+    files = [os.path.abspath(o.destination) for o in outputs if o.destination is not None]
+    if len(set(files)) < len(files):
+        raise UsageError("two reports to the same file")
+    return outputs
 
 
 def _build_request(args: argparse.Namespace, settings: Settings) -> RunRequest:
@@ -273,7 +336,7 @@ def _build_request(args: argparse.Namespace, settings: Settings) -> RunRequest:
         baseline = load_baseline(args.baseline) if args.baseline else frozenset()
     except ValueError as err:
         raise UsageError(str(err)) from err
-    root = context_root(settings.path)
+    root = context_root(settings.path, paths[0] if paths[0] != "-" else args.stdin_filename)
     return RunRequest(
         paths,
         settings,
@@ -319,20 +382,33 @@ def _report_options(args: argparse.Namespace, argv: list[str]) -> ReportOptions:
 
 
 def _report(
-    result: RunResult,
-    registry: Registry,
-    settings: Settings,
-    formatter: Formatter,
-    options: ReportOptions,
-    output: str | None,
+    result: RunResult, registry: Registry, settings: Settings, outputs: list[Output], options: ReportOptions
 ) -> None:
-    """Input errors and the formatter's notices on stderr, the report on stdout or in ``output``."""
+    """Input errors and the formatters' notices on stderr; every report rendered
+    first, then each file written whole (a one-line summary on stderr for each) and
+    the stdout report last."""
+    from dataclasses import replace
+
+    from ekslint.report.text import summary_line
+
     for error in result.input_errors:
         print(f"ekslint: error: {error.path}: {error.message}", file=sys.stderr)
-    report = formatter.render(result, registry, settings, options)
-    for notice in formatter.notices:
-        print(f"ekslint: {notice}", file=sys.stderr)
-    _write(report, output)
+    rendered = []
+    for output in outputs:
+        formatter = output.formatter_class()
+        colored = options.color and output.format == "text" and output.destination is None
+        rendered.append((output, formatter.render(result, registry, settings, replace(options, color=colored))))
+        for notice in formatter.notices:
+            print(f"ekslint: {notice}", file=sys.stderr)
+    for output, report in rendered:
+        if output.destination is not None:
+            _write_file(report, output.destination)
+            summary = summary_line(result).removesuffix(".")
+            print(f"ekslint: {summary}; {output.format} report written to {output.destination}", file=sys.stderr)
+    for output, report in rendered:
+        if output.destination is None:
+            sys.stdout.write(report)
+            sys.stdout.flush()
 
 
 def _exit_code(result: RunResult, settings: Settings, args: argparse.Namespace) -> int:
@@ -343,18 +419,20 @@ def _exit_code(result: RunResult, settings: Settings, args: argparse.Namespace) 
     return EXIT_CLEAN
 
 
-def context_root(config_path: str | None) -> str:
-    """The directory whose files give cross-file context: the config file's, else
-    the git root, else the working directory."""
+def context_root(config_path: str | None, linted: str = ".") -> str:
+    """The directory whose files give cross-file context (and that holds the cache):
+    the config file's, else the git root above the linted path, else the working
+    directory."""
     from pathlib import Path
 
     if config_path:
         return str(Path(config_path).resolve().parent)
-    here = Path.cwd().resolve()
+    start = Path(linted if linted != "-" else ".").resolve()
+    here = start if start.is_dir() else start.parent
     for folder in (here, *here.parents):
         if (folder / ".git").exists():
             return str(folder)
-    return str(here)
+    return str(Path.cwd().resolve())
 
 
 BASELINE_VERSION = 1
@@ -389,10 +467,10 @@ def write_baseline(path: str, result: Any) -> int:
         for f in findings
     ]
     document = {"version": BASELINE_VERSION, "tool": f"ekslint {__version__}", "findings": entries}
+    from ekslint.report.files import write_atomically
+
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
+        write_atomically(path, json.dumps(document, indent=2) + "\n")
     except OSError as err:
         print(f"ekslint: error: cannot write {path}: {err.strerror or err}", file=sys.stderr)
         return EXIT_ERROR
@@ -403,19 +481,17 @@ def write_baseline(path: str, result: Any) -> int:
 def _use_color(args: Any) -> bool:
     if args.color == "always":
         return True
-    if args.color == "never" or args.output or args.format != "text" or os.environ.get("NO_COLOR"):
+    if args.color == "never" or os.environ.get("NO_COLOR"):
         return False
-    return sys.stdout.isatty()
+    return sys.stdout.isatty()  # only the text report on stdout is coloured (_report)
 
 
-def _write(report: str, output: str | None) -> None:
-    if output is None:
-        sys.stdout.write(report)
-        sys.stdout.flush()
-        return
+def _write_file(report: str, output: str) -> None:
+    """The report in ``output``, whole or not at all (never through a symlink)."""
+    from ekslint.report.files import write_atomically
+
     try:
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.write(report)
+        write_atomically(output, report)
     except OSError as err:
         raise UsageError(f"cannot write {output}: {err.strerror or err}") from err
 

@@ -1,5 +1,5 @@
 """Configuration: ``.ekslint.yaml`` or ``[tool.ekslint]`` in ``pyproject.toml``, found
-by searching upward from the working directory, validated against
+by searching upward from each linted path (as ruff does), validated against
 ``schemas/config.schema.json``. Command-line options override it: ``resolve`` builds
 the settings of a run from the file and the ``Overrides`` in one go."""
 
@@ -85,6 +85,26 @@ def discover(start: Path | None = None) -> Path | None:
         if pyproject.is_file() and "[tool.ekslint" in pyproject.read_text("utf-8", "replace"):
             return pyproject
     return None
+
+
+def discover_for(paths: list[str], stdin_name: str = "-") -> Path | None:
+    """The config of a run over ``paths``: the nearest config file above each linted
+    path (a directory from itself, a file from its folder; ``-`` from the folder of
+    its ``--stdin-filename``). One run has one config: paths under different
+    configs are a ConfigError."""
+    found: dict[Path | None, str] = {}
+    for arg in paths or ["."]:
+        where = Path(stdin_name if arg == "-" and stdin_name != "-" else "." if arg == "-" else arg)
+        start = where if where.is_dir() else where.parent
+        config = discover(start)
+        found.setdefault(config.resolve() if config else None, arg)
+    if len(found) > 1:
+        named = ", ".join(f"{arg} uses {_shown(c) if c else 'no config'}" for c, arg in found.items())
+        raise ConfigError(
+            f"the paths given fall under different configs ({named}); lint each project in its own run, "
+            "or choose one with --config"
+        )
+    return next(iter(found))
 
 
 def load(path: Path | None) -> Settings:

@@ -6,7 +6,8 @@ EKS004 finding naming the rule and the file, and the other rules still run.
 
 With a context (pre-commit passes only the changed files), the files of the context
 are read too, so cross-file rules see the node groups and workloads that did not
-change, but findings are reported only for the files asked about.
+change, but findings are reported only for the files asked about, and for findings
+elsewhere with a related location in them (the PDB a change of replicas broke).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ekslint.engine.plugins import code_stamp
 from ekslint.engine.results import RunRequest, RunResult
 from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
+from ekslint.model.facts import KEY_SEPARATOR, NODE_FIELDS, UNKEYED, FileFacts, PackedFacts, object_key, object_keys
 from ekslint.model.project import Project
 from ekslint.parse.sources import InputError, read_head, walk
 from ekslint.parse.text import Span
@@ -74,6 +76,63 @@ def effective_severity(rule: type[Rule], settings: Settings) -> Severity:
             if best is None or rank > best[0]:
                 best = (rank, severity)
     return best[1] if best else rule.severity
+
+
+def _touches(violation: Violation, targets: set[str]) -> bool:
+    """Whether a finding concerns the reported files: its location or any related one
+    lies in them (changing a Deployment's replicas breaks the unchanged PDB)."""
+    return violation.span.file in targets or any(r.span.file in targets for r in violation.related)
+
+
+def _reach(sources: list[FileFacts | PackedFacts], targets: set[str] | None) -> set[str] | None:
+    """The files the cross-file rules check in a run that reports on ``targets``
+    (None: all): the targets and the files whose findings can point into them. A
+    finding elsewhere is reported when a related location lies in a target
+    (``_finish``): the PDB a change of replicas broke, the workload whose HPA
+    changed. Objects relate within a namespace, so those are the files with objects
+    in a target's namespaces (and the autoscalers of its workloads); a target with
+    node-side facts (clusters, node groups, CNI settings) concerns every workload,
+    so then every file is checked."""
+    if targets is None:
+        return None
+    keys: set[str] = set()
+    for source in sources:
+        if source.path not in targets:
+            continue
+        facts = source.unpack() if isinstance(source, PackedFacts) else source
+        if any(getattr(facts, name) for name in NODE_FIELDS):
+            return None
+        namespaces: set[str | None] = {w.namespace for w in facts.workloads}
+        namespaces.update(p.namespace for p in facts.pdbs)
+        namespaces.update(a.namespace for a in facts.autoscalers)
+        namespaces.update(namespace for namespace, _ in facts.custom_resources)
+        keys.update(object_key(kind, namespace) for kind in "wpc" for namespace in namespaces)
+        keys.update(object_key("a", w.namespace, w.kind, w.name) for w in facts.workloads)
+    reach = set(targets)
+    for source in sources:
+        own = source.object_keys or (object_keys(source) if isinstance(source, FileFacts) else "")
+        if own == UNKEYED or not keys.isdisjoint(own.split(KEY_SEPARATOR)):
+            reach.add(source.path)
+    return reach
+
+
+def _without_stdin_file(
+    files: Iterable[WorkItem], stdin_name: str, stats: dict[str, os.stat_result]
+) -> Iterator[WorkItem]:
+    """``files`` without the file on disk that stdin stands for (same display path, or
+    the same file reached another way)."""
+    try:
+        st = os.stat(stdin_name)
+        identity: tuple[int, int] | None = (st.st_dev, st.st_ino)
+    except OSError:
+        identity = None
+    wanted = os.path.normpath(stdin_name)
+    for path, shown in files:
+        stat = stats.get(path)
+        same = identity is not None and stat is not None and (stat.st_dev, stat.st_ino) == identity
+        if same or os.path.normpath(shown) == wanted:
+            continue
+        yield path, shown
 
 
 @contextmanager
@@ -127,7 +186,8 @@ class Runner:
         # A crash on a context file belongs to the run that reports on that file.
         result.crashed.extend(c for o in outcomes if targets is None or o.path in targets for c in o.crashed)
         analysed = [o for o in outcomes if o.facts is not None]
-        project = Project([o.facts for o in analysed if o.facts is not None], self.settings.context, targets)
+        sources = [o.facts for o in analysed if o.facts is not None]
+        project = Project(sources, self.settings.context, _reach(sources, targets))
         violations = [v for o in analysed for v in o.violations]
         violations.extend(self._check_project(project, analysed, result))
         self._finish(violations, analysed, targets, request, result)
@@ -143,6 +203,8 @@ class Runner:
         exclude = [self._exclude_pattern(p) for p in self.settings.exclude]
         stats: dict[str, os.stat_result] = {}
         files = walk([p for p in request.paths if p != "-"], exclude, result.input_errors, stats)
+        if "-" in request.paths:  # stdin replaces the file of its name, never adds to it
+            files = _without_stdin_file(files, request.stdin_name, stats)
         if not request.context:
             return files, None, stats
         given_files = list(files)
@@ -157,7 +219,10 @@ class Runner:
         placed: set[tuple[int, int]] = set()
         ordered: list[WorkItem] = []
         # Context files are read quietly: their errors belong to another run.
-        for path, shown in walk(request.context, exclude, [], stats):
+        context = walk(request.context, exclude, [], stats)
+        if "-" in request.paths:
+            context = _without_stdin_file(context, request.stdin_name, stats)
+        for path, shown in context:
             identity = (stats[path].st_dev, stats[path].st_ino)
             if identity in given:
                 if identity not in placed:
@@ -309,7 +374,9 @@ class Runner:
         findings: list[Finding] = []
         for rule_id, violation in violations:
             span = violation.span
-            if (targets is not None and span.file not in targets) or self._ignored_for_file(rule_id, span.file):
+            if targets is not None and not _touches(violation, targets):
+                continue
+            if self._ignored_for_file(rule_id, span.file):
                 continue
             rule = self.registry.rules[rule_id]
             finding = Finding(rule_id, rule.name, severities[rule_id], violation.message, span, violation.related)

@@ -10,10 +10,20 @@ from ekslint.engine.hookspecs import Formatter, hookimpl
 @hookimpl
 def ekslint_formatters() -> dict[str, type[Formatter]]:
     from ekslint.report.github import GithubFormatter
+    from ekslint.report.gitlab import GitlabFormatter
     from ekslint.report.json import JsonFormatter
     from ekslint.report.junit import JunitFormatter
+    from ekslint.report.markdown import MarkdownFormatter
     from ekslint.report.sarif import SarifFormatter
     from ekslint.report.text import TextFormatter
 
-    formats = (TextFormatter, JsonFormatter, SarifFormatter, GithubFormatter, JunitFormatter)
+    formats = (
+        TextFormatter,
+        JsonFormatter,
+        SarifFormatter,
+        GithubFormatter,
+        GitlabFormatter,
+        JunitFormatter,
+        MarkdownFormatter,
+    )
     return {f.name: f for f in formats}

@@ -70,6 +70,7 @@ class JsonFormatter(Formatter):
                 "findings": len(result.findings),
                 **{s.label: sum(1 for f in result.findings if f.severity is s) for s in Severity},
                 "suppressed": len(result.suppressed),
+                "baselined": len(result.baselined),
                 "rule_errors": len(result.crashed),
             },
         }

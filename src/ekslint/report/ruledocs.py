@@ -23,6 +23,10 @@ def _effective(rule: type[Rule], settings: Settings) -> str:
 
 
 def list_rules(registry: Registry, settings: Settings, fmt: str) -> str:
+    """The rule table as text or a JSON array (the command line writes SARIF with the
+    sarif format); ValueError for another format."""
+    if fmt not in ("text", "json"):
+        raise ValueError(f"--list-rules writes text, json or sarif, not {fmt!r}")
     rules = list(registry.rules.values())
     if fmt == "json":
         data = [

@@ -38,7 +38,7 @@ class TextFormatter(Formatter):
             for related in finding.related:
                 where = f"{related.span.file}:{related.span.line}:{related.span.col}"
                 lines.append(f"    {_DIM if color else ''}{where}: {related.message}{_RESET if color else ''}")
-        lines.append(self._summary(result))
+        lines.append(summary_line(result))
         return "\n".join(lines) + "\n"
 
     @staticmethod
@@ -56,17 +56,21 @@ class TextFormatter(Formatter):
             return f"{_BOLD}{where}{_RESET} {rule} {finding.message}{suffix}"
         return f"{where} {finding.rule_id} {level} {finding.message}{suffix}"
 
-    @staticmethod
-    def _summary(result: RunResult) -> str:
-        counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
-        files = _plural(result.files_analysed, "file")
-        extra = []
-        if result.suppressed:
-            extra.append(f"{len(result.suppressed)} suppressed")
-        if result.input_errors:
-            extra.append(_plural(len(result.input_errors), "unreadable path"))
-        tail = f" ({'; '.join(extra)})" if extra else ""
-        if not result.findings:
-            return f"No problems found in {files}{tail}."
-        parts = [_plural(counts[s], s.label) for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE) if counts[s]]
-        return f"Found {_plural(len(result.findings), 'problem')} ({', '.join(parts)}) in {files}{tail}."
+
+def summary_line(result: RunResult) -> str:
+    """``Found 5 problems (4 errors, 1 warning) in 6 files (2 baselined).``: the last
+    line of the text report, and what ``-o`` says on stderr."""
+    counts = {s: sum(1 for f in result.findings if f.severity is s) for s in Severity}
+    files = _plural(result.files_analysed, "file")
+    extra = []
+    if result.suppressed:
+        extra.append(f"{len(result.suppressed)} suppressed")
+    if result.baselined:
+        extra.append(f"{len(result.baselined)} baselined")
+    if result.input_errors:
+        extra.append(_plural(len(result.input_errors), "unreadable path"))
+    tail = f" ({'; '.join(extra)})" if extra else ""
+    if not result.findings:
+        return f"No problems found in {files}{tail}."
+    parts = [_plural(counts[s], s.label) for s in (Severity.ERROR, Severity.WARNING, Severity.NOTE) if counts[s]]
+    return f"Found {_plural(len(result.findings), 'problem')} ({', '.join(parts)}) in {files}{tail}."
