@@ -34,6 +34,15 @@ class _Split:
     related: tuple[Related, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Members:
+    """Linux node groups of one placement class in one cluster (positions), and
+    those of them whose Kubernetes version is stated rather than guessed."""
+
+    linux: frozenset[int]
+    versioned: frozenset[int]
+
+
 class SysctlAllowedOnSomeNodeGroups(ProjectRule):
     """## What it does
     Checks every namespaced sysctl a pod sets (in a Pod, or the pod template of a
@@ -107,9 +116,9 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         # Per (pod signature, sysctl): the finding, or None. Pods that schedule
         # alike share it, and each is worked out from the classes of node groups
-        # they land on, with set operations over the positions.
+        # they land on, per cluster, with set operations over the positions.
         splits: dict[tuple[object, ...], _Split | None] = {}
-        members: dict[PlacementClass, frozenset[int]] = {}
+        known: dict[PlacementClass, dict[str | None, _Members]] = {}
         for workload in (w for f in target.reported_files() for w in f.workloads):
             if not workload.pod.sysctls:
                 continue
@@ -120,32 +129,70 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
                 name = sysctls.normalize(sysctl.name)
                 key = (scheduling.signature(), name)
                 if key not in splits:
-                    splits[key] = self._split(target, scheduling, name, members)
+                    splits[key] = self._split(target, scheduling, name, known)
                 found = splits[key]
                 if found is not None:
                     yield Violation(sysctl.span, f"{found.head}{workload.ref}{found.tail}", found.related)
+
+    @staticmethod
+    def _members(project: Project, placement: PlacementClass) -> dict[str | None, _Members]:
+        """The Linux groups of a class by cluster name (None: no cluster known)."""
+        versions = project.linux_versions()
+        groups = project.node_groups
+        found: dict[str | None, tuple[list[int], list[int]]] = {}
+        for p in placement.members:
+            if versions[p] is None:
+                continue  # Windows
+            group = groups[p]
+            linux, versioned = found.setdefault(group.cluster.name if group.cluster is not None else None, ([], []))
+            linux.append(p)
+            if group.kubernetes_version is not None:
+                versioned.append(p)
+        return {c: _Members(frozenset(a), frozenset(b)) for c, (a, b) in found.items()}
 
     def _split(
         self,
         project: Project,
         scheduling: NodeRequirements,
         name: str,
-        known: dict[PlacementClass, frozenset[int]],
+        known: dict[PlacementClass, dict[str | None, _Members]],
     ) -> _Split | None:
         permitting = project.permitting_positions(name)
-        landing = project.landing(scheduling)
-        accepting: set[int] = set()
-        refusing: set[int] = set()
-        for placement, match in landing:
-            positions = known.get(placement)
-            if positions is None:
-                versions = project.linux_versions()
-                positions = known[placement] = frozenset(p for p in placement.members if versions[p] is not None)
-            accepting |= positions & permitting
-            if match is Match.YES:
-                refusing |= positions - permitting
+        # A group refuses for sure when its kubelet does not allow the sysctl and it
+        # is unsafe there: always, or on the version the group states (a version
+        # guessed for a group without one decides nothing here).
+        always_unsafe = sysctls.safe_since(name) is None
+        accepting: dict[str | None, set[int]] = {}
+        refusing: dict[str | None, set[int]] = {}
+        for placement, match in project.landing(scheduling):
+            by_cluster = known.get(placement)
+            if by_cluster is None:
+                by_cluster = known[placement] = self._members(project, placement)
+            for cluster, members in by_cluster.items():
+                accepted = members.linux & permitting
+                if accepted:
+                    accepting.setdefault(cluster, set()).update(accepted)
+                if match is Match.YES:
+                    refused = (members.linux if always_unsafe else members.versioned) - permitting
+                    if refused:
+                        refusing.setdefault(cluster, set()).update(refused)
         if not accepting or not refusing:
             return None
+        # The scheduler picks among the nodes of one cluster: only groups that may
+        # share one count (the same cluster, or one not known).
+        everywhere = accepting.get(None, set())
+        refused_here: set[int] = set()
+        accepted_here: set[int] = set()
+        for cluster, refused in refusing.items():
+            partners = set().union(*accepting.values()) if cluster is None else accepting.get(cluster, set()) | everywhere
+            if partners:
+                refused_here |= refused
+                accepted_here |= partners
+        if not refused_here:
+            return None
+        return self._finding(project, name, accepted_here, refused_here)
+
+    def _finding(self, project: Project, name: str, accepting: set[int], refusing: set[int]) -> _Split:
         groups = project.node_groups
         first = heapq.nsmallest(MAX_RELATED, refusing)
         named = [groups[p] for p in first]
@@ -154,36 +201,27 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
             names = ", ".join(listed) + f" and {len(refusing) - MAX_NAMED} more"
         else:
             names = " and ".join((", ".join(listed[:-1]), listed[-1])) if len(listed) > 1 else listed[0]
-        accepted_by = [groups[p] for p in heapq.nsmallest(MAX_NAMED, accepting)]
-        allowed = " and ".join(g.describe() for g in accepted_by[:2])
+        accepted_by = [groups[p] for p in heapq.nsmallest(2, accepting)]
+        allowed = " and ".join(g.describe() for g in accepted_by)
         if len(accepting) > 2:
             allowed = f"{accepted_by[0].describe()}, {accepted_by[1].describe()} and {len(accepting) - 2} more"
-        elsewhere = ""
-        refusing_clusters = {g.cluster.name for g in named if g.cluster is not None}
-        accepting_clusters = {g.cluster.name for g in accepted_by if g.cluster is not None}
-        if (
-            len(refusing_clusters) == 1
-            and all(g.cluster is not None for g in named)
-            and all(g.cluster is not None for g in accepted_by)
-            and refusing_clusters.isdisjoint(accepting_clusters)
-        ):
-            elsewhere = f" (in cluster {next(iter(refusing_clusters))}, where no node group it can land on accepts it)"
+        plural = len(refusing) > 1
+        their = "their" if plural else "its"
         versions = project.linux_versions()
         oldest = min(v for v in (versions[p] for p in first) if v is not None)
         since = sysctls.safe_since(name)
         if since is not None and oldest < since:
             why = (
                 f"it is unsafe on Kubernetes {sysctls.format_version(oldest)} (safe from "
-                f"{sysctls.format_version(since)}) and not in their allowed unsafe sysctls"
+                f"{sysctls.format_version(since)}) and not in {their} allowed unsafe sysctls"
             )
             upgrade = f", or upgrade those node groups to Kubernetes {sysctls.format_version(since)}"
         else:
-            why = "it is not in their kubelet's allowed unsafe sysctls"
+            why = f"it is not in {their} kubelet's allowed unsafe sysctls"
             upgrade = ""
-        plural = len(refusing) > 1
         head = f"sysctl {name} is accepted by node group{'s' if len(accepting) > 1 else ''} {allowed}, but "
         tail = (
-            f" can also be scheduled on node group{'s' if plural else ''} {names}{elsewhere}, which refuse"
+            f" can also be scheduled on node group{'s' if plural else ''} {names}, which refuse"
             f"{'' if plural else 's'} it ({why}): the scheduler does not look at sysctls, so a pod placed there is "
             "rejected by the kubelet with SysctlForbidden. Pin the pod to the node groups that accept it "
             f"(nodeSelector or node affinity, or taint them and tolerate the taint), or allow {name} on every node "
