@@ -180,13 +180,15 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
             return None
         # The scheduler picks among the nodes of one cluster: only groups that may
         # share one count (the same cluster, or one not known).
-        everywhere = accepting.get(None, set())
+        everywhere: set[int] = accepting.get(None, set())
         refused_here: set[int] = set()
         accepted_here: set[int] = set()
-        for cluster, refused in refusing.items():
-            partners = set().union(*accepting.values()) if cluster is None else accepting.get(cluster, set()) | everywhere
+        for cluster, refused_there in refusing.items():
+            partners: set[int] = (
+                set().union(*accepting.values()) if cluster is None else accepting.get(cluster, set()) | everywhere
+            )
             if partners:
-                refused_here |= refused
+                refused_here |= refused_there
                 accepted_here |= partners
         if not refused_here:
             return None

@@ -137,6 +137,7 @@ class PdbBlocksEviction(ProjectRule):
         evictable = [w for w in workloads if w.kind != "DaemonSet"]
         failing = [w for w in workloads if w.owner == "unscalable"]
         setting = f"{budget.field}: {budget.value}"
+        field = budget.field
         floors = [project.replica_floor(w)[0] for w in workloads if w.kind != "DaemonSet"]
         known = None if None in floors or len(floors) < len(workloads) else sum(f or 0 for f in floors)
         fix = (
@@ -150,7 +151,7 @@ class PdbBlocksEviction(ProjectRule):
                 names += f" and {len(failing) - MAX_NAMED} more"
             owner = "Jobs" if first.kind in ("Job", "CronJob") else "DaemonSets"
             message = (
-                f"PDB {pdb.name} ({setting}) selects the pods of {names}, and {setting.split(':')[0]} is measured "
+                f"PDB {pdb.name} ({setting}) selects the pods of {names}, and {field} is measured "
                 f"against the scale of the pods' owners, which {owner} do not have: the disruption controller fails "
                 f"({first.owner_resource} does not implement the scale subresource) and sets disruptionsAllowed to "
                 f"0: {CONSEQUENCE}. {fix}"
@@ -162,7 +163,7 @@ class PdbBlocksEviction(ProjectRule):
             if len(evictable) > MAX_NAMED:
                 names += f" and {len(evictable) - MAX_NAMED} more"
             message = (
-                f"PDB {pdb.name} ({setting}) selects only bare Pods ({names}): {setting.split(':')[0]} is measured "
+                f"PDB {pdb.name} ({setting}) selects only bare Pods ({names}): {field} is measured "
                 "against the scale of the pods' owners, and pods without an owner count for nothing, so the "
                 f"disruption controller expects 0 pods and allows no disruption: {CONSEQUENCE}. {fix}"
             )

@@ -25,7 +25,7 @@ class OverlappingPdbs(ProjectRule):
     Flags a PodDisruptionBudget whose selector matches the pod template labels of a
     workload that another PodDisruptionBudget of the same namespace also selects (in
     any analysed file). One overlap (the PDBs that select the same pods) is one
-    finding, on the first of them in the files reported on, with the others and the
+    finding, on the first of them (by file and line), with the others and the
     workloads as related locations. DaemonSets are left out (drains skip their pods),
     and so are workloads scaled to zero.
 
@@ -90,24 +90,25 @@ class OverlappingPdbs(ProjectRule):
                 # environment's copy): one replaces the other, they never coexist.
                 selecting: dict[tuple[str | None, str], PodDisruptionBudget] = {}
                 for other in index.selecting(workload):
-                    selecting.setdefault(_identity(other), other)
+                    known = selecting.get(_identity(other))
+                    if known is None or _position(other) < _position(known):
+                        selecting[_identity(other)] = other  # the first copy stands for them all
                 if len(selecting) < 2 or identity not in selecting:
                     continue
                 overlap = overlaps.get(frozenset(selecting))
                 if overlap is None:
                     overlap = overlaps[frozenset(selecting)] = _Overlap(selecting)
-                overlap.add(pdb, workload)
+                overlap.add(workload)
         for overlap in overlaps.values():
-            yield self._violation(overlap)
+            # The finding lies on the first of the PDBs, wherever the run reports on,
+            # so a one-file run reports what a full run reports in that file.
+            pdb = min(overlap.pdbs.values(), key=_position)
+            if target.reports(pdb.span.file):
+                yield self._violation(pdb, overlap)
 
     @staticmethod
-    def _violation(overlap: _Overlap) -> Violation:
-        # The finding lies on the first of the PDBs this run reports on.
-        pdb = min(overlap.reported, key=lambda p: (p.span.file, p.span.line, p.span.col))
-        others = sorted(
-            (o for i, o in overlap.pdbs.items() if i != _identity(pdb)),
-            key=lambda p: (p.span.file, p.span.line, p.span.col),
-        )
+    def _violation(pdb: PodDisruptionBudget, overlap: _Overlap) -> Violation:
+        others = sorted((o for i, o in overlap.pdbs.items() if i != _identity(pdb)), key=_position)
         workload = overlap.workloads[0]
         listed = [f"{o.name} ({o.span.file}:{o.span.line})" for o in others[:MAX_NAMED]]
         if len(others) > MAX_NAMED:
@@ -133,20 +134,20 @@ def _identity(pdb: PodDisruptionBudget) -> tuple[str | None, str]:
     return namespace_key(pdb.namespace), pdb.name
 
 
+def _position(pdb: PodDisruptionBudget) -> tuple[str, int, int]:
+    return pdb.span.file, pdb.span.line, pdb.span.col
+
+
 class _Overlap:
-    """PDBs (one copy per name) that all select some workload, the workloads they
-    share, and those of the PDBs this run reports on."""
+    """PDBs (one copy per name) that all select some workload, and the workloads
+    they share."""
 
     def __init__(self, pdbs: dict[tuple[str | None, str], PodDisruptionBudget]) -> None:
         self.pdbs = pdbs
         self.workloads: list[Workload] = []
-        self.reported: list[PodDisruptionBudget] = []
         self._seen: set[int] = set()
 
-    def add(self, pdb: PodDisruptionBudget, workload: Workload) -> None:
-        if id(pdb) not in self._seen:
-            self._seen.add(id(pdb))
-            self.reported.append(pdb)
+    def add(self, workload: Workload) -> None:
         if id(workload) not in self._seen:
             self._seen.add(id(workload))
             self.workloads.append(workload)

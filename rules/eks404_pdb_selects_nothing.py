@@ -36,7 +36,7 @@ class PdbSelectsNothing(ProjectRule):
     A budget that selects no pod protects nothing: drains, Cluster Autoscaler,
     Karpenter and managed node group upgrades evict the pods it was meant to keep
     available all at once. It is usually a typo in a label or a label changed on the
-    workload but not on the PDB (DOMAIN.md §6).
+    workload but not on the PDB.
 
     ## Example
     ```yaml
