@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from ekslint.plugin import (
     Match,
     NodeGroup,
-    NodeRequirements,
     PlacementClass,
     Project,
     ProjectRule,
@@ -41,6 +40,25 @@ class _Members:
 
     linux: frozenset[int]
     versioned: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    """The groups of one class and cluster that accept, and that refuse, a sysctl."""
+
+    accepting: frozenset[int]
+    refusing: frozenset[int]
+
+
+class _Work:
+    """What one run of the rule works out once and shares."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.splits: dict[tuple[object, ...], _Split | None] = {}
+        self.by_landing: dict[tuple[object, ...], _Split | None] = {}
+        self.members: dict[PlacementClass, dict[str | None, _Members]] = {}
+        self.pieces: dict[tuple[PlacementClass, str], list[tuple[str | None, _Piece]]] = {}
 
 
 class SysctlAllowedOnSomeNodeGroups(ProjectRule):
@@ -115,10 +133,10 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         # Per (pod signature, sysctl): the finding, or None. Pods that schedule
-        # alike share it, and each is worked out from the classes of node groups
-        # they land on, per cluster, with set operations over the positions.
-        splits: dict[tuple[object, ...], _Split | None] = {}
-        known: dict[PlacementClass, dict[str | None, _Members]] = {}
+        # alike share it; signatures that land on the same classes of node groups
+        # share it too; and each class is split per cluster into the groups that
+        # accept and refuse the sysctl once, with set operations over positions.
+        work = _Work(target)
         for workload in (w for f in target.reported_files() for w in f.workloads):
             if not workload.pod.sysctls:
                 continue
@@ -128,9 +146,13 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
                     continue  # node-level: EKS102
                 name = sysctls.normalize(sysctl.name)
                 key = (scheduling.signature(), name)
-                if key not in splits:
-                    splits[key] = self._split(target, scheduling, name, known)
-                found = splits[key]
+                if key not in work.splits:
+                    landing = target.landing(scheduling)
+                    landed = (tuple((id(c), m) for c, m in landing), name)
+                    if landed not in work.by_landing:
+                        work.by_landing[landed] = self._split(work, landing, name)
+                    work.splits[key] = work.by_landing[landed]
+                found = work.splits[key]
                 if found is not None:
                     yield Violation(sysctl.span, f"{found.head}{workload.ref}{found.tail}", found.related)
 
@@ -150,64 +172,79 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
                 versioned.append(p)
         return {c: _Members(frozenset(a), frozenset(b)) for c, (a, b) in found.items()}
 
-    def _split(
-        self,
-        project: Project,
-        scheduling: NodeRequirements,
-        name: str,
-        known: dict[PlacementClass, dict[str | None, _Members]],
-    ) -> _Split | None:
-        permitting = project.permitting_positions(name)
-        # A group refuses for sure when its kubelet does not allow the sysctl and it
-        # is unsafe there: always, or on the version the group states (a version
-        # guessed for a group without one decides nothing here).
-        always_unsafe = sysctls.safe_since(name) is None
-        accepting: dict[str | None, set[int]] = {}
-        refusing: dict[str | None, set[int]] = {}
-        for placement, match in project.landing(scheduling):
-            by_cluster = known.get(placement)
+    def _pieces(self, work: _Work, placement: PlacementClass, name: str) -> list[tuple[str | None, _Piece]]:
+        """The groups of a class that accept and refuse the sysctl, per cluster.
+        When it is safe from some version on, only groups whose version is stated
+        take part: a version guessed for a group without one decides nothing."""
+        key = (placement, name)
+        found = work.pieces.get(key)
+        if found is None:
+            by_cluster = work.members.get(placement)
             if by_cluster is None:
-                by_cluster = known[placement] = self._members(project, placement)
+                by_cluster = work.members[placement] = self._members(work.project, placement)
+            permitting = work.project.permitting_positions(name)
+            always_unsafe = sysctls.safe_since(name) is None
+            found = work.pieces[key] = []
             for cluster, members in by_cluster.items():
-                accepted = members.linux & permitting
-                if accepted:
-                    accepting.setdefault(cluster, set()).update(accepted)
-                if match is Match.YES:
-                    refused = (members.linux if always_unsafe else members.versioned) - permitting
-                    if refused:
-                        refusing.setdefault(cluster, set()).update(refused)
+                judged = members.linux if always_unsafe else members.versioned
+                piece = _Piece(judged & permitting, judged - permitting)
+                if piece.accepting or piece.refusing:
+                    found.append((cluster, piece))
+        return found
+
+    def _split(self, work: _Work, landing: list[tuple[PlacementClass, Match]], name: str) -> _Split | None:
+        accepting: dict[str | None, list[frozenset[int]]] = {}
+        refusing: dict[str | None, list[frozenset[int]]] = {}
+        for placement, match in landing:
+            for cluster, piece in self._pieces(work, placement, name):
+                if piece.accepting:
+                    accepting.setdefault(cluster, []).append(piece.accepting)
+                if match is Match.YES and piece.refusing:
+                    refusing.setdefault(cluster, []).append(piece.refusing)
         if not accepting or not refusing:
             return None
-        # The scheduler picks among the nodes of one cluster: only groups that may
-        # share one count (the same cluster, or one not known).
-        everywhere: set[int] = accepting.get(None, set())
-        refused_here: set[int] = set()
-        accepted_here: set[int] = set()
-        for cluster, refused_there in refusing.items():
-            partners: set[int] = (
-                set().union(*accepting.values()) if cluster is None else accepting.get(cluster, set()) | everywhere
-            )
+        # The scheduler picks among the nodes of one cluster: a refusing group counts
+        # beside accepting groups of its cluster (or of no known cluster). The
+        # pieces are disjoint (classes, and clusters within them, partition groups).
+        anywhere = accepting.get(None, [])
+        refused: list[frozenset[int]] = []
+        partners_of: dict[str | None, list[frozenset[int]]] = {}
+        for cluster, pieces in refusing.items():
+            if cluster is None:
+                partners = [piece for found in accepting.values() for piece in found]
+            else:
+                partners = accepting.get(cluster, []) + anywhere
             if partners:
-                refused_here |= refused_there
-                accepted_here |= partners
-        if not refused_here:
+                refused.extend(pieces)
+                partners_of[cluster] = partners
+        if not refused:
             return None
-        return self._finding(project, name, accepted_here, refused_here)
+        return self._finding(work.project, name, partners_of, refused)
 
-    def _finding(self, project: Project, name: str, accepting: set[int], refusing: set[int]) -> _Split:
+    def _finding(
+        self,
+        project: Project,
+        name: str,
+        partners_of: dict[str | None, list[frozenset[int]]],
+        refused: list[frozenset[int]],
+    ) -> _Split:
         groups = project.node_groups
-        first = heapq.nsmallest(MAX_RELATED, refusing)
+        refusing = sum(len(piece) for piece in refused)
+        first = sorted(p for piece in refused for p in heapq.nsmallest(MAX_RELATED, piece))[:MAX_RELATED]
         named = [groups[p] for p in first]
         listed = [g.describe() + self._ignored(g, name) for g in named[:MAX_NAMED]]
-        if len(refusing) > MAX_NAMED:
-            names = ", ".join(listed) + f" and {len(refusing) - MAX_NAMED} more"
+        # The accepting groups named are those beside the first refusing group.
+        beside = partners_of[named[0].cluster.name if named[0].cluster is not None else None]
+        accepting = sum(len(piece) for piece in beside)
+        accepted_by = [groups[p] for p in sorted(p for piece in beside for p in heapq.nsmallest(2, piece))[:2]]
+        if refusing > MAX_NAMED:
+            names = ", ".join(listed) + f" and {refusing - MAX_NAMED} more"
         else:
             names = " and ".join((", ".join(listed[:-1]), listed[-1])) if len(listed) > 1 else listed[0]
-        accepted_by = [groups[p] for p in heapq.nsmallest(2, accepting)]
         allowed = " and ".join(g.describe() for g in accepted_by)
-        if len(accepting) > 2:
-            allowed = f"{accepted_by[0].describe()}, {accepted_by[1].describe()} and {len(accepting) - 2} more"
-        plural = len(refusing) > 1
+        if accepting > 2:
+            allowed = f"{accepted_by[0].describe()}, {accepted_by[1].describe()} and {accepting - 2} more"
+        plural = refusing > 1
         their = "their" if plural else "its"
         versions = project.linux_versions()
         oldest = min(v for v in (versions[p] for p in first) if v is not None)
@@ -221,7 +258,7 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
         else:
             why = f"it is not in {their} kubelet's allowed unsafe sysctls"
             upgrade = ""
-        head = f"sysctl {name} is accepted by node group{'s' if len(accepting) > 1 else ''} {allowed}, but "
+        head = f"sysctl {name} is accepted by node group{'s' if accepting > 1 else ''} {allowed}, but "
         tail = (
             f" can also be scheduled on node group{'s' if plural else ''} {names}, which refuse"
             f"{'' if plural else 's'} it ({why}): the scheduler does not look at sysctls, so a pod placed there is "
