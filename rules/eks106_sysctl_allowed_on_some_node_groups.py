@@ -72,9 +72,13 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
     names the first node groups that refuse it, with the count of the rest, and the
     groups that accept it.
 
-    When no group the pod can land on accepts the sysctl, EKS101 reports it instead;
-    node-level sysctls are EKS102's. Groups that the pod reaches only if labels no
-    analysed file shows match are not counted as refusing.
+    Only groups that share a scheduler are compared: those of one eksctl cluster,
+    with groups of no known cluster (userdata, the ekslint config) beside any. For a
+    sysctl that is safe from some Kubernetes version on, only groups whose version is
+    stated (`metadata.version`, or `kubernetes-version` in the config) take part.
+    Groups that the pod reaches only if labels no analysed file shows match are not
+    counted as refusing. When no group the pod can land on accepts the sysctl, EKS101
+    reports it instead; node-level sysctls are EKS102's.
 
     ## Why is this bad?
     The scheduler does not look at sysctls: no scheduling plugin filters nodes by
