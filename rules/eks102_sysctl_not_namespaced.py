@@ -10,16 +10,26 @@ from ekslint.plugin import FileModel, FileRule, RuleContext, Severity, Violation
 class SysctlNotNamespaced(FileRule):
     """## What it does
     Flags a sysctl in a pod's `securityContext.sysctls` (in a Pod or any pod template)
-    that is not namespaced: everything but `net.*`, the IPC sysctls (`kernel.shm*`,
-    `kernel.msg*`, `kernel.sem`) and `fs.mqueue.*` (DOMAIN.md §5.3). Examples are
-    `vm.max_map_count`, `vm.swappiness`, `kernel.pid_max` and `fs.file-max`.
+    that no pod can ever set, because the kubelet's table of namespaced sysctls does
+    not list it: everything but `net.*`, `fs.mqueue.*` and the exact IPC names
+    `kernel.sem`, `kernel.shmall`, `kernel.shmmax`, `kernel.shmmni`,
+    `kernel.shm_rmid_forced`, `kernel.msgmax`, `kernel.msgmnb` and `kernel.msgmni`.
+    Examples are `vm.max_map_count`, `vm.swappiness`, `kernel.pid_max`,
+    `fs.file-max`, and also `kernel.shm_next_id`, `kernel.msg_next_id` and
+    `kernel.sem_next_id`: the kernel keeps those per IPC namespace, but neither the
+    kubelet nor runc lists them.
 
     ## Why is this bad?
-    A pod's sysctls are written into the pod's own kernel namespaces. A node-level
-    sysctl has no per-pod copy, so no kubelet can ever set it for a pod: it is never
-    in the safe set, and allowing it with `--allowed-unsafe-sysctls` makes the kubelet
-    refuse to start ("not known to be namespaced"). The pod is rejected with
-    `SysctlForbidden` on every node.
+    A pod's sysctls are written into the pod's own kernel namespaces, and only the
+    names the kubelet knows to be namespaced can be allowed
+    (kubernetes `staging/src/k8s.io/component-helpers/node/util/sysctl/namespace.go`,
+    `pkg/kubelet/sysctl/allowlist.go`): such a sysctl is never in the safe set, and
+    allowing it with `--allowed-unsafe-sysctls` makes the kubelet refuse to start
+    ("not known to be namespaced"). The pod is rejected with `SysctlForbidden` on
+    every node. The `_next_id` names are admitted by a `kernel.shm*` or `kernel.msg*`
+    allowance, but runc then refuses to create the container (`sysctl
+    "kernel.shm_next_id" is not in a separate kernel namespace`, opencontainers/runc
+    `libcontainer/configs/validate/validator.go`): they can never work either.
 
     ## Example
     ```yaml
@@ -38,12 +48,14 @@ class SysctlNotNamespaced(FileRule):
 
     ## References
     - https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/
+    - https://github.com/kubernetes/kubernetes/blob/master/staging/src/k8s.io/component-helpers/node/util/sysctl/namespace.go
+    - https://github.com/opencontainers/runc/blob/main/libcontainer/configs/validate/validator.go
     """
 
     id = "EKS102"
     name = "sysctl-not-namespaced"
     severity = Severity.ERROR
-    summary = "A pod sets a node-level sysctl, which can never be set per pod"
+    summary = "A pod sets a sysctl that is not namespaced, which can never be set per pod"
     tags = ("sysctl", "kubelet")
     precision = "very-high"
 
@@ -52,12 +64,35 @@ class SysctlNotNamespaced(FileRule):
             for sysctl in workload.pod.sysctls:
                 if sysctls.namespace_of(sysctl.name) is not None:
                     continue
-                setting = f"{sysctl.name}={sysctl.value}" if sysctl.value is not None else sysctl.name
-                yield Violation(
-                    sysctl.span,
-                    f"{workload.ref} sets sysctl {sysctl.name}, which is not namespaced: it is node-wide, so no "
-                    "kubelet can set it per pod (allowing it with --allowed-unsafe-sysctls stops the kubelet from "
-                    "starting), and the pod is rejected with SysctlForbidden. Remove it from the pod and set it on "
-                    f"the node instead ({setting} in the node group's userdata or /etc/sysctl.d, Bottlerocket "
-                    "settings.kernel.sysctl, or a privileged DaemonSet)",
-                )
+                yield Violation(sysctl.span, self._message(workload.ref, sysctl.name, sysctl.value))
+
+    @staticmethod
+    def _message(ref: str, name: str, value: str | None) -> str:
+        normalized = sysctls.normalize(name)
+        if normalized in sysctls.COMPATIBILITY_PREFIXES:
+            return (
+                f"{ref} sets sysctl {name}, which names no sysctl: the kubelet's table lists it only so that "
+                f'{normalized}* allowances stay valid, and runc refuses it (sysctl "{normalized}" is not in a '
+                "separate kernel namespace), so the pod can never start. Remove it from the pod, or write the full "
+                f"name ({', '.join(sysctls.namespaced_names(normalized))})"
+            )
+        # kernel.shm_next_id and the like: a valid prefix allowance (kernel.shm*) covers
+        # it, so the kubelet admits it, and runc refuses it.
+        prefix = next(
+            (normalized[:i] for i in range(1, len(normalized)) if sysctls.pattern_namespace(normalized[:i] + "*")),
+            None,
+        )
+        if prefix is not None:
+            return (
+                f"{ref} sets sysctl {name}, which the kubelet does not know to be namespaced: an allowance naming "
+                f"it stops the kubelet, and when a {prefix}* allowance lets it through, runc refuses to create the "
+                f'container (sysctl "{normalized}" is not in a separate kernel namespace), so the pod can never '
+                "start. Remove it from the pod"
+            )
+        setting = f"{name}={value}" if value is not None else name
+        return (
+            f"{ref} sets sysctl {name}, which is not namespaced: it is node-wide, so no kubelet can set it per pod "
+            "(allowing it with --allowed-unsafe-sysctls stops the kubelet from starting), and the pod is rejected "
+            f"with SysctlForbidden. Remove it from the pod and set it on the node instead ({setting} in the node "
+            "group's userdata or /etc/sysctl.d, Bottlerocket settings.kernel.sysctl, or a privileged DaemonSet)"
+        )

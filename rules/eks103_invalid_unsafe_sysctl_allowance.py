@@ -29,14 +29,20 @@ class InvalidUnsafeSysctlAllowance(ProjectRule):
     NodeConfig `kubelet.flags`, `allowedUnsafeSysctls` in eksctl `kubeletExtraConfig`
     or NodeConfig `kubelet.config`, Bottlerocket
     `settings.kubernetes.allowed-unsafe-sysctls`, the ekslint config), and flags one
-    that the kubelet rejects (DOMAIN.md §5.2, §5.3):
+    that the kubelet rejects (kubernetes `pkg/kubelet/sysctl/allowlist.go`, NewAllowlist):
 
     - malformed: `*` anywhere but at the end (it is a prefix match, not a glob),
       characters other than lowercase letters, digits, `-`, `_` and the `.`/`/`
       separators, or more than 253 characters;
-    - not namespaced: a node-level sysctl (`vm.*`, `kernel.*` but the IPC ones,
-      `fs.*` but `fs.mqueue.*`), or a prefix that reaches beyond a namespace
-      (`kernel.*`, `net*`).
+    - not namespaced, as the kubelet's table decides it
+      (`staging/src/k8s.io/component-helpers/node/util/sysctl/namespace.go`): an
+      exact name must be one of the IPC names (`kernel.sem`, `kernel.shmall`,
+      `kernel.shmmax`, `kernel.shmmni`, `kernel.shm_rmid_forced`, `kernel.msgmax`,
+      `kernel.msgmnb`, `kernel.msgmni`) or start with `net.` or `fs.mqueue.`; for a
+      prefix, the part before `*` is looked up the same way, with `kernel.shm` and
+      `kernel.msg` kept for `kernel.shm*` and `kernel.msg*`. So `vm.*` names,
+      `kernel.pid_max`, `kernel.shm_next_id`, and the prefixes `kernel.*`,
+      `kernel.shmm*` and `net*` are all refused.
 
     Entries that never reach the kubelet (a config list replaced by the flag, a
     managed node group's `kubeletExtraConfig`) are not checked.
@@ -96,7 +102,7 @@ class InvalidUnsafeSysctlAllowance(ProjectRule):
                     )
                     yield self._violation(group, allowance, problem, fix)
                 elif sysctls.pattern_namespace(allowance.pattern) is None:
-                    yield self._violation(group, allowance, self._node_level(allowance.pattern), NODE_LEVEL_FIX)
+                    yield self._violation(group, allowance, *self._node_level(allowance.pattern))
 
     @staticmethod
     def _malformed(pattern: str) -> str | None:
@@ -116,13 +122,39 @@ class InvalidUnsafeSysctlAllowance(ProjectRule):
         return None
 
     @staticmethod
-    def _node_level(pattern: str) -> str:
-        kind = "prefix" if pattern.endswith("*") else "sysctl"
-        return (
-            f"is not namespaced: the {kind} is node-level (only net.*, kernel.shm*/msg*/sem and fs.mqueue.* can "
-            f"be set per pod), so the kubelet refuses to start (the sysctl(s) {pattern!r} are not known to be "
-            "namespaced)"
-        )
+    def _node_level(pattern: str) -> tuple[str, str]:
+        """What is wrong with a pattern the kubelet does not know to be namespaced,
+        and what to write instead."""
+        name = sysctls.normalize(pattern)
+        star = name.find("*")
+        stem = name if star == -1 else name[:star]
+        meant = sysctls.namespaced_names(stem) if stem.startswith(("kernel.shm", "kernel.msg", "kernel.sem")) else []
+        if star != -1:
+            problem = (
+                f"is not namespaced: the kubelet looks up the part before `*` ({stem!r}) in its table of namespaced "
+                "sysctls, which has the prefixes net. and fs.mqueue., the exact IPC names kernel.sem, "
+                "kernel.shmall, kernel.shmmax, kernel.shmmni, kernel.shm_rmid_forced, kernel.msgmax, kernel.msgmnb, "
+                "kernel.msgmni, and kernel.shm and kernel.msg (for kernel.shm* and kernel.msg*)"
+            )
+        else:
+            problem = (
+                "is not namespaced: the kubelet's table of namespaced sysctls has the prefixes net. and fs.mqueue. "
+                "and the exact IPC names kernel.sem, kernel.shmall, kernel.shmmax, kernel.shmmni, "
+                "kernel.shm_rmid_forced, kernel.msgmax, kernel.msgmnb and kernel.msgmni"
+            )
+        problem += f', so the kubelet refuses to start (the sysctls "{stem}" are not known to be namespaced)'
+        if meant:
+            fix = f"Write the namespaced names it was meant to cover instead: {', '.join(meant)}"
+        elif stem in ("net", "fs.mqueue") or stem.startswith(("net.", "fs.mqueue.")):
+            fix = f"Write the prefix with its dot: {stem.rstrip('.')}.*"
+        elif stem.startswith("kernel.") and stem.endswith("_next_id"):
+            fix = (
+                "Remove it: the kubelet does not know it to be namespaced and runc refuses it in a pod, so no pod can "
+                "set it"
+            )
+        else:
+            fix = NODE_LEVEL_FIX
+        return problem, fix
 
     @staticmethod
     def _violation(group: NodeGroup, allowance: Allowance, problem: str, fix: str) -> Violation:

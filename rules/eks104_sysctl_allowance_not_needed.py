@@ -25,7 +25,7 @@ class SysctlAllowanceNotNeeded(ProjectRule):
     not need:
 
     - it covers only sysctls that are already safe on the group's Kubernetes version
-      (DOMAIN.md §5.1), for example `net.ipv4.tcp_keepalive_time` or
+      (kubernetes `pkg/kubelet/sysctl/safe_sysctls.go`), for example `net.ipv4.tcp_keepalive_time` or
       `net.ipv4.tcp_keepalive_*` on 1.29 or later. A prefix counts only when ekslint
       knows every kernel sysctl it covers (`net.ipv4.*` entries and the IPC sysctls
       of Linux 6.18), and the version only when a ClusterConfig or the ekslint

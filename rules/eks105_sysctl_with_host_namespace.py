@@ -10,8 +10,10 @@ from ekslint.plugin import FileModel, FileRule, Related, RuleContext, Severity, 
 class SysctlWithHostNamespace(FileRule):
     """## What it does
     Flags a pod that sets a `net.*` sysctl while `hostNetwork: true`, or an IPC sysctl
-    (`kernel.shm*`, `kernel.msg*`, `kernel.sem`, `fs.mqueue.*`) while `hostIPC: true`
-    (DOMAIN.md §5.1, §5.3). Safe and allowed sysctls are flagged alike.
+    (`kernel.sem`, `kernel.shmall`, `kernel.shmmax`, `kernel.shmmni`,
+    `kernel.shm_rmid_forced`, `kernel.msgmax`, `kernel.msgmnb`, `kernel.msgmni`,
+    `fs.mqueue.*`) while `hostIPC: true` (kubernetes `pkg/kubelet/sysctl/allowlist.go`,
+    validateSysctl). Safe and allowed sysctls are flagged alike.
 
     ## Why is this bad?
     A pod's sysctls are set in the pod's own network and IPC namespaces. With

@@ -24,9 +24,10 @@ class OverlappingPdbs(ProjectRule):
     """## What it does
     Flags a PodDisruptionBudget whose selector matches the pod template labels of a
     workload that another PodDisruptionBudget of the same namespace also selects (in
-    any analysed file). Both PDBs are reported where they lie in reported files, each
-    naming the other and the workload. DaemonSets are left out (drains skip their
-    pods), and so are workloads scaled to zero.
+    any analysed file). One overlap (the PDBs that select the same pods) is one
+    finding, on the first of them (by file and line), with the others and the
+    workloads as related locations. DaemonSets are left out (drains skip their pods),
+    and so are workloads scaled to zero.
 
     ## Why is this bad?
     The eviction API does not support a pod covered by more than one budget: every
@@ -35,7 +36,9 @@ class OverlappingPdbs(ProjectRule):
     the budgets allow. `kubectl drain` retries forever, Cluster Autoscaler and
     Karpenter cannot remove the node, and an EKS managed node group upgrade fails
     with `PodEvictionFailure` after 15 minutes ("multiple PDBs pointing to the same
-    Pod" in the EKS documentation, DOMAIN.md §6).
+    Pod" in the EKS documentation). The check is the eviction subresource's
+    (kubernetes `pkg/registry/core/pod/storage/eviction.go`: more than one PDB for a
+    pod is an internal error).
 
     ## Example
     ```yaml
@@ -76,41 +79,78 @@ class OverlappingPdbs(ProjectRule):
         # A PDB overlaps only with PDBs of its own namespace: index just those.
         namespaces = dict.fromkeys(namespace_key(p.namespace) for p in reported)
         index = _PdbIndex([p for ns in namespaces for p in target.pdbs_in(ns)])
+        # One overlap per set of PDBs that select the same pods, in the order found.
+        overlaps: dict[frozenset[tuple[str | None, str]], _Overlap] = {}
         for pdb in reported:
-            # workload -> the other PDBs that select it too
-            overlaps: list[tuple[Workload, list[PodDisruptionBudget]]] = []
-            identity = (namespace_key(pdb.namespace), pdb.name)
+            identity = _identity(pdb)
             for workload in target.selected_by(pdb):
                 if workload.kind == "DaemonSet" or target.replica_floor(workload)[0] == 0:
                     continue
                 # A PDB of the same name is the same object (an overlay, another
                 # environment's copy): one replaces the other, they never coexist.
-                others = [o for o in index.selecting(workload) if (namespace_key(o.namespace), o.name) != identity]
-                if others:
-                    overlaps.append((workload, others))
-            if overlaps:
-                yield self._violation(pdb, overlaps)
+                selecting: dict[tuple[str | None, str], PodDisruptionBudget] = {}
+                for other in index.selecting(workload):
+                    known = selecting.get(_identity(other))
+                    if known is None or _position(other) < _position(known):
+                        selecting[_identity(other)] = other  # the first copy stands for them all
+                if len(selecting) < 2 or identity not in selecting:
+                    continue
+                overlap = overlaps.get(frozenset(selecting))
+                if overlap is None:
+                    overlap = overlaps[frozenset(selecting)] = _Overlap(selecting)
+                overlap.add(workload)
+        for overlap in overlaps.values():
+            # The finding lies on the first of the PDBs, wherever the run reports on,
+            # so a one-file run reports what a full run reports in that file.
+            pdb = min(overlap.pdbs.values(), key=_position)
+            if target.reports(pdb.span.file):
+                yield self._violation(pdb, overlap)
 
     @staticmethod
-    def _violation(pdb: PodDisruptionBudget, overlaps: list[tuple[Workload, list[PodDisruptionBudget]]]) -> Violation:
-        workload, others = overlaps[0]
-        names = ", ".join(f"{o.name} ({o.span.file}:{o.span.line})" for o in others[:MAX_NAMED])
+    def _violation(pdb: PodDisruptionBudget, overlap: _Overlap) -> Violation:
+        others = sorted((o for i, o in overlap.pdbs.items() if i != _identity(pdb)), key=_position)
+        workload = overlap.workloads[0]
+        listed = [f"{o.name} ({o.span.file}:{o.span.line})" for o in others[:MAX_NAMED]]
         if len(others) > MAX_NAMED:
-            names += f" and {len(others) - MAX_NAMED} more"
-        also = (
-            f" (and {len(overlaps) - 1} more workload{'s' if len(overlaps) > 2 else ''})" if len(overlaps) > 1 else ""
-        )
+            names = ", ".join(listed) + f" and {len(others) - MAX_NAMED} more"
+        else:
+            names = " and ".join((", ".join(listed[:-1]), listed[-1])) if len(listed) > 1 else listed[0]
+        count = len(overlap.workloads)
+        also = f" (and {count - 1} more workload{'s' if count > 2 else ''})" if count > 1 else ""
         message = (
-            f"PDB {pdb.name} and PDB {names} {'both' if len(others) == 1 else 'all'} select the pods of {workload.ref} "
-            f"({workload.span.file}:{workload.span.line}){also}: the eviction API refuses to evict a pod that more "
-            "than one PodDisruptionBudget covers (HTTP 500), so kubectl drain hangs and a managed node group "
-            "upgrade fails with PodEvictionFailure. Keep one PDB per workload: narrow one selector so the two no "
-            "longer overlap, or remove one of the PDBs"
+            f"PDB {pdb.name} and PDB{'s' if len(others) > 1 else ''} {names} {'both' if len(others) == 1 else 'all'} "
+            f"select the pods of {workload.ref} ({workload.span.file}:{workload.span.line}){also}: the eviction API "
+            "refuses to evict a pod that more than one PodDisruptionBudget covers (HTTP 500), so kubectl drain hangs "
+            "and a managed node group upgrade fails with PodEvictionFailure. Keep one PDB per workload: narrow one "
+            "selector so they no longer overlap, or remove one of the PDBs"
         )
         related = [Related(o.span, f"PDB {o.name} also selects {workload.ref}") for o in others[:MAX_NAMED]]
         related.append(Related(workload.span, f"{workload.ref}, selected by {len(others) + 1} PDBs"))
-        span = pdb.selector_span or pdb.span
-        return Violation(span, message, tuple(related))
+        related.extend(Related(w.span, f"{w.ref}, selected by the same PDBs") for w in overlap.workloads[1:MAX_NAMED])
+        return Violation(pdb.selector_span or pdb.span, message, tuple(related))
+
+
+def _identity(pdb: PodDisruptionBudget) -> tuple[str | None, str]:
+    return namespace_key(pdb.namespace), pdb.name
+
+
+def _position(pdb: PodDisruptionBudget) -> tuple[str, int, int]:
+    return pdb.span.file, pdb.span.line, pdb.span.col
+
+
+class _Overlap:
+    """PDBs (one copy per name) that all select some workload, and the workloads
+    they share."""
+
+    def __init__(self, pdbs: dict[tuple[str | None, str], PodDisruptionBudget]) -> None:
+        self.pdbs = pdbs
+        self.workloads: list[Workload] = []
+        self._seen: set[int] = set()
+
+    def add(self, workload: Workload) -> None:
+        if id(workload) not in self._seen:
+            self._seen.add(id(workload))
+            self.workloads.append(workload)
 
 
 class _PdbIndex:

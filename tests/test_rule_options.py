@@ -62,10 +62,11 @@ def test_defaults_report_what_they_always_did(tmp_path: Path) -> None:
     result = lint(tmp_path, select=["EKS405"])
     assert eks405(result) == ["s10.yaml", "s30.yaml"]
     assert result.findings[0].message == (
-        "Deployment/s10 tolerates node.kubernetes.io/unreachable for only 10s: a node is tainted after 40s "
-        "without status (node-monitor-grace-period, fixed on EKS), so its pods are evicted 40s + 10s = 50s "
-        "after the node stops reporting (default 5m40s); a brief network blip or kubelet restart then "
-        "reschedules it elsewhere. Raise tolerationSeconds to at least 60 (failover 1m40s), or remove it "
+        "Deployment/s10 tolerates node.kubernetes.io/unreachable for only 10s: a node is tainted after 50s "
+        "without status (node-monitor-grace-period, fixed on EKS, on Kubernetes 1.36: the newest version "
+        "ekslint knows; set kubernetes-version to change it), so its pods are evicted 50s + 10s = 1m "
+        "after the node stops reporting (default 5m50s); a brief network blip or kubelet restart then "
+        "reschedules it elsewhere. Raise tolerationSeconds to at least 60 (failover 1m50s), or remove it "
         "for the default 300s"
     )
 

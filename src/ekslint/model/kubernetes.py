@@ -28,6 +28,12 @@ POD_TEMPLATE_PATHS: dict[str, tuple[str, ...] | None] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
 SCALABLE_KINDS = frozenset(("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"))
+# The resource (resource.group) that owns a workload's pods when the disruption
+# controller cannot read its scale: it finds the owners' scale for the kinds above
+# and otherwise asks the owner's scale subresource, which these lack (kubernetes
+# pkg/controller/disruption/disruption.go, finders and getScaleController). A CronJob's
+# pods belong to the Jobs it creates.
+UNSCALABLE_OWNERS: dict[str, str] = {"Job": "jobs.batch", "CronJob": "jobs.batch", "DaemonSet": "daemonsets.apps"}
 
 
 @fast_pickle
@@ -75,6 +81,24 @@ class Workload:
     @property
     def ref(self) -> str:
         return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+    @property
+    def owner(self) -> str:
+        """How the disruption controller sees the owner of the pods (kubernetes
+        pkg/controller/disruption/disruption.go, getExpectedScale): ``"scalable"``
+        (Deployment, StatefulSet, ReplicaSet, ReplicationController: their scale is
+        the expected pod count), ``"none"`` (a bare Pod: not counted), or
+        ``"unscalable"`` (Job, CronJob, DaemonSet: no scale subresource, and counting
+        fails)."""
+        if self.kind in SCALABLE_KINDS:
+            return "scalable"
+        return "none" if self.kind == "Pod" else "unscalable"
+
+    @property
+    def owner_resource(self) -> str | None:
+        """The resource of an unscalable owner as the controller names it
+        (``jobs.batch``, ``daemonsets.apps``), else None."""
+        return UNSCALABLE_OWNERS.get(self.kind)
 
 
 @fast_pickle

@@ -182,6 +182,10 @@ class Project:
         (do not modify: cached per name)."""
         return self.sysctl_index.permitting(sysctl)
 
+    def permitting_positions(self, sysctl: str) -> frozenset[int]:
+        """``permitting(sysctl)`` as positions in ``node_groups`` (cached per name)."""
+        return self.sysctl_index.permitting_positions(sysctl)
+
     def allowing(self, sysctl: str) -> list[NodeGroup]:
         """Linux node groups whose kubelet allowance names the sysctl (explicitly), in
         the project's order."""

@@ -1,8 +1,9 @@
 """Kubernetes sysctl facts: the safe set by version, namespacing, allowance patterns.
 
-Sources (DOMAIN.md §5): kubernetes ``pkg/kubelet/sysctl/safe_sysctls.go`` @b0cb9cc1 and
+Sources: kubernetes ``pkg/kubelet/sysctl/safe_sysctls.go`` @b0cb9cc1 and
 ``kubernetes/website`` sysctl-cluster.md for the safe set and the version that added
-each entry; ``component-helpers/node/util/sysctl/namespace.go`` for namespacing;
+each entry; ``staging/src/k8s.io/component-helpers/node/util/sysctl/namespace.go`` (and runc's
+``libcontainer/configs/validate/validator.go`` for what a pod can set) for namespacing;
 ``pkg/apis/core/validation`` (IsValidSysctlPattern) for allowance syntax.
 """
 
@@ -34,19 +35,25 @@ SAFE_SINCE: dict[str, tuple[int, int]] = {
 # the ClusterConfig (metadata.version) nor the config (kubernetes-version) says.
 NEWEST_KNOWN_VERSION: tuple[int, int] = (1, 36)
 
-_IPC_NAMES = frozenset(
-    (
-        "kernel.sem",
-        "kernel.shmall",
-        "kernel.shmmax",
-        "kernel.shmmni",
-        "kernel.shm_rmid_forced",
-        "kernel.msgmax",
-        "kernel.msgmnb",
-        "kernel.msgmni",
-    )
-)
-_IPC_PREFIXES = ("kernel.shm", "kernel.msg", "kernel.sem", "fs.mqueue.")
+# The kubelet's table of namespaced sysctls (kubernetes
+# staging/src/k8s.io/component-helpers/node/util/sysctl/namespace.go): exact names,
+# and two prefixes that match only with the dot after them. ``kernel.shm`` and
+# ``kernel.msg`` name no sysctl: they are there so that the allowances ``kernel.shm*``
+# and ``kernel.msg*`` of older releases stay valid.
+_NAME_NAMESPACES: dict[str, str] = {
+    "kernel.sem": "ipc",
+    "kernel.shmall": "ipc",
+    "kernel.shmmax": "ipc",
+    "kernel.shmmni": "ipc",
+    "kernel.shm_rmid_forced": "ipc",
+    "kernel.shm": "ipc",
+    "kernel.msgmax": "ipc",
+    "kernel.msgmnb": "ipc",
+    "kernel.msgmni": "ipc",
+    "kernel.msg": "ipc",
+}
+COMPATIBILITY_PREFIXES = frozenset(("kernel.shm", "kernel.msg"))
+_PREFIX_NAMESPACES: tuple[tuple[str, str], ...] = (("net.", "net"), ("fs.mqueue.", "ipc"))
 
 # IsValidSysctlPattern: optional dotted/slashed segments, a last segment that may end
 # in ``*``; at most 253 characters.
@@ -86,14 +93,29 @@ def safe_since(name: str) -> tuple[int, int] | None:
     return SAFE_SINCE.get(normalize(name))
 
 
-def namespace_of(name: str) -> str | None:
-    """``"net"``, ``"ipc"`` or None when the sysctl is node-level (cannot be set per pod)."""
+def kubelet_namespace(name: str) -> str | None:
+    """The kubelet's ``namespaceOf``: ``"net"``, ``"ipc"`` or None, from its table alone."""
     name = normalize(name)
-    if name.startswith("net."):
-        return "net"
-    if name in _IPC_NAMES or name.startswith(_IPC_PREFIXES):
-        return "ipc"
+    found = _NAME_NAMESPACES.get(name)
+    if found is not None:
+        return found
+    for prefix, namespace in _PREFIX_NAMESPACES:
+        if name.startswith(prefix):
+            return namespace
     return None
+
+
+def namespace_of(name: str) -> str | None:
+    """The namespace of a sysctl a pod sets: ``"net"``, ``"ipc"``, or None when no pod
+    can ever set it. The kubelet's table decides, except for its two compatibility
+    entries (``kernel.shm``, ``kernel.msg``), which name no sysctl. So
+    ``kernel.shm_next_id`` is None: the kubelet admits it only through a
+    ``kernel.shm*`` allowance, and runc then refuses it (its own table,
+    libcontainer/configs/validate/validator.go, lists the same exact IPC names)."""
+    name = normalize(name)
+    if name in COMPATIBILITY_PREFIXES:
+        return None
+    return kubelet_namespace(name)
 
 
 def is_valid_pattern(pattern: str) -> bool:
@@ -111,11 +133,18 @@ def pattern_matches(pattern: str, name: str) -> bool:
 
 def pattern_namespace(pattern: str) -> str | None:
     """The namespace of an allowance entry, as the kubelet decides it (GetNamespace):
-    from the exact name, or from the part before ``*``. None: not namespaced, and the
-    kubelet refuses to start with it."""
+    of the exact name, or of the part before the first ``*`` looked up in the same
+    table (``kernel.shm*`` is IPC, ``kernel.shmm*`` and ``net*`` are not). None: not
+    namespaced, and the kubelet refuses to start with it."""
     name = normalize(pattern)
     star = name.find("*")
-    return namespace_of(name if star == -1 else name[:star])
+    return kubelet_namespace(name if star == -1 else name[:star])
+
+
+def namespaced_names(prefix: str) -> list[str]:
+    """The exact IPC names of the kubelet's table that start with ``prefix`` (what an
+    invalid ``kernel.shmm*`` meant to allow)."""
+    return sorted(n for n in _NAME_NAMESPACES if n.startswith(prefix) and n not in COMPATIBILITY_PREFIXES)
 
 
 # The namespaced sysctls a Linux kernel has (Linux 6.18: /proc/sys/net/ipv4 and the
