@@ -57,11 +57,16 @@ from ekslint.model.kubernetes import (
     namespace_key,
 )
 from ekslint.model.nodeconfig import (
+    HYBRID_IAM_RA_FIELDS,
+    HYBRID_REQUIRED_CLUSTER_FIELDS,
+    HYBRID_SSM_FIELDS,
     REQUIRED_CLUSTER_FIELDS,
     ClusterField,
+    HybridOptions,
     MaxPodsExpression,
     MergedNodeConfig,
     NodeConfigPart,
+    standard_max_pods,
 )
 from ekslint.model.nodegroup import (
     Allowance,
@@ -91,6 +96,9 @@ from ekslint.validation.schemacheck import check_file as schema_problems
 from ekslint.validation.schemacheck import stamp as schema_stamp
 
 __all__ = [
+    "HYBRID_IAM_RA_FIELDS",
+    "HYBRID_REQUIRED_CLUSTER_FIELDS",
+    "HYBRID_SSM_FIELDS",
     "LARGE_VCPUS",
     "NODEADM_VARIABLES",
     "NODECONFIG_MEDIA",
@@ -119,6 +127,7 @@ __all__ = [
     "Flag",
     "Formatter",
     "GroupCapacity",
+    "HybridOptions",
     "IgnoredAllowance",
     "InstanceInfo",
     "InstanceTable",
@@ -174,5 +183,6 @@ __all__ = [
     "percent",
     "schema_problems",
     "schema_stamp",
+    "standard_max_pods",
     "sysctls",
 ]
