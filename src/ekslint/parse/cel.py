@@ -399,7 +399,6 @@ def _operator(tree: Any, source: str) -> tuple[int, int]:
     return start, end
 
 
-
 def _subexpressions_below(tree: Any, extent: tuple[int, int] | None = None) -> Iterator[Any]:
     """The largest sub-expressions of ``tree`` that are smaller than it."""
     from lark import Tree
