@@ -301,13 +301,17 @@ def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Proble
         userdata.multipart,
         [_classify(part) if userdata.multipart else UserdataPart(part) for part in userdata.parts],
     )
+    if userdata.multipart:
+        _header_problems(userdata.parts, problems)
     nodeconfig_parts: list[NodeConfigPart] = []
     for index, part in enumerate(userdata.parts, start=1):
         label = f"MIME part {index} ({part.content_type or 'no Content-Type'})" if userdata.multipart else "userdata"
         body = part.text
         if part.content_type == NODECONFIG_MEDIA and looks_like_script(body.content):
             continue  # a script typed as NodeConfig: nodeadm cannot decode it, cloud-init skips it (EKS208)
-        if part.content_type == NODECONFIG_MEDIA or (not userdata.multipart and _looks_like_nodeconfig(body.content)):
+        if part.content_type == NODECONFIG_MEDIA or (
+            not userdata.multipart and _looks_like_nodeconfig(body.content) and not looks_like_script(body.content)
+        ):
             nodeconfig_parts.extend(nodeconfig_parts_from_yaml(body, label, limits, problems))
         elif (
             part.content_type in SHELL_MEDIA
@@ -318,6 +322,38 @@ def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Proble
     if nodeconfig_parts:
         model.nodeconfig = merge(nodeconfig_parts)
     return model
+
+
+def _header_problems(parts: list[Part], problems: list[Problem]) -> None:
+    """A part whose headers run into its body (no blank line): blame the consumer that
+    fails. nodeadm reads a userdata with a NodeConfig part, and Go's textproto stops
+    its whole reading at the first malformed header line (amazon-eks-ami
+    nodeadm/internal/configprovider/mime.go). cloud-init's email parser starts the body
+    at the first line that is not a header (canonical/cloud-init cloudinit/user_data.py,
+    Python email.feedparser), so an AL2 script part is recovered, unless lines that
+    look like headers are read as such."""
+    nodeadm = any(part.content_type == NODECONFIG_MEDIA for part in parts)
+    fix = "Add a blank line between the part's headers and its body"
+    for index, part in enumerate(parts, start=1):
+        kind = part.content_type or "no Content-Type"
+        if nodeadm and part.malformed is not None:
+            problems.append(
+                Problem(
+                    part.malformed,
+                    f"MIME part {index} ({kind}) has no blank line after its headers, so this line is read as a "
+                    "header: nodeadm (Go textproto) stops with 'malformed MIME header line' and applies none of "
+                    f"this userdata, and the node never joins. {fix}",
+                )
+            )
+        elif part.swallowed and (nodeadm or part.content_type in SHELL_MEDIA or not part.content_type):
+            reader = "nodeadm" if part.content_type == NODECONFIG_MEDIA else "cloud-init"
+            problems.append(
+                Problem(
+                    part.swallowed[0],
+                    f"MIME part {index} ({kind}) has no blank line after its headers, and this line looks like a "
+                    f"header, so it is read as one: {reader} never sees it in the part's body. {fix}",
+                )
+            )
 
 
 _YAML_KEY_LINE = re.compile(r"^\s*(apiVersion|kind|spec)\s*:", re.M)

@@ -95,16 +95,19 @@ class _Scanner:
         self.allexport = False  # set -a
         self.pending_heredocs: list[tuple[str, bool]] = []
         self.comments: list[tuple[int, int]] = []  # offset ranges of # comments
+        self.heredocs: list[tuple[int, int]] = []  # offset ranges of here-document bodies
 
     def _skip_heredocs(self) -> None:
         """Called at a newline: skip the bodies of here-documents opened on this line."""
         for delimiter, strip_tabs in self.pending_heredocs:
+            begin = self.i
             while self.i < self.n:
                 end = self.s.find("\n", self.i)
                 line = self.s[self.i : end if end != -1 else self.n]
                 self.i = end + 1 if end != -1 else self.n
                 if (line.lstrip("\t") if strip_tabs else line) == delimiter:
                     break
+            self.heredocs.append((begin, self.i))
         self.pending_heredocs.clear()
 
     def commands(self) -> list[Command]:
@@ -335,12 +338,13 @@ def _matching(s: str, i: int, opening: str, closing: str) -> int:
 class Script:
     commands: list[Command]
     comments: list[tuple[int, int]]  # offset ranges of comments (not heredoc bodies)
+    heredocs: list[tuple[int, int]] = field(default_factory=list)  # offset ranges of here-document bodies
 
 
 def read_script(source: str) -> Script:
     scanner = _Scanner(source, {})
     commands = scanner.commands()
-    return Script(commands, scanner.comments)
+    return Script(commands, scanner.comments, scanner.heredocs)
 
 
 def parse_script(source: str) -> list[Command]:
