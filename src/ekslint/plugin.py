@@ -56,6 +56,7 @@ from ekslint.model.kubernetes import (
     Workload,
     namespace_key,
 )
+from ekslint.model.maxpods import MaxPodsExpression, standard_max_pods
 from ekslint.model.nodeconfig import (
     HYBRID_IAM_RA_FIELDS,
     HYBRID_REQUIRED_CLUSTER_FIELDS,
@@ -63,10 +64,8 @@ from ekslint.model.nodeconfig import (
     REQUIRED_CLUSTER_FIELDS,
     ClusterField,
     HybridOptions,
-    MaxPodsExpression,
     MergedNodeConfig,
     NodeConfigPart,
-    standard_max_pods,
 )
 from ekslint.model.nodegroup import (
     Allowance,

@@ -442,6 +442,7 @@ def node_group_from_userdata(model: UserdataModel, origin: Origin, version: tupl
         ignored_allowances=kubelet.ignored_allowances(),
         max_pods=kubelet.max_pods,
         kubernetes_version=version,
+        max_pods_expression=model.nodeconfig.max_pods_expression if model.nodeconfig is not None else None,
     )
     if context is not None and context.allowed_unsafe_sysctls and not group.allowances:
         group.allowances = context.node_group(version).allowances

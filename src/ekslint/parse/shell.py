@@ -18,33 +18,9 @@ _SEPARATORS = frozenset(";&|()\n")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=(.*)", re.S)
 # Words that may precede the real command word.
-_PREFIX_WORDS = frozenset(
-    (
-        "if",
-        "then",
-        "else",
-        "elif",
-        "do",
-        "while",
-        "until",
-        "!",
-        "{",
-        "time",
-        "exec",
-        "sudo",
-        "nohup",
-        "env",
-        "command",
-        "bash",
-        "sh",
-        "/bin/bash",
-        "/bin/sh",
-        "/usr/bin/env",
-        "/usr/bin/bash",
-        "source",
-        ".",
-    )
-)
+_SHELL_KEYWORDS = ("if", "then", "else", "elif", "do", "while", "until", "!", "{", "time")
+_WRAPPERS = ("exec", "sudo", "nohup", "env", "command", "bash", "sh", "/bin/bash", "/bin/sh", "/usr/bin/env")
+_PREFIX_WORDS = frozenset((*_SHELL_KEYWORDS, *_WRAPPERS, "/usr/bin/bash", "source", "."))
 
 
 @dataclass(slots=True)
