@@ -130,3 +130,15 @@ def test_the_model_evaluates_per_instance_type_as_nodeadm() -> None:
     assert broken.evaluate(3, 10, 29) is None
     assert broken.effective(3, 10) == 29
     assert pickle.loads(pickle.dumps(broken)).error.message == broken.error.message
+
+
+def test_an_expression_too_deep_to_evaluate_is_not_judged() -> None:
+    deep = "(" * 200 + "max_pods" + ")" * 200
+    program = cel.compile_expression(deep)
+    assert not program.judged
+    with pytest.raises(cel.CelUnknown):
+        program.evaluate(3, 10, 29)
+    found = _merged(NODECONFIG.format(expression=deep)).max_pods_expression
+    assert found is not None and found.error is None
+    assert found.evaluate(3, 10, 29) is None and found.failure(3, 10, 29) is None
+    assert found.effective(3, 10) is None

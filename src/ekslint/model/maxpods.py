@@ -49,11 +49,14 @@ class MaxPodsExpression:
 
     def effective(self, default_enis: int, ips_per_eni: int) -> int | None:
         """The max pods nodeadm configures on an instance type with these figures: the
-        expression's value, or the standard value when it fails (None: templated)."""
+        expression's value, or the standard value when it fails (None: templated, or
+        too deep for ekslint to evaluate)."""
         if self.templated:
             return None
         standard = standard_max_pods(default_enis, ips_per_eni)
-        value = self.evaluate(default_enis, ips_per_eni, standard)
+        value, failure = self.outcome(default_enis, ips_per_eni, standard)
+        if value is None and failure is None:
+            return None  # beyond what ekslint evaluates
         return standard if value is None else value
 
     def outcome(self, default_enis: int, ips_per_eni: int, max_pods: int) -> tuple[int | None, str | None]:
@@ -84,6 +87,8 @@ def _evaluated(expression: str, default_enis: int, ips_per_eni: int, max_pods: i
         return None, f"it does not compile: {program.message}"
     try:
         return program.evaluate(default_enis, ips_per_eni, max_pods), None
+    except cel.CelUnknown:
+        return None, None
     except cel.CelError as err:
         return None, err.message
 

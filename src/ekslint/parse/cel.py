@@ -121,7 +121,21 @@ class CelError(Exception):
         self.end = end
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (CelError, (self.message, self.start, self.end))
+        return (type(self), (self.message, self.start, self.end))
+
+
+class CelUnknown(CelError):
+    """An expression beyond what ekslint evaluates (nested too deeply, too long): its
+    outcome is unknown, never reported as a failure."""
+
+
+# Beyond these, cel-python's recursive evaluator (and cel-go's parser, whose default
+# recursion limit is 250) are out of their depth: such an expression is not judged.
+MAX_SOURCE = 4096
+MAX_DEPTH = 400  # syntax-tree levels: about 40 nested parentheses
+# Sub-expressions evaluated alone for the type check: more is skipped (a long list
+# literal), never reported.
+MAX_CHECKED = 300
 
 
 @cache
@@ -146,13 +160,17 @@ def _activation(default_enis: int, ips_per_eni: int, max_pods: int) -> dict[str,
 class Program:
     """A maxPodsExpression that compiles."""
 
-    def __init__(self, source: str, tree: Any) -> None:
+    def __init__(self, source: str, tree: Any, judged: bool = True) -> None:
         self.source = source
         self._tree = tree
+        self.judged = judged
 
     def evaluate(self, default_enis: int, ips_per_eni: int, max_pods: int) -> int:
         """The max pods nodeadm takes from the expression; raises :class:`CelError`
-        where nodeadm's evaluation fails (it then uses ``max_pods``)."""
+        where nodeadm's evaluation fails (it then uses ``max_pods``), and
+        :class:`CelUnknown` for an expression too deep to evaluate here."""
+        if not self.judged:
+            raise CelUnknown("the expression is nested too deeply to evaluate")
         value = _run(self._tree, _activation(default_enis, ips_per_eni, max_pods))
         number = _to_int(value)
         if number <= 0 or number > MAX_INT32:
@@ -169,6 +187,8 @@ def compile_expression(source: str) -> Program:
 
     if not source.strip():
         raise CelError("the expression is empty")
+    if len(source) > MAX_SOURCE:
+        return Program(source, None, judged=False)
     try:
         tree = _environment().compile(source)
     except celpy.CELParseError as err:
@@ -181,10 +201,28 @@ def compile_expression(source: str) -> Program:
         except celpy.CELParseError:
             raise _syntax_error(source, err) from None
     except RecursionError:
-        raise CelError("the expression is nested too deeply to compile") from None
-    _check_names(tree, frozenset(NODEADM_VARIABLES))
-    _check_types(tree, source)
+        return Program(source, None, judged=False)
+    if _depth(tree) > MAX_DEPTH:
+        return Program(source, tree, judged=False)
+    try:
+        _check_names(tree, frozenset(NODEADM_VARIABLES))
+        _check_types(tree, source)
+    except RecursionError:
+        return Program(source, tree, judged=False)
     return Program(source, tree)
+
+
+def _depth(tree: Any) -> int:
+    """How deep the syntax tree nests (counted without recursion)."""
+    from lark import Tree
+
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in node.children if isinstance(child, Tree))
+    return deepest
 
 
 _TRAILING_COMMA = re.compile(r",\s*[\])]|,\s*}")
@@ -304,7 +342,10 @@ def _check_types(tree: Any, source: str) -> None:
     branch. With every variable an int, evaluating each sub-expression at a probe finds
     the same refusals (a sub-expression that uses a macro's variable is skipped)."""
     activation = _activation(*PROBES[1])
-    for node in _subexpressions(tree):
+    nodes = list(_subexpressions(tree))
+    if len(nodes) > MAX_CHECKED:
+        return
+    for node in nodes:
         problem = _type_failure(node, activation)
         if problem is not None:
             raise _locate(node, problem, activation, source)
@@ -422,7 +463,9 @@ def _run(tree: Any, activation: dict[str, Any]) -> Any:
         return _environment().program(tree).evaluate(activation)
     except celpy.CELEvalError as err:
         raise CelError(_eval_message(err)) from None
-    except (RecursionError, ArithmeticError, ValueError, TypeError, KeyError) as err:
+    except RecursionError:
+        raise CelUnknown("the expression is nested too deeply to evaluate") from None
+    except (ArithmeticError, ValueError, TypeError, KeyError) as err:
         raise CelError(f"evaluation failed: {err}") from None
 
 
