@@ -21,6 +21,15 @@ from ekslint.plugin import (
 )
 
 PEM_CERTIFICATE = b"-----BEGIN CERTIFICATE-----"
+# Instance shapes a maxPodsExpression is tried on (default ENIs, IPv4 per ENI, standard
+# max pods), from nodeadm's instance-info.jsonl: t3.micro, m5.large, m5.24xlarge.
+PROBES = (("t3.micro", 2, 2, 4), ("m5.large", 3, 10, 29), ("m5.24xlarge", 15, 50, 737))
+# aws/eks-hybrid internal/node/hybrid/validator.go
+SSM_ACTIVATION_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+UNUSABLE_CA = (
+    "the kubelet loads it as its client CA bundle and stops at start ('missing content for CA bundle'), so the "
+    "node never joins"
+)
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -50,28 +59,40 @@ class NodeconfigInvalidValue(FileRule):
     - `spec.cluster.apiServerEndpoint` must be an `https://` URL with a host;
     - `spec.cluster.certificateAuthority` must be base64 (in every part: nodeadm
       cannot decode a part otherwise), and the value that wins must decode to a PEM
-      certificate;
+      certificate; an empty `certificateAuthority: ""` is reported on its own;
     - `spec.cluster.cidr` must be a CIDR (`10.100.0.0/16`);
     - every `spec.kubelet.config.clusterDNS` address must be an IP inside `cidr`
       (link-local addresses, as NodeLocal DNSCache uses, are allowed);
-    - `spec.kubelet.maxPodsExpression` must be a CEL expression nodeadm can compile
-      (its variables are `default_enis`, `ips_per_eni`, `max_pods`, and in newer
-      releases `vcpus` and `physical_memory_mib`; CEL has no `min`/`max` and no mixed
-      int/double arithmetic) with an integer result.
+    - `spec.kubelet.maxPodsExpression` must compile as nodeadm compiles it (CEL's
+      standard library and exactly the int variables `default_enis`, `ips_per_eni`,
+      `max_pods`: no `min`/`max`, no arithmetic across int and double) and give a
+      positive integer pod count for at least one instance shape (a t3.micro, an
+      m5.large, an m5.24xlarge);
+    - hybrid nodes (`spec.hybrid`): no `--hostname-override` in `kubelet.flags`, not
+      both `ssm` and `iamRolesAnywhere`, an SSM `activationCode` of 20 to 250
+      characters and an `activationId` in UUID form, a `nodeName` of at most 64
+      characters.
 
     Values with template placeholders (`${...}`, `{{ }}`, `%s`) are skipped.
 
     ## Why is this bad?
-    nodeadm validates only that the cluster fields are present (DOMAIN.md §2.2); a
-    wrong value fails later and further from its cause. A non-base64 CA fails the
-    decoding of the whole userdata (`illegal base64 data`); a CA that is not a PEM
-    certificate, an `http://` endpoint or a host without scheme leave the kubelet
-    unable to reach the API server; an invalid `cidr` fails the cluster DNS
-    derivation; a `clusterDNS` outside the service CIDR points every pod's resolver at
-    an address no Service has. An expression that does not compile is dropped with
-    only a warning in the node's journal (`Failed to evaluate custom expression,
-    using standard max pods value`, DOMAIN.md §1.4), so the node silently runs with
-    the default max pods.
+    nodeadm validates only that the cluster fields are present
+    (amazon-eks-ami `nodeadm/internal/api/validation.go`); a wrong value fails later
+    and further from its cause. A non-base64 CA fails the decoding of the whole
+    userdata (`illegal base64 data`). An empty CA passes the check, which only tests
+    for nil, and is written as an empty `/etc/kubernetes/pki/ca.crt`; the kubelet
+    loads that file as its client CA bundle and stops at start (`missing content for
+    CA bundle`, kubernetes `staging/src/k8s.io/apiserver/pkg/server/dynamiccertificates/dynamic_cafile_content.go`).
+    A CA that is not a PEM certificate, an `http://` endpoint or a host without scheme
+    leave the kubelet unable to reach the API server; an invalid `cidr` fails the
+    cluster DNS derivation; a `clusterDNS` outside the service CIDR points every pod's
+    resolver at an address no Service has. An expression that does not compile, or
+    whose result is not a positive integer, is dropped with only a warning in the
+    node's journal (`Failed to evaluate custom expression, using standard max pods
+    value`, amazon-eks-ami `nodeadm/internal/kubelet/eni_max_pods.go`), so the node
+    silently runs with the standard max pods. nodeadm for hybrid nodes refuses the
+    other hybrid values before it starts (aws/eks-hybrid
+    `internal/node/hybrid/validator.go`).
 
     ## Example
     ```yaml
@@ -100,6 +121,8 @@ class NodeconfigInvalidValue(FileRule):
     ## References
     - https://awslabs.github.io/amazon-eks-ami/nodeadm/doc/api/
     - https://awslabs.github.io/amazon-eks-ami/nodeadm/doc/examples/#defining-a-max-pods-expression
+    - amazon-eks-ami `nodeadm/internal/kubelet/eni_max_pods.go`
+    - aws/eks-hybrid `internal/node/hybrid/validator.go`
     - https://github.com/google/cel-spec/blob/master/doc/langdef.md
     """
 
@@ -117,6 +140,7 @@ class NodeconfigInvalidValue(FileRule):
                 yield from self._cluster(merged)
                 yield from self._cluster_dns(merged)
                 yield from self._expression(merged)
+                yield from self._hybrid(merged)
 
     def _cluster(self, merged: MergedNodeConfig) -> Iterator[Violation]:
         endpoint = merged.cluster.get("apiServerEndpoint")
@@ -137,8 +161,18 @@ class NodeconfigInvalidValue(FileRule):
                     "reaches the EKS API server only over https://<host>, so the node never joins. "
                     f"{change} (aws eks describe-cluster --query cluster.endpoint)",
                 )
+        empty = merged.empty_certificate_authority
+        if empty is not None:
+            fetch = " (and nodeadm for hybrid nodes does not fetch it with DescribeCluster)" if merged.hybrid else ""
+            yield Violation(
+                empty.span,
+                f'certificateAuthority in {empty.source} is "": nodeadm only checks that it is set, so the config '
+                f"passes{fetch}, and it writes an empty /etc/kubernetes/pki/ca.crt: {UNUSABLE_CA}. Set it to the "
+                "cluster's base64 CA bundle (aws eks describe-cluster --query cluster.certificateAuthority.data)"
+                + (", or remove the key and let nodeadm look it up" if merged.hybrid else ""),
+            )
         for written in merged.certificate_authorities:  # each part's: nodeadm decodes each
-            if is_placeholder(written.value):
+            if is_placeholder(written.value) or not written.value:
                 continue
             if _decode_ca(written.value) is None:
                 yield Violation(
@@ -150,7 +184,7 @@ class NodeconfigInvalidValue(FileRule):
                     "cluster.certificateAuthority.data), on one line",
                 )
         ca = merged.cluster.get("certificateAuthority")
-        if ca is not None and not is_placeholder(ca.value):
+        if ca is not None and ca.value and not is_placeholder(ca.value):
             decoded = _decode_ca(ca.value)
             if decoded is not None and PEM_CERTIFICATE not in decoded:
                 shown = decoded[:24].decode("utf-8", "replace")
@@ -203,38 +237,77 @@ class NodeconfigInvalidValue(FileRule):
         if found is None or found.templated:
             return
         expression, source, err = found.expression, found.source, found.error
-        variables = ", ".join(NODEADM_VARIABLES[:3])
+        fallback = (
+            "nodeadm logs 'Failed to evaluate custom expression, using standard max pods value' and the node runs "
+            "with the standard max pods (default_enis * (ips_per_eni - 1) + 2)"
+        )
         if err is not None:
-            hint = (
-                "CEL has no min/max: write a ternary, e.g. max_pods < 110 ? max_pods : 110"
-                if re.match(r"undeclared reference to '(min|max)'", err.message)
-                else "CEL does not mix int and double: use integer arithmetic, or int(double(max_pods) * 0.9)"
-                if "(int, double)" in err.message or "(double, int)" in err.message
-                else f"use only the variables {variables} (and vcpus, physical_memory_mib on newer nodeadm)"
-                if err.message.startswith("undeclared reference")
-                else "fix the expression"
-            )
+            message = err.message
+            if re.match(r"undeclared reference to '(min|max)'", message):
+                hint = "CEL has no min/max: write a ternary, e.g. max_pods < 110 ? max_pods : 110"
+            elif "double" in message and "overload" in message:
+                hint = "CEL does not mix int and double: use integer arithmetic, or int(double(max_pods) * 0.9)"
+            elif message.startswith("undeclared reference"):
+                hint = f"Use only the variables {', '.join(NODEADM_VARIABLES)}: nodeadm declares no others"
+            else:
+                hint = "Fix the expression"
             yield Violation(
                 found.error_span(),
-                f"maxPodsExpression {expression!r} in {source} does not compile: {err.message}. nodeadm logs "
-                "'Failed to evaluate custom expression, using standard max pods value' and the node runs with "
-                f"the default max pods. {hint[0].upper()}{hint[1:]}",
+                f"maxPodsExpression {expression!r} in {source} does not compile: {message}. {fallback}. {hint}",
             )
             return
-        result = found.result
-        if result is None:
-            return
-        problem = None
-        if result.type in ("bool", "null", "list", "map", "bytes"):
-            problem = f"its result is a {result.type}, which nodeadm cannot convert to a pod count"
-        elif result.literal is not None and result.literal <= 0:
-            problem = f"its result {result.literal} is not a positive pod count"
-        if problem is not None:
+        failures = [(name, found.failure(enis, ips, standard)) for name, enis, ips, standard in PROBES]
+        if all(failure for _, failure in failures):
+            name, failure = failures[1]
             yield Violation(
                 found.span,
-                f"maxPodsExpression {expression!r} in {source}: {problem}; nodeadm falls back to the standard "
-                f"max pods. Write an expression with a positive integer result, e.g. max_pods or "
+                f"maxPodsExpression {expression!r} in {source} gives no usable pod count on any instance type "
+                f"(on an {name}: {failure}); {fallback}. Write an expression with a positive integer result, e.g. "
                 "max_pods < 110 ? max_pods : 110",
+            )
+
+    def _hybrid(self, merged: MergedNodeConfig) -> Iterator[Violation]:
+        hybrid = merged.hybrid
+        if hybrid is None:
+            return
+        for flag in merged.flags:
+            if flag.value.startswith("--hostname-override=") and len(flag.value) > len("--hostname-override="):
+                yield Violation(
+                    flag.span,
+                    f"kubelet.flags in {flag.source} sets {flag.value}, but nodeadm for hybrid nodes refuses it "
+                    "('hostname-override kubelet flag is not supported for hybrid nodes') and stops. Remove the "
+                    "flag: hybrid nodes are named by the SSM managed instance ID or the IAM Roles Anywhere nodeName",
+                )
+        if hybrid.ssm is not None and hybrid.iam_roles_anywhere is not None:
+            yield Violation(
+                hybrid.iam_roles_anywhere_span or hybrid.span,
+                "spec.hybrid sets both ssm and iamRolesAnywhere: nodeadm for hybrid nodes stops with 'Only one of "
+                "IAMRolesAnywhere or SSM must be provided for hybrid node configuration'. Keep the one these "
+                "nodes authenticate with and remove the other",
+            )
+        ssm = hybrid.ssm or {}
+        code, ident = ssm.get("activationCode"), ssm.get("activationId")
+        if code is not None and not is_placeholder(code.value) and not 20 <= len(code.value) <= 250:
+            yield Violation(
+                code.span,
+                f"ssm.activationCode in {code.source} has {len(code.value)} characters; nodeadm for hybrid nodes "
+                "stops with 'invalid ActivationCode format ... Must be 20-250 characters'. Set it to the "
+                "ActivationCode that aws ssm create-activation returned",
+            )
+        if ident is not None and not is_placeholder(ident.value) and not SSM_ACTIVATION_ID.fullmatch(ident.value):
+            yield Violation(
+                ident.span,
+                f"ssm.activationId {ident.value!r} in {ident.source} is not an activation ID (lower-case UUID form); "
+                "nodeadm for hybrid nodes stops with 'invalid ActivationID format'. Set it to the ActivationId "
+                "that aws ssm create-activation returned",
+            )
+        node_name = (hybrid.iam_roles_anywhere or {}).get("nodeName")
+        if node_name is not None and not is_placeholder(node_name.value) and len(node_name.value) > 64:
+            yield Violation(
+                node_name.span,
+                f"iamRolesAnywhere.nodeName in {node_name.source} has {len(node_name.value)} characters; nodeadm for "
+                'hybrid nodes stops with "NodeName can\'t be longer than 64 characters". Use a name of at most 64 '
+                "characters",
             )
 
 

@@ -24,7 +24,8 @@ from ekslint.plugin import (
 )
 
 AL2023_NO_BOOTSTRAP = (
-    "AmazonLinux2023 AMIs have no /etc/eks/bootstrap.sh: they boot with nodeadm, which reads a NodeConfig"
+    "AmazonLinux2023 AMIs boot with nodeadm, which reads a NodeConfig; their /etc/eks/bootstrap.sh is only a stub "
+    "that prints that it was removed and exits 1"
 )
 
 
@@ -54,8 +55,12 @@ class BootstrapFamilyMismatch(FileRule):
     eksctl gives no default and refuses (EKS202): nothing family-specific is said
     about it.
 
-    A script that tests for `/etc/eks/bootstrap.sh` (`[ -f /etc/eks/bootstrap.sh ]`)
-    before calling it is not reported.
+    A script that tells the families apart before calling bootstrap.sh (it tests for
+    `nodeadm` or reads `/etc/os-release`) is not reported. A test that
+    `/etc/eks/bootstrap.sh` exists (`[ -f /etc/eks/bootstrap.sh ]`) does not tell
+    them apart: AmazonLinux2023 AMIs ship it as a stub that exits 1 (amazon-eks-ami
+    `templates/al2023/runtime/rootfs/etc/eks/bootstrap.sh`), so such a call is still
+    reported, and the kubelet arguments given to it count as never applied.
 
     ## Why is this bad?
     Each family boots differently: AmazonLinux2 runs bootstrap.sh, AmazonLinux2023
@@ -244,10 +249,16 @@ class BootstrapFamilyMismatch(FileRule):
                 reason = f"this userdata also holds a NodeConfig, so it boots AmazonLinux2023: {AL2023_NO_BOOTSTRAP}"
             else:
                 reason = f"the node group is AmazonLinux2023: {AL2023_NO_BOOTSTRAP}"
+            guard = (
+                " (the test that /etc/eks/bootstrap.sh exists does not help: the stub exists)"
+                if script.existence_guard and not is_bottlerocket(declared)
+                else ""
+            )
             yield Violation(
                 script.span_of(call.program),
-                f"{script.source} calls /etc/eks/bootstrap.sh, but {reason}; the script fails there. Remove the "
-                "call and give its kubelet arguments as NodeConfig spec.kubelet.config / spec.kubelet.flags",
+                f"{script.source} calls /etc/eks/bootstrap.sh, but {reason}{guard}; the call fails and its kubelet "
+                "arguments never apply. Remove the call and give its kubelet arguments as NodeConfig "
+                "spec.kubelet.config / spec.kubelet.flags",
                 related,
             )
             return

@@ -102,3 +102,28 @@ def test_split_words_keeps_offsets() -> None:
 def test_never_stalls_on_odd_input() -> None:
     for script in ["'unterminated", '"unterminated $(', "$", "${", "`", "<<", "a >", "\\", "$((1+", "&&||;;"]:
         parse_script(script)
+
+
+def test_bootstrap_takes_options_from_its_environment() -> None:
+    # amazon-eks-ami templates/al2/runtime/bootstrap.sh: KUBELET_EXTRA_ARGS="${KUBELET_EXTRA_ARGS:-}" etc.
+    from ekslint.parse.shell import bootstrap_calls, read_script
+
+    script = (
+        "export KUBELET_EXTRA_ARGS='--max-pods=20'\n"
+        "USE_MAX_PODS=false\n"
+        "/etc/eks/bootstrap.sh prod\n"  # exported only
+        "sudo /etc/eks/bootstrap.sh prod\n"  # sudo resets the environment
+        "sudo -E /etc/eks/bootstrap.sh prod\n"  # unless -E
+        "env USE_MAX_PODS=false /etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=30'\n"
+        ". /etc/eks/bootstrap.sh prod\n"  # sourced: every variable
+    )
+    calls = bootstrap_calls(read_script(script).commands)
+    seen = [({k: v.text for k, v in c.environment.items()}, [w.text for w in c.kubelet_args]) for c in calls]
+    assert seen == [
+        ({"--kubelet-extra-args": "--max-pods=20"}, ["--max-pods=20"]),
+        ({}, []),
+        ({"--kubelet-extra-args": "--max-pods=20"}, ["--max-pods=20"]),
+        ({"--kubelet-extra-args": "--max-pods=20", "--use-max-pods": "false"}, ["--max-pods=30"]),
+        ({"--kubelet-extra-args": "--max-pods=20", "--use-max-pods": "false"}, ["--max-pods=20"]),
+    ]
+    assert calls[3].option("--use-max-pods").text == "false"  # type: ignore[union-attr]

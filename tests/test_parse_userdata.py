@@ -155,3 +155,30 @@ def test_toml_syntax_error_position() -> None:
     with pytest.raises(TomlSyntaxError) as error:
         parse_toml(Text.whole_file("br.toml", "[settings.kubernetes]\nmax-pods = = 3\n"))
     assert error.value.line == 1
+
+
+def test_a_script_that_prints_mime_is_not_mime() -> None:
+    from ekslint.parse import mime
+
+    script = (
+        "#!/bin/bash\ncat > /tmp/u.mime <<'EOF'\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="//"\n\n--//\nContent-Type: text/x-shellscript\n\necho\n--//--\nEOF\n'
+    )
+    assert not mime.header_block_start(script)
+    assert not mime.looks_multipart(script)
+    assert not mime.looks_multipart(script.split("\n", 1)[1])  # no shebang: the heredoc still hides it
+    assert mime.looks_multipart("--//\nContent-Type: text/x-shellscript\n\necho\n--//--\n")
+
+
+def test_a_part_without_its_blank_line_is_read_as_each_consumer_reads_it() -> None:
+    from ekslint.parse import mime
+    from ekslint.parse.text import Text
+
+    content = (
+        'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="//"\n\n'
+        "--//\nContent-Type: text/x-shellscript\n#!/bin/bash\necho hi\n--//--\n"
+    )
+    (part,) = mime.read_userdata(Text.whole_file("u.mime", content)).parts
+    assert part.text.content.startswith("#!/bin/bash")  # cloud-init's recovery
+    assert part.malformed is not None and part.malformed.line == 6  # where nodeadm stops
+    assert part.swallowed == []

@@ -17,7 +17,7 @@ from tests.conftest import SHARED, lint
 
 ROOT = Path(__file__).resolve().parent.parent
 ESKCTL_SOURCE = SHARED / "public-data" / "eksctl-schema.json"
-NAMES = ("eksctl-clusterconfig", "nodeconfig", "kubelet-configuration", "bottlerocket-kubernetes")
+NAMES = ("eksctl-clusterconfig", "nodeconfig", "nodeconfig-hybrid", "kubelet-configuration", "bottlerocket-kubernetes")
 
 
 @pytest.mark.parametrize("name", NAMES)

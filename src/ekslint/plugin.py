@@ -65,10 +65,14 @@ from ekslint.model.kubernetes import (
     Workload,
     namespace_key,
 )
+from ekslint.model.maxpods import MaxPodsExpression, standard_max_pods
 from ekslint.model.nodeconfig import (
+    HYBRID_IAM_RA_FIELDS,
+    HYBRID_REQUIRED_CLUSTER_FIELDS,
+    HYBRID_SSM_FIELDS,
     REQUIRED_CLUSTER_FIELDS,
     ClusterField,
-    MaxPodsExpression,
+    HybridOptions,
     MergedNodeConfig,
     NodeConfigPart,
 )
@@ -103,6 +107,9 @@ __all__ = [
     "AMI_RESOLVERS",
     "DEFAULT_INSTANCE_TYPE",
     "DEFAULT_KUBERNETES_VERSION",
+    "HYBRID_IAM_RA_FIELDS",
+    "HYBRID_REQUIRED_CLUSTER_FIELDS",
+    "HYBRID_SSM_FIELDS",
     "LARGE_VCPUS",
     "NODEADM_VARIABLES",
     "NODECONFIG_MEDIA",
@@ -132,6 +139,7 @@ __all__ = [
     "Flag",
     "Formatter",
     "GroupCapacity",
+    "HybridOptions",
     "IgnoredAllowance",
     "InstanceInfo",
     "InstanceTable",
@@ -187,5 +195,6 @@ __all__ = [
     "percent",
     "schema_problems",
     "schema_stamp",
+    "standard_max_pods",
     "sysctls",
 ]

@@ -1,10 +1,17 @@
 """nodeadm NodeConfig (node.eks.aws/v1alpha1), merged the way nodeadm merges it.
 
-DOMAIN.md §2: nodeadm reads every ``application/node.eks.aws`` part (or the whole
-userdata when it is not multipart), merges them in order with later parts winning
-(mergo WithOverride: empty values never override), appends ``kubelet.flags``, and only
-then validates that ``spec.cluster`` has name, apiServerEndpoint, certificateAuthority
-and cidr.
+nodeadm (amazon-eks-ami ``nodeadm/internal/configprovider/mime.go``) reads every
+``application/node.eks.aws`` part (or the whole userdata when it is not multipart) and
+merges them in order (``nodeadm/internal/api/merge.go``): the first part is the base,
+later parts override it (mergo WithOverride: an empty value never overrides),
+``kubelet.flags`` are appended. Only then ``nodeadm/internal/api/validation.go`` checks
+that ``spec.cluster`` has name, apiServerEndpoint, certificateAuthority (a nil check:
+an empty string passes) and cidr, and an ``id`` when ``enableOutpost`` is true.
+
+A NodeConfig with ``spec.hybrid`` is the hybrid-nodes variant (aws/eks-hybrid
+``api/v1alpha1/nodeconfig_types.go``): nodeadm for hybrid nodes requires name and
+region instead, and exactly one of SSM or IAM Roles Anywhere
+(``internal/node/hybrid/validator.go``); it looks the rest up with DescribeCluster.
 """
 
 from __future__ import annotations
@@ -12,15 +19,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ekslint.model.maxpods import MaxPodsExpression, max_pods_expression
 from ekslint.model.nodegroup import Allowance, KubeletSettings, MaxPodsSetting
-from ekslint.parse import cel
 from ekslint.parse.shell import Word, kubelet_flags, split_words
-from ekslint.parse.templates import is_placeholder
-from ekslint.parse.text import Span, Text
+from ekslint.parse.text import Span
 from ekslint.parse.yamltree import YMap, YScalar
 
 NODECONFIG_GROUP = "node.eks.aws"
 REQUIRED_CLUSTER_FIELDS = ("name", "apiServerEndpoint", "certificateAuthority", "cidr")
+# aws/eks-hybrid internal/node/hybrid/validator.go, in the order it checks.
+HYBRID_REQUIRED_CLUSTER_FIELDS = ("name", "region")
+# String fields of spec.cluster merged like the required ones.
+_CLUSTER_STRINGS = (*REQUIRED_CLUSTER_FIELDS, "region", "id")
+HYBRID_SSM_FIELDS = ("activationCode", "activationId")
+HYBRID_IAM_RA_FIELDS = ("roleArn", "profileArn", "trustAnchorArn", "nodeName")
 
 
 def is_nodeconfig(obj: YMap) -> bool:
@@ -59,25 +71,15 @@ class ClusterField:
 
 
 @dataclass(slots=True)
-class MaxPodsExpression:
-    """``spec.kubelet.maxPodsExpression`` as nodeadm merges it (the last part that sets
-    it wins) and what CEL makes of it: its result type, or why it does not compile.
-    A templated value is not compiled."""
+class HybridOptions:
+    """``spec.hybrid`` of a hybrid-nodes NodeConfig, merged field by field."""
 
-    expression: str
-    span: Span  # the value
+    span: Span  # the ``hybrid`` key (of the last part that has one)
     source: str
-    text: Text  # the value with the positions of its characters
-    templated: bool = False
-    result: cel.Result | None = None
-    error: cel.CelError | None = None
-
-    def error_span(self) -> Span:
-        """Where the compile error is: inside the value when its characters map one to
-        one to the file, else the whole value."""
-        if self.error is None or self.text.content != self.expression:
-            return self.span
-        return self.text.span_of(self.error.start, max(self.error.end, self.error.start + 1))
+    ssm: dict[str, ClusterField] | None = None  # None: no ``ssm`` section
+    ssm_span: Span | None = None
+    iam_roles_anywhere: dict[str, ClusterField] | None = None
+    iam_roles_anywhere_span: Span | None = None
 
 
 @dataclass(slots=True)
@@ -96,15 +98,39 @@ class MergedNodeConfig:
     # spec.kubelet.config.clusterDNS of the last part that sets it (a later list
     # replaces an earlier one), its scalar entries with their part.
     cluster_dns: list[ClusterField] = field(default_factory=list)
+    # spec.cluster.enableOutpost as merged (a later non-null value overrides).
+    enable_outpost: ClusterField | None = None
+    # spec.kubelet.flags of every part, in order (nodeadm appends them).
+    flags: list[ClusterField] = field(default_factory=list)
+    # spec.hybrid: the hybrid-nodes variant (aws/eks-hybrid), None for EC2 nodes.
+    hybrid: HybridOptions | None = None
+
+    @property
+    def outpost(self) -> bool:
+        return self.enable_outpost is not None and self.enable_outpost.value == "true"
+
+    @property
+    def empty_certificate_authority(self) -> ClusterField | None:
+        """``certificateAuthority: ""`` that wins: it passes nodeadm's nil check."""
+        found = self.cluster.get("certificateAuthority")
+        return found if found is not None and not found.value else None
+
+    @property
+    def required_cluster_fields(self) -> tuple[str, ...]:
+        """What the consumer checks: nodeadm's four (and id on Outposts), or the
+        hybrid variant's name and region."""
+        if self.hybrid is not None:
+            return HYBRID_REQUIRED_CLUSTER_FIELDS
+        return (*REQUIRED_CLUSTER_FIELDS, "id") if self.outpost else REQUIRED_CLUSTER_FIELDS
 
     @property
     def explicit_cluster_fields(self) -> list[str]:
-        return [name for name in REQUIRED_CLUSTER_FIELDS if name in self.cluster]
+        return [name for name in self.required_cluster_fields if name in self.cluster]
 
     def missing_cluster_fields(self) -> list[str]:
-        if self.implicit_cluster is not None:
+        if self.implicit_cluster is not None and self.hybrid is None:
             return []
-        return [name for name in REQUIRED_CLUSTER_FIELDS if name not in self.cluster]
+        return [name for name in self.required_cluster_fields if name not in self.cluster]
 
     def anchor(self) -> Span:
         """Where a finding about the merged config points: the last ``spec.cluster``
@@ -120,18 +146,32 @@ def merge(parts: list[NodeConfigPart], implicit_cluster: str | None = None) -> M
     merged = MergedNodeConfig(parts, implicit_cluster)
     kubelet = merged.kubelet
     latest_expression: tuple[YScalar, str] | None = None
-    for part in parts:
+    for index, part in enumerate(parts):
         spec = part.spec
         if spec is None:
             continue
         cluster = spec.map("cluster")
-        for name in REQUIRED_CLUSTER_FIELDS:
-            value = cluster.get(name) if cluster is not None else None
-            # mergo WithOverride: a zero value does not override an earlier one.
-            if cluster is not None and isinstance(value, YScalar) and value.value not in (None, ""):
+        for name in _CLUSTER_STRINGS if cluster is not None else ():
+            assert cluster is not None
+            value = cluster.get(name)
+            if not isinstance(value, YScalar) or value.value is None:
+                continue
+            # mergo WithOverride: a zero value does not override an earlier one; but
+            # the first part is the base, and its certificateAuthority: "" decodes to an
+            # empty, non-nil []byte that passes nodeadm's nil check.
+            empty_base = index == 0 and name == "certificateAuthority" and value.value == ""
+            if value.value != "" or empty_base:
                 merged.cluster[name] = ClusterField(name, value.text, cluster.entry_span(name), part.source)
                 if name == "certificateAuthority":
                     merged.certificate_authorities.append(merged.cluster[name])
+        outpost = cluster.scalar("enableOutpost") if cluster is not None else None
+        if cluster is not None and outpost is not None and isinstance(outpost.value, bool):
+            merged.enable_outpost = ClusterField(
+                "enableOutpost", "true" if outpost.value else "false", cluster.entry_span("enableOutpost"), part.source
+            )
+        hybrid = spec.map("hybrid")
+        if hybrid is not None:
+            merged.hybrid = _merge_hybrid(merged.hybrid, spec, hybrid, part.source)
         node = spec.map("kubelet")
         if node is None:
             continue
@@ -148,6 +188,7 @@ def merge(parts: list[NodeConfigPart], implicit_cluster: str | None = None) -> M
         flags = node.seq("flags")
         for item in flags or ():
             if isinstance(item, YScalar) and item.value is not None:
+                merged.flags.append(ClusterField("flags", item.text, item.span, part.source))
                 text = item.as_text()
                 word = Word(text.content, 0, len(text.content), list(range(len(text.content))))
                 kubelet.add_flags(kubelet_flags(split_words(word)), text, f"in kubelet.flags of {part.source}")
@@ -155,18 +196,28 @@ def merge(parts: list[NodeConfigPart], implicit_cluster: str | None = None) -> M
         if expression is not None and expression.value not in (None, ""):
             latest_expression = (expression, part.source)
     if latest_expression is not None:
-        merged.max_pods_expression = _max_pods_expression(*latest_expression)
+        merged.max_pods_expression = max_pods_expression(*latest_expression)
     return merged
 
 
-def _max_pods_expression(scalar: YScalar, source: str) -> MaxPodsExpression:
-    found = MaxPodsExpression(scalar.text, scalar.span, source, scalar.as_text(), is_placeholder(scalar.text))
-    if not found.templated:
-        try:
-            found.result = cel.check(found.expression)
-        except cel.CelError as err:
-            found.error = err
-    return found
+def _merge_hybrid(merged: HybridOptions | None, spec: YMap, hybrid: YMap, source: str) -> HybridOptions:
+    """mergo dereferences the ssm / iamRolesAnywhere pointers and merges field by field."""
+    result = merged or HybridOptions(spec.key_span("hybrid"), source)
+    result.span, result.source = spec.key_span("hybrid"), source
+    for key, names in (("ssm", HYBRID_SSM_FIELDS), ("iamRolesAnywhere", HYBRID_IAM_RA_FIELDS)):
+        section = hybrid.map(key)
+        if section is None:
+            continue
+        fields = (result.ssm if key == "ssm" else result.iam_roles_anywhere) or {}
+        for name in names:
+            value = section.scalar(name)
+            if value is not None and value.value not in (None, ""):
+                fields[name] = ClusterField(name, value.text, section.entry_span(name), source)
+        if key == "ssm":
+            result.ssm, result.ssm_span = fields, hybrid.key_span(key)
+        else:
+            result.iam_roles_anywhere, result.iam_roles_anywhere_span = fields, hybrid.key_span(key)
+    return result
 
 
 def read_kubelet_config(config: YMap, settings: KubeletSettings, source: str) -> None:

@@ -14,6 +14,7 @@ from enum import Enum
 
 from ekslint.fastpickle import fast_pickle
 from ekslint.model import sysctls
+from ekslint.model.maxpods import MaxPodsExpression
 from ekslint.model.scheduling import Match, NodeRequirements, Taint
 from ekslint.parse.shell import Flag, Word, split_list
 from ekslint.parse.text import Span, Text
@@ -189,6 +190,8 @@ class NodeGroup:
     allowances_unknown: Span | None = None
     max_pods: list[MaxPodsSetting] = field(default_factory=list)
     kubernetes_version: tuple[int, int] | None = None  # from the cluster or the config
+    # nodeadm's spec.kubelet.maxPodsExpression (AL2023), evaluated per instance type.
+    max_pods_expression: MaxPodsExpression | None = None
     _node_labels: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property

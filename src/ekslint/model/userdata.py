@@ -10,10 +10,20 @@ from dataclasses import dataclass, field
 from ekslint.model.bottlerocket import Settings, TomlSettings, read_kubernetes_settings
 from ekslint.model.context import DeclaredNodeGroup
 from ekslint.model.nodeconfig import MergedNodeConfig, NodeConfigPart, is_nodeconfig, mentions_nodeconfig, merge
-from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin, allowances_in_script_edit, word_span
+from ekslint.model.nodegroup import (
+    IgnoredAllowance,
+    KubeletSettings,
+    MaxPodsSetting,
+    NodeGroup,
+    Origin,
+    allowances_in_script_edit,
+    is_al2023,
+    normalize_family,
+    word_span,
+)
 from ekslint.parse import shell
 from ekslint.parse.mime import Part
-from ekslint.parse.shell import BootstrapCall, Word, bootstrap_calls, kubelet_flags, split_words
+from ekslint.parse.shell import BootstrapCall, Flag, Word, bootstrap_calls, kubelet_flags, split_words
 from ekslint.parse.sources import YAML_HINT, SourceFile
 from ekslint.parse.text import Problem, Span, Text
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YNode, YSeq, compose
@@ -22,8 +32,20 @@ NODECONFIG_MEDIA = "application/node.eks.aws"
 SHELL_MEDIA = frozenset(("text/x-shellscript", "text/cloud-boothook", "text/x-shellscript-per-boot"))
 
 
-# A script that tests for bootstrap.sh before calling it works on every family.
-_BOOTSTRAP_GUARD = re.compile(r"-[efxs]\s+[\"']?/etc/eks/bootstrap\.sh")
+# A test for bootstrap.sh itself (``[ -f /etc/eks/bootstrap.sh ]``) does not tell the
+# families apart: AmazonLinux2023 AMIs ship /etc/eks/bootstrap.sh as a stub that prints
+# that it was removed and exits 1 (amazon-eks-ami
+# templates/al2023/runtime/rootfs/etc/eks/bootstrap.sh).
+_EXISTENCE_GUARD = re.compile(r"-[efxs]\s+[\"']?/etc/eks/bootstrap\.sh")
+# A test that does tell them apart: nodeadm's presence, or the OS release.
+_FAMILY_GUARD = re.compile(
+    r"-[efx]\s+[\"']?(/usr/bin/)?nodeadm\b|(command\s+-v|which|type)\s+[\"']?nodeadm\b|"
+    r"/etc/os-release|/etc/system-release|\bVERSION_ID\b|\bPLATFORM_ID\b|amzn2023|\bnodeadm\s+--version"
+)
+AL2023_STUB = (
+    "AmazonLinux2023 AMIs ship /etc/eks/bootstrap.sh only as a stub that exits 1 (nodeadm boots them), so the "
+    "arguments given to it never reach the kubelet"
+)
 
 
 @dataclass(slots=True)
@@ -33,15 +55,41 @@ class ScriptFacts:
     text: Text
     source: str
     calls: list[BootstrapCall]
-    settings: KubeletSettings
+    # What the bootstrap.sh calls pass to the kubelet, and what the script's own edits
+    # of the kubelet config say.
+    call_settings: KubeletSettings
+    edit_settings: KubeletSettings
     unknown_edit: Span | None
-    # The script tests for /etc/eks/bootstrap.sh (``[ -f /etc/eks/bootstrap.sh ]``)
-    # before calling it, so the call is meant to be skipped where it does not exist.
+    # The script decides by the OS family whether to call bootstrap.sh (it tests for
+    # nodeadm or reads /etc/os-release), so a call may be meant for AL2 only.
     guarded: bool = False
+    # The script only tests that /etc/eks/bootstrap.sh exists before calling it, which
+    # AmazonLinux2023's stub passes.
+    existence_guard: bool = False
+
+    @property
+    def settings(self) -> KubeletSettings:
+        """Everything the script tells the kubelet where bootstrap.sh is the real one."""
+        merged = KubeletSettings()
+        merged.merge(self.call_settings)
+        merged.merge(self.edit_settings)
+        return merged
+
+    def settings_without_bootstrap(self, reason: str) -> KubeletSettings:
+        """What reaches the kubelet where bootstrap.sh does nothing: the edits; the
+        calls' allowances are kept as ignored, with the reason."""
+        merged = KubeletSettings()
+        merged.merge(self.edit_settings)
+        merged.ignored.extend(self.call_settings.ignored)
+        calls = self.call_settings
+        merged.ignored.extend(IgnoredAllowance(a, reason) for a in calls.flag_allowances or [])
+        merged.ignored.extend(IgnoredAllowance(a, reason) for a in calls.config_allowances or [])
+        return merged
 
     @property
     def unguarded_calls(self) -> list[BootstrapCall]:
-        """The bootstrap.sh calls that run whether or not bootstrap.sh exists."""
+        """The bootstrap.sh calls that run on every family (a test that bootstrap.sh
+        exists does not count: AmazonLinux2023's stub exists)."""
         return [] if self.guarded else self.calls
 
     def span_of(self, word: Word) -> Span:
@@ -87,7 +135,9 @@ def read_script(text: Text, source: str) -> ScriptFacts:
     understood += [c.extent for c in script.commands if not c.words and c.assignments]
     for call in calls:
         understood.append(call.extent)
-        settings.add_flags(kubelet_flags(call.kubelet_args), text, f"in {source}")
+        flags = kubelet_flags(call.kubelet_args)
+        settings.add_flags(flags, text, f"in {source}")
+        _default_max_pods(call, flags, settings, text, source)
         for option, value in call.overridden:
             if option == EXTRA_ARGS:
                 settings.add_ignored_flags(
@@ -105,9 +155,42 @@ def read_script(text: Text, source: str) -> ScriptFacts:
                     f"bootstrap.sh does not understand {EXTRA_ARGS}=...; write {EXTRA_ARGS} '...'",
                 )
     edits, unknown = allowances_in_script_edit(text, source, understood)
+    edited = KubeletSettings()
     if edits:
-        settings.config_allowances = edits
-    return ScriptFacts(text, source, calls, settings, unknown, bool(_BOOTSTRAP_GUARD.search(text.content)))
+        edited.config_allowances = edits
+    content = text.content
+    return ScriptFacts(
+        text,
+        source,
+        calls,
+        settings,
+        edited,
+        unknown,
+        bool(calls) and bool(_FAMILY_GUARD.search(content)),
+        bool(calls) and bool(_EXISTENCE_GUARD.search(content)),
+    )
+
+
+KUBELET_DEFAULT_MAX_PODS = 110
+
+
+def _default_max_pods(
+    call: BootstrapCall, flags: list[Flag], settings: KubeletSettings, text: Text, source: str
+) -> None:
+    """``--use-max-pods`` other than ``true`` and no ``--max-pods``: bootstrap.sh writes
+    no maxPods, and the AL2 kubelet-config.json has none, so the kubelet runs with its
+    default of 110 (amazon-eks-ami templates/al2/runtime/bootstrap.sh, kubelet-config.json)."""
+    use = call.option("--use-max-pods")
+    if use is None or use.unknown or use.text == "true" or any(f.name == "max-pods" for f in flags):
+        return
+    settings.max_pods.append(
+        MaxPodsSetting(
+            KUBELET_DEFAULT_MAX_PODS,
+            str(KUBELET_DEFAULT_MAX_PODS),
+            word_span(text, use),
+            f"the kubelet's default max pods (--use-max-pods {use.text} {source}, no --max-pods)",
+        )
+    )
 
 
 @dataclass(slots=True)
@@ -126,18 +209,31 @@ class UserdataModel:
     # Set from context: the nodes boot a custom AMI or are self-managed, so nothing
     # else supplies the cluster connection details.
     must_be_complete: bool = False
+    # The AMI family its node group declares (eksctl amiFamily), when not from context.
+    declared_family: str | None = None
 
     @property
     def bootstrap_calls(self) -> list[tuple[ScriptFacts, BootstrapCall]]:
         return [(script, call) for script in self.scripts for call in script.calls]
 
+    def boots_al2023(self) -> bool:
+        """Its nodes run AmazonLinux2023: it holds a NodeConfig, or its node group is
+        declared AmazonLinux2023."""
+        declared = self.declared_family or (self.context.ami_family if self.context is not None else None)
+        return self.nodeconfig is not None or is_al2023(normalize_family(declared))
+
     def kubelet(self) -> KubeletSettings:
-        """Every source folded in order: NodeConfig, then scripts (flags win)."""
+        """Every source folded in order: NodeConfig, then scripts (flags win). On
+        AmazonLinux2023 bootstrap.sh is a stub: what its calls pass never applies."""
         settings = KubeletSettings()
         if self.nodeconfig is not None:
             settings.merge(self.nodeconfig.kubelet)
+        al2023 = self.boots_al2023()
         for script in self.scripts:
-            settings.merge(script.settings)
+            if al2023 and script.calls:
+                settings.merge(script.settings_without_bootstrap(AL2023_STUB))
+            else:
+                settings.merge(script.settings)
         if self.bottlerocket is not None:
             settings.merge(read_kubernetes_settings(self.bottlerocket, self.source))
         return settings
@@ -205,13 +301,17 @@ def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Proble
         userdata.multipart,
         [_classify(part) if userdata.multipart else UserdataPart(part) for part in userdata.parts],
     )
+    if userdata.multipart:
+        _header_problems(userdata.parts, problems)
     nodeconfig_parts: list[NodeConfigPart] = []
     for index, part in enumerate(userdata.parts, start=1):
         label = f"MIME part {index} ({part.content_type or 'no Content-Type'})" if userdata.multipart else "userdata"
         body = part.text
         if part.content_type == NODECONFIG_MEDIA and looks_like_script(body.content):
             continue  # a script typed as NodeConfig: nodeadm cannot decode it, cloud-init skips it (EKS208)
-        if part.content_type == NODECONFIG_MEDIA or (not userdata.multipart and _looks_like_nodeconfig(body.content)):
+        if part.content_type == NODECONFIG_MEDIA or (
+            not userdata.multipart and _looks_like_nodeconfig(body.content) and not looks_like_script(body.content)
+        ):
             nodeconfig_parts.extend(nodeconfig_parts_from_yaml(body, label, limits, problems))
         elif (
             part.content_type in SHELL_MEDIA
@@ -222,6 +322,38 @@ def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Proble
     if nodeconfig_parts:
         model.nodeconfig = merge(nodeconfig_parts)
     return model
+
+
+def _header_problems(parts: list[Part], problems: list[Problem]) -> None:
+    """A part whose headers run into its body (no blank line): blame the consumer that
+    fails. nodeadm reads a userdata with a NodeConfig part, and Go's textproto stops
+    its whole reading at the first malformed header line (amazon-eks-ami
+    nodeadm/internal/configprovider/mime.go). cloud-init's email parser starts the body
+    at the first line that is not a header (canonical/cloud-init cloudinit/user_data.py,
+    Python email.feedparser), so an AL2 script part is recovered, unless lines that
+    look like headers are read as such."""
+    nodeadm = any(part.content_type == NODECONFIG_MEDIA for part in parts)
+    fix = "Add a blank line between the part's headers and its body"
+    for index, part in enumerate(parts, start=1):
+        kind = part.content_type or "no Content-Type"
+        if nodeadm and part.malformed is not None:
+            problems.append(
+                Problem(
+                    part.malformed,
+                    f"MIME part {index} ({kind}) has no blank line after its headers, so this line is read as a "
+                    "header: nodeadm (Go textproto) stops with 'malformed MIME header line' and applies none of "
+                    f"this userdata, and the node never joins. {fix}",
+                )
+            )
+        elif part.swallowed and (nodeadm or part.content_type in SHELL_MEDIA or not part.content_type):
+            reader = "nodeadm" if part.content_type == NODECONFIG_MEDIA else "cloud-init"
+            problems.append(
+                Problem(
+                    part.swallowed[0],
+                    f"MIME part {index} ({kind}) has no blank line after its headers, and this line looks like a "
+                    f"header, so it is read as one: {reader} never sees it in the part's body. {fix}",
+                )
+            )
 
 
 _YAML_KEY_LINE = re.compile(r"^\s*(apiVersion|kind|spec)\s*:", re.M)
@@ -310,6 +442,7 @@ def node_group_from_userdata(model: UserdataModel, origin: Origin, version: tupl
         ignored_allowances=kubelet.ignored_allowances(),
         max_pods=kubelet.max_pods,
         kubernetes_version=version,
+        max_pods_expression=model.nodeconfig.max_pods_expression if model.nodeconfig is not None else None,
     )
     if context is not None and context.allowed_unsafe_sysctls and not group.allowances:
         group.allowances = context.node_group(version).allowances

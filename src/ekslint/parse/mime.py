@@ -41,6 +41,14 @@ class Part:
     text: Text  # the decoded body
     header_span: Span  # the part's Content-Type line (or delimiter line)
     encodings: list[str] = field(default_factory=list)  # e.g. ["base64", "gzip"]
+    # No blank line ends the part's headers. ``malformed``: the line (of the userdata)
+    # where Go's textproto (nodeadm) fails, 'malformed MIME header line', which stops
+    # its reading of the whole userdata. ``swallowed``: body lines read as headers
+    # (they look like ``Name: value``) by Go and by Python's email package
+    # (cloud-init), so neither sees them. Python then starts the body at the first
+    # line that is not a header, which is how cloud-init recovers such a part.
+    malformed: Span | None = None
+    swallowed: list[Span] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -183,8 +191,29 @@ _DELIMITER_LINE = re.compile(r"^--\S+\s*$", re.M)
 
 
 def looks_multipart(content: str) -> bool:
-    """Part headers and delimiter lines: multipart userdata, even with a broken head."""
-    return bool(_PART_TYPE_LINE.search(content)) and bool(_DELIMITER_LINE.search(content))
+    """Part headers and delimiter lines: multipart userdata, even with a broken head.
+
+    A script is not MIME: a text that starts with ``#!`` is one shell script to
+    cloud-init (canonical/cloud-init ``cloudinit/user_data.py``: without a MIME header
+    block it is a single part whose type its first line decides) and not a MIME
+    message to nodeadm (``mail.ReadMessage`` fails on its first line); and a part
+    header or a ``--boundary`` line inside a here-document is text the script prints."""
+    if content.lstrip().startswith("#!"):
+        return False
+    part_type = _PART_TYPE_LINE.search(content)
+    delimiter = _DELIMITER_LINE.search(content)
+    if part_type is None or delimiter is None:
+        return False
+    if "<<" not in content:
+        return True
+    from ekslint.parse.shell import read_script
+
+    bodies = read_script(content).heredocs
+
+    def outside(pattern: re.Pattern[str]) -> bool:
+        return any(not any(start <= m.start() < end for start, end in bodies) for m in pattern.finditer(content))
+
+    return outside(_PART_TYPE_LINE) and outside(_DELIMITER_LINE)
 
 
 _TSPECIALS = set('()<>@,;:\\"/[]?=')
@@ -200,12 +229,18 @@ def _unquoted_tspecials(value: str, name: str) -> bool:
 
 
 def header_block_start(content: str) -> bool:
-    """Whether ``content`` starts like a MIME message (a header block)."""
-    for line in content.split("\n", 8)[:8]:
+    """Whether ``content`` starts like a MIME message: a header block from its first
+    line, with a Content-Type or MIME-Version before any line that is not a header
+    (``#!/bin/bash`` first is a script, whatever it prints later)."""
+    for index, line in enumerate(content.split("\n", 8)[:8]):
         if not line.strip():
             return False
+        if index and line[0] in " \t":
+            continue  # a folded header line
         m = _HEADER.fullmatch(line.rstrip())
-        if m and m.group(1).lower() in ("content-type", "mime-version"):
+        if m is None:
+            return False
+        if m.group(1).lower() in ("content-type", "mime-version"):
             return True
     return False
 
@@ -344,26 +379,42 @@ def _check_epilogue(
             return
 
 
+# Python's email.feedparser headerRE: what cloud-init's parser takes for a header line.
+_PY_HEADER = re.compile(r"(From |[\041-\071\073-\176]*:|[\t ])")
+# Headers parts carry besides Content-*/MIME-* (cloud-init's merge and launch headers).
+_PART_HEADERS = ("content-", "mime-", "merge-type", "x-merge-type", "launch-index", "x-include")
+
+
 def _read_part(
     text: Text, lines: list[str], begin: int, end: int, limits: DecodeLimits, problems: list[Problem]
 ) -> Part | None:
-    headers, body_start, bad = _read_headers(lines, begin + 1, end)
+    # cloud-init (Python email): headers end at a blank line or at the first line that
+    # is not a header, where the body then starts.
+    stop = begin + 1
+    while stop < end and lines[stop].strip() and _PY_HEADER.match(lines[stop]):
+        stop += 1
+    headers, _, _ = _read_headers(lines, begin + 1, stop)
+    body_start = stop + 1 if stop < end and not lines[stop].strip() else stop
     content_type, ct_line = headers.get("content-type", ("", begin))
     media, _ = parse_content_type(content_type) if content_type else ("", {})
     header_span = _line_span(text, lines, ct_line)
-    # Go's textproto (nodeadm) fails on a line that is not a header; a body whose
-    # lines happen to look like headers (``kind: NodeConfig``) is silently swallowed.
-    strays = [line for name, (_, line) in headers.items() if not name.startswith(("content-", "mime-"))]
-    if bad is not None or strays:
-        at = bad if bad is not None else min(strays)
-        problems.append(
-            Problem(
-                _line_span(text, lines, at),
-                f"MIME part {media or '(no Content-Type)'}: line {at + 1} is read as part of the part's headers; "
-                "nodeadm (Go textproto) fails with 'malformed MIME header line' or loses the body. "
-                "Add a blank line between the part's headers and its body",
-            )
+    # nodeadm (Go textproto): headers end only at a blank line; a line without a colon
+    # before it (the next delimiter, when there is no blank line) is malformed.
+    malformed: Span | None = None
+    if stop >= end or lines[stop].strip():
+        go_end = next((i for i in range(begin + 1, end) if not lines[i].strip()), end)
+        at = next(
+            (
+                i
+                for i in range(begin + 1, go_end)
+                if ":" not in lines[i] and not (i > begin + 1 and lines[i][:1] in " \t")
+            ),
+            go_end if go_end < len(lines) else None,
         )
+        malformed = _line_span(text, lines, at) if at is not None else None
+    swallowed = [
+        _line_span(text, lines, line) for name, (_, line) in headers.items() if not name.startswith(_PART_HEADERS)
+    ]
     # The line break before a delimiter belongs to the delimiter (RFC 2046 §5.1.1).
     last = end - 1
     body = text.slice_lines(body_start, last) if body_start <= last else text.decoded("", header_span)
@@ -394,8 +445,8 @@ def _read_part(
                 "(base64 of the raw content) or drop its Content-Transfer-Encoding header",
             )
         )
-        return Part(media, text.decoded("", header_span), header_span, encodings)
-    return Part(media, body, header_span, encodings)
+        return Part(media, text.decoded("", header_span), header_span, encodings, malformed, swallowed)
+    return Part(media, body, header_span, encodings, malformed, swallowed)
 
 
 def _try_b64(raw: str) -> bytes | None:

@@ -18,33 +18,9 @@ _SEPARATORS = frozenset(";&|()\n")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+?=(.*)", re.S)
 # Words that may precede the real command word.
-_PREFIX_WORDS = frozenset(
-    (
-        "if",
-        "then",
-        "else",
-        "elif",
-        "do",
-        "while",
-        "until",
-        "!",
-        "{",
-        "time",
-        "exec",
-        "sudo",
-        "nohup",
-        "env",
-        "command",
-        "bash",
-        "sh",
-        "/bin/bash",
-        "/bin/sh",
-        "/usr/bin/env",
-        "/usr/bin/bash",
-        "source",
-        ".",
-    )
-)
+_SHELL_KEYWORDS = ("if", "then", "else", "elif", "do", "while", "until", "!", "{", "time")
+_WRAPPERS = ("exec", "sudo", "nohup", "env", "command", "bash", "sh", "/bin/bash", "/bin/sh", "/usr/bin/env")
+_PREFIX_WORDS = frozenset((*_SHELL_KEYWORDS, *_WRAPPERS, "/usr/bin/bash", "source", "."))
 
 
 @dataclass(slots=True)
@@ -76,6 +52,10 @@ class Command:
     words: list[Word]
     assignments: list[tuple[str, Word]]
     extent: tuple[int, int] = (0, 0)  # offsets of the whole command in the script
+    # For a command that may run bootstrap.sh: the variables bootstrap.sh reads that
+    # the script has set by then, each with whether it is exported (a child process
+    # sees only those; a sourced script sees all).
+    variables: dict[str, tuple[Word, bool]] | None = None
 
 
 class _Scanner:
@@ -84,18 +64,26 @@ class _Scanner:
         self.n = len(source)
         self.i = 0
         self.env = env
+        # Every variable assigned at the top level (unknown values included) and the
+        # exported names, for what a child process inherits.
+        self.assigned: dict[str, Word] = {}
+        self.exported: set[str] = set()
+        self.allexport = False  # set -a
         self.pending_heredocs: list[tuple[str, bool]] = []
         self.comments: list[tuple[int, int]] = []  # offset ranges of # comments
+        self.heredocs: list[tuple[int, int]] = []  # offset ranges of here-document bodies
 
     def _skip_heredocs(self) -> None:
         """Called at a newline: skip the bodies of here-documents opened on this line."""
         for delimiter, strip_tabs in self.pending_heredocs:
+            begin = self.i
             while self.i < self.n:
                 end = self.s.find("\n", self.i)
                 line = self.s[self.i : end if end != -1 else self.n]
                 self.i = end + 1 if end != -1 else self.n
                 if (line.lstrip("\t") if strip_tabs else line) == delimiter:
                     break
+            self.heredocs.append((begin, self.i))
         self.pending_heredocs.clear()
 
     def commands(self) -> list[Command]:
@@ -133,11 +121,38 @@ class _Scanner:
     def _command(self, words: list[Word]) -> Command:
         assignments: list[tuple[str, Word]] = []
         rest = words
-        # ``export A=1`` and plain ``A=1`` both set A for the rest of the script.
+        exporting = False
+        # ``export A=1`` and plain ``A=1`` both set A for the rest of the script;
+        # ``export A`` (and ``declare -x``) hands A to the commands run after it.
         if rest and rest[0].text in ("export", "readonly", "declare", "local", "typeset") and not rest[0].quoted:
-            candidates = [w for w in rest[1:] if not w.text.startswith("-")]
+            options = [w.text for w in rest[1:] if w.text.startswith("-")]
+            exporting = rest[0].text == "export" or any("x" in o for o in options if not o.startswith("+"))
+            candidates = [w for w in rest[1:] if not w.text.startswith(("-", "+"))]
+            names = [w for w in candidates if _NAME.fullmatch(w.text)]
+            if exporting:
+                for word in names:
+                    self.exported.add(word.text)
+                    value = self.env.get(word.text)
+                    if word.text not in self.assigned and value is not None:
+                        self.assigned[word.text] = value
+            candidates = [w for w in candidates if w not in names]
             if candidates and all(_ASSIGNMENT.fullmatch(w.text) for w in candidates):
                 rest = candidates
+            elif not candidates and names:
+                return Command([], [], (words[0].start, words[-1].end))
+        elif rest and rest[0].text == "set" and len(rest) > 1:
+            flags = [w.text for w in rest[1:]]
+            if any(f.startswith("-") and "a" in f[1:] for f in flags if not f.startswith("--")) or (
+                "allexport" in flags and "-o" in flags
+            ):
+                self.allexport = True
+            if any(f.startswith("+") and "a" in f[1:] for f in flags) or ("allexport" in flags and "+o" in flags):
+                self.allexport = False
+        elif rest and rest[0].text == "unset":
+            for word in rest[1:]:
+                self.env.pop(word.text, None)
+                self.assigned.pop(word.text, None)
+                self.exported.discard(word.text)
         while rest:
             m = _ASSIGNMENT.fullmatch(rest[0].text)
             if not m or (rest[0].quoted and rest[0].offsets and self.s[rest[0].start] in "'\""):
@@ -148,7 +163,17 @@ class _Scanner:
         if not rest:  # only assignments: they stay in effect for the rest of the script
             for name, value in assignments:
                 self.env[name] = None if value.unknown else value
-        return Command(rest, assignments, (words[0].start, words[-1].end))
+                self.assigned[name] = value
+                if exporting or self.allexport:
+                    self.exported.add(name)
+        command = Command(rest, assignments, (words[0].start, words[-1].end))
+        if any(w.text.endswith("bootstrap.sh") for w in rest):
+            command.variables = {
+                name: (word, name in self.exported)
+                for name, word in self.assigned.items()
+                if name in BOOTSTRAP_ENVIRONMENT
+            }
+        return command
 
     def _redirection(self, words: list[Word]) -> None:
         s = self.s
@@ -289,12 +314,13 @@ def _matching(s: str, i: int, opening: str, closing: str) -> int:
 class Script:
     commands: list[Command]
     comments: list[tuple[int, int]]  # offset ranges of comments (not heredoc bodies)
+    heredocs: list[tuple[int, int]] = field(default_factory=list)  # offset ranges of here-document bodies
 
 
 def read_script(source: str) -> Script:
     scanner = _Scanner(source, {})
     commands = scanner.commands()
-    return Script(commands, scanner.comments)
+    return Script(commands, scanner.comments, scanner.heredocs)
 
 
 def parse_script(source: str) -> list[Command]:
@@ -345,8 +371,13 @@ def command_name(command: Command) -> tuple[int, Word] | None:
     for index, word in enumerate(command.words):
         if word.text in _PREFIX_WORDS or (index and word.text.startswith("-")):
             continue
+        if index and _ASSIGNMENT.fullmatch(word.text) and any(w.text in _ENV_WRAPPERS for w in command.words[:index]):
+            continue  # env NAME=value program
         return index, word
     return None
+
+
+_ENV_WRAPPERS = frozenset(("env", "/usr/bin/env", "sudo"))
 
 
 # -- bootstrap.sh ---------------------------------------------------------------------
@@ -379,6 +410,32 @@ BOOTSTRAP_OPTIONS = frozenset(
 )
 
 
+# The variables bootstrap.sh reads from its environment when the option is not given
+# (``KUBELET_EXTRA_ARGS="${KUBELET_EXTRA_ARGS:-}"``, ``USE_MAX_PODS="${USE_MAX_PODS:-true}"``,
+# amazon-eks-ami templates/al2/runtime/bootstrap.sh), with the option each stands for.
+BOOTSTRAP_ENVIRONMENT = {
+    "USE_MAX_PODS": "--use-max-pods",
+    "B64_CLUSTER_CA": "--b64-cluster-ca",
+    "APISERVER_ENDPOINT": "--apiserver-endpoint",
+    "KUBELET_EXTRA_ARGS": "--kubelet-extra-args",
+    "ENABLE_DOCKER_BRIDGE": "--enable-docker-bridge",
+    "API_RETRY_ATTEMPTS": "--aws-api-retry-attempts",
+    "DOCKER_CONFIG_JSON": "--docker-config-json",
+    "CONTAINERD_CONFIG_FILE": "--containerd-config-file",
+    "PAUSE_CONTAINER_ACCOUNT": "--pause-container-account",
+    "PAUSE_CONTAINER_VERSION": "--pause-container-version",
+    "DNS_CLUSTER_IP": "--dns-cluster-ip",
+    "CONTAINER_RUNTIME": "--container-runtime",
+    "IP_FAMILY": "--ip-family",
+    "SERVICE_IPV4_CIDR": "--service-ipv4-cidr",
+    "SERVICE_IPV6_CIDR": "--service-ipv6-cidr",
+    "ENABLE_LOCAL_OUTPOST": "--enable-local-outpost",
+    "CLUSTER_ID": "--cluster-id",
+    "MOUNT_BPF_FS": "--mount-bpf-fs",
+    "LOCAL_DISKS": "--local-disks",
+}
+
+
 @dataclass(slots=True)
 class BootstrapCall:
     """One ``/etc/eks/bootstrap.sh`` invocation."""
@@ -390,10 +447,19 @@ class BootstrapCall:
     # Values bootstrap.sh throws away: an option given twice keeps only its last value.
     overridden: list[tuple[str, Word]] = field(default_factory=list)
     extent: tuple[int, int] = (0, 0)  # offsets of the whole command
+    # Options bootstrap.sh takes from its environment (``--kubelet-extra-args`` for
+    # ``KUBELET_EXTRA_ARGS``): exported before the call, assigned on the call's own
+    # line, or any variable of a script that sources bootstrap.sh.
+    environment: dict[str, Word] = field(default_factory=dict)
+
+    def option(self, name: str) -> Word | None:
+        """The value bootstrap.sh uses for an option: the argument, else its variable."""
+        given = self.options.get(name)
+        return given if given is not None else self.environment.get(name)
 
     @property
     def kubelet_args(self) -> list[Word]:
-        extra = self.options.get("--kubelet-extra-args")
+        extra = self.option("--kubelet-extra-args")
         return split_words(extra) if extra is not None else []
 
     @property
@@ -414,6 +480,7 @@ def bootstrap_calls(commands: list[Command]) -> list[BootstrapCall]:
         if found is None or not is_bootstrap_program(found[1]):
             continue
         index, program = found
+        environment = _call_environment(command, index)
         options: dict[str, Word] = {}
         overridden: list[tuple[str, Word]] = []
         positional: list[Word] = []
@@ -432,10 +499,38 @@ def bootstrap_calls(commands: list[Command]) -> list[BootstrapCall]:
             i += 1
         calls.append(
             BootstrapCall(
-                program, positional[0] if positional else None, options, positional, overridden, command.extent
+                program,
+                positional[0] if positional else None,
+                options,
+                positional,
+                overridden,
+                command.extent,
+                environment,
             )
         )
     return calls
+
+
+def _call_environment(command: Command, index: int) -> dict[str, Word]:
+    """The options a bootstrap.sh call gets from variables: exported ones (not through
+    ``sudo``, which resets the environment, unless ``-E``), all of them when the
+    script sources bootstrap.sh, and ``NAME=value`` on the call's own line."""
+    wrappers = [w.text for w in command.words[:index]]
+    sourced = bool(wrappers) and wrappers[-1] in ("source", ".")
+    reset = "sudo" in wrappers and not any(w in ("-E", "--preserve-env") for w in wrappers)
+    found: dict[str, Word] = {}
+    for name, (word, exported) in (command.variables or {}).items():
+        if sourced or (exported and not reset):
+            found[BOOTSTRAP_ENVIRONMENT[name]] = word
+    inline = list(command.assignments)
+    for word in command.words[:index]:  # env NAME=value bootstrap.sh / sudo NAME=value ...
+        m = _ASSIGNMENT.fullmatch(word.text)
+        if m is not None:
+            inline.append((m.group(1), word.sub(m.start(2), len(word.text))))
+    for name, value in inline:
+        if name in BOOTSTRAP_ENVIRONMENT:
+            found[BOOTSTRAP_ENVIRONMENT[name]] = value
+    return found
 
 
 # -- kubelet command-line flags ---------------------------------------------------------

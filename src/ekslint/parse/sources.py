@@ -357,6 +357,12 @@ def sniff(content: str) -> Content | None:
     if _DOC_FENCE.search(head):
         return None  # Markdown with YAML examples: documentation, not configuration
     stripped = head.lstrip()
+    if stripped.startswith("#!"):
+        # A script, to cloud-init and nodeadm alike: the MIME or YAML it prints in a
+        # here-document is not the userdata's own structure.
+        if _BOOTSTRAP_HINT.search(head) or _MANIFEST_HINT.search(head):
+            return Content.USERDATA
+        return None
     if mime.header_block_start(stripped) or mime.looks_multipart(head):
         return Content.USERDATA
     if _MANIFEST_HINT.search(head):

@@ -72,6 +72,12 @@ NODEADM = Reader(
     "nodeadm silently ignores unknown fields, so this setting never takes effect",
     "nodeadm fails to decode the NodeConfig and the node never joins the cluster",
 )
+# aws/eks-hybrid internal/configprovider/file.go decodes the config file strictly.
+NODEADM_HYBRID = Reader(
+    "nodeadm for hybrid nodes",
+    "nodeadm for hybrid nodes decodes its config file strictly and stops (`json: unknown field`)",
+    "nodeadm for hybrid nodes fails to decode the NodeConfig and the node never joins the cluster",
+)
 KUBELET = Reader(
     "the kubelet",
     "the kubelet silently ignores unknown fields, so this setting never takes effect",
@@ -472,9 +478,11 @@ def check_file(model: FileModel) -> list[Problem]:
                 problems += _check_yaml(checker, obj, KUBERNETES, f"the {kind}")
     for userdata in model.userdata:
         merged = userdata.nodeconfig
+        hybrid = merged is not None and merged.hybrid is not None
+        schema, reader = ("nodeconfig-hybrid", NODEADM_HYBRID) if hybrid else ("nodeconfig", NODEADM)
         for part in merged.parts if merged is not None else ():
             label = "" if part.source in ("NodeConfig", "userdata") else part.source
-            problems += _check_yaml(validator("nodeconfig"), part.obj, NODEADM, "the NodeConfig", label)
+            problems += _check_yaml(validator(schema), part.obj, reader, "the NodeConfig", label)
             spec = part.obj.map("spec")
             kubelet = spec.map("kubelet") if spec is not None else None
             config = kubelet.map("config") if kubelet is not None else None
