@@ -155,7 +155,7 @@ class BootstrapFamilyMismatch(FileRule):
             if entry.override_kind == "script" and script is not None:
                 calls = script.unguarded_calls
                 where = script.span_of(calls[0].program) if calls else entry.key_span("overrideBootstrapCommand")
-                found = " calls /etc/eks/bootstrap.sh, which does not exist there, and" if calls else ""
+                found = " calls /etc/eks/bootstrap.sh, a stub there that exits 1, and" if calls else ""
                 yield Violation(
                     where,
                     f"{path}.overrideBootstrapCommand is a shell script, but on AmazonLinux2023 eksctl reads it as "

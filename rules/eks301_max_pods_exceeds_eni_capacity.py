@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ekslint.plugin import (
     GroupCapacity,
+    InstanceTable,
+    NodeGroup,
     Project,
     ProjectRule,
     Related,
@@ -30,6 +33,12 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
     `instancesDistribution.instanceTypes`, or `instance-types` in the ekslint config
     (for userdata files); with several types the smallest capacity decides. Groups
     using `instanceSelector` are skipped.
+
+    Where an AL2023 NodeConfig sets `kubelet.maxPodsExpression` and no maxPods,
+    nodeadm evaluates the expression on each instance type (`default_enis`,
+    `ips_per_eni`, `max_pods`) and configures the result, or the standard value when
+    the evaluation fails (amazon-eks-ami `nodeadm/internal/kubelet/eni_max_pods.go`):
+    the type whose value exceeds its capacity the most is reported, at the expression.
 
     The capacity is AWS's formula (the same as `eni-max-pods.txt` and nodeadm):
     ENIs of the default network card × (IPv4 addresses per ENI − 1) + 2, and with
@@ -100,6 +109,8 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
         for group in target.reported_node_groups():
             settings = [s for s in group.max_pods if s.value is not None]
             if not settings:
+                # No maxPods: nodeadm configures what maxPodsExpression gives per type.
+                yield from self._expression(target, group, table)
                 continue
             assessed = target.capacity_of(group, table)
             smallest = assessed.smallest() if assessed is not None else None
@@ -113,6 +124,35 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
                     self._message(setting.source, setting.value, assessed, smallest),
                     self._related(setting.span, assessed, smallest),
                 )
+
+    def _expression(self, target: Project, group: NodeGroup, table: InstanceTable) -> Iterator[Violation]:
+        """nodeadm evaluates maxPodsExpression on each instance type (its default ENIs and
+        IPv4 addresses per ENI) and configures the value unless kubelet.config sets
+        maxPods; the worst type decides."""
+        expression = group.max_pods_expression
+        if expression is None or group.max_pods or expression.error is not None:
+            return
+        assessed = target.capacity_of(group, table)
+        if assessed is None or assessed.smallest() is None:
+            return
+        worst: tuple[int, int, TypeCapacity] | None = None  # (excess, value, type)
+        for known in assessed.known:
+            value = expression.effective(known.info.enis, known.info.ipv4_per_eni)
+            if value is None:
+                return  # templated, or beyond what ekslint evaluates
+            excess = value - known.capacity.max_pods
+            if excess > 0 and (worst is None or excess > worst[0]):
+                worst = (excess, value, known)
+        if worst is None:
+            return
+        _, value, chosen = worst
+        assessed = replace(assessed, known=[chosen])  # the message names the type that decides
+        source = f"maxPodsExpression {expression.expression!r} in {expression.source} (on {chosen.info.name})"
+        yield Violation(
+            expression.span,
+            self._message(source, value, assessed, chosen),
+            self._related(expression.span, assessed, chosen),
+        )
 
     @staticmethod
     def _message(source: str, value: int, assessed: GroupCapacity, smallest: TypeCapacity) -> str:

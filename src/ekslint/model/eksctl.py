@@ -290,7 +290,7 @@ def _node_group(
         value = per_node.value if isinstance(per_node.value, int) and not isinstance(per_node.value, bool) else None
         per_node_setting = MaxPodsSetting(value, per_node.text, item.entry_span("maxPodsPerNode"), "maxPodsPerNode")
 
-    userdata = UserdataModel(cluster.file, group.span, path)
+    userdata = UserdataModel(cluster.file, group.span, path, declared_family=family)
     override_kind: str | None = None
     written: BootstrapOverride | None = None
     for index, command in enumerate(item.seq("preBootstrapCommands") or ()):
@@ -333,6 +333,8 @@ def _node_group(
 
     _eksctl_kubelet_settings(kubelet, extra_settings, per_node_setting, managed, family, written)
     kubelet.merge(userdata.kubelet())
+    if userdata.nodeconfig is not None:  # an AL2023 override: nodeadm evaluates its expression
+        group.max_pods_expression = userdata.nodeconfig.max_pods_expression
     group.allowances = kubelet.allowances()
     group.ignored_allowances = kubelet.ignored_allowances()
     group.max_pods = kubelet.max_pods
