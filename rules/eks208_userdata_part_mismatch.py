@@ -34,7 +34,8 @@ class UserdataPartMismatch(FileRule):
     ## Why is this bad?
     nodeadm reads only the parts whose media type is exactly `application/node.eks.aws`
     and ignores every other part; cloud-init runs `text/x-shellscript` parts and
-    skips types it does not know (DOMAIN.md §2.3). A NodeConfig in a shell part is run
+    skips types it does not know (nodeadm `configprovider/mime.go`, cloud-init
+    `cloudinit/user_data.py`). A NodeConfig in a shell part is run
     as a script (and fails at its first line) while nodeadm never sees it; a script in
     a NodeConfig part makes nodeadm's decoding of the userdata fail and never runs.
     With no NodeConfig part, nodeadm stops with `could not find NodeConfig within

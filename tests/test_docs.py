@@ -30,3 +30,12 @@ def test_json_format_is_documented() -> None:
         "summary",
     ):
         assert f"`{key}`" in text, key
+
+
+def test_rule_docs_cite_upstream_sources_not_internal_notes() -> None:
+    """Users read the rule pages; they do not have the project's domain notes."""
+    from tests.conftest import REPO
+
+    citing = [p.name for p in sorted((REPO / "docs" / "rules").glob("*.md")) if "DOMAIN.md" in p.read_text("utf-8")]
+    citing += [p.name for p in sorted((REPO / "rules").glob("*.py")) if "DOMAIN.md" in p.read_text("utf-8")]
+    assert not citing, f"cite the upstream repository and path instead of DOMAIN.md in {citing}"
