@@ -89,6 +89,16 @@ def outside_listing(folder: Path) -> list[str]:
 # -- item 3: no writes outside the cache directory, never through a symlink ----------------
 
 
+@pytest.fixture(params=["by-descriptor", "by-path"])
+def directory_access(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways the cache works in its directory (by path where there is no dir_fd)."""
+    if request.param == "by-path":
+        monkeypatch.setattr(cache_module, "_BY_FD", False)
+    elif not cache_module._BY_FD:
+        pytest.skip("no dir_fd on this platform")
+
+
+@pytest.mark.usefixtures("directory_access")
 def test_a_symlinked_cache_directory_is_neither_written_nor_read(tmp_path: Path) -> None:
     root = repo(tmp_path)
     outside = tmp_path / "outside"
@@ -101,6 +111,7 @@ def test_a_symlinked_cache_directory_is_neither_written_nor_read(tmp_path: Path)
     assert outside_listing(outside) == []
 
 
+@pytest.mark.usefixtures("directory_access")
 def test_a_committed_gitignore_symlink_is_replaced_not_written_through(tmp_path: Path) -> None:
     root = repo(tmp_path)
     outside = tmp_path / "outside"
@@ -114,6 +125,7 @@ def test_a_committed_gitignore_symlink_is_replaced_not_written_through(tmp_path:
     assert not ignore.is_symlink() and ignore.read_text().strip().endswith("*")
 
 
+@pytest.mark.usefixtures("directory_access")
 def test_a_cache_file_that_is_a_symlink_or_a_fifo_is_replaced(tmp_path: Path) -> None:
     root = repo(tmp_path)
     cache_dir = tmp_path / "cache"
@@ -166,6 +178,7 @@ def forge(cache_dir: Path, key: bytes, marker: Path) -> None:
         cache_file.write_bytes(cache_module.FORMAT + signature + payload)
 
 
+@pytest.mark.usefixtures("directory_access")
 @pytest.mark.parametrize("bad_key", ["empty", "short", "world-readable", "symlink", "directory"])
 def test_a_key_anyone_could_know_is_replaced_never_used(tmp_path: Path, private_cache_home: Path, bad_key: str) -> None:
     root = repo(tmp_path)
@@ -207,6 +220,7 @@ def test_a_key_anyone_could_know_is_replaced_never_used(tmp_path: Path, private_
 
 
 def test_the_key_directory_is_private(private_cache_home: Path) -> None:
+    (private_cache_home / "ekslint").mkdir(mode=0o755)  # as an older ekslint left it
     assert cache_module.signing_key() is not None
     folder = private_cache_home / "ekslint"
     assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0
@@ -351,8 +365,14 @@ def unreadable(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
             raise PermissionError(13, "Permission denied", os.fspath(path))
         return real_os_open(path, *args, **kwargs)
 
+    real_access = os.access
+
+    def fake_access(path: Any, mode: int, **kwargs: Any) -> bool:
+        return not is_refused(path) and real_access(path, mode, **kwargs)
+
     monkeypatch.setattr(builtins, "open", fake_open)
     monkeypatch.setattr(os, "open", fake_os_open)
+    monkeypatch.setattr(os, "access", fake_access)
 
     def make(path: Path) -> None:
         refused.add(str(path.resolve()))
@@ -410,6 +430,7 @@ def test_an_unreadable_context_directory_is_reported(tmp_path: Path) -> None:
 # -- item 16: the cache directory is pruned ------------------------------------------------
 
 
+@pytest.mark.usefixtures("directory_access")
 def test_the_cache_directory_is_pruned(tmp_path: Path) -> None:
     root = repo(tmp_path)
     cache_dir = tmp_path / "cache"
@@ -659,3 +680,18 @@ def test_a_violation_subclass_is_reported_as_a_plain_violation(tmp_path: Path) -
     root = write(tmp_path, {"d.yaml": TOLERANT})
     result = run(root, registry=registry)
     assert "ACME001" in rule_ids(result) and not result.crashed
+
+
+def test_a_rule_yielding_without_end_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ekslint.engine import analysis
+
+    monkeypatch.setattr(analysis, "MAX_VIOLATIONS", 50)
+
+    def endless(self: FileRule, target: FileModel, ctx: RuleContext) -> Iterator[Violation]:
+        while True:
+            yield Violation(Span(target.path, 1, 1, 1, 2), "again; remove it")
+
+    registry = plugins.load([("ACME", plugin(file_rule("ACME001", endless)))])
+    result = run(write(tmp_path, {"d.yaml": TOLERANT}), registry=registry)
+    (crash,) = result.crashed
+    assert "more than 50 violations" in crash.message and "ACME001" not in rule_ids(result)

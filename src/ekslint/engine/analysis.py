@@ -51,7 +51,6 @@ class FileAnalyser:
         self.file_rules = file_rules
         self.settings = settings
         self.owners = dict(owners or {})
-        isolation.set_time_limit(settings.rule_time_limit)
         # A rule whose constructor fails is reported on every file (None here).
         self.rules: list[Rule | None] = []
         self.broken: dict[str, BaseException] = {}
@@ -138,6 +137,10 @@ def unpack(packed: Packed) -> FileOutcome:
     return outcome
 
 
+# Per rule call: a rule yielding without end is stopped before it fills the memory.
+MAX_VIOLATIONS = 100_000
+
+
 class NotAViolation(Exception):
     """A rule yielded something other than a well-formed ``Violation``."""
 
@@ -165,7 +168,11 @@ def run_rule(
     whether it ran out of time."""
     isolation.enter(rule, f"rule {rule.id} of plugin {plugin}")
     try:
-        found = [(rule.id, _checked(v)) for v in rule.check(target, ctx)]
+        found = []
+        for violation in rule.check(target, ctx):
+            found.append((rule.id, _checked(violation)))
+            if len(found) > MAX_VIOLATIONS:
+                raise NotAViolation(f"it yielded more than {MAX_VIOLATIONS:,} violations")
     except KeyboardInterrupt:
         isolation.leave()
         raise

@@ -66,7 +66,7 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 # Where directories can be held open and worked in by descriptor (Linux, macOS, BSD),
 # a directory swapped for a symlink mid-run changes nothing.
-_BY_FD = os.open in os.supports_dir_fd and os.replace in os.supports_dir_fd and bool(_NOFOLLOW and _DIRECTORY)
+_BY_FD = os.open in os.supports_dir_fd and os.rename in os.supports_dir_fd and bool(_NOFOLLOW and _DIRECTORY)
 
 
 def content_digest(data: bytes) -> bytes:
@@ -135,6 +135,15 @@ class SafeDirectory:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def make_private(self) -> None:
+        """Owner-only, when it is the user's own (one an older ekslint made 0755)."""
+        if self.fd is None or not hasattr(os, "getuid"):
+            return
+        with contextlib.suppress(OSError):
+            st = os.fstat(self.fd)
+            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+                os.fchmod(self.fd, 0o700)
 
     def _where(self, name: str) -> str:
         return name if self.fd is not None else str(self.path / name)
@@ -213,6 +222,7 @@ def signing_key() -> bytes | None:
     if home is None:
         return None
     with home:
+        home.make_private()
         try:
             data, st = home.read(KEY_NAME, KEY_BYTES)
             if _usable_key(data, st):

@@ -94,16 +94,16 @@ _install_exit_guards()
 
 
 def _after_fork_in_child() -> None:
-    _watch.armed = False  # timers are not inherited: the child arms its own
-    _watch.previous = None
+    """Timers are not inherited: a child forked during a run (a worker, the
+    cross-file stage's fork) starts its own; the handler is inherited."""
+    if _watch.armed:
+        tick = _tick(_watch.limit)
+        with contextlib.suppress(ValueError, OSError):
+            signal.setitimer(signal.ITIMER_REAL, tick, tick)
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def set_time_limit(seconds: float) -> None:
-    _watch.limit = seconds
 
 
 def _tick(limit: float) -> float:
@@ -134,8 +134,11 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise RuleTimeout(watch.limit)
 
 
-def arm() -> None:
-    """Start the ticking alarm in this process (main thread, where there is SIGALRM)."""
+def arm(limit: float | None = None) -> None:
+    """Start the ticking alarm in this process (main thread, where there is SIGALRM):
+    for the length of a run, or the life of a spawned worker."""
+    if limit is not None:
+        _watch.limit = limit
     if _watch.armed or not hasattr(signal, "setitimer") or _watch.limit <= 0:
         return
     if threading.current_thread() is not threading.main_thread():
@@ -166,8 +169,6 @@ def disarm() -> None:
 def enter(rule: object, describe: str) -> None:
     """A rule's check starts (``leave`` when it ends, in a ``finally``)."""
     watch = _watch
-    if not watch.armed:
-        arm()
     watch.serial += 1
     watch.describe = describe
     watch.rule = rule

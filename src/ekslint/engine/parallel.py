@@ -82,6 +82,7 @@ _worker: FileAnalyser | None = None
 def _start_worker(file_rules: list[type[Rule]], settings: Settings, owners: dict[str, str]) -> None:
     global _worker
     _worker = FileAnalyser(file_rules, settings, owners)
+    isolation.arm(settings.rule_time_limit)  # a forked worker has it already; a spawned one starts it
 
 
 def _analyse_chunk(chunk: list[WorkItem], keep_blobs: bool) -> bytes:
