@@ -61,6 +61,7 @@ class FileAnalyser:
                 self.broken[rule_class.id] = failure
         # Each rule reads its own options.
         self.contexts = [RuleContext(options=options_for(settings, rule)) for rule in file_rules]
+        self.plugins = [self.owners.get(rule.id, "?") for rule in file_rules]
         # Rules stopped at their time limit in this process: not run on later files.
         self.stopped: dict[str, str] = {}
 
@@ -83,8 +84,7 @@ class FileAnalyser:
         source = model.source
         outcome = FileOutcome(source.path, model.facts(), suppressions=_suppressions(model))
         where = Span(model.path, 1, 1, 1, 1)
-        for rule_class, rule, ctx in zip(self.file_rules, self.rules, self.contexts, strict=True):
-            plugin = self.owners.get(rule_class.id, "?")
+        for rule_class, rule, ctx, plugin in zip(self.file_rules, self.rules, self.contexts, self.plugins, strict=True):
             if rule is None:
                 outcome.crashed.append(crash_finding(rule_class, self.broken[rule_class.id], where, plugin))
                 continue
@@ -146,7 +146,7 @@ class NotAViolation(Exception):
 
 
 def construct_rule(rule_class: type[Rule], plugin: str) -> tuple[Rule | None, BaseException | None]:
-    isolation.enter(rule_class, f"rule {rule_class.id} of plugin {plugin}")
+    isolation.enter(rule_class, plugin)
     try:
         instance = rule_class()
     except KeyboardInterrupt:
@@ -166,7 +166,7 @@ def run_rule(
     one), or the EKS004 finding for whatever it did instead (raised, called
     ``sys.exit`` or ``os._exit``, yielded something else, ran out of time), and
     whether it ran out of time."""
-    isolation.enter(rule, f"rule {rule.id} of plugin {plugin}")
+    isolation.enter(rule, plugin)
     try:
         found = []
         for violation in rule.check(target, ctx):

@@ -50,11 +50,11 @@ class RuleTimeout(RuleAborted):
 
 
 class _Watch:
-    __slots__ = ("armed", "describe", "limit", "previous", "rule", "seen_at", "seen_serial", "serial")
+    __slots__ = ("armed", "limit", "plugin", "previous", "rule", "seen_at", "seen_serial", "serial")
 
     def __init__(self) -> None:
         self.rule: object = None  # the rule whose check is running, None between calls
-        self.describe = ""  # how a hard stop names it
+        self.plugin = ""  # the plugin that registered it
         self.serial = 0  # counts rule calls: the handler tells a new call from a long one
         self.seen_serial = -1
         self.seen_at = 0.0
@@ -122,11 +122,13 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     overdue = now - watch.seen_at - watch.limit
     if overdue < 0:
         return
-    if overdue > max(2.0, watch.limit):
+    grace = max(2.0, watch.limit)
+    if overdue > grace:
         # It swallowed RuleTimeout and went on: nothing in this process can stop it.
+        rule = getattr(watch.rule, "id", "?")
         message = (
-            f"ekslint: error: {watch.describe} did not stop {watch.limit:g} s after its time limit "
-            f"(limits.rule-time-limit); ending this process\n"
+            f"ekslint: error: rule {rule} of plugin {watch.plugin} did not stop {grace:g} s after its time "
+            f"limit of {watch.limit:g} s (limits.rule-time-limit); ending this process\n"
         )
         with contextlib.suppress(OSError):
             os.write(2, message.encode("utf-8", "replace"))
@@ -166,11 +168,11 @@ def disarm() -> None:
             signal.setitimer(signal.ITIMER_REAL, *timer)
 
 
-def enter(rule: object, describe: str) -> None:
-    """A rule's check starts (``leave`` when it ends, in a ``finally``)."""
+def enter(rule: object, plugin: str) -> None:
+    """A rule's check starts (``leave`` when it ends)."""
     watch = _watch
     watch.serial += 1
-    watch.describe = describe
+    watch.plugin = plugin
     watch.rule = rule
 
 
