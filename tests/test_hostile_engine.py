@@ -219,6 +219,29 @@ def test_a_key_anyone_could_know_is_replaced_never_used(tmp_path: Path, private_
     assert run(root, cache_dir=cache_dir).from_cache == 2  # the new key works
 
 
+def test_an_unreadable_key_is_replaced(private_cache_home: Path) -> None:
+    key = cache_module.signing_key()
+    key_file = private_cache_home / "ekslint" / "cache-key"
+    key_file.chmod(0)  # root could still read it: refused all the same
+    assert cache_module.signing_key() not in (None, key)
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_no_key_inside_the_repository_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = repo(tmp_path)
+    home = root / ".cache"  # XDG_CACHE_HOME inside the checkout: the pull request writes it
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    key = b"k" * 32
+    write(home, {"ekslint/cache-key": key})
+    (home / "ekslint" / "cache-key").chmod(0o600)
+    cache_dir = root / ".ekslint_cache"
+    marker = tmp_path / "pwned"
+    run(root, cache_dir=cache_dir)
+    forge(cache_dir, key, marker)  # any cache file the first run wrote, signed with that key
+    result = run(root, cache_dir=cache_dir)
+    assert not marker.exists() and result.from_cache == 0 and rule_ids(result) == ["EKS401"]
+
+
 def test_the_key_directory_is_private(private_cache_home: Path) -> None:
     (private_cache_home / "ekslint").mkdir(mode=0o755)  # as an older ekslint left it
     assert cache_module.signing_key() is not None

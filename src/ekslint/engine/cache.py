@@ -211,8 +211,21 @@ def _usable_key(data: bytes, st: os.stat_result) -> bool:
     if len(data) != KEY_BYTES or not stat_module.S_ISREG(st.st_mode):
         return False
     if hasattr(os, "getuid"):
-        return st.st_uid == os.getuid() and not st.st_mode & 0o077
+        # 0600 or 0400: not 0000, which only root could read.
+        return st.st_uid == os.getuid() and not st.st_mode & 0o077 and bool(st.st_mode & 0o400)
     return True
+
+
+def key_outside(directory: Path) -> bool:
+    """Whether the signing key is kept outside the repository a default cache
+    directory belongs to (a key a repository can ship is no secret)."""
+    if directory.name != DIRECTORY_NAME:
+        return True  # an explicit --cache-dir: no repository to compare with
+    try:
+        repository = directory.parent.resolve()
+        return not user_cache_home().resolve().is_relative_to(repository)
+    except (OSError, RuntimeError):
+        return False
 
 
 def signing_key() -> bytes | None:
@@ -245,7 +258,7 @@ class Cache:
         self.directory = directory
         self.name = f"{hashlib.sha256(salt.encode()).hexdigest()[:24]}{SUFFIX}"
         self.file = directory / self.name
-        self.key = signing_key()
+        self.key = signing_key() if key_outside(directory) else None
         self.entries: dict[str, Entry] = {}
         self.dirty = False
         self.started = time.time()
