@@ -718,3 +718,24 @@ def test_a_rule_yielding_without_end_is_stopped(tmp_path: Path, monkeypatch: pyt
     result = run(write(tmp_path, {"d.yaml": TOLERANT}), registry=registry)
     (crash,) = result.crashed
     assert "more than 50 violations" in crash.message and "ACME001" not in rule_ids(result)
+
+
+def test_a_plugin_that_prints_while_loading_does_not_corrupt_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    class Noisy:
+        @staticmethod
+        @plugins.hookspecs.hookimpl  # type: ignore[misc]
+        def ekslint_rules() -> list[type]:
+            print("registering rules")
+            os.write(1, b"loud\n")
+            return [file_rule("ACME001", _ok)]
+
+    load = plugins.load
+    monkeypatch.setattr(plugins, "load", lambda: load([("ACME", Noisy)]))
+    root = write(tmp_path, {"d.yaml": TOLERANT})
+    with chdir(root):
+        code = cli.main(["--format", "sarif", "--no-cache"])
+    out, err = capfd.readouterr()
+    assert code == 0 and json.loads(out)["runs"][0]["results"]
+    assert "registering rules" in err and "loud" in err
