@@ -324,7 +324,7 @@ def test_the_key_covers_a_plugins_helper_modules_and_the_platform(
         },
     )
     monkeypatch.syspath_prepend(str(tmp_path / "lib"))
-    from acme_rule_pkg.helped import Helped  # type: ignore[import-not-found]
+    from acme_rule_pkg.helped import Helped
 
     registry = plugins.load([("ACME", plugin(Helped))])
     root = repo(tmp_path)
@@ -430,8 +430,8 @@ def test_an_unreadable_context_file_is_reported(
     cache_dir = tmp_path / "cache"
     run(root, cache_dir=cache_dir)
     unreadable(root / "web.yaml")
-    for request in ({}, {"cache_dir": cache_dir}):
-        result = run(root, "pdb.yaml", context=["."], **request)
+    for cached in (None, cache_dir):
+        result = run(root, "pdb.yaml", context=["."], cache_dir=cached)
         assert [(e.path, "--context" in e.message) for e in result.input_errors] == [("web.yaml", True)]
 
 
@@ -725,7 +725,7 @@ def test_a_plugin_that_prints_while_loading_does_not_corrupt_the_report(
 ) -> None:
     class Noisy:
         @staticmethod
-        @plugins.hookspecs.hookimpl  # type: ignore[misc]
+        @plugins.hookspecs.hookimpl
         def ekslint_rules() -> list[type]:
             print("registering rules")
             os.write(1, b"loud\n")

@@ -162,12 +162,10 @@ class SafeDirectory:
             st = os.fstat(fd)
             if not stat_module.S_ISREG(st.st_mode) or st.st_size > max_bytes:
                 raise OSError(f"{name} is not a regular file of at most {max_bytes} bytes")
-            chunks = []
-            remaining = st.st_size + 1
-            while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 24))):
-                chunks.append(chunk)
-                remaining -= len(chunk)
-            data = b"".join(chunks)
+            # One buffer sized by the stat, read into in place (a cache file is tens
+            # of MB: no chunks joined, no second copy).
+            with os.fdopen(fd, "rb", buffering=0, closefd=False) as handle:
+                data = handle.readall()
             if len(data) > max_bytes:
                 raise OSError(f"{name} grew while being read")
             return data, st
@@ -279,7 +277,8 @@ class Cache:
                 raw, _ = folder.read(self.name, MAX_CACHE_BYTES)
             except OSError:
                 return
-            signature, payload = raw[len(FORMAT) : len(FORMAT) + 32], raw[len(FORMAT) + 32 :]
+            view = memoryview(raw)  # the payload is most of the file: not copied
+            signature, payload = raw[len(FORMAT) : len(FORMAT) + 32], view[len(FORMAT) + 32 :]
             if not raw.startswith(FORMAT) or not hmac.compare_digest(
                 signature, hmac.new(self.key, payload, hashlib.sha256).digest()
             ):
