@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 CONFIG_NAMES = (".ekslint.yaml", ".ekslint.yml")
 # Seconds a rule may take on one file (a file rule) or on the project (a cross-file
 # rule) before the engine stops it (EKS004); limits.rule-time-limit.
-RULE_TIME_LIMIT = 30.0
+RULE_TIME_LIMIT = 10.0
 
 
 class ConfigError(Exception):

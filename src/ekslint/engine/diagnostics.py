@@ -23,7 +23,7 @@ class RuleCrashed(EngineDiagnostic):
     Reports that a rule did not finish its check on an input: it raised an exception
     (even one whose message cannot be shown), called `sys.exit` or `os._exit`, yielded
     something that is not a `Violation`, or ran past its time limit
-    (`limits.rule-time-limit`, 30 seconds by default) and was stopped. The message
+    (`limits.rule-time-limit`, 10 seconds by default) and was stopped. The message
     names the rule, the plugin that registered it and where in its code it was.
 
     ## Why is this bad?
@@ -36,7 +36,7 @@ class RuleCrashed(EngineDiagnostic):
     ## Example
     ```text
     deploy/web.yaml:1:1: EKS004 [error] rule EKS101 (unsafe-sysctl-not-allowed) failed on this input: ...
-    deploy/web.yaml:1:1: EKS004 [error] rule ACME001 (team-label) did not finish within its time limit of 30 s ...
+    deploy/web.yaml:1:1: EKS004 [error] rule ACME001 (team-label) did not finish within its time limit of 10 s ...
     ```
 
     ## Use instead

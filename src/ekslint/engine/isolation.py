@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any, NoReturn
 
-DEFAULT_RULE_TIME_LIMIT = 30.0  # seconds per rule call (one file, or the whole project)
+DEFAULT_RULE_TIME_LIMIT = 10.0  # seconds per rule call (one file, or the whole project)
 
 
 class RuleAborted(BaseException):  # not an Exception: a rule's ``except Exception`` lets it through
