@@ -127,7 +127,9 @@ class OverlappingPdbs(ProjectRule):
         related = [Related(o.span, f"PDB {o.name} also selects {workload.ref}") for o in others[:MAX_NAMED]]
         related.append(Related(workload.span, f"{workload.ref}, selected by {len(others) + 1} PDBs"))
         related.extend(Related(w.span, f"{w.ref}, selected by the same PDBs") for w in overlap.workloads[1:MAX_NAMED])
-        return Violation(pdb.selector_span or pdb.span, message, tuple(related))
+        # The overlapping PDBs tell this finding apart from other overlaps on the same PDB.
+        identity = ";".join(sorted(f"{ns or ''}/{name}" for ns, name in overlap.pdbs))
+        return Violation(pdb.selector_span or pdb.span, message, tuple(related), identity)
 
 
 def _identity(pdb: PodDisruptionBudget) -> tuple[str | None, str]:

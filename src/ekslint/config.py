@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     pass
 
 CONFIG_NAMES = (".ekslint.yaml", ".ekslint.yml")
+# Seconds a rule may take on one file (a file rule) or on the project (a cross-file
+# rule) before the engine stops it (EKS004); limits.rule-time-limit.
+RULE_TIME_LIMIT = 10.0
 
 
 class ConfigError(Exception):
@@ -58,6 +61,7 @@ class Settings:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     context: ModelContext = field(default_factory=ModelContext)
     limits: ReadLimits = field(default_factory=ReadLimits)
+    rule_time_limit: float = RULE_TIME_LIMIT
     # rule-options as written; checked against the rules' declarations (which plugins
     # contribute) by ekslint.engine.options.resolve_rule_options into rule_options: rule ID -> name -> value.
     written_options: list[WrittenRuleOptions] = field(default_factory=list)
@@ -290,4 +294,5 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
             max_parts=limits.get("max-mime-parts", defaults.decode.max_parts),
         ),
     )
+    settings.rule_time_limit = float(limits.get("rule-time-limit", RULE_TIME_LIMIT))
     return settings

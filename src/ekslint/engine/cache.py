@@ -3,15 +3,27 @@ changed is not read, parsed or checked again.
 
 What is cached is the file's ``FileOutcome`` (its cross-file facts, its file-rule
 findings and its suppressions), so a warm run only does the cross-file rules. Entries
-are found by path and validated by size and mtime, or by a content hash when those
-changed (a checkout touches mtimes) or when the file was written so recently that an
-edit within the same timestamp tick could go unseen ("racily clean", as git says).
+are found by path and validated as git validates its index: by size, mtime, ctime
+and inode (a same-size edit with the mtime put back still changes the ctime; a file
+swapped in by ``cp -p``, rsync or tar has another inode and ctime), else by a
+content hash: when the stat changed (a checkout touches every file), or when the
+file was written so recently that an edit within the same timestamp tick could go
+unseen ("racily clean", as git says).
 
 The cache lives in ``.ekslint_cache/`` beside the config file (a ``.gitignore`` in it
-keeps it out of commits). It is pickled, and a pickle from an untrusted source can
-run code when loaded: a repository could ship a crafted ``.ekslint_cache``. So every
-cache file is signed with HMAC-SHA256 under a key that never leaves the user's own
-cache directory; anything that does not verify is ignored and rebuilt.
+keeps it out of commits), which a repository can ship too. So:
+
+- it is pickled, and a pickle from an untrusted source can run code when loaded:
+  every cache file is signed with HMAC-SHA256 under a 32-byte key kept in the
+  user's own cache directory, owner-only; a key that is empty, short, unreadable,
+  not a regular file, not the user's own or readable by others (a committed one) is
+  never used but replaced. Anything that does not verify is ignored and rebuilt;
+- nothing is read or written through a symlink: the directory is opened without
+  following one (a symlinked ``.ekslint_cache`` disables the cache), files in it are
+  opened with ``O_NOFOLLOW``, and every write goes to a fresh temporary file renamed
+  over the old one, which replaces a symlink instead of writing where it points;
+- it is pruned: at most ``MAX_CACHE_FILES`` combinations of settings are kept, none
+  unused for ``MAX_AGE_SECONDS``, and temporary files a killed run left behind go.
 """
 
 from __future__ import annotations
@@ -22,19 +34,39 @@ import hmac
 import os
 import pickle
 import secrets
+import stat as stat_module
 import sys
-import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ekslint.fastpickle import fast_pickle
 
 DIRECTORY_NAME = ".ekslint_cache"
-FORMAT = b"ekslint-cache-2\n"
+FORMAT = b"ekslint-cache-3\n"
+KEY_BYTES = 32
+KEY_NAME = "cache-key"
 # A file modified this close to when its entry was written may have changed again
 # within the same mtime tick: its entry is trusted only after a content check.
 RACY_SECONDS = 2.0
+# Pruning: one file per combination of settings and code.
+MAX_CACHE_FILES = 8
+MAX_AGE_SECONDS = 30 * 24 * 3600
+STALE_TEMPORARY_SECONDS = 3600
+# A cache file larger than this is not ours (50,000 files make about 100 MB).
+MAX_CACHE_BYTES = 2 * 1024**3
+SUFFIX = ".cache"
+_TEMPORARY = ".tmp-"
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+# Where directories can be held open and worked in by descriptor (Linux, macOS, BSD),
+# a directory swapped for a symlink mid-run changes nothing.
+_BY_FD = os.open in os.supports_dir_fd and os.rename in os.supports_dir_fd and bool(_NOFOLLOW and _DIRECTORY)
 
 
 def content_digest(data: bytes) -> bytes:
@@ -46,9 +78,19 @@ def content_digest(data: bytes) -> bytes:
 class Entry:
     size: int
     mtime_ns: int
+    ctime_ns: int
+    inode: int
     digest: bytes
     packed: tuple[bytes, bytes | None, bytes | None, str]  # the outcome, as analysis.pack gives it
     trusted_stat: bool  # False: compare the content before reusing
+
+    def same_stat(self, st: os.stat_result) -> bool:
+        return (
+            self.size == st.st_size
+            and self.mtime_ns == st.st_mtime_ns
+            and self.ctime_ns == st.st_ctime_ns
+            and self.inode == st.st_ino
+        )
 
 
 def user_cache_home() -> Path:
@@ -58,29 +100,153 @@ def user_cache_home() -> Path:
     return Path(base) / "ekslint"
 
 
-def _signing_key() -> bytes | None:
-    """The user's own secret; created on first use, readable by the user only."""
-    path = user_cache_home() / "cache-key"
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key)
-        return key
-    except FileExistsError:  # another ekslint created it meanwhile
+class SafeDirectory:
+    """A directory whose files are read and replaced without following symlinks:
+    held open by descriptor where the platform allows, else by path with each name
+    checked not to be a symlink."""
+
+    def __init__(self, path: Path, fd: int | None) -> None:
+        self.path = path
+        self.fd = fd
+
+    @classmethod
+    def open(cls, path: Path, create: bool, mode: int = 0o777) -> SafeDirectory | None:
+        """The directory at ``path`` (created if asked), or None when it cannot be
+        had or is a symlink."""
         try:
-            return path.read_bytes()
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(path, mode)  # never follows a symlink at ``path``
+            if not _BY_FD:
+                st = os.lstat(path)
+                return cls(path, None) if stat_module.S_ISDIR(st.st_mode) else None
+            return cls(path, os.open(path, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC))
+        except OSError:  # missing, a symlink (ELOOP), not a directory, no permission
+            return None
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def __enter__(self) -> SafeDirectory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def make_private(self) -> None:
+        """Owner-only, when it is the user's own (one an older ekslint made 0755)."""
+        if self.fd is None or not hasattr(os, "getuid"):
+            return
+        with contextlib.suppress(OSError):
+            st = os.fstat(self.fd)
+            if st.st_uid == os.getuid() and st.st_mode & 0o077:
+                os.fchmod(self.fd, 0o700)
+
+    def _where(self, name: str) -> str:
+        return name if self.fd is not None else str(self.path / name)
+
+    def lstat(self, name: str) -> os.stat_result:
+        return os.stat(self._where(name), dir_fd=self.fd, follow_symlinks=False)
+
+    def read(self, name: str, max_bytes: int) -> tuple[bytes, os.stat_result]:
+        """The content of a regular file (never a symlink, a FIFO or a device), and
+        its stat. Raises OSError."""
+        if self.fd is None and stat_module.S_ISLNK(self.lstat(name).st_mode):
+            raise OSError(f"{name} is a symlink")
+        flags = os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC | _BINARY
+        fd = os.open(self._where(name), flags, dir_fd=self.fd)
+        try:
+            st = os.fstat(fd)
+            if not stat_module.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+                raise OSError(f"{name} is not a regular file of at most {max_bytes} bytes")
+            # One buffer sized by the stat, read into in place (a cache file is tens
+            # of MB: no chunks joined, no second copy).
+            with os.fdopen(fd, "rb", buffering=0, closefd=False) as handle:
+                data = handle.readall()
+            if len(data) > max_bytes:
+                raise OSError(f"{name} grew while being read")
+            return data, st
+        finally:
+            os.close(fd)
+
+    def replace(self, name: str, data: bytes, mode: int = 0o644) -> None:
+        """Write ``data`` to ``name`` atomically: a new file in this directory,
+        renamed over ``name`` (which replaces a symlink, never writes through it).
+        Readers see the old content or the new, never half. Raises OSError."""
+        temporary = f"{_TEMPORARY}{secrets.token_hex(8)}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC | _BINARY
+        fd = os.open(self._where(temporary), flags, mode, dir_fd=self.fd)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(
+                self._where(temporary), self._where(name), src_dir_fd=self.fd, dst_dir_fd=self.fd
+            )  # fmt: skip
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self.unlink(temporary)
+            raise
+
+    def unlink(self, name: str) -> None:
+        os.unlink(self._where(name), dir_fd=self.fd)  # removes a symlink, not its target
+
+    def touch(self, name: str) -> None:
+        with contextlib.suppress(OSError, NotImplementedError):
+            os.utime(self._where(name), dir_fd=self.fd, follow_symlinks=False)
+
+    def names(self) -> Iterator[str]:
+        with os.scandir(self.fd if self.fd is not None else self.path) as entries:
+            for entry in entries:
+                yield entry.name
+
+
+def _usable_key(data: bytes, st: os.stat_result) -> bool:
+    """A key to trust: 32 bytes, the user's own file, readable by nobody else. A
+    committed key (checked out 0644) or one left empty by a killed first run is not."""
+    if len(data) != KEY_BYTES or not stat_module.S_ISREG(st.st_mode):
+        return False
+    if hasattr(os, "getuid"):
+        # 0600 or 0400: not 0000, which only root could read.
+        return st.st_uid == os.getuid() and not st.st_mode & 0o077 and bool(st.st_mode & 0o400)
+    return True
+
+
+def key_outside(directory: Path) -> bool:
+    """Whether the signing key is kept outside the repository a default cache
+    directory belongs to (a key a repository can ship is no secret)."""
+    if directory.name != DIRECTORY_NAME:
+        return True  # an explicit --cache-dir: no repository to compare with
+    try:
+        repository = directory.parent.resolve()
+        return not user_cache_home().resolve().is_relative_to(repository)
+    except (OSError, RuntimeError):
+        return False
+
+
+def signing_key() -> bytes | None:
+    """The user's own secret, kept outside any repository; created (or replaced, when
+    the one there is not usable) on first use. None: no key can be had, no cache."""
+    home = SafeDirectory.open(user_cache_home(), create=True, mode=0o700)
+    if home is None:
+        return None
+    with home:
+        home.make_private()
+        try:
+            data, st = home.read(KEY_NAME, KEY_BYTES)
+            if _usable_key(data, st):
+                return data
+        except OSError:
+            pass  # missing, unreadable, too long, a symlink: replaced below
+        key = secrets.token_bytes(KEY_BYTES)
+        try:
+            home.replace(KEY_NAME, key, mode=0o600)
+            data, st = home.read(KEY_NAME, KEY_BYTES)  # another ekslint may have won the race
         except OSError:
             return None
-    except OSError:
-        return None
+        return data if _usable_key(data, st) else None
 
 
 class Cache:
@@ -88,8 +254,9 @@ class Cache:
 
     def __init__(self, directory: Path, salt: str) -> None:
         self.directory = directory
-        self.file = directory / f"{hashlib.sha256(salt.encode()).hexdigest()[:24]}.cache"
-        self.key = _signing_key()
+        self.name = f"{hashlib.sha256(salt.encode()).hexdigest()[:24]}{SUFFIX}"
+        self.file = directory / self.name
+        self.key = signing_key() if key_outside(directory) else None
         self.entries: dict[str, Entry] = {}
         self.dirty = False
         self.started = time.time()
@@ -102,31 +269,37 @@ class Cache:
     def load(self) -> None:
         if self.key is None:
             return
-        try:
-            raw = self.file.read_bytes()
-        except OSError:
+        folder = SafeDirectory.open(self.directory, create=False)
+        if folder is None:
             return
-        signature, payload = raw[len(FORMAT) : len(FORMAT) + 32], raw[len(FORMAT) + 32 :]
-        if not raw.startswith(FORMAT) or not hmac.compare_digest(
-            signature, hmac.new(self.key, payload, hashlib.sha256).digest()
-        ):
-            return  # not ours, or damaged: start afresh
-        try:
-            entries = pickle.loads(payload)
-        except Exception:
-            return
-        if isinstance(entries, dict):
-            self.entries = entries
+        with folder:
+            try:
+                raw, _ = folder.read(self.name, MAX_CACHE_BYTES)
+            except OSError:
+                return
+            view = memoryview(raw)  # the payload is most of the file: not copied
+            signature, payload = raw[len(FORMAT) : len(FORMAT) + 32], view[len(FORMAT) + 32 :]
+            if not raw.startswith(FORMAT) or not hmac.compare_digest(
+                signature, hmac.new(self.key, payload, hashlib.sha256).digest()
+            ):
+                return  # not ours, or damaged: start afresh
+            try:
+                entries = pickle.loads(payload)
+            except Exception:
+                return
+            if isinstance(entries, dict):
+                self.entries = entries
+                folder.touch(self.name)  # used: pruning keeps it
 
     def lookup(self, shown: str, stat: os.stat_result) -> Entry | None:
-        """The entry when the file's size and mtime vouch for it; else the entry to
-        compare contents with (``trusted_stat`` False), or None."""
+        """The entry when the file's stat vouches for it; else the entry to compare
+        contents with (``trusted_stat`` False), or None."""
         entry = self.entries.get(shown)
         if entry is None:
             return None
-        if entry.trusted_stat and entry.size == stat.st_size and entry.mtime_ns == stat.st_mtime_ns:
+        if entry.trusted_stat and entry.same_stat(stat):
             return entry
-        return Entry(entry.size, entry.mtime_ns, entry.digest, entry.packed, trusted_stat=False)
+        return Entry(entry.size, entry.mtime_ns, entry.ctime_ns, entry.inode, entry.digest, entry.packed, False)
 
     def hit(self, shown: str, stat: os.stat_result, entry: Entry) -> tuple[bytes, bytes | None, bytes | None, str]:
         """The packed outcome of a file found unchanged."""
@@ -138,13 +311,21 @@ class Cache:
     def store(
         self, shown: str, stat: os.stat_result, digest: bytes, packed: tuple[bytes, bytes | None, bytes | None, str]
     ) -> None:
-        racy = stat.st_mtime_ns / 1e9 >= self.started - RACY_SECONDS
-        self.entries[shown] = Entry(stat.st_size, stat.st_mtime_ns, digest, packed, trusted_stat=not racy)
+        changed = max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9
+        racy = changed >= self.started - RACY_SECONDS
+        self.entries[shown] = Entry(
+            stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest, packed, trusted_stat=not racy
+        )
         self.dirty = True
 
+    def forget(self, shown: str) -> None:
+        if self.entries.pop(shown, None) is not None:
+            self.dirty = True
+
     def save(self, seen: set[str]) -> None:
-        """Write the cache if anything changed. Entries of files this run did not
-        see stay (a run on a subdirectory keeps the rest) unless the file is gone."""
+        """Write the cache if anything changed, then prune the directory. Entries of
+        files this run did not see stay (a run on a subdirectory keeps the rest)
+        unless the file is gone."""
         if self.key is None or not self.dirty:
             return
         for shown in [s for s in self.entries if s not in seen]:
@@ -152,18 +333,60 @@ class Cache:
                 del self.entries[shown]
         payload = pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL)
         signature = hmac.new(self.key, payload, hashlib.sha256).digest()
+        folder = SafeDirectory.open(self.directory, create=True)
+        if folder is None:
+            return  # a read-only checkout, or a symlink where the cache should be: only slower
+        with folder:
+            try:
+                _keep_out_of_git(folder)
+                folder.replace(self.name, FORMAT + signature + payload)
+            except OSError:
+                return
+            prune(folder, keep=self.name)
+
+
+def _keep_out_of_git(folder: SafeDirectory) -> None:
+    try:
+        if stat_module.S_ISREG(folder.lstat(".gitignore").st_mode):
+            return
+    except FileNotFoundError:
+        pass
+    # Missing, or a symlink (a committed one may point anywhere): ours replaces it.
+    folder.replace(".gitignore", b"# Created by ekslint: its cache is not part of the repository.\n*\n")
+
+
+def prune(folder: SafeDirectory, keep: str, now: float | None = None) -> list[str]:
+    """Remove cache files beyond the ``MAX_CACHE_FILES`` most recently used, those
+    unused for ``MAX_AGE_SECONDS``, stale temporary files, and symlinks posing as
+    either; never ``keep``. The names removed."""
+    now = time.time() if now is None else now
+    caches: list[tuple[float, str]] = []
+    removed: list[str] = []
+    try:
+        names = list(folder.names())
+    except OSError:
+        return removed
+    for name in names:
+        if name == keep or not (name.endswith(SUFFIX) or name.startswith(_TEMPORARY)):
+            continue
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by ekslint: its cache is not part of the repository.\n*\n")
-            fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
+            st = folder.lstat(name)
         except OSError:
-            return  # a read-only checkout still lints; it is only slower next time
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(FORMAT + signature + payload)
-            os.replace(temporary, self.file)  # readers see the old or the new file, never half
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+            continue
+        age = now - st.st_mtime
+        if not stat_module.S_ISREG(st.st_mode):
+            doomed = stat_module.S_ISLNK(st.st_mode)
+        elif name.startswith(_TEMPORARY):
+            doomed = age > STALE_TEMPORARY_SECONDS
+        else:
+            doomed = age > MAX_AGE_SECONDS
+            if not doomed:
+                caches.append((st.st_mtime, name))
+        if doomed:
+            removed.append(name)
+    caches.sort(reverse=True)
+    removed.extend(name for _, name in caches[MAX_CACHE_FILES - 1 :])  # ``keep`` is one of the kept
+    for name in removed:
+        with contextlib.suppress(OSError):
+            folder.unlink(name)
+    return removed

@@ -20,28 +20,36 @@ class EngineDiagnostic(Rule):
 
 class RuleCrashed(EngineDiagnostic):
     """## What it does
-    Reports that a rule raised an exception on an input instead of finishing its check.
+    Reports that a rule did not finish its check on an input: it raised an exception
+    (even one whose message cannot be shown), called `sys.exit` or `os._exit`, yielded
+    something that is not a `Violation`, or ran past its time limit
+    (`limits.rule-time-limit`, 10 seconds by default) and was stopped. The message
+    names the rule, the plugin that registered it and where in its code it was.
 
     ## Why is this bad?
     The rule's findings for that input are missing, so a clean result would be a false
     reassurance. ekslint reports the crash where it happened (rule and file), keeps
     running every other rule, and exits with code 2 so that CI does not pass silently.
+    A rule stopped at its time limit is not run on the files after that one (in the
+    same process), so one slow rule cannot hold a run for hours.
 
     ## Example
     ```text
     deploy/web.yaml:1:1: EKS004 [error] rule EKS101 (unsafe-sysctl-not-allowed) failed on this input: ...
+    deploy/web.yaml:1:1: EKS004 [error] rule ACME001 (team-label) did not finish within its time limit of 10 s ...
     ```
 
     ## Use instead
     Report the message and the file to the rule's authors (for built-in rules, the
     ekslint issue tracker). Until it is fixed, `--ignore` the crashing rule to get a
-    complete run of the others.
+    complete run of the others; raise `limits.rule-time-limit` for a rule that is only
+    slow.
     """
 
     id = "EKS004"
     name = "rule-crashed"
     severity = Severity.ERROR
-    summary = "A rule raised an exception; its findings for that input are missing"
+    summary = "A rule raised an exception, exited or ran out of time; its findings for that input are missing"
     tags = ("internal",)
 
 

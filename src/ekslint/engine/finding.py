@@ -24,6 +24,7 @@ class Finding:
     related: tuple[Related, ...] = ()
     suppression: Suppression | None = None
     fingerprint: str = ""
+    identity: str = ""  # see Violation.identity
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.file, self.span.line, self.span.col, self.rule_id, self.message)
@@ -37,6 +38,8 @@ def assign_fingerprints(findings: list[Finding]) -> None:
     for finding in sorted(findings, key=Finding.sort_key):
         anchor = finding.span.logical or f"@{finding.span.line}:{finding.span.col}"
         base = f"{finding.rule_id}\0{finding.span.file}\0{anchor}"
+        if finding.identity:
+            base += f"\0{finding.identity}"
         occurrence = seen.get(base, 0)
         seen[base] = occurrence + 1
         digest = hashlib.sha256(f"{base}\0{occurrence}".encode()).hexdigest()

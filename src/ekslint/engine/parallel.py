@@ -27,6 +27,7 @@ from itertools import chain, islice
 from typing import NoReturn, TypeVar
 
 from ekslint.config import Settings
+from ekslint.engine import isolation
 from ekslint.engine.analysis import FileAnalyser, FileOutcome, Packed, pack, unpack
 from ekslint.engine.cache import content_digest
 from ekslint.engine.rule import Rule
@@ -70,7 +71,7 @@ def analyse_one(analyser: FileAnalyser, path: str, shown: str, keep_blob: bool) 
     except OSError as err:
         return FileOutcome(shown, read_error=err.strerror or str(err)), None, None
     outcome = analyser.analyse_bytes(shown, data)
-    if not keep_blob:
+    if not keep_blob or not outcome.cacheable:
         return outcome, None, None
     return outcome, content_digest(data), pack(outcome)
 
@@ -78,9 +79,10 @@ def analyse_one(analyser: FileAnalyser, path: str, shown: str, keep_blob: bool) 
 _worker: FileAnalyser | None = None
 
 
-def _start_worker(file_rules: list[type[Rule]], settings: Settings) -> None:
+def _start_worker(file_rules: list[type[Rule]], settings: Settings, owners: dict[str, str]) -> None:
     global _worker
-    _worker = FileAnalyser(file_rules, settings)
+    _worker = FileAnalyser(file_rules, settings, owners)
+    isolation.arm(settings.rule_time_limit)  # a forked worker has it already; a spawned one starts it
 
 
 def _analyse_chunk(chunk: list[WorkItem], keep_blobs: bool) -> bytes:
@@ -95,7 +97,7 @@ def _analyse_chunk(chunk: list[WorkItem], keep_blobs: bool) -> bytes:
     results = []
     for path, shown in chunk:
         outcome, digest, packed = analyse_one(_worker, path, shown, keep_blob=True)
-        results.append((packed if packed is not None else pack(outcome), digest))
+        results.append((packed if packed is not None else pack(outcome), digest))  # no digest: not to be cached
     return pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -154,7 +156,10 @@ def _in_workers(
     unsent: list[WorkItem] = []
     try:
         with ProcessPoolExecutor(
-            jobs, mp_context=context, initializer=_start_worker, initargs=(analyser.file_rules, analyser.settings)
+            jobs,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(analyser.file_rules, analyser.settings, analyser.owners),
         ) as pool:
             try:
                 for chunk in chunks:
@@ -259,7 +264,7 @@ def _child(tasks: Sequence[Callable[[], T]], queue_read: int, results_read: int,
             pipe.write(pickle.dumps(theirs, protocol=pickle.HIGHEST_PROTOCOL))
         code = 0
     finally:
-        os._exit(code)
+        isolation.real_exit(code)  # os._exit itself refuses while a rule runs
 
 
 def _taken(queue: int) -> Iterator[int]:

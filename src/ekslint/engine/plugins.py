@@ -15,7 +15,7 @@ from typing import Any
 
 import pluggy
 
-from ekslint.engine import hookspecs
+from ekslint.engine import hookspecs, isolation
 from ekslint.engine.diagnostics import ENGINE_DIAGNOSTICS
 from ekslint.engine.hookspecs import Registry
 from ekslint.engine.rule import Rule
@@ -33,6 +33,14 @@ def load(extra_plugins: list[tuple[str, ModuleType | object]] | None = None, use
     plugin)`` pairs registered as if they came from entry points (tests, embedding)."""
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
+    # Plugin code runs from here on: what it prints goes to stderr, never into a report.
+    with isolation.stdout_to_stderr():
+        return _load(manager, extra_plugins, use_entry_points)
+
+
+def _load(
+    manager: pluggy.PluginManager, extra_plugins: list[tuple[str, ModuleType | object]] | None, use_entry_points: bool
+) -> Registry:
     plugins: list[tuple[str, Any]] = []
     if use_entry_points:
         for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):

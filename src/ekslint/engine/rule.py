@@ -65,6 +65,10 @@ class Violation:
     span: Span
     message: str
     related: tuple[Related, ...] = ()
+    # What tells this finding apart from the rule's other findings at the same key, for
+    # a fingerprint that does not depend on which of them a run reports (EKS403: the
+    # set of overlapping PDBs). Most rules have one finding per key and leave it empty.
+    identity: str = ""
 
 
 # The types an option may have: ``list`` is a list of strings.

@@ -24,15 +24,22 @@ from pathlib import Path
 
 from ekslint import __version__
 from ekslint.config import Settings
-from ekslint.engine import parallel
-from ekslint.engine.analysis import FileAnalyser, FileOutcome, context_only, crash_finding, unpack
+from ekslint.engine import isolation, parallel, stamps
+from ekslint.engine.analysis import (
+    FileAnalyser,
+    FileOutcome,
+    construct_rule,
+    context_only,
+    crash_finding,
+    run_rule,
+    unpack,
+)
 from ekslint.engine.cache import Cache, content_digest
 from ekslint.engine.diagnostics import EngineDiagnostic, UnusedSuppression
 from ekslint.engine.finding import Finding, assign_fingerprints
 from ekslint.engine.hookspecs import Registry
 from ekslint.engine.options import options_for, resolve_rule_options
 from ekslint.engine.parallel import WorkItem
-from ekslint.engine.plugins import code_stamp
 from ekslint.engine.results import RunRequest, RunResult
 from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
@@ -41,6 +48,18 @@ from ekslint.model.project import Project
 from ekslint.parse.sources import InputError, read_head, walk
 from ekslint.parse.text import Span
 from ekslint.severity import Severity
+
+CONTEXT_UNREADABLE = "a --context file: the cross-file checks of this run lack its facts"
+
+
+_EFFECTIVE_IDS = os.access in os.supports_effective_ids
+
+
+def _readable(path: str) -> bool:
+    """Whether ``path`` may still be read (a lost group membership leaves the stat
+    as it was; a chmod changes the ctime and so fails the stat check already).
+    One access() call: half the cost of an open and close."""
+    return os.access(path, os.R_OK, effective_ids=_EFFECTIVE_IDS)
 
 
 def matches_codes(rule_id: str, codes: list[str] | tuple[str, ...]) -> bool:
@@ -165,13 +184,19 @@ class Runner:
         ]
 
     def run(self, request: RunRequest) -> RunResult:
-        with _fewer_collections():
-            return self._run(request)
+        # Rules are plugin code: what they print must not reach the report on stdout,
+        # and the time limit's alarm ticks only while a run is under way.
+        with isolation.stdout_to_stderr(), _fewer_collections():
+            isolation.arm(self.settings.rule_time_limit)
+            try:
+                return self._run(request)
+            finally:
+                isolation.disarm()
 
     def _run(self, request: RunRequest) -> RunResult:
         result = RunResult(rules=self.rules)
         files, targets, stats = self._discover(request, result)
-        analyser = FileAnalyser(self.file_rules, self.settings)
+        analyser = FileAnalyser(self.file_rules, self.settings, self.registry.owners)
         outcomes: list[FileOutcome] = []
         if "-" in request.paths and request.stdin is not None:
             result.files_seen += 1
@@ -179,8 +204,11 @@ class Runner:
         outcomes.extend(self._analyse(files, targets, stats, analyser, request, result))
         for outcome in outcomes:
             reported = targets is None or outcome.path in targets
-            if outcome.read_error is not None and reported:
-                result.input_errors.append(InputError(outcome.path, outcome.read_error))
+            if outcome.read_error is not None:
+                # A context file that cannot be read leaves the cross-file checks
+                # without its facts: that is said too, never passed over.
+                note = "" if reported else f" ({CONTEXT_UNREADABLE})"
+                result.input_errors.append(InputError(outcome.path, outcome.read_error + note))
             if outcome.facts is not None and reported:
                 result.files_analysed += 1
         # A crash on a context file belongs to the run that reports on that file.
@@ -218,8 +246,11 @@ class Runner:
         given = {(stats[path].st_dev, stats[path].st_ino): (path, shown) for path, shown in given_files}
         placed: set[tuple[int, int]] = set()
         ordered: list[WorkItem] = []
-        # Context files are read quietly: their errors belong to another run.
-        context = walk(request.context, exclude, [], stats)
+        # Context files are read quietly (their findings belong to another run), but
+        # a part of the context that cannot be read is an input error: the cross-file
+        # checks would silently miss its facts.
+        context_errors: list[InputError] = []
+        context = walk(request.context, exclude, context_errors, stats)
         if "-" in request.paths:
             context = _without_stdin_file(context, request.stdin_name, stats)
         for path, shown in context:
@@ -231,6 +262,10 @@ class Runner:
                 continue
             ordered.append((path, shown))
         outside = [f for f in given_files if (stats[f[0]].st_dev, stats[f[0]].st_ino) not in placed]
+        known = {error.path for error in result.input_errors}
+        result.input_errors.extend(
+            InputError(e.path, f"{e.message} ({CONTEXT_UNREADABLE})") for e in context_errors if e.path not in known
+        )
         return outside + ordered, targets, stats
 
     def _exclude_pattern(self, pattern: str) -> str:
@@ -271,7 +306,11 @@ class Runner:
                 if cache is not None and stat is not None:
                     everything.add(shown)
                     entry = cache.lookup(shown, stat)
-                    if entry is not None and (entry.trusted_stat or self._same_content(path, entry.digest)):
+                    # Never answer for a file that can no longer be read: an uncached
+                    # run would report it (a content check reads it anyway).
+                    if entry is not None and (
+                        _readable(path) if entry.trusted_stat else self._same_content(path, entry.digest)
+                    ):
                         kept = cache.hit(shown, stat, entry)
                         context = targets is not None and shown not in targets
                         outcomes[index] = context_only(shown, kept) if context else unpack(kept)
@@ -310,13 +349,24 @@ class Runner:
         return cache
 
     def _cache_salt(self) -> str:
-        """Everything besides a file's content that its outcome depends on."""
+        """Everything besides a file's content that its outcome depends on: ekslint,
+        Python and the parsing libraries, each file rule's code (with the helper
+        modules it uses), salt and options, and the settings."""
         parts = [__version__, os.getcwd(), repr(self.settings.context), repr(self.settings.limits)]
         parts += [
-            f"{rule.id}={code_stamp(rule)}{rule.cache_salt()}{self._options_salt(rule)}" for rule in self.file_rules
+            f"{rule.id}={stamps.rule_stamp(rule)}{self._rule_salt(rule)}{self._options_salt(rule)}"
+            for rule in self.file_rules
         ]
-        parts.append(code_stamp())
+        parts += [stamps.ekslint_stamp(), stamps.platform_stamp()]
         return "\0".join(parts)
+
+    def _rule_salt(self, rule: type[Rule]) -> str:
+        """A plugin's ``cache_salt()``; one that fails makes the key unique (no reuse)."""
+        try:
+            salt = rule.cache_salt()
+            return salt if type(salt) is str else os.urandom(8).hex()
+        except Exception:
+            return os.urandom(8).hex()
 
     def _options_salt(self, rule: type[Rule]) -> str:
         """The option values a rule runs with (none declared: nothing, so the keys of
@@ -333,15 +383,19 @@ class Runner:
         placement index of the sysctl rules, the capacity of each node group)."""
         where = Span(analysed[0].path, 1, 1, 1, 1) if analysed else Span("-", 1, 1, 1, 1)
 
+        owners = self.registry.owners
+
         def check(rules: list[type[Rule]]) -> list[RuleResult]:
             checked: list[RuleResult] = []
             for rule_class in rules:
-                rule = rule_class()
+                plugin = owners.get(rule_class.id, "?")
                 ctx = RuleContext(options=options_for(self.settings, rule_class))
-                try:
-                    checked.append(([(rule.id, v) for v in rule.check(project, ctx)], None))
-                except Exception as err:
-                    checked.append(([], crash_finding(rule, err, where)))
+                rule, failure = construct_rule(rule_class, plugin)
+                if rule is None:
+                    checked.append(([], crash_finding(rule_class, failure or RuntimeError(), where, plugin)))
+                    continue
+                found, crashed, _ = run_rule(rule, project, ctx, where, plugin)
+                checked.append((found, crashed))
             return checked
 
         groups: dict[str, list[type[Rule]]] = {}
@@ -379,7 +433,15 @@ class Runner:
             if self._ignored_for_file(rule_id, span.file):
                 continue
             rule = self.registry.rules[rule_id]
-            finding = Finding(rule_id, rule.name, severities[rule_id], violation.message, span, violation.related)
+            finding = Finding(
+                rule_id,
+                rule.name,
+                severities[rule_id],
+                violation.message,
+                span,
+                violation.related,
+                identity=violation.identity,
+            )
             file_suppressions = suppressions.get(span.file)
             if file_suppressions is not None and not request.disallow_suppressions:
                 finding.suppression = file_suppressions.find(rule_id, span.line, span.logical)
