@@ -224,7 +224,7 @@ def userdata_model(source: SourceFile, limits: YamlLimits, problems: list[Proble
     return model
 
 
-_YAML_KEY_LINE = re.compile(r"^\s*(apiVersion|kind|spec)\s*:", re.M)
+_YAML_KEY_LINE = re.compile(r"^[ \t]*(apiVersion|kind|spec)[ \t]*:", re.M)  # not \s: linear
 
 
 def looks_like_script(content: str) -> bool:

@@ -32,7 +32,9 @@ from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose
 ALWAYS_SKIPPED_DIRS = frozenset(
     (".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".ekslint_cache", ".tox", ".venv")
 )
-_MANIFEST_HINT = re.compile(r"^\s*[\"']?(apiVersion|kind)[\"']?\s*:", re.M)
+# ``[ \t]``, not ``\s``: with re.M, ``^\s*`` runs over every following blank line from
+# each line start (quadratic on a file of newlines).
+_MANIFEST_HINT = re.compile(r"^[ \t]*[\"']?(apiVersion|kind)[\"']?[ \t]*:", re.M)
 _BOOTSTRAP_HINT = re.compile(r"(^|[\s/;&|])(/etc/eks/)?bootstrap\.sh\b", re.M)
 YAML_HINT = (
     "fix the YAML at this position (indentation, quoting, unclosed brackets); kubectl and eksctl refuse the file"

@@ -23,6 +23,7 @@ else:  # pragma: no cover
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
+_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 class TomlSyntaxError(Exception):
@@ -73,9 +74,11 @@ def parse_toml(text: Text) -> TomlDoc:
         data = tomllib.loads(text.content)
     except tomllib.TOMLDecodeError as err:
         message = str(err)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        m = _POSITION.search(message)
         line, col = (int(m.group(1)) - 1, int(m.group(2)) - 1) if m else (0, 0)
-        raise TomlSyntaxError(re.sub(r"\s*\(at line \d+, column \d+\)", "", message), line, col) from None
+        if m is not None:
+            message = (message[: m.start()].rstrip() + message[m.end() :]).strip()
+        raise TomlSyntaxError(message, line, col) from None
     doc = TomlDoc(text, data)
     _index_positions(doc)
     return doc
