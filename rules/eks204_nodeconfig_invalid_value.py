@@ -203,6 +203,8 @@ class NodeconfigInvalidValue(FileRule):
         if found is None or found.templated:
             return
         expression, source, err = found.expression, found.source, found.error
+        if len(expression) > 80:  # a hostile one can be megabytes: quote its start
+            expression = f"{expression[:60]}... ({len(expression):,} characters)"
         variables = ", ".join(NODEADM_VARIABLES[:3])
         if err is not None:
             hint = (

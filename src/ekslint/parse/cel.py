@@ -12,6 +12,7 @@ a boolean result); anything it cannot type is ``dyn`` and passes.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 # nodeadm's variables: the original three, and vcpus / physical_memory_mib in newer
@@ -80,6 +81,11 @@ _TOKEN = re.compile(
 )
 
 NUMERIC = ("int", "uint", "double")
+# cel-go's parser refuses more than 250 levels of nesting (parentheses, lists, maps,
+# unary operators: parser.MaxRecursionDepth); so does this one. A level costs about 14
+# Python frames, so ``check`` makes room for them above the caller's limit.
+MAX_DEPTH = 250
+_FRAMES_PER_LEVEL = 16
 # Operand types CEL's standard arithmetic overloads accept (both operands alike).
 _ARITHMETIC = {
     "+": ("int", "uint", "double", "string", "bytes", "list"),
@@ -135,6 +141,18 @@ class _Parser:
         self.tokens = tokenize(source)
         self.i = 0
         self.variables = variables
+        self.depth = 0
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            tok = self.tok
+            raise CelError(
+                f"expression recursion limit exceeded: it is nested more than {MAX_DEPTH} levels deep, "
+                "which cel-go refuses",
+                tok.start,
+                tok.end,
+            )
 
     @property
     def tok(self) -> Token:
@@ -163,6 +181,13 @@ class _Parser:
 
     # Expr = ConditionalOr ["?" ConditionalOr ":" Expr]
     def expr(self) -> Result:
+        self.enter()
+        try:
+            return self.conditional()
+        finally:
+            self.depth -= 1
+
+    def conditional(self) -> Result:
         start = self.tok
         cond = self.logical("||", self.logical_and)
         if self.accept("?") is None:
@@ -222,6 +247,16 @@ class _Parser:
 
     def unary(self) -> Result:
         tok = self.tok
+        if tok.kind == "op" and tok.text in ("!", "-"):
+            self.enter()  # a chain of unary operators nests as parentheses do
+            try:
+                return self.unary_operator()
+            finally:
+                self.depth -= 1
+        return self.member()
+
+    def unary_operator(self) -> Result:
+        tok = self.tok
         if self.accept("!"):
             value = self.unary()
             if value.type not in ("bool", "dyn"):
@@ -268,9 +303,14 @@ class _Parser:
         tok = self.tok
         if tok.kind == "int":
             self.take()
-            value = int(tok.text, 16) if tok.text[:2].lower() == "0x" else int(tok.text)
-            if value > 2**63 - 1:
-                raise CelError(f"the integer {tok.text} is out of range", tok.start, tok.end)
+            value = _int_literal(tok.text)
+            if value is None or value > 2**63 - 1:
+                shown = tok.text if len(tok.text) <= 24 else f"{tok.text[:20]}... ({len(tok.text):,} characters)"
+                raise CelError(
+                    f"the integer {shown} is out of range: CEL integers are 64-bit (at most {2**63 - 1})",
+                    tok.start,
+                    tok.end,
+                )
             return Result("int", value)
         if tok.kind in ("uint", "double", "string"):
             self.take()
@@ -337,6 +377,16 @@ class _Parser:
         raise CelError(f"undeclared reference to '{name}' (in container '')", tok.start, tok.end)
 
 
+def _int_literal(text: str) -> int | None:
+    """The value of a decimal or hexadecimal literal, or None when it has more digits
+    than any 64-bit integer (converted without reading them all)."""
+    hexadecimal = text[:2].lower() == "0x"
+    digits = (text[2:] if hexadecimal else text).lstrip("0")
+    if len(digits) > (16 if hexadecimal else 20):
+        return None
+    return int(digits or "0", 16 if hexadecimal else 10)
+
+
 def _arithmetic(tok: Token, left: Result, right: Result) -> Result:
     op = tok.text
     if "dyn" in (left.type, right.type):
@@ -355,7 +405,14 @@ def check(source: str, variables: tuple[str, ...] = NODEADM_VARIABLES) -> Result
     if not source.strip():
         raise CelError("the expression is empty", 0, 0)
     parser = _Parser(source, frozenset(variables))
-    result = parser.expr()
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + MAX_DEPTH * _FRAMES_PER_LEVEL)
+    try:
+        result = parser.expr()
+    except RecursionError:  # pragma: no cover - MAX_DEPTH is checked first
+        raise CelError(f"expression recursion limit exceeded (over {MAX_DEPTH} levels)", 0, 0) from None
+    finally:
+        sys.setrecursionlimit(limit)
     if parser.tok.kind != "end":
         raise parser.unexpected("expected an operator or the end of the expression")
     return result

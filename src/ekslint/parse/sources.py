@@ -23,11 +23,12 @@ from pathlib import Path
 
 from ekslint.parse import mime, tomldoc
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
+from ekslint.parse.numbers import number_problems
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
 from ekslint.parse.templates import has_template_blocks, is_placeholder
 from ekslint.parse.text import Problem, Span, Text, normalize_newlines
 from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
-from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose
+from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose, resolve_plain
 
 ALWAYS_SKIPPED_DIRS = frozenset(
     (".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".ekslint_cache", ".tox", ".venv")
@@ -245,6 +246,12 @@ def read_head(path: str, limits: ReadLimits) -> bytes:
         return handle.read(limits.max_file_bytes + 1)
 
 
+# Names that say "configuration": such a file is an input even when its bytes are not
+# text, and is reported rather than skipped.
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
     if not data.strip():
         return None
@@ -252,8 +259,8 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
     if data[:2] == mime.GZIP_MAGIC:
         return _load_gzip(shown_as, data, limits, too_big)
     nul = data.find(b"\x00", 0, 8192)
-    if nul != -1 and not _text_with_nul(data, nul):
-        return None  # binary
+    if (nul != -1 and not _text_with_nul(data, nul)) or data[:2] in _UTF16_BOMS:
+        return _not_text(shown_as, data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -265,6 +272,8 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
     content = normalize_newlines(content)
     text = Text.whole_file(shown_as, content)
     kind = sniff(content)
+    if kind is None and bad_utf8 is not None and shown_as.lower().endswith(CONFIG_SUFFIXES):
+        kind = Content.YAML  # a .yaml file of bytes that are not UTF-8: reported below
     if kind is None:
         return None
     if too_big:
@@ -287,6 +296,48 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         source.problems[0] = Problem(text.span(line, col, line, col + 1), source.problems[0].message)
         return source
     return load_text(text, kind, limits)
+
+
+def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
+    """A file whose bytes are not UTF-8 text: UTF-16 or UTF-32 text (a Windows editor's
+    "Unicode"), or binary data. Reported when it is an input (its text says so, or its
+    name ends in .yaml, .yml, .json or .toml); skipped otherwise (images, archives)."""
+    named = shown_as.lower().endswith(CONFIG_SUFFIXES)
+    encoding = _wide_encoding(data)
+    kind: Content | None = Content.YAML if named else None
+    if encoding is not None:
+        kind = sniff(normalize_newlines(data[:65536].decode(encoding, "replace"))) or kind
+    if kind is None:
+        return None
+    text = Text.whole_file(shown_as, "")
+    if encoding is not None:
+        message = (
+            f"file is {encoding.upper().replace('-LE', '').replace('-BE', '')} text, not UTF-8: kubectl, eksctl, "
+            "nodeadm and ekslint read UTF-8; save it as UTF-8 (it was not analysed)"
+        )
+    else:
+        message = (
+            "file holds binary data (NUL bytes and control characters), not text, so it was not analysed; "
+            "kubectl and eksctl refuse it. Replace it with the YAML it should hold, or exclude it"
+        )
+    return _unreadable(text, kind, message)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """``utf-32``/``utf-16`` when ``data`` starts with their byte order mark, or looks like
+    ASCII text in UTF-16 without one (every other byte NUL); else None."""
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    if data[:2] in _UTF16_BOMS:
+        return "utf-16"
+    head = data[:512]
+    if len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) >= len(odd) * 0.9 and not even.count(0):
+            return "utf-16-le"
+        if even.count(0) >= len(even) * 0.9 and not odd.count(0):
+            return "utf-16-be"
+    return None
 
 
 def _text_with_nul(data: bytes, first: int) -> bool:
@@ -396,6 +447,10 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
     docs, error = compose(text, limits.yaml)
     source.yaml_docs = docs
     if error is None:
+        for doc in docs:
+            source.problems.extend(
+                Problem(span, message) for span, message in number_problems(doc.text, doc.root_node, resolve_plain)
+            )
         return
     error_line = text.lines()[error.line] if error.line < len(text.lines()) else ""
     if has_template_blocks(text.content) or is_placeholder(error_line):
