@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ekslint.model.context import DeclaredNodeGroup, ModelContext
 from ekslint.model.scheduling import Taint
 from ekslint.model.sysctls import parse_version
+from ekslint.parse.escape import visible
 from ekslint.parse.mime import DecodeLimits
 from ekslint.parse.sources import ReadLimits
 from ekslint.parse.text import Span, Text
@@ -195,8 +196,8 @@ def _validate(data: dict[str, Any], locate: Locator) -> None:
         lines = []
         for error in errors[:10]:
             span = locate(tuple(error.absolute_path))
-            where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-            lines.append(f"{span.file}:{span.line}:{span.col}: {where}: {_message(error)}")
+            where = visible(".".join(str(p) for p in error.absolute_path)) or "(top level)"
+            lines.append(f"{visible(span.file)}:{span.line}:{span.col}: {where}: {visible(_message(error))}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
 
 

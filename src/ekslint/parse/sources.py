@@ -11,6 +11,7 @@ EKS001 findings; the run always goes on.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import operator
 import os
@@ -112,6 +113,14 @@ def _as_root(obj: YMap) -> YMap:
 class InputError:
     path: str
     message: str
+    skipped: bool = False  # not an error: a path deliberately not read (a symlink out of the tree)
+
+
+OUTSIDE_TREE = "a symlink to a file outside the linted tree is not followed (its content is not read); skipped"
+
+
+def _outside(target: str, roots: tuple[str, ...]) -> bool:
+    return not any(target == root or target.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
@@ -174,6 +183,15 @@ def walk(
             yield from _walk_tree(arg, display_path(arg), exclude, errors, stats, seen)
         elif stat.S_ISREG(st.st_mode):
             shown = display_path(arg)
+            if os.path.islink(arg):
+                # A file named on the command line (pre-commit names changed files) that
+                # is a symlink: followed only to a file inside the working directory.
+                target = os.path.realpath(arg)
+                if _outside(target, (os.path.realpath(os.getcwd()),)):
+                    if shown not in seen:
+                        seen.add(shown)
+                        errors.append(InputError(shown, OUTSIDE_TREE, skipped=True))
+                    continue
             if shown not in seen:
                 stats[arg] = st
                 seen.add(shown)
@@ -192,8 +210,11 @@ def _walk_tree(
 ) -> Iterator[tuple[str, str]]:
     # Depth-first with an explicit stack: a hostile tree cannot exhaust the recursion
     # limit. Display paths are joined as we go (computing each from scratch was a
-    # tenth of a one-file pre-commit run in a 10,000-file repository).
+    # tenth of a one-file pre-commit run in a 10,000-file repository). A symlinked file
+    # is followed only when its target is inside the tree (else its content, say
+    # ~/.aws/credentials, would be quoted into a public SARIF report).
     stack = [(top, shown_top)]
+    roots = (os.path.realpath(top),)
     while stack:
         folder, shown_folder = stack.pop()
         try:
@@ -218,10 +239,17 @@ def _walk_tree(
                 continue
             try:
                 file_stat = os.stat(full)  # follows a symlink to the file it names
+                link = entry.is_symlink()
             except OSError:
                 continue  # a dangling or looping symlink inside a tree is not an input
             if not stat.S_ISREG(file_stat.st_mode):
                 continue  # FIFOs, sockets, devices, symlinks to directories
+            if link:
+                target = os.path.realpath(full)
+                if _outside(target, roots):
+                    seen.add(shown)
+                    errors.append(InputError(shown, OUTSIDE_TREE, skipped=True))
+                    continue
             stats[full] = file_stat
             seen.add(shown)
             yield full, shown
@@ -241,8 +269,19 @@ def _join(root: str, name: str) -> str:
 def read_head(path: str, limits: ReadLimits) -> bytes:
     """What ekslint reads of a file: at most one byte more than the size limit, so
     ``load_bytes`` can tell a file over the limit from one exactly at it. Raises
-    OSError."""
-    with open(path, "rb") as handle:
+    OSError, also when ``path`` is no longer a regular file: it is opened without
+    blocking (a FIFO put in its place after the walk would block the open and the read
+    forever) and what was opened is checked before anything is read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
         return handle.read(limits.max_file_bytes + 1)
 
 

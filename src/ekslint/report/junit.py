@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from ekslint.engine.hookspecs import Formatter, ReportOptions
+from ekslint.parse.escape import xml_text
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
@@ -29,7 +30,8 @@ class JunitFormatter(Formatter):
         if not by_file:
             suite = ET.SubElement(suites, "testsuite", name="ekslint", tests="1", failures="0")
             ET.SubElement(suite, "testcase", name="ekslint", classname="ekslint")
-        for file, findings in sorted(by_file.items()):
+        for raw_file, findings in sorted(by_file.items()):
+            file = xml_text(raw_file)  # a file name or a message may hold what XML cannot
             suite = ET.SubElement(suites, "testsuite", name=file, tests=str(len(findings)), failures=str(len(findings)))
             for finding in findings:
                 span = finding.span
@@ -37,10 +39,11 @@ class JunitFormatter(Formatter):
                     suite, "testcase", name=f"{finding.rule_id} {span.line}:{span.col}", classname=file, file=file
                 )
                 case.set("line", str(span.line))
-                failure = ET.SubElement(case, "failure", message=finding.message, type=finding.rule_id)
+                message = xml_text(finding.message)
+                failure = ET.SubElement(case, "failure", message=message, type=finding.rule_id)
                 failure.text = (
-                    f"{span.file}:{span.line}:{span.col}: {finding.rule_id} {finding.rule_name} "
-                    f"[{finding.severity.label}]\n{finding.message}"
+                    f"{file}:{span.line}:{span.col}: {finding.rule_id} {finding.rule_name} "
+                    f"[{finding.severity.label}]\n{message}"
                 )
         ET.indent(suites)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
