@@ -294,6 +294,7 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
     if not data.strip():
         return None
+    mime.begin_file(limits.decode)
     too_big = len(data) > limits.max_file_bytes
     if data[:2] == mime.GZIP_MAGIC:
         return _load_gzip(shown_as, data, limits, too_big)
