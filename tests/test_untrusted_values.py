@@ -237,3 +237,23 @@ def test_utf16_and_binary_inputs_are_findings_walked_or_named(tmp_path: Path, na
         found = by_file(lint(tmp_path, *paths))
         assert [rule for rule, _ in found.get(name, [])] == ["EKS001"], (paths, found)
         assert "random.bin" not in found  # binary without a config name is not an input
+
+
+def test_long_hex_where_a_string_is_wanted_is_no_finding(tmp_path: Path) -> None:
+    """go-yaml reads ``0x`` + 40 hex digits as a string: right for a ConfigMap value or
+    an annotation; a number field (a Service port) is a schema finding, not a crash."""
+    address = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+    write(
+        tmp_path,
+        {
+            "cm.yaml": (
+                f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations: {{a: {address}}}\n"
+                f"data:\n  contract: {address}\n"
+            ),
+            "svc.yaml": f"apiVersion: v1\nkind: Service\nmetadata: {{name: s}}\nspec:\n  ports: [{{port: {HUGE_HEX}}}]\n",
+        },
+    )
+    found = by_file(lint(tmp_path))
+    assert "cm.yaml" not in found
+    ((rule, message),) = found["svc.yaml"]
+    assert rule == "EKS002" and message.startswith("spec.ports[0].port is the number 0xfff") and len(message) < 1000

@@ -52,6 +52,33 @@ def abbreviate(text: str, width: int = 40) -> str:
     return f"{text[: width - 12]}... ({len(text):,} characters)"
 
 
+# The number settings ekslint reads (Kubernetes workloads, PDBs, HPAs, eksctl node
+# groups, kubelet and NodeConfig): an out-of-range value there is EKS001 on the file.
+# Elsewhere it is reported by schema validation where the schema wants a number, and
+# is no problem where a string is wanted (``address: 0x5aAeb6…`` in a ConfigMap is a
+# string to go-yaml too).
+NUMBER_SETTINGS = frozenset(
+    (
+        "replicas",
+        "minReplicas",
+        "maxReplicas",
+        "parallelism",
+        "completions",
+        "tolerationSeconds",
+        "minAvailable",
+        "maxUnavailable",
+        "maxPods",
+        "maxPodsPerNode",
+        "desiredCapacity",
+        "minSize",
+        "maxSize",
+        "volumeSize",
+        "maxSurge",
+        "terminationGracePeriodSeconds",
+    )
+)
+
+
 # A run of digits long enough to be out of range (uint64 has 20 decimal, 16 hex digits):
 # number_problems walks a document only when its text has one.
 _LONG_DIGITS = re.compile(r"[0-9a-fA-F]{17,}")
@@ -76,10 +103,12 @@ def number_problems(text: Text, root: Any, resolve: Callable[[str], Any]) -> lis
         if node.id == "mapping":
             for key, value in reversed(node.value):
                 name = key.value if key.id == "scalar" else "?"
-                stack.append((value, f"{path}.{name}" if path else str(name)))
+                if value.id != "scalar" or name in NUMBER_SETTINGS:
+                    stack.append((value, f"{path}.{name}" if path else str(name)))
         elif node.id == "sequence":
             for index in range(len(node.value) - 1, -1, -1):
-                stack.append((node.value[index], f"{path}[{index}]"))
+                if node.value[index].id != "scalar":
+                    stack.append((node.value[index], f"{path}[{index}]"))
         elif not node.style and node.value and isinstance(resolve(node.value), OutOfRange):
             start, end = node.start_mark, node.end_mark
             span = text.span(start.line, start.column, end.line, end.column, path)
