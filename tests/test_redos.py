@@ -314,3 +314,24 @@ def test_annotation_grammar(value: str, codes: tuple[str, ...], reason: str) -> 
 @pytest.mark.parametrize("value", ["", "  ", ": reason", "EKS402 !", ","])
 def test_malformed_annotation(value: str) -> None:
     assert not suppress.add_annotation(suppress.FileSuppressions(), "t", value, Span("f", 1, 1, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "allowedUnsafeSysctls=[" * (N // 22),
+        "allowedUnsafeSysctls=[" * (N // 22) + "]",
+        'allowedUnsafeSysctls=["a"' + " allowedUnsafeSysctls:[" * (N // 23) + "]",
+        "allowedUnsafeSysctls" + " " * N,
+        "allowed-unsafe-sysctls=" * (N // 23),
+    ],
+)
+def test_a_pattern_matched_at_each_occurrence_stays_linear(content: str) -> None:
+    """A pattern is linear on one string, but matched again at every mention of a key it
+    rescanned to the end each time (12 s on 176 KB of ``allowedUnsafeSysctls=[``)."""
+    from ekslint.model.nodegroup import allowances_in_script_edit
+    from ekslint.parse.text import Text
+
+    start = time.perf_counter()
+    allowances_in_script_edit(Text.whole_file("userdata.sh", content), "userdata", [])
+    assert time.perf_counter() - start < BOUND
