@@ -9,6 +9,7 @@ such bound, and converting one of 5,000 digits to text fails: such values are ke
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -79,6 +80,18 @@ NUMBER_SETTINGS = frozenset(
 )
 
 
+# PDB budgets are checked by validation.shapes, which knows their percentages.
+_FLOAT_CHECKED = NUMBER_SETTINGS - {"minAvailable", "maxUnavailable"}
+# .nan, .inf and an exponent of three digits (1e999): a float no integer setting takes.
+_SPECIAL_FLOAT = re.compile(r"\.(?:nan|NaN|NAN|inf|Inf|INF)|[0-9][eE][-+]?[0-9]{3}")
+
+
+def not_an_integer(value: Any, key: str) -> bool:
+    """Whether a resolved value at setting ``key`` is NaN or infinite (1e999, .nan):
+    no integer, and go-yaml does not even read 1e999 as a number."""
+    return key in _FLOAT_CHECKED and isinstance(value, float) and not math.isfinite(value)
+
+
 # A run of digits long enough to be out of range (uint64 has 20 decimal, 16 hex digits):
 # number_problems walks a document only when its text has one.
 _LONG_DIGITS = re.compile(r"[0-9a-fA-F]{17,}")
@@ -89,36 +102,42 @@ def number_problems(text: Text, root: Any, resolve: Callable[[str], Any]) -> lis
     that is written as a number no integer or float holds, with its span and a message
     naming the key; shared (aliased) nodes are visited once. ``resolve`` gives a plain
     scalar's value (yamltree.resolve_plain)."""
-    if _LONG_DIGITS.search(text.content) is None:
+    if _LONG_DIGITS.search(text.content) is None and _SPECIAL_FLOAT.search(text.content) is None:
         return []
 
     found: list[tuple[Span, str]] = []
     seen: set[int] = set()
-    stack: list[tuple[Any, str]] = [(root, "")]
+    stack: list[tuple[Any, str, str]] = [(root, "", "")]
     while stack:
-        node, path = stack.pop()
+        node, path, name = stack.pop()
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
         if node.id == "mapping":
             for key, value in reversed(node.value):
-                name = key.value if key.id == "scalar" else "?"
-                if value.id != "scalar" or name in NUMBER_SETTINGS:
-                    stack.append((value, f"{path}.{name}" if path else str(name)))
+                key_name = str(key.value) if key.id == "scalar" else "?"
+                if value.id != "scalar" or key_name in NUMBER_SETTINGS:
+                    stack.append((value, f"{path}.{key_name}" if path else key_name, key_name))
         elif node.id == "sequence":
             for index in range(len(node.value) - 1, -1, -1):
                 if node.value[index].id != "scalar":
-                    stack.append((node.value[index], f"{path}[{index}]"))
-        elif not node.style and node.value and isinstance(resolve(node.value), OutOfRange):
-            start, end = node.start_mark, node.end_mark
-            span = text.span(start.line, start.column, end.line, end.column, path)
+                    stack.append((node.value[index], f"{path}[{index}]", ""))
+        elif not node.style and node.value:
+            value = resolve(node.value)
             where = f"{abbreviate(path, 80)}: " if path else ""
-            found.append(
-                (
-                    span,
+            if isinstance(value, OutOfRange):
+                message = (
                     f"{where}the number {abbreviate(node.value)} is out of range: no 64-bit integer holds it, so "
                     "kubectl, eksctl and the API server read it as a string and refuse it; write a number in the "
-                    "range the field takes",
+                    "range the field takes"
                 )
-            )
+            elif not_an_integer(value, name):
+                message = (
+                    f"{where}{abbreviate(node.value)} is not an integer (NaN or infinite): kubectl, eksctl and the "
+                    "API server refuse it; write a whole number in the range the field takes"
+                )
+            else:
+                continue
+            start, end = node.start_mark, node.end_mark
+            found.append((text.span(start.line, start.column, end.line, end.column, path), message))
     return found

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
-from ekslint.parse.numbers import NUMBER_SETTINGS, OutOfRange, abbreviate
+from ekslint.parse.numbers import NUMBER_SETTINGS, OutOfRange, abbreviate, not_an_integer
 from ekslint.parse.text import Problem
 from ekslint.parse.tomldoc import TomlDoc
 from ekslint.parse.yamltree import YMap, YNode
@@ -240,7 +240,8 @@ def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterat
     path: Path = tuple(error.absolute_path)
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
-    if isinstance(error.instance, OutOfRange) and path and str(path[-1]) in NUMBER_SETTINGS:
+    key = str(path[-1]) if path else ""
+    if (isinstance(error.instance, OutOfRange) and key in NUMBER_SETTINGS) or not_an_integer(error.instance, key):
         return  # the parser reports it (EKS001, parse.numbers.number_problems)
     if "propertyNames" in error.absolute_schema_path:
         yield _unknown(str(error.instance), path, _choices(error.validator_value), locator, reader, what)
