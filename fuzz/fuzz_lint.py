@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fuzz import harness, mutate
+from fuzz import harness, hostile, mutate
 
 
 def test_one_input(data: bytes) -> None:
@@ -39,6 +39,9 @@ def seed_corpus(directory: Path) -> int:
     return count
 
 
+SLOW = 10.0  # seconds: an input that takes longer is a failure (a hang, a super-linear path)
+
+
 def mutation_loop(count: int, seed: int, crashes: Path) -> int:
     """A plain random-mutation loop over the same harness, for machines without atheris."""
     rnd = random.Random(seed)
@@ -49,16 +52,21 @@ def mutation_loop(count: int, seed: int, crashes: Path) -> int:
     start = time.perf_counter()
     for index in range(count):
         data = mutate.random_input(rnd, flat)
+        name = hostile.random_name(rnd)
         began = time.perf_counter()
         try:
-            test_one_input(data)
+            harness.check_bytes(name, data, reports=True)
         except Exception as err:  # report and keep going: one run finds many bugs
             failures += 1
             crashes.mkdir(parents=True, exist_ok=True)
             path = crashes / f"crash-{seed}-{index}"
             path.write_bytes(data)
             print(f"input {index}: {type(err).__name__}: {str(err)[:300]} (saved as {path})", file=sys.stderr)
-        slowest = max(slowest, time.perf_counter() - began)
+        took = time.perf_counter() - began
+        slowest = max(slowest, took)
+        if took > SLOW:
+            failures += 1
+            print(f"input {index}: took {took:.1f} s (more than {SLOW} s)", file=sys.stderr)
     elapsed = time.perf_counter() - start
     print(f"{count} inputs in {elapsed:.1f} s, slowest {slowest:.2f} s, {failures} failing")
     return 1 if failures else 0

@@ -72,10 +72,45 @@ def problems(result: RunResult, files: dict[str, bytes]) -> list[str]:
     return found
 
 
-def check_bytes(name: str, data: bytes, settings: Settings | None = None) -> RunResult:
-    """Lint one input and raise AssertionError naming what went wrong."""
+# What no report may hold raw: C0 controls but TAB and LF, DEL, C1, U+2028/2029, the
+# bidirectional overrides and isolates, and the BOM.
+_UNSAFE = frozenset((*range(0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x2028, 0x2029, 0xFEFF)) | frozenset(
+    (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+)
+REPORT_FORMATS = ("text", "github", "junit", "json")
+
+
+def report_problems(result: RunResult, settings: Settings | None = None) -> list[str]:
+    """What is wrong with the reports of a run: an unsafe character anywhere, a GitHub
+    line that is not a workflow command, JUnit that is not XML, JSON that is not JSON."""
+    import json
+    import xml.dom.minidom
+
+    from ekslint.engine.hookspecs import ReportOptions
+
+    found = []
+    for name in REPORT_FORMATS:
+        text = registry().formatters[name]().render(result, registry(), settings or Settings(), ReportOptions())
+        bad = sorted({f"U+{ord(c):04X}" for c in text if ord(c) in _UNSAFE})
+        if bad:
+            found.append(f"{name} report holds {', '.join(bad)}")
+        if name == "github" and any(line and not line.startswith("::") for line in text.split("\n")):
+            found.append("github report has a line that is not a workflow command")
+        try:
+            if name == "junit":
+                xml.dom.minidom.parseString(text.encode("utf-8"))
+            elif name == "json":
+                json.loads(text)
+        except Exception as err:  # any parse failure is the finding
+            found.append(f"{name} report does not parse: {err}")
+    return found
+
+
+def check_bytes(name: str, data: bytes, settings: Settings | None = None, reports: bool = False) -> RunResult:
+    """Lint one input and raise AssertionError naming what went wrong; with
+    ``reports``, also render the reports and check them."""
     result = lint_bytes(name, data, settings)
-    wrong = problems(result, {name: data})
+    wrong = problems(result, {name: data}) + (report_problems(result, settings) if reports else [])
     if wrong:
         raise AssertionError("\n".join(wrong))
     return result

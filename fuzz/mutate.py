@@ -353,8 +353,13 @@ def random_toml(rnd: random.Random) -> bytes:
 
 
 def random_input(rnd: random.Random, seed_files: list[bytes]) -> bytes:
-    """One input of any kind: a mutated seed, a YAML-mutated seed or a generated one."""
-    kind = rnd.randrange(6)
+    """One input of any kind: a mutated seed, a YAML-mutated seed, a generated one, or
+    one of the hostile classes of fuzz/hostile.py."""
+    from fuzz import hostile
+
+    kind = rnd.randrange(6 + len(hostile.GENERATORS))
+    if kind >= 6:
+        return hostile.GENERATORS[kind - 6](rnd)
     if kind == 0:
         return random_mime(rnd)
     if kind == 1:

@@ -241,6 +241,8 @@ class NodeconfigInvalidValue(FileRule):
             "nodeadm logs 'Failed to evaluate custom expression, using standard max pods value' and the node runs "
             "with the standard max pods (default_enis * (ips_per_eni - 1) + 2)"
         )
+        if len(expression) > 80:  # a hostile one can be megabytes: quote its start
+            expression = f"{expression[:60]}... ({len(expression):,} characters)"
         if err is not None:
             message = err.message
             if re.match(r"undeclared reference to '(min|max)'", message):

@@ -103,17 +103,15 @@ def test_unreadable_file(tmp_path: Path) -> None:
 
 
 def test_unreadable_file_even_as_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import builtins
-
-    real = builtins.open
+    real = os.open
 
     def failing(path: str, *args: object, **kwargs: object) -> object:
         if str(path).endswith("secret.yaml"):
             raise PermissionError(13, "Permission denied")
-        return real(path, *args, **kwargs)  # type: ignore[call-overload]
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    # Every read of an input goes through parse.sources.read_head.
-    monkeypatch.setattr("ekslint.parse.sources.open", failing, raising=False)
+    # Every read of an input goes through parse.sources.read_head, which opens with os.open.
+    monkeypatch.setattr(os, "open", failing)
     write(tmp_path, {"secret.yaml": GOOD, "canary.yaml": GOOD})
     result = lint(tmp_path)
     assert [(e.path, e.message) for e in result.input_errors] == [("secret.yaml", "Permission denied")]

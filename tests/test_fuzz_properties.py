@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzz import harness, mutate
+from fuzz import harness, hostile, mutate
 
 settings.register_profile(
     "ci",
@@ -70,6 +70,16 @@ def test_random_bootstrap_scripts(rnd: random.Random) -> None:
 @given(rnd=st.randoms(use_true_random=False))
 def test_random_bottlerocket_toml(rnd: random.Random) -> None:
     harness.check_bytes("settings.toml", mutate.random_toml(rnd))
+
+
+@pytest.mark.parametrize("generator", hostile.GENERATORS, ids=lambda g: g.__name__)
+@settings(max_examples=25)
+@given(rnd=st.randoms(use_true_random=False))
+def test_hostile_classes(generator: object, rnd: random.Random) -> None:
+    """Issue 15's classes, with hostile file names: no crash, findings in the file, and
+    reports (text, github, junit, json) with nothing unsafe and well formed."""
+    assert callable(generator)
+    harness.check_bytes(hostile.random_name(rnd), generator(rnd), reports=True)
 
 
 @given(data=st.binary(max_size=2048))

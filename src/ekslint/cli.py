@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ekslint import __version__, capacity_cli
+from ekslint.parse.escape import visible, visible_lines
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -183,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return capacity_cli.run(args)
         return _run(args, list(argv) if argv is not None else sys.argv[1:])
     except UsageError as err:
-        print(f"ekslint: error: {err}", file=sys.stderr)
+        print(f"ekslint: error: {visible_lines(str(err))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("ekslint: interrupted", file=sys.stderr)
@@ -192,7 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("EKSLINT_DEBUG"):
             raise
         print(
-            f"ekslint: internal error: {type(err).__name__}: {err} (set EKSLINT_DEBUG=1 for details)", file=sys.stderr
+            f"ekslint: internal error: {type(err).__name__}: {visible_lines(str(err))} "
+            "(set EKSLINT_DEBUG=1 for details)",
+            file=sys.stderr,
         )
         return EXIT_ERROR
 
@@ -392,14 +395,15 @@ def _report(
     from ekslint.report.text import summary_line
 
     for error in result.input_errors:
-        print(f"ekslint: error: {error.path}: {error.message}", file=sys.stderr)
+        level = "warning" if error.skipped else "error"
+        print(f"ekslint: {level}: {visible(error.path)}: {visible(error.message)}", file=sys.stderr)
     rendered = []
     for output in outputs:
         formatter = output.formatter_class()
         colored = options.color and output.format == "text" and output.destination is None
         rendered.append((output, formatter.render(result, registry, settings, replace(options, color=colored))))
         for notice in formatter.notices:
-            print(f"ekslint: {notice}", file=sys.stderr)
+            print(f"ekslint: {visible(notice)}", file=sys.stderr)
     for output, report in rendered:
         if output.destination is not None:
             _write_file(report, output.destination)
@@ -412,7 +416,7 @@ def _report(
 
 
 def _exit_code(result: RunResult, settings: Settings, args: argparse.Namespace) -> int:
-    if result.crashed or result.input_errors:
+    if result.crashed or any(not error.skipped for error in result.input_errors):
         return EXIT_ERROR
     if result.failed(settings.fail_on) and not args.exit_zero:
         return EXIT_FINDINGS
@@ -438,15 +442,29 @@ def context_root(config_path: str | None, linted: str = ".") -> str:
 BASELINE_VERSION = 1
 
 
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
+
+
 def load_baseline(path: str) -> frozenset[str]:
+    """The fingerprints a baseline file records. Anything else (a FIFO, a file over
+    64 MiB, JSON nested 100,000 deep, the wrong shape) is "not a readable baseline",
+    never an internal error or a hang."""
     import json
+    import stat
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ValueError("not a regular file")
+            raw = handle.read(MAX_BASELINE_BYTES + 1)
+        if len(raw) > MAX_BASELINE_BYTES:
+            raise ValueError(f"larger than {MAX_BASELINE_BYTES:,} bytes")
+        data = json.loads(raw.decode("utf-8"))
         return frozenset(str(entry["fingerprint"]) for entry in data["findings"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise ValueError(f"{path}: not a readable ekslint baseline ({err})") from err
+    except (OSError, ValueError, KeyError, TypeError, RecursionError, MemoryError) as err:
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)[:200]
+        raise ValueError(f"{path}: not a readable ekslint baseline ({reason})") from None
 
 
 def write_baseline(path: str, result: Any) -> int:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ekslint.model.context import DeclaredNodeGroup, ModelContext
 from ekslint.model.scheduling import Taint
 from ekslint.model.sysctls import parse_version
+from ekslint.parse.escape import visible
 from ekslint.parse.mime import DecodeLimits
 from ekslint.parse.sources import ReadLimits
 from ekslint.parse.text import Span, Text
@@ -25,6 +26,19 @@ CONFIG_NAMES = (".ekslint.yaml", ".ekslint.yml")
 # Seconds a rule may take on one file (a file rule) or on the project (a cross-file
 # rule) before the engine stops it (EKS004); limits.rule-time-limit.
 RULE_TIME_LIMIT = 10.0
+# Hard ceilings of the limits: the schema's maxima, enforced here again so that no
+# config (nor a schema edit) can make a run unbounded.
+CEILINGS = {
+    "max-file-size": 64 * 1024 * 1024,
+    "max-yaml-depth": 10_000,
+    "max-yaml-alias-expansion": 10_000_000,
+    "max-decompressed-size": 64 * 1024 * 1024,
+    "max-decompressed-total": 1024 * 1024 * 1024,
+    "max-mime-parts": 10_000,
+    "rule-time-limit": 3600,
+}
+# A config file is small; a bigger one is refused before it is parsed.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigError(Exception):
@@ -86,7 +100,7 @@ def discover(start: Path | None = None) -> Path | None:
             if candidate.is_file():
                 return candidate
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "[tool.ekslint" in pyproject.read_text("utf-8", "replace"):
+        if pyproject.is_file() and _mentions_ekslint(pyproject):
             return pyproject
     return None
 
@@ -111,12 +125,26 @@ def discover_for(paths: list[str], stdin_name: str = "-") -> Path | None:
     return next(iter(found))
 
 
+def _mentions_ekslint(pyproject: Path) -> bool:
+    """Whether a pyproject.toml has a [tool.ekslint] table, reading at most the size a
+    config may have (a bigger one is then refused with a message by ``load``)."""
+    try:
+        with pyproject.open("rb") as handle:
+            return b"[tool.ekslint" in handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError:
+        return False
+
+
 def load(path: Path | None) -> Settings:
     if path is None:
         return Settings()
     shown = _shown(path)
     try:
-        raw = path.read_text("utf-8")
+        with path.open("rb") as handle:
+            head = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(head) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{shown}: the config is larger than {MAX_CONFIG_BYTES:,} bytes and was not read")
+        raw = head.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{shown}: cannot read the config: {err}") from err
     if path.name == "pyproject.toml":
@@ -219,8 +247,8 @@ def _validate(data: dict[str, Any], locate: Locator) -> None:
         lines = []
         for error in errors[:10]:
             span = locate(tuple(error.absolute_path))
-            where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-            lines.append(f"{span.file}:{span.line}:{span.col}: {where}: {_message(error)}")
+            where = visible(".".join(str(p) for p in error.absolute_path)) or "(top level)"
+            lines.append(f"{visible(span.file)}:{span.line}:{span.col}: {where}: {visible(_message(error))}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
 
 
@@ -282,17 +310,27 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
 
         settings.context.cni = from_config(data["cni"], locate)
     limits = data.get("limits", {})
+    settings.limits = read_limits(limits)
+    settings.rule_time_limit = min(float(limits.get("rule-time-limit", RULE_TIME_LIMIT)), CEILINGS["rule-time-limit"])
+    return settings
+
+
+def read_limits(written: dict[str, int]) -> ReadLimits:
+    """The limits a config's ``limits:`` table sets, each held under its hard ceiling."""
     defaults = ReadLimits()
-    settings.limits = ReadLimits(
-        max_file_bytes=limits.get("max-file-size", defaults.max_file_bytes),
+
+    def value(key: str, default: int) -> int:
+        return min(int(written.get(key, default)), CEILINGS[key])
+
+    return ReadLimits(
+        max_file_bytes=value("max-file-size", defaults.max_file_bytes),
         yaml=YamlLimits(
-            max_depth=limits.get("max-yaml-depth", defaults.yaml.max_depth),
-            max_alias_expansion=limits.get("max-yaml-alias-expansion", defaults.yaml.max_alias_expansion),
+            max_depth=value("max-yaml-depth", defaults.yaml.max_depth),
+            max_alias_expansion=value("max-yaml-alias-expansion", defaults.yaml.max_alias_expansion),
         ),
         decode=DecodeLimits(
-            max_decompressed_bytes=limits.get("max-decompressed-size", defaults.decode.max_decompressed_bytes),
-            max_parts=limits.get("max-mime-parts", defaults.decode.max_parts),
+            max_decompressed_bytes=value("max-decompressed-size", defaults.decode.max_decompressed_bytes),
+            max_parts=value("max-mime-parts", defaults.decode.max_parts),
+            max_decompressed_total=value("max-decompressed-total", defaults.decode.max_decompressed_total),
         ),
     )
-    settings.rule_time_limit = float(limits.get("rule-time-limit", RULE_TIME_LIMIT))
-    return settings

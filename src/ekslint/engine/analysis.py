@@ -24,6 +24,7 @@ from ekslint.engine.suppress import FileSuppressions, add_annotation, scan
 from ekslint.fastpickle import fast_pickle
 from ekslint.model.facts import FileFacts, PackedFacts
 from ekslint.model.filemodel import FileModel, build_file_model
+from ekslint.parse.mime import begin_run
 from ekslint.parse.sources import load_bytes
 from ekslint.parse.text import Span
 from ekslint.validation import shapes
@@ -59,6 +60,7 @@ class FileAnalyser:
             self.rules.append(instance)
             if failure is not None:
                 self.broken[rule_class.id] = failure
+        begin_run()  # the run's total of inflated gzip data, counted in each process
         # Each rule reads its own options.
         self.contexts = [RuleContext(options=options_for(settings, rule)) for rule in file_rules]
         self.plugins = [self.owners.get(rule.id, "?") for rule in file_rules]

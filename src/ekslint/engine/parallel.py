@@ -32,6 +32,7 @@ from ekslint.engine.analysis import FileAnalyser, FileOutcome, Packed, pack, unp
 from ekslint.engine.cache import content_digest
 from ekslint.engine.rule import Rule
 from ekslint.model.facts import PackedFacts
+from ekslint.parse.mime import refused_by_run_total
 from ekslint.parse.sources import read_head
 
 # Below this many files to analyse, starting workers costs more than it saves
@@ -71,7 +72,7 @@ def analyse_one(analyser: FileAnalyser, path: str, shown: str, keep_blob: bool) 
     except OSError as err:
         return FileOutcome(shown, read_error=err.strerror or str(err)), None, None
     outcome = analyser.analyse_bytes(shown, data)
-    if not keep_blob or not outcome.cacheable:
+    if not keep_blob or not outcome.cacheable or refused_by_run_total():  # depends on other files: not cached
         return outcome, None, None
     return outcome, content_digest(data), pack(outcome)
 

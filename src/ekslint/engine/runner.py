@@ -143,7 +143,7 @@ def _without_stdin_file(
     try:
         st = os.stat(stdin_name)
         identity: tuple[int, int] | None = (st.st_dev, st.st_ino)
-    except OSError:
+    except (OSError, ValueError):  # no such file, or a name no file can have (NUL)
         identity = None
     wanted = os.path.normpath(stdin_name)
     for path, shown in files:

@@ -21,15 +21,14 @@ comment-preserving parse is needed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from ekslint.fastpickle import fast_pickle
 from ekslint.parse.text import Span
 
 ANNOTATION = "ekslint.io/ignore"
-_DIRECTIVE = re.compile(r"#\s*ekslint:\s*(disable-file|disable)\s*=\s*([A-Za-z0-9_,\s]+?)\s*(?:--\s*(.*?))?\s*$")
-_ANNOTATION_VALUE = re.compile(r"^\s*([A-Za-z0-9_,\s]+?)\s*(?::\s*(.*?))?\s*$")
+# Characters of a list of rule codes (``EKS402, EKS1``), besides whitespace.
+_CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_,")
 
 
 @fast_pickle
@@ -95,12 +94,12 @@ def scan(content: str, file: str) -> FileSuppressions:
     for number, line in enumerate(content.split("\n"), start=1):
         if "ekslint:" not in line:
             continue
-        m = _DIRECTIVE.search(line)
-        if m is None:
+        found = parse_directive(line)
+        if found is None:
             continue
-        codes = tuple(c.strip().upper() for c in m.group(2).split(",") if c.strip())
-        span = Span(file, number, m.start() + 1, number, len(line.rstrip()) + 1)
-        suppression = Suppression(codes, span, "file" if m.group(1) == "disable-file" else "line", m.group(3) or "")
+        start, scope, codes, reason = found
+        span = Span(file, number, start + 1, number, len(line.rstrip()) + 1)
+        suppression = Suppression(codes, span, scope, reason)
         if suppression.scope == "file":
             result.whole_file.append(suppression)
         else:
@@ -108,13 +107,79 @@ def scan(content: str, file: str) -> FileSuppressions:
     return result
 
 
+def parse_directive(line: str) -> tuple[int, str, tuple[str, ...], str] | None:
+    """The first ``# ekslint: disable[-file]=CODES [-- reason]`` comment of ``line``:
+    (column of its ``#``, "line" or "file", codes, reason), or None.
+
+    A hand-written scanner, not a regular expression: the line is user input, and every
+    character is looked at a bounded number of times (a backtracking pattern took cubic
+    time on a run of spaces). A candidate that fails stops at the first character a
+    directive cannot hold, which comes before the next ``#``."""
+    at = line.find("#")
+    while at != -1:
+        found = _directive_at(line, at)
+        if found is not None:
+            return found
+        at = line.find("#", at + 1)
+    return None
+
+
+def _directive_at(line: str, at: int) -> tuple[int, str, tuple[str, ...], str] | None:
+    i = _skip_space(line, at + 1)
+    if not line.startswith("ekslint:", i):
+        return None
+    i = _skip_space(line, i + len("ekslint:"))
+    if line.startswith("disable-file", i):
+        scope, i = "file", i + len("disable-file")
+    elif line.startswith("disable", i):
+        scope, i = "line", i + len("disable")
+    else:
+        return None
+    i = _skip_space(line, i)
+    if not line.startswith("=", i):
+        return None
+    split = _split_codes(line, i + 1, "--")
+    if split is None:
+        return None
+    codes, reason = split
+    return at, scope, codes, reason
+
+
+def _skip_space(text: str, i: int) -> int:
+    end = len(text)
+    while i < end and text[i].isspace():
+        i += 1
+    return i
+
+
+def _split_codes(text: str, start: int, separator: str) -> tuple[tuple[str, ...], str] | None:
+    """``text[start:]`` as codes, then optionally ``separator`` and a reason; None when
+    a character that is neither a code character nor the separator comes first, or
+    when there is no character before the separator."""
+    i = start
+    end = len(text)
+    while i < end:
+        c = text[i]
+        if c in _CODE_CHARS or c.isspace():
+            i += 1
+            continue
+        if not text.startswith(separator, i):
+            return None
+        break
+    if i == start:
+        return None
+    codes = tuple(code.strip().upper() for code in text[start:i].split(",") if code.strip())
+    reason = text[i + len(separator) :].strip() if i < end else ""
+    return codes, reason
+
+
 def add_annotation(result: FileSuppressions, target: str, value: str, span: Span) -> bool:
     """Record an ``ekslint.io/ignore`` annotation; False when its value is malformed."""
-    m = _ANNOTATION_VALUE.match(value)
-    if m is None:
+    split = _split_codes(value, 0, ":")
+    if split is None:
         return False
-    codes = tuple(c.strip().upper() for c in m.group(1).split(",") if c.strip())
+    codes, reason = split
     if not codes:
         return False
-    result.objects.setdefault(target, []).append(Suppression(codes, span, "object", m.group(2) or "", target))
+    result.objects.setdefault(target, []).append(Suppression(codes, span, "object", reason, target))
     return True

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ekslint.fastpickle import fast_pickle
 from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
+from ekslint.parse.numbers import OutOfRange, abbreviate
 from ekslint.parse.text import Span
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
 
@@ -428,17 +429,20 @@ def budget_error(node: YNode) -> str | None:
     if not isinstance(node, YScalar):
         return f"is {describe_kind(node)}, but must be an integer or a percentage"
     value = node.value
+    shown = abbreviate(node.text)
     if isinstance(value, (bool, float)):
-        return f"{node.text} is not an integer or a percentage"
+        return f"{shown} is not an integer or a percentage"
+    if isinstance(value, OutOfRange):
+        return f"{shown} does not fit in a 32-bit integer"
     if isinstance(value, int):
         if value < 0:
-            return f"{value} is negative; it must be greater than or equal to 0"
+            return f"{shown} is negative; it must be greater than or equal to 0"
         if value > _INT32_MAX:
-            return f"{node.text} does not fit in a 32-bit integer"
+            return f"{shown} does not fit in a 32-bit integer"
         return None
     text = str(value)
     if not _PERCENT.fullmatch(text):
-        return f"{text!r} is not an integer or a percentage like '25%'"
-    if int(text[:-1]) > 100:
-        return f"{text} is more than 100%"
+        return f"{abbreviate(text)!r} is not an integer or a percentage like '25%'"
+    if len(text[:-1].lstrip("0")) > 3 or int(text[:-1]) > 100:
+        return f"{abbreviate(text)} is more than 100%"
     return None

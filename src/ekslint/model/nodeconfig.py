@@ -39,7 +39,7 @@ def is_nodeconfig(obj: YMap) -> bool:
     return obj.text("kind") == "NodeConfig" and (obj.text("apiVersion") or "").startswith(NODECONFIG_GROUP + "/")
 
 
-_KIND_LINE = re.compile(r"^\s*kind:\s*NodeConfig\b", re.M)
+_KIND_LINE = re.compile(r"^[ \t]*kind:[ \t]*NodeConfig\b", re.M)  # not \s: linear
 
 
 def mentions_nodeconfig(content: str) -> bool:

@@ -350,7 +350,9 @@ def parse_taint(text: str) -> Taint | None:
 
 # A script that edits the kubelet config to allow sysctls (jq, sed, echo into JSON).
 ALLOWANCE_EDIT = re.compile(r"allowedUnsafeSysctls|allowed-unsafe-sysctls")
-_EDIT_LIST = re.compile(r"allowedUnsafeSysctls\W{0,4}[:=]\s*\[([^\]]*)\]")
+# Up to the list's "[": the list runs to the next "]", found with one shared forward
+# scan (a pattern matched at each occurrence would rescan to the end every time).
+_EDIT_HEAD = re.compile(r"allowedUnsafeSysctls\W{0,4}[:=]\s*\[")
 _QUOTED = re.compile(r"\\?[\"']([^\"'\\]+)\\?[\"']")
 
 
@@ -362,19 +364,25 @@ def allowances_in_script_edit(
     it could read, and the span of an edit it could not read (or None)."""
     found: list[Allowance] = []
     unreadable: Span | None = None
-    for m in ALLOWANCE_EDIT.finditer(text.content):
-        if any(start <= m.start() < end for start, end in handled):
+    content = text.content
+    close: int | None = -1  # the "]" after the last list start seen (None: there is none)
+    read_to = 0  # the end of the last list read: a mention inside it is part of it
+    for m in ALLOWANCE_EDIT.finditer(content):
+        if m.start() < read_to or any(start <= m.start() < end for start, end in handled):
             continue
-        listing = _EDIT_LIST.match(text.content, m.start())
-        if listing is None:
+        head = _EDIT_HEAD.match(content, m.start())
+        if head is not None and close is not None and close < head.end():
+            found_close = content.find("]", head.end())
+            close = found_close if found_close != -1 else None
+        if head is None or close is None:
             unreadable = unreadable or text.span_of(m.start(), m.end())
             continue
-        body_start = listing.start(1)
-        for q in _QUOTED.finditer(listing.group(1)):
+        read_to = close
+        for q in _QUOTED.finditer(content, head.end(), close):
             found.append(
                 Allowance(
                     q.group(1),
-                    text.span_of(body_start + q.start(1), body_start + q.end(1)),
+                    text.span_of(q.start(1), q.end(1)),
                     f"allowedUnsafeSysctls written by {source}",
                 )
             )

@@ -356,7 +356,7 @@ def _header_problems(parts: list[Part], problems: list[Problem]) -> None:
             )
 
 
-_YAML_KEY_LINE = re.compile(r"^\s*(apiVersion|kind|spec)\s*:", re.M)
+_YAML_KEY_LINE = re.compile(r"^[ \t]*(apiVersion|kind|spec)[ \t]*:", re.M)  # not \s: linear
 
 
 def looks_like_script(content: str) -> bool:

@@ -181,12 +181,62 @@ class Program:
         return number
 
 
+# cel-go's parser refuses more than 250 levels of nesting (parser.MaxRecursionDepth:
+# parentheses, lists, maps, chains of unary operators) and integer literals outside 64
+# bits; both are checked on the text, in linear time, before cel-python sees it.
+CEL_GO_MAX_DEPTH = 250
+_INT_LITERAL = re.compile(r"(?<![\w.])(0[xX][0-9a-fA-F]+|[0-9]+)([uU]?)(?![\w.])")
+
+
+def _cel_go_limits(source: str) -> None:
+    depth = deepest = run = 0
+    quote = ""
+    for index, char in enumerate(source):
+        if quote:
+            if char == quote and source[index - 1] != "\\":
+                quote = ""
+            continue
+        if char in "\"'":
+            quote, run = char, 0
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth + run)
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+        if char in "!-":
+            run += 1
+            deepest = max(deepest, depth + run)
+        elif not char.isspace():
+            run = 0
+        if deepest > CEL_GO_MAX_DEPTH:
+            raise CelError(
+                f"expression recursion limit exceeded: it is nested more than {CEL_GO_MAX_DEPTH} levels deep, "
+                "which cel-go refuses",
+                index,
+                index + 1,
+            )
+    for literal in _INT_LITERAL.finditer(source):
+        digits, unsigned = literal.group(1), bool(literal.group(2))
+        hexadecimal = digits[:2].lower() == "0x"
+        length = len(digits) - 2 if hexadecimal else len(digits)
+        limit = 2**64 - 1 if unsigned else 2**63 - 1
+        if length > 20 or int(digits, 16 if hexadecimal else 10) > limit:
+            shown = digits if len(digits) <= 24 else f"{digits[:20]}... ({len(digits):,} characters)"
+            raise CelError(
+                f"integer literal {shown} is out of range for {'a uint' if unsigned else 'an int'} (64 bits), "
+                "which cel-go refuses",
+                literal.start(),
+                literal.end(),
+            )
+
+
 def compile_expression(source: str) -> Program:
     """Compile as nodeadm does; raises :class:`CelError` where cel-go refuses it."""
     import celpy
 
     if not source.strip():
         raise CelError("the expression is empty")
+    _cel_go_limits(source)
     if len(source) > MAX_SOURCE:
         return Program(source, None, judged=False)
     try:

@@ -26,13 +26,51 @@ _PARAM = re.compile(r';\s*([!#-\'*+.0-9A-Z^-~-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s
 
 
 class DecodeError(Exception):
-    pass
+    repeated = False  # the same total was already reported for this file: say it once
 
 
 @dataclass(frozen=True, slots=True)
 class DecodeLimits:
-    max_decompressed_bytes: int = 8 * 1024 * 1024
+    max_decompressed_bytes: int = 8 * 1024 * 1024  # per gzip stream, and per file in total
     max_parts: int = 1_000
+    max_decompressed_total: int = 256 * 1024 * 1024  # per run, in each process
+
+
+# What gzip has produced: for the file being read (every layer and part together) and
+# for the run in this process (each worker counts its own). ``begin_file`` starts a
+# file; gunzip charges both, and refuses a stream that would pass either bound.
+_inflated = {"file": 0, "run": 0, "refused": 0}
+_bounds = {"file": 0, "run": 0}
+
+
+def begin_run() -> None:
+    """Start this process's count of inflated bytes for a run (engine.analysis's
+    FileAnalyser, made once per run in each process, calls it)."""
+    _inflated["run"] = 0
+
+
+def refused_by_run_total() -> bool:
+    """Whether the file just read was cut short by the run's total: its outcome
+    depends on the other files, so it must not be cached."""
+    return _inflated["refused"] == 2
+
+
+def begin_file(limits: DecodeLimits) -> None:
+    """Start the per-file count of inflated bytes (sources.load_bytes calls it)."""
+    _inflated["file"] = _inflated["refused"] = 0
+    _bounds["file"] = limits.max_decompressed_bytes
+    _bounds["run"] = limits.max_decompressed_total
+
+
+def _allowance(limit: int) -> tuple[int, str]:
+    """How much the next gzip stream may inflate to, and which bound says so."""
+    allowed, which = limit, "stream"
+    for scope in ("file", "run"):
+        if _bounds[scope]:
+            left = max(_bounds[scope] - _inflated[scope], 0)
+            if left < allowed:
+                allowed, which = left, scope
+    return allowed, which
 
 
 @dataclass(slots=True)
@@ -62,12 +100,18 @@ class Userdata:
 
 
 def gunzip(data: bytes, limit: int) -> bytes:
-    """Decompress gzip data, refusing to produce more than ``limit`` bytes."""
+    """Decompress gzip data, refusing to produce more than ``limit`` bytes, or more
+    than what is left of the file's and the run's totals."""
+    allowed, which = _allowance(limit)
     inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
     try:
-        out = inflater.decompress(data, limit + 1)
+        out = inflater.decompress(data, allowed + 1)
     except zlib.error as err:
         raise DecodeError(f"invalid gzip data ({err}); re-create it with gzip") from err
+    _inflated["file"] += len(out)  # what was produced costs, even when it is refused
+    _inflated["run"] += len(out)
+    if (len(out) > allowed or inflater.unconsumed_tail) and which in ("file", "run"):
+        _total_exceeded(which)
     if len(out) > limit or inflater.unconsumed_tail:
         raise DecodeError(
             f"gzip data inflates to more than {limit:,} bytes (a decompression bomb?); EC2 userdata is at most "
@@ -77,6 +121,23 @@ def gunzip(data: bytes, limit: int) -> bytes:
         # nodeadm and cloud-init fail with "unexpected EOF" on a cut stream.
         raise DecodeError("gzip data ends before the end of the stream (truncated?); re-create it with gzip")
     return out
+
+
+def _total_exceeded(which: str) -> None:
+    if which == "file":
+        error = DecodeError(
+            f"the gzip data of this file inflates to more than {_bounds['file']:,} bytes in all (its parts and "
+            "layers together; a decompression bomb?); EC2 userdata is at most 16 KB, so check what was compressed, "
+            "or raise limits.max-decompressed-size if it is genuine"
+        )
+    else:
+        error = DecodeError(
+            f"this run has already inflated {_bounds['run']:,} bytes of gzip data (limits.max-decompressed-total), "
+            "so this was not analysed; raise the limit if the repository genuinely holds that much"
+        )
+    error.repeated = bool(_inflated["refused"])
+    _inflated["refused"] = max(_inflated["refused"], 2 if which == "run" else 1)
+    raise error
 
 
 def looks_base64(text: str) -> bool:
@@ -437,6 +498,8 @@ def _read_part(
             body = body.decoded(decoded, body.whole())
             encodings.append("quoted-printable")
     except DecodeError as err:
+        if err.repeated:
+            return Part(media, text.decoded("", header_span), header_span, encodings)
         where = body.span(0, 0, 0, len(body.lines()[0])) if raw.strip() else header_span
         problems.append(
             Problem(

@@ -11,6 +11,7 @@ EKS001 findings; the run always goes on.
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import operator
 import os
@@ -23,16 +24,19 @@ from pathlib import Path
 
 from ekslint.parse import mime, tomldoc
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
+from ekslint.parse.numbers import number_problems
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
 from ekslint.parse.templates import has_template_blocks, is_placeholder
 from ekslint.parse.text import Problem, Span, Text, normalize_newlines
 from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
-from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose
+from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose, resolve_plain
 
 ALWAYS_SKIPPED_DIRS = frozenset(
     (".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".ekslint_cache", ".tox", ".venv")
 )
-_MANIFEST_HINT = re.compile(r"^\s*[\"']?(apiVersion|kind)[\"']?\s*:", re.M)
+# ``[ \t]``, not ``\s``: with re.M, ``^\s*`` runs over every following blank line from
+# each line start (quadratic on a file of newlines).
+_MANIFEST_HINT = re.compile(r"^[ \t]*[\"']?(apiVersion|kind)[\"']?[ \t]*:", re.M)
 _BOOTSTRAP_HINT = re.compile(r"(^|[\s/;&|])(/etc/eks/)?bootstrap\.sh\b", re.M)
 YAML_HINT = (
     "fix the YAML at this position (indentation, quoting, unclosed brackets); kubectl and eksctl refuse the file"
@@ -109,6 +113,14 @@ def _as_root(obj: YMap) -> YMap:
 class InputError:
     path: str
     message: str
+    skipped: bool = False  # not an error: a path deliberately not read (a symlink out of the tree)
+
+
+OUTSIDE_TREE = "a symlink to a file outside the linted tree is not followed (its content is not read); skipped"
+
+
+def _outside(target: str, roots: tuple[str, ...]) -> bool:
+    return not any(target == root or target.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
 
 
 def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
@@ -171,6 +183,15 @@ def walk(
             yield from _walk_tree(arg, display_path(arg), exclude, errors, stats, seen)
         elif stat.S_ISREG(st.st_mode):
             shown = display_path(arg)
+            if os.path.islink(arg):
+                # A file named on the command line (pre-commit names changed files) that
+                # is a symlink: followed only to a file inside the working directory.
+                target = os.path.realpath(arg)
+                if _outside(target, (os.path.realpath(os.getcwd()),)):
+                    if shown not in seen:
+                        seen.add(shown)
+                        errors.append(InputError(shown, OUTSIDE_TREE, skipped=True))
+                    continue
             if shown not in seen:
                 stats[arg] = st
                 seen.add(shown)
@@ -189,8 +210,11 @@ def _walk_tree(
 ) -> Iterator[tuple[str, str]]:
     # Depth-first with an explicit stack: a hostile tree cannot exhaust the recursion
     # limit. Display paths are joined as we go (computing each from scratch was a
-    # tenth of a one-file pre-commit run in a 10,000-file repository).
+    # tenth of a one-file pre-commit run in a 10,000-file repository). A symlinked file
+    # is followed only when its target is inside the tree (else its content, say
+    # ~/.aws/credentials, would be quoted into a public SARIF report).
     stack = [(top, shown_top)]
+    roots = (os.path.realpath(top),)
     while stack:
         folder, shown_folder = stack.pop()
         try:
@@ -215,10 +239,17 @@ def _walk_tree(
                 continue
             try:
                 file_stat = os.stat(full)  # follows a symlink to the file it names
+                link = entry.is_symlink()
             except OSError:
                 continue  # a dangling or looping symlink inside a tree is not an input
             if not stat.S_ISREG(file_stat.st_mode):
                 continue  # FIFOs, sockets, devices, symlinks to directories
+            if link:
+                target = os.path.realpath(full)
+                if _outside(target, roots):
+                    seen.add(shown)
+                    errors.append(InputError(shown, OUTSIDE_TREE, skipped=True))
+                    continue
             stats[full] = file_stat
             seen.add(shown)
             yield full, shown
@@ -238,20 +269,38 @@ def _join(root: str, name: str) -> str:
 def read_head(path: str, limits: ReadLimits) -> bytes:
     """What ekslint reads of a file: at most one byte more than the size limit, so
     ``load_bytes`` can tell a file over the limit from one exactly at it. Raises
-    OSError."""
-    with open(path, "rb") as handle:
+    OSError, also when ``path`` is no longer a regular file: it is opened without
+    blocking (a FIFO put in its place after the walk would block the open and the read
+    forever) and what was opened is checked before anything is read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        handle = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with handle:
         return handle.read(limits.max_file_bytes + 1)
+
+
+# Names that say "configuration": such a file is an input even when its bytes are not
+# text, and is reported rather than skipped.
+CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
     if not data.strip():
         return None
+    mime.begin_file(limits.decode)
     too_big = len(data) > limits.max_file_bytes
     if data[:2] == mime.GZIP_MAGIC:
         return _load_gzip(shown_as, data, limits, too_big)
     nul = data.find(b"\x00", 0, 8192)
-    if nul != -1 and not _text_with_nul(data, nul):
-        return None  # binary
+    if (nul != -1 and not _text_with_nul(data, nul)) or data[:2] in _UTF16_BOMS:
+        return _not_text(shown_as, data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -263,6 +312,8 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
     content = normalize_newlines(content)
     text = Text.whole_file(shown_as, content)
     kind = sniff(content)
+    if kind is None and bad_utf8 is not None and shown_as.lower().endswith(CONFIG_SUFFIXES):
+        kind = Content.YAML  # a .yaml file of bytes that are not UTF-8: reported below
     if kind is None:
         return None
     if too_big:
@@ -285,6 +336,48 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         source.problems[0] = Problem(text.span(line, col, line, col + 1), source.problems[0].message)
         return source
     return load_text(text, kind, limits)
+
+
+def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
+    """A file whose bytes are not UTF-8 text: UTF-16 or UTF-32 text (a Windows editor's
+    "Unicode"), or binary data. Reported when it is an input (its text says so, or its
+    name ends in .yaml, .yml, .json or .toml); skipped otherwise (images, archives)."""
+    named = shown_as.lower().endswith(CONFIG_SUFFIXES)
+    encoding = _wide_encoding(data)
+    kind: Content | None = Content.YAML if named else None
+    if encoding is not None:
+        kind = sniff(normalize_newlines(data[:65536].decode(encoding, "replace"))) or kind
+    if kind is None:
+        return None
+    text = Text.whole_file(shown_as, "")
+    if encoding is not None:
+        message = (
+            f"file is {encoding.upper().replace('-LE', '').replace('-BE', '')} text, not UTF-8: kubectl, eksctl, "
+            "nodeadm and ekslint read UTF-8; save it as UTF-8 (it was not analysed)"
+        )
+    else:
+        message = (
+            "file holds binary data (NUL bytes and control characters), not text, so it was not analysed; "
+            "kubectl and eksctl refuse it. Replace it with the YAML it should hold, or exclude it"
+        )
+    return _unreadable(text, kind, message)
+
+
+def _wide_encoding(data: bytes) -> str | None:
+    """``utf-32``/``utf-16`` when ``data`` starts with their byte order mark, or looks like
+    ASCII text in UTF-16 without one (every other byte NUL); else None."""
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
+    if data[:2] in _UTF16_BOMS:
+        return "utf-16"
+    head = data[:512]
+    if len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) >= len(odd) * 0.9 and not even.count(0):
+            return "utf-16-le"
+        if even.count(0) >= len(even) * 0.9 and not odd.count(0):
+            return "utf-16-be"
+    return None
 
 
 def _text_with_nul(data: bytes, first: int) -> bool:
@@ -400,6 +493,10 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
     docs, error = compose(text, limits.yaml)
     source.yaml_docs = docs
     if error is None:
+        for doc in docs:
+            source.problems.extend(
+                Problem(span, message) for span, message in number_problems(doc.text, doc.root_node, resolve_plain)
+            )
         return
     error_line = text.lines()[error.line] if error.line < len(text.lines()) else ""
     if has_template_blocks(text.content) or is_placeholder(error_line):

@@ -93,7 +93,7 @@ class Text:
     def slice_lines(self, first_line: int, last_line: int, indent: int = 0) -> Text:
         """Lines ``first_line..last_line`` (0-based, inclusive) of this text with
         ``indent`` leading characters removed from each line (a YAML block scalar)."""
-        lines = self.content.split("\n")[first_line : last_line + 1]
+        lines = self.lines()[first_line : last_line + 1]  # split once per text, not per slice
         body = "\n".join(line[indent:] for line in lines)
         origins = [self.point(first_line + i, indent) for i in range(len(lines))]
         return Text(self.file, body, origins, self.collapsed)

@@ -23,6 +23,14 @@ else:  # pragma: no cover
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
+_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+# Bounds checked before tomllib sees a document: its cost is quadratic in the parts of
+# one dotted key (20 KB of ``a.a.a`` took 617 MB) and it recurses once per nested array
+# or inline table. Bottlerocket settings are a few levels deep; no config comes near.
+MAX_KEY_PARTS = 128
+MAX_NESTING = 128
 
 
 class TomlSyntaxError(Exception):
@@ -69,16 +77,133 @@ class TomlDoc:
 
 
 def parse_toml(text: Text) -> TomlDoc:
+    _check_shape(text.content)
     try:
         data = tomllib.loads(text.content)
-    except tomllib.TOMLDecodeError as err:
+    except (RecursionError, MemoryError):  # pragma: no cover - _check_shape bounds both
+        raise TomlSyntaxError(f"TOML nested too deeply to read (at most {MAX_NESTING} levels)", 0, 0) from None
+    except ValueError as err:  # TOMLDecodeError, and int() of more than 4,300 digits
         message = str(err)
-        m = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        m = _POSITION.search(message)
         line, col = (int(m.group(1)) - 1, int(m.group(2)) - 1) if m else (0, 0)
-        raise TomlSyntaxError(re.sub(r"\s*\(at line \d+, column \d+\)", "", message), line, col) from None
+        if m is not None:
+            message = (message[: m.start()].rstrip() + message[m.end() :]).strip()
+        if not isinstance(err, tomllib.TOMLDecodeError):
+            message = f"a value cannot be read ({message})"
+        raise TomlSyntaxError(message, line, col) from None
     doc = TomlDoc(text, data)
     _index_positions(doc)
+    _check_integers(doc)
     return doc
+
+
+def _check_integers(doc: TomlDoc) -> None:
+    """TOML integers are 64-bit: a parser "must throw an error" for one it cannot hold
+    (Bottlerocket's does); tomllib keeps any size, which every later ``str()`` of it
+    could fail on."""
+    stack: list[tuple[Any, tuple[str, ...]]] = [(doc.data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            stack.extend((value, (*path, str(key))) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((item, path) for item in node)
+        elif isinstance(node, int) and not isinstance(node, bool) and not -(2**63) <= node < 2**63:
+            span = doc.span(path)
+            name = ".".join(path)
+            shown = name if len(name) <= 80 else name[:68] + "..."
+            raise TomlSyntaxError(
+                f"{shown}: the integer is out of range (TOML integers are 64-bit, at most {2**63 - 1}); "
+                "write a number in the range the setting takes",
+                span.line - 1,
+                span.col - 1,
+            )
+
+
+def _check_shape(content: str) -> None:
+    """Refuse, in one pass, a dotted key of more than MAX_KEY_PARTS parts and arrays or
+    inline tables nested more than MAX_NESTING deep (outside strings and comments)."""
+    depth = 0
+    dots = 0
+    line = col = 0
+    i = 0
+    end = len(content)
+    while i < end:
+        c = content[i]
+        if c == "\n":
+            line, col, dots = line + 1, 0, 0
+            i += 1
+            continue
+        if c == "#":
+            stop = content.find("\n", i)
+            i = end if stop == -1 else stop
+            continue
+        if c in "\"'":
+            stop = _string_end(content, i)
+            newlines = content.count("\n", i, stop)
+            if newlines:
+                line, col = line + newlines, stop - content.rfind("\n", i, stop) - 1
+            else:
+                col += stop - i
+            i = stop
+            continue
+        if c == ".":
+            dots += 1
+            if dots >= MAX_KEY_PARTS:
+                raise TomlSyntaxError(
+                    f"a dotted key of more than {MAX_KEY_PARTS} parts is not read (Bottlerocket settings are a few "
+                    "levels deep)",
+                    line,
+                    col,
+                )
+        elif c in ",={}]":
+            dots = 0
+        if c in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise TomlSyntaxError(
+                    f"arrays or inline tables nested more than {MAX_NESTING} levels deep are not read "
+                    "(Bottlerocket settings are a few levels deep)",
+                    line,
+                    col,
+                )
+        elif c in "]}":
+            depth = max(depth - 1, 0)
+        i += 1
+        col += 1
+
+
+def _string_end(content: str, start: int) -> int:
+    """Index just past the string that opens at ``content[start]`` (basic or literal,
+    one-line or multi-line), or the end of its line (one-line) or of the file."""
+    quote = content[start]
+    end = len(content)
+    if content.startswith(quote * 3, start):
+        i = start + 3
+        while True:
+            i = content.find(quote * 3, i)
+            if i == -1:
+                return end
+            if quote == "'" or not _escaped(content, i):
+                return i + 3
+            i += 1
+    i = start + 1
+    while i < end:
+        c = content[i]
+        if c == quote:
+            return i + 1
+        if c == "\n":
+            return i
+        i += 2 if c == "\\" and quote == '"' else 1
+    return end
+
+
+def _escaped(content: str, i: int) -> bool:
+    """Whether an odd number of backslashes precedes ``content[i]``."""
+    k = i - 1
+    while k >= 0 and content[k] == "\\":
+        k -= 1
+    return (i - 1 - k) % 2 == 1
 
 
 def _split_key(raw: str) -> list[str] | None:

@@ -17,11 +17,13 @@ alias expansion beyond ``max_alias_expansion`` nodes are parse errors, not crash
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ekslint.parse.numbers import INT64_MIN, UINT64, OutOfRange, based_int
 from ekslint.parse.text import Span, Text
 from ekslint.parse.yamlguards import ALIAS, RecursiveAlias, expanded_size, nesting_bound
 
@@ -187,7 +189,10 @@ _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-
 
 
 def resolve_plain(raw: str) -> Any:
-    """Value of an unquoted scalar, following YAML 1.1 (go-yaml v2)."""
+    """Value of an unquoted scalar, following YAML 1.1 (go-yaml v2): integers outside
+    int64/uint64 become floats (strconv.ParseFloat), or OutOfRange when no float holds
+    them either; the digits are counted before any conversion, so a huge literal costs
+    no more than its length."""
     if raw in _NULL:
         return None
     if raw in _BOOL:
@@ -196,13 +201,18 @@ def resolve_plain(raw: str) -> Any:
     if first.isdigit() or first in "+-.":
         try:
             if _INT.match(raw):
-                return int(raw.replace("_", ""))
+                plain = raw.replace("_", "")
+                if len(plain.lstrip("+-")) > 20:  # more than uint64 holds: a float, if any
+                    number = float(plain)
+                    return number if math.isfinite(number) else OutOfRange(raw)
+                value = int(plain)
+                return value if INT64_MIN <= value < UINT64 else float(value)
             if _HEX.match(raw):
-                return int(raw.replace("_", ""), 16)
+                return based_int(raw, 16, 4)
             if _BIN.match(raw):
-                return int(raw.replace("_", ""), 2)
+                return based_int(raw, 2, 1)
             if _OCT.match(raw):
-                return int(raw.replace("_", ""), 8)
+                return based_int(raw, 8, 3)
             if _FLOAT.match(raw) and raw not in (".", "+.", "-."):
                 return float(raw.replace("_", ""))
         except ValueError:

@@ -15,6 +15,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from ekslint.engine.hookspecs import Formatter, ReportOptions
+from ekslint.parse.escape import visible
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
@@ -27,8 +28,10 @@ _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE
 
 
 def _data(text: str) -> str:
-    """Escape a message (workflow command data)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a message (workflow command data): ``%``, CR and LF as the runner
+    expects, and every other control character made visible, so that nothing a file
+    name or a value holds can end the command or start another (``::stop-commands``)."""
+    return visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _property(text: str) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ekslint import __version__
 from ekslint.engine.hookspecs import Formatter, ReportOptions
+from ekslint.parse.escape import json_text
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
@@ -63,7 +64,10 @@ class JsonFormatter(Formatter):
             "version": JSON_FORMAT_VERSION,
             "tool": {"name": "ekslint", "version": __version__},
             "findings": [finding_json(f) for f in findings],
-            "errors": [{"path": e.path, "message": e.message} for e in result.input_errors],
+            "errors": [
+                {"path": e.path, "message": e.message, **({"skipped": True} if e.skipped else {})}
+                for e in result.input_errors
+            ],
             "summary": {
                 "files_seen": result.files_seen,
                 "files_analysed": result.files_analysed,
@@ -74,4 +78,4 @@ class JsonFormatter(Formatter):
                 "rule_errors": len(result.crashed),
             },
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

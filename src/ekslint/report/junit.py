@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from ekslint.engine.hookspecs import Formatter, ReportOptions
+from ekslint.parse.escape import xml_text
 
 if TYPE_CHECKING:
     from ekslint.config import Settings
@@ -48,19 +49,21 @@ class JunitFormatter(Formatter):
         if not by_file:
             suite = ET.SubElement(suites, "testsuite", name="ekslint", tests="1", failures="0")
             ET.SubElement(suite, "testcase", name="ekslint", classname="ekslint")
-        for file, findings in sorted(by_file.items()):
+        for raw_file, findings in sorted(by_file.items()):
+            file = xml_text(raw_file)  # a file name or a message may hold what XML cannot
             fails = sum(1 for f in findings if f.severity >= settings.fail_on)
             suite = ET.SubElement(suites, "testsuite", name=file, tests=str(len(findings)), failures=str(fails))
             for finding, name in zip(findings, _names(findings), strict=True):
                 span = finding.span
-                case = ET.SubElement(suite, "testcase", name=name, classname=file, file=file)
+                case = ET.SubElement(suite, "testcase", name=xml_text(name), classname=file, file=file)
                 case.set("line", str(span.line))
+                message = xml_text(finding.message)
                 detail = (
-                    f"{span.file}:{span.line}:{span.col}: {finding.rule_id} {finding.rule_name} "
-                    f"[{finding.severity.label}]\n{finding.message}"
+                    f"{file}:{span.line}:{span.col}: {finding.rule_id} {finding.rule_name} "
+                    f"[{finding.severity.label}]\n{message}"
                 )
                 if finding.severity >= settings.fail_on:
-                    failure = ET.SubElement(case, "failure", message=finding.message, type=finding.rule_id)
+                    failure = ET.SubElement(case, "failure", message=message, type=finding.rule_id)
                     failure.text = detail
                 else:
                     ET.SubElement(case, "system-out").text = detail

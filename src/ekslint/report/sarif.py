@@ -21,6 +21,7 @@ from urllib.parse import quote
 from ekslint import __version__
 from ekslint.engine.hookspecs import Formatter, ReportOptions
 from ekslint.engine.rule import Rule
+from ekslint.parse.escape import json_text
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class SarifFormatter(Formatter):
 
     def render(self, result: RunResult, registry: Registry, settings: Settings, options: ReportOptions) -> str:
         log = self.build(result, registry, options)
-        return json.dumps(to_sarif_json(log), indent=2, ensure_ascii=False) + "\n"
+        return json_text(json.dumps(to_sarif_json(log), indent=2, ensure_ascii=False)) + "\n"
 
     def build(self, result: RunResult, registry: Registry, options: ReportOptions) -> Any:
         import sarif_om as om
@@ -92,7 +93,7 @@ class SarifFormatter(Formatter):
         notifications = [
             om.Notification(
                 message=om.Message(text=f"{error.path}: {error.message}"),
-                level="error",
+                level="warning" if error.skipped else "error",
                 locations=[
                     om.Location(
                         physical_location=om.PhysicalLocation(artifact_location=self._artifact(om, error.path, root))

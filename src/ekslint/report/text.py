@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ekslint.engine.hookspecs import Formatter, ReportOptions
+from ekslint.parse.escape import visible
 from ekslint.severity import Severity
 
 if TYPE_CHECKING:
@@ -36,25 +37,27 @@ class TextFormatter(Formatter):
         for finding in shown:
             lines.append(self._line(finding, color))
             for related in finding.related:
-                where = f"{related.span.file}:{related.span.line}:{related.span.col}"
-                lines.append(f"    {_DIM if color else ''}{where}: {related.message}{_RESET if color else ''}")
+                where = f"{visible(related.span.file)}:{related.span.line}:{related.span.col}"
+                message = visible(related.message)
+                lines.append(f"    {_DIM if color else ''}{where}: {message}{_RESET if color else ''}")
         lines.append(summary_line(result))
         return "\n".join(lines) + "\n"
 
     @staticmethod
     def _line(finding: Finding, color: bool) -> str:
         span = finding.span
-        where = f"{span.file}:{span.line}:{span.col}:"
+        where = f"{visible(span.file)}:{span.line}:{span.col}:"
+        message = visible(finding.message)
         level = f"[{finding.severity.label}]"
         suffix = ""
         if finding.suppression is not None:
-            reason = f": {finding.suppression.reason}" if finding.suppression.reason else ""
+            reason = f": {visible(finding.suppression.reason)}" if finding.suppression.reason else ""
             suffix = f" (suppressed{reason})"
         if color:
             tint = _COLORS[finding.severity]
             rule = f"{tint}{finding.rule_id} {level}{_RESET}"
-            return f"{_BOLD}{where}{_RESET} {rule} {finding.message}{suffix}"
-        return f"{where} {finding.rule_id} {level} {finding.message}{suffix}"
+            return f"{_BOLD}{where}{_RESET} {rule} {message}{suffix}"
+        return f"{where} {finding.rule_id} {level} {message}{suffix}"
 
 
 def summary_line(result: RunResult) -> str:
@@ -67,8 +70,11 @@ def summary_line(result: RunResult) -> str:
         extra.append(f"{len(result.suppressed)} suppressed")
     if result.baselined:
         extra.append(f"{len(result.baselined)} baselined")
-    if result.input_errors:
-        extra.append(_plural(len(result.input_errors), "unreadable path"))
+    unreadable = sum(1 for e in result.input_errors if not e.skipped)
+    if unreadable:
+        extra.append(_plural(unreadable, "unreadable path"))
+    if len(result.input_errors) > unreadable:
+        extra.append(f"{len(result.input_errors) - unreadable} skipped")
     tail = f" ({'; '.join(extra)})" if extra else ""
     if not result.findings:
         return f"No problems found in {files}{tail}."

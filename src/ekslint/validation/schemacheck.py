@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ekslint.parse.numbers import NUMBER_SETTINGS, OutOfRange, abbreviate, not_an_integer
 from ekslint.parse.text import Problem
 from ekslint.parse.tomldoc import TomlDoc
 from ekslint.parse.yamltree import YMap, YNode
@@ -255,6 +256,9 @@ def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterat
     path: Path = tuple(error.absolute_path)
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
+    key = str(path[-1]) if path else ""
+    if (isinstance(error.instance, OutOfRange) and key in NUMBER_SETTINGS) or not_an_integer(error.instance, key):
+        return  # the parser reports it (EKS001, parse.numbers.number_problems)
     if "propertyNames" in error.absolute_schema_path:
         yield _unknown(str(error.instance), path, _choices(error.validator_value), locator, reader, what)
         return
@@ -397,12 +401,15 @@ def _wrong_type(value: Any, expected: list[str], path: Path, locator: Locator, r
     wanted = " or ".join(_ARTICLES.get(t, f"a {t}") for t in expected)
     actual = _json_type(value)
     raw = locator.raw(path)
-    shown = _show(value) if raw is None or actual not in ("number", "integer") else f"the number {raw}"
-    if "string" in expected and actual in ("integer", "number", "boolean"):
+    shown = _show(value) if raw is None or actual not in ("number", "integer") else f"the number {abbreviate(raw)}"
+    if isinstance(value, OutOfRange):
+        shown = f"the number {abbreviate(value)}, which no 64-bit integer holds (read as a string)"
+        fix = "write a number in the range the field takes"
+    elif "string" in expected and actual in ("integer", "number", "boolean"):
         written = raw if raw is not None else str(value).lower() if actual == "boolean" else str(value)
         fix = f'quote it ("{written}")'
     elif "integer" in expected and isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        fix = f"write it without quotes ({value.strip()})"
+        fix = f"write it without quotes ({abbreviate(value.strip())})"
     elif "boolean" in expected and isinstance(value, str) and value.strip().lower() in ("true", "false"):
         fix = f"write it without quotes ({value.strip().lower()})"
     else:
