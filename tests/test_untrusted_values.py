@@ -273,3 +273,33 @@ def test_long_hex_where_a_string_is_wanted_is_no_finding(tmp_path: Path) -> None
     assert "cm.yaml" not in found
     ((rule, message),) = found["svc.yaml"]
     assert rule == "EKS002" and message.startswith("spec.ports[0].port is the number 0xfff") and len(message) < 1000
+
+
+@pytest.mark.parametrize("value", ["9" * 5_000, "99999999999", "0" * 3 + "4294967296"])
+def test_a_huge_max_pods_flag_is_a_parse_finding(tmp_path: Path, value: str) -> None:
+    """--max-pods is an int32 to the kubelet: past it, the flag is refused (EKS001 on the
+    flag), never a crash on converting a long digit string."""
+    write(
+        tmp_path, {"userdata.sh": f'#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args "--max-pods={value}"\n'}
+    )
+    found = by_file(lint(tmp_path))["userdata.sh"]
+    assert any(rule == "EKS001" and "out of range" in message for rule, message in found), found
+    assert not any(rule == "EKS004" for rule, _ in found)
+
+
+def test_non_ascii_digits_are_not_numbers(tmp_path: Path) -> None:
+    write(tmp_path, {"userdata.sh": '#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args "--max-pods=²³"\n'})
+    found = by_file(lint(tmp_path)).get("userdata.sh", [])
+    assert not any(rule in ("EKS004", "EKS001") for rule, _ in found)
+
+
+def test_deep_cel_is_eks001_not_eks204(tmp_path: Path) -> None:
+    expression = "(" * 300 + "max_pods" + ")" * 300
+    write(
+        tmp_path,
+        {
+            "nc.yaml": f'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    maxPodsExpression: "{expression}"\n'
+        },
+    )
+    rules = [rule for rule, _ in by_file(lint(tmp_path))["nc.yaml"]]
+    assert "EKS001" in rules and "EKS204" not in rules

@@ -24,6 +24,7 @@ from typing import Generic, TypeVar
 
 from ekslint.fastpickle import fast_pickle
 from ekslint.model.capacity import CniVersion, parse_cni_version
+from ekslint.parse.numbers import decimal_int32
 from ekslint.parse.text import Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YNode, YScalar, compose
 
@@ -123,8 +124,9 @@ def _read_env(settings: CniSettings, env: dict[str, tuple[object, Span]], where:
     if MAX_ENI in env:
         raw, span = env[MAX_ENI]
         text = str(raw).strip()
-        if text.isdigit():
-            settings.max_eni = Fact(int(text), span, f"{MAX_ENI} in {where}")
+        parsed = decimal_int32(text)
+        if isinstance(parsed, int):
+            settings.max_eni = Fact(parsed, span, f"{MAX_ENI} in {where}")
 
 
 def from_cluster_config(

@@ -21,6 +21,7 @@ from ekslint.model.userdata import (
     nodeconfig_file_model,
     userdata_model,
 )
+from ekslint.parse.numbers import OutOfRange, abbreviate, decimal_int32
 from ekslint.parse.sources import SourceFile
 from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
@@ -125,6 +126,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         group = node_group_from_userdata(standalone, origin, version)
         if group is not None:
             model.node_groups.append(group)
+    model.problems.extend(_out_of_range(model))
     return model
 
 
@@ -141,3 +143,33 @@ def _kubelet_config_group(obj: YMap, source: SourceFile, version: tuple[int, int
         max_pods=settings.max_pods,
         kubernetes_version=version,
     )
+
+
+def _out_of_range(model: FileModel) -> list[Problem]:
+    """Numbers no consumer can read, in settings outside YAML's own number checks:
+    a ``--max-pods`` flag past the kubelet's int32, a maxPodsExpression past cel-go's
+    parser limits. ekslint cannot judge them, and the node cannot use them."""
+    problems: list[Problem] = []
+    for group in model.node_groups:
+        for setting in group.max_pods:
+            if setting.source.startswith("--max-pods") and isinstance(decimal_int32(setting.raw), OutOfRange):
+                problems.append(
+                    Problem(
+                        setting.span,
+                        f"{setting.source}: the number {abbreviate(setting.raw)} is out of range for the kubelet's "
+                        "int32 --max-pods, so the kubelet refuses the flag and does not start. Set a pod count "
+                        "such as --max-pods=110",
+                    )
+                )
+    for userdata in model.userdata:
+        expression = userdata.nodeconfig.max_pods_expression if userdata.nodeconfig is not None else None
+        if expression is not None and expression.beyond_limits and expression.error is not None:
+            problems.append(
+                Problem(
+                    expression.error_span(),
+                    f"maxPodsExpression in {expression.source}: {expression.error.message}; nodeadm cannot "
+                    "compile it and runs the node with the standard max pods. Write a short expression, e.g. "
+                    "max_pods < 110 ? max_pods : 110",
+                )
+            )
+    return problems

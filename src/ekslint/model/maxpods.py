@@ -30,6 +30,12 @@ class MaxPodsExpression:
     templated: bool = False
     error: cel.CelError | None = None  # why it does not compile
 
+    @property
+    def beyond_limits(self) -> bool:
+        """Nested deeper or with a larger literal than cel-go's parser accepts: input no
+        consumer reads (an EKS001 problem of the file), not a logic error."""
+        return isinstance(self.error, cel.CelLimitExceeded)
+
     def error_span(self) -> Span:
         """Where the compile error is: inside the value when its characters map one to
         one to the file, else the whole value."""

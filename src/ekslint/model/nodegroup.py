@@ -16,6 +16,7 @@ from ekslint.fastpickle import fast_pickle
 from ekslint.model import sysctls
 from ekslint.model.maxpods import MaxPodsExpression
 from ekslint.model.scheduling import Match, NodeRequirements, Taint
+from ekslint.parse.numbers import decimal_int32
 from ekslint.parse.shell import Flag, Word, split_list
 from ekslint.parse.text import Span, Text
 
@@ -307,7 +308,8 @@ class KubeletSettings:
             if flag.name == "allowed-unsafe-sysctls":
                 self.flag_allowances = (self.flag_allowances or []) + allowances_in_flags([flag], text, source)
             elif flag.name == "max-pods":
-                number = int(value.text) if value.text.isdigit() else None
+                parsed = decimal_int32(value.text)
+                number = parsed if isinstance(parsed, int) else None
                 self.max_pods.append(MaxPodsSetting(number, value.text, word_span(text, value), f"--max-pods {source}"))
             elif flag.name == "node-labels":
                 if value.unknown:

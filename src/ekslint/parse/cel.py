@@ -124,6 +124,11 @@ class CelError(Exception):
         return (type(self), (self.message, self.start, self.end))
 
 
+class CelLimitExceeded(CelError):
+    """An expression past what cel-go's parser accepts (nesting, 64-bit literals): not
+    a mistake in the expression's logic but input no consumer reads (EKS001)."""
+
+
 class CelUnknown(CelError):
     """An expression beyond what ekslint evaluates (nested too deeply, too long): its
     outcome is unknown, never reported as a failure."""
@@ -209,7 +214,7 @@ def _cel_go_limits(source: str) -> None:
         elif not char.isspace():
             run = 0
         if deepest > CEL_GO_MAX_DEPTH:
-            raise CelError(
+            raise CelLimitExceeded(
                 f"expression recursion limit exceeded: it is nested more than {CEL_GO_MAX_DEPTH} levels deep, "
                 "which cel-go refuses",
                 index,
@@ -222,7 +227,7 @@ def _cel_go_limits(source: str) -> None:
         limit = 2**64 - 1 if unsigned else 2**63 - 1
         if length > 20 or int(digits, 16 if hexadecimal else 10) > limit:
             shown = digits if len(digits) <= 24 else f"{digits[:20]}... ({len(digits):,} characters)"
-            raise CelError(
+            raise CelLimitExceeded(
                 f"integer literal {shown} is out of range for {'a uint' if unsigned else 'an int'} (64 bits), "
                 "which cel-go refuses",
                 literal.start(),

@@ -141,3 +141,17 @@ def number_problems(text: Text, root: Any, resolve: Callable[[str], Any]) -> lis
             start, end = node.start_mark, node.end_mark
             found.append((text.span(start.line, start.column, end.line, end.column, path), message))
     return found
+
+
+def decimal_int32(text: str) -> int | OutOfRange | None:
+    """A flag value the kubelet parses as a decimal int32 (``--max-pods``, ``MAX_ENI``):
+    the number; OutOfRange past 32 bits; None when it is no decimal number at all.
+    ASCII digits only (``str.isdigit`` also takes "²"), and never a conversion of a
+    huge digit string."""
+    digits = text.strip()
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    stripped = digits.lstrip("0") or "0"
+    if len(stripped) > 10 or int(stripped) > 2**31 - 1:
+        return OutOfRange(text)
+    return int(stripped)
