@@ -83,7 +83,6 @@ NUMBER_SETTINGS = frozenset(
 # PDB budgets are checked by validation.shapes, which knows their percentages.
 _FLOAT_CHECKED = NUMBER_SETTINGS - {"minAvailable", "maxUnavailable"}
 # .nan, .inf and an exponent of three digits (1e999): a float no integer setting takes.
-_SPECIAL_FLOAT = re.compile(r"\.(?:nan|NaN|NAN|inf|Inf|INF)|[0-9][eE][-+]?[0-9]{3}")
 
 
 def not_an_integer(value: Any, key: str) -> bool:
@@ -92,9 +91,17 @@ def not_an_integer(value: Any, key: str) -> bool:
     return key in _FLOAT_CHECKED and isinstance(value, float) and not math.isfinite(value)
 
 
-# A run of digits long enough to be out of range (uint64 has 20 decimal, 16 hex digits):
-# number_problems walks a document only when its text has one.
-_LONG_DIGITS = re.compile(r"[0-9a-fA-F]{17,}")
+# A literal long enough to be out of range (uint64 has 20 decimal, 16 hex digits; a
+# binary or octal literal is longer still), or a float no integer holds (1e999, .nan):
+# number_problems walks a document only when the text has one. One pattern, each
+# branch starting with a fixed character class: a single linear scan of the file.
+# Hex digests and base64 without a 0x prefix are strings to YAML, not numbers.
+_SUSPECT = re.compile(r"[0-9][0-9_]{16}|0[xX][0-9a-fA-F_]{15}|[0-9][eE][-+]?[0-9]{3}|\.(?:nan|NaN|NAN|inf|Inf|INF)")
+
+
+def may_hold_bad_numbers(content: str) -> bool:
+    """Whether a text may hold a number no integer or float holds (cheap: one scan)."""
+    return _SUSPECT.search(content) is not None
 
 
 def number_problems(text: Text, root: Any, resolve: Callable[[str], Any]) -> list[tuple[Span, str]]:
@@ -102,8 +109,8 @@ def number_problems(text: Text, root: Any, resolve: Callable[[str], Any]) -> lis
     that is written as a number no integer or float holds, with its span and a message
     naming the key; shared (aliased) nodes are visited once. ``resolve`` gives a plain
     scalar's value (yamltree.resolve_plain)."""
-    if _LONG_DIGITS.search(text.content) is None and _SPECIAL_FLOAT.search(text.content) is None:
-        return []
+    if not may_hold_bad_numbers(text.content):
+        return []  # callers with several documents in one text check once (parse.sources)
 
     found: list[tuple[Span, str]] = []
     seen: set[int] = set()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ekslint.parse import mime, tomldoc
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
-from ekslint.parse.numbers import number_problems
+from ekslint.parse.numbers import may_hold_bad_numbers, number_problems
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
 from ekslint.parse.templates import has_template_blocks, is_placeholder
 from ekslint.parse.text import Problem, Span, Text, normalize_newlines
@@ -493,7 +493,8 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
     docs, error = compose(text, limits.yaml)
     source.yaml_docs = docs
     if error is None:
-        for doc in docs:
+        # One look at the file decides whether any document can hold such a number.
+        for doc in docs if may_hold_bad_numbers(text.content) else ():
             source.problems.extend(
                 Problem(span, message) for span, message in number_problems(doc.text, doc.root_node, resolve_plain)
             )
