@@ -108,10 +108,8 @@ def number_problems(text: Text, root: Any, resolve: Callable[[str], Any]) -> lis
     """Each plain scalar of the YAML document ``root`` (a composed node of ``text``)
     that is written as a number no integer or float holds, with its span and a message
     naming the key; shared (aliased) nodes are visited once. ``resolve`` gives a plain
-    scalar's value (yamltree.resolve_plain)."""
-    if not may_hold_bad_numbers(text.content):
-        return []  # callers with several documents in one text check once (parse.sources)
-
+    scalar's value (yamltree.resolve_plain). Callers check the whole text once with
+    ``may_hold_bad_numbers`` first: most files cannot hold such a number."""
     found: list[tuple[Span, str]] = []
     seen: set[int] = set()
     stack: list[tuple[Any, str, str]] = [(root, "", "")]
