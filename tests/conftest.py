@@ -27,6 +27,38 @@ os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="ekslint-tests-")
 SHARED = Path(os.environ.get("EKSLINT_SHARED", REPO.parent / "shared"))
 
 
+# A Deployment (``.format(replicas=N)``) and the PDB that selects it: the pre-commit
+# scenario where changing replicas in one file breaks the PDB in another.
+WEB = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels: {{app: web}}
+  template:
+    metadata:
+      labels: {{app: web}}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+"""
+
+WEB_PDB = """apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+  namespace: shop
+spec:
+  minAvailable: 2
+  selector:
+    matchLabels: {app: web}
+"""
+
+
 # What a plugin rule must document (the registry refuses a rule without it).
 TEST_RULE_DOC = """## What it does
 Test rule.
@@ -103,3 +135,11 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
         else:
             target.write_text(content, encoding="utf-8")
     return root
+
+
+@pytest.fixture
+def private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A user cache directory of the test's own (the cache's signing key lives there)."""
+    home = tmp_path_factory.mktemp("xdg-cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home

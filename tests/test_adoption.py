@@ -17,35 +17,8 @@ import pytest
 
 from ekslint import cli
 from ekslint.report import files
-from tests.conftest import chdir, write
+from tests.conftest import WEB, WEB_PDB, chdir, write
 
-WEB = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-"""
-WEB_PDB = """apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: web
-  namespace: shop
-spec:
-  minAvailable: 2
-  selector:
-    matchLabels: {app: web}
-"""
 TOLERANT = """apiVersion: apps/v1
 kind: Deployment
 metadata:

@@ -28,11 +28,7 @@ from .conftest import REPO, chdir, plugin, rule_class, write
 FIXTURES = REPO / "tests" / "rules"
 
 
-@pytest.fixture(autouse=True)
-def private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path_factory.mktemp("xdg-cache")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
-    return home
+pytestmark = pytest.mark.usefixtures("private_cache_home")
 
 
 def corpus(root: Path) -> Path:

@@ -46,11 +46,7 @@ TOLERANT = (
 )
 
 
-@pytest.fixture(autouse=True)
-def private_cache_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path_factory.mktemp("xdg-cache")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
-    return home
+pytestmark = pytest.mark.usefixtures("private_cache_home")
 
 
 def repo(tmp_path: Path) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, write
+from tests.conftest import REPO, WEB, WEB_PDB, write
 
 CLUSTER = """apiVersion: eksctl.io/v1alpha5
 kind: ClusterConfig
@@ -125,35 +125,6 @@ def test_findings_in_unchanged_files_are_not_reported(repo: Path, env: dict[str,
     proc = try_repo(repo, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "legacy/pdb.yaml" not in proc.stdout
-
-
-WEB = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: shop
-spec:
-  replicas: {replicas}
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      containers:
-        - name: web
-          image: nginx:1.27
-"""
-WEB_PDB = """apiVersion: policy/v1
-kind: PodDisruptionBudget
-metadata:
-  name: web
-  namespace: shop
-spec:
-  minAvailable: 2
-  selector:
-    matchLabels: {app: web}
-"""
 
 
 @pytest.mark.slow
