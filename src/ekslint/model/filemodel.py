@@ -21,7 +21,7 @@ from ekslint.model.userdata import (
     nodeconfig_file_model,
     userdata_model,
 )
-from ekslint.parse.numbers import OutOfRange, abbreviate, decimal_int32
+from ekslint.parse.numbers import abbreviate
 from ekslint.parse.sources import SourceFile
 from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
@@ -152,7 +152,7 @@ def _out_of_range(model: FileModel) -> list[Problem]:
     problems: list[Problem] = []
     for group in model.node_groups:
         for setting in group.max_pods:
-            if setting.source.startswith("--max-pods") and isinstance(decimal_int32(setting.raw), OutOfRange):
+            if setting.out_of_range:
                 problems.append(
                     Problem(
                         setting.span,

@@ -16,7 +16,7 @@ from ekslint.fastpickle import fast_pickle
 from ekslint.model import sysctls
 from ekslint.model.maxpods import MaxPodsExpression
 from ekslint.model.scheduling import Match, NodeRequirements, Taint
-from ekslint.parse.numbers import decimal_int32
+from ekslint.parse.numbers import OutOfRange, decimal_int32
 from ekslint.parse.shell import Flag, Word, split_list
 from ekslint.parse.text import Span, Text
 
@@ -110,6 +110,8 @@ class MaxPodsSetting:
     raw: str
     span: Span
     source: str
+    # A --max-pods flag whose number does not fit the kubelet's int32: it refuses it.
+    out_of_range: bool = False
 
 
 @fast_pickle
@@ -310,7 +312,15 @@ class KubeletSettings:
             elif flag.name == "max-pods":
                 parsed = decimal_int32(value.text)
                 number = parsed if isinstance(parsed, int) else None
-                self.max_pods.append(MaxPodsSetting(number, value.text, word_span(text, value), f"--max-pods {source}"))
+                self.max_pods.append(
+                    MaxPodsSetting(
+                        number,
+                        value.text,
+                        word_span(text, value),
+                        f"--max-pods {source}",
+                        out_of_range=isinstance(parsed, OutOfRange),
+                    )
+                )
             elif flag.name == "node-labels":
                 if value.unknown:
                     self.labels_unknown = True
