@@ -92,3 +92,38 @@ def test_sourcing_bootstrap_sees_every_variable() -> None:
     )
     (group,) = found.node_groups
     assert [m.value for m in group.max_pods] == [42]
+
+
+def test_embedded_userdata_keeps_positions_in_the_enclosing_file() -> None:
+    from ekslint.model.userdata import embedded_userdata
+    from ekslint.parse.sources import ReadLimits
+    from ekslint.parse.text import Text
+    from ekslint.parse.yamltree import YMap, compose
+
+    # The shape of a Karpenter EC2NodeClass with AL2023 MIME userData
+    # (aws/karpenter-provider-aws website/content/en/docs/concepts/nodeclasses.md).
+    manifest = (
+        "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nspec:\n  userData: |\n"
+        '    MIME-Version: 1.0\n    Content-Type: multipart/mixed; boundary="//"\n\n    --//\n'
+        "    Content-Type: application/node.eks.aws\n\n    apiVersion: node.eks.aws/v1alpha1\n"
+        "    kind: NodeConfig\n    spec:\n      kubelet:\n        config:\n          maxPods: 42\n    --//--\n"
+    )
+    docs, error = compose(Text.whole_file("nodeclass.yaml", manifest))
+    root = docs[0].root()
+    assert error is None and isinstance(root, YMap)
+    spec = root.map("spec")
+    assert spec is not None
+    scalar = spec.scalar("userData")
+    assert scalar is not None
+    problems: list = []
+    model = embedded_userdata(scalar.as_text(), "spec.userData", ReadLimits(), problems)
+    assert model is not None and not problems
+    assert model.source == "spec.userData" and model.multipart
+    (setting,) = model.kubelet().max_pods
+    assert (setting.value, setting.span.file, setting.span.line, setting.span.col) == (42, "nodeclass.yaml", 16, 11)
+
+    toml = embedded_userdata(
+        Text.whole_file("lt.tf", "[settings.kubernetes]\nmax-pods = 20\n"), "user_data", ReadLimits(), []
+    )
+    assert toml is not None and toml.bottlerocket is not None and toml.kubelet().max_pods[0].value == 20
+    assert embedded_userdata(Text.whole_file("lt.tf", "  \n"), "user_data", ReadLimits(), []) is None

@@ -24,7 +24,7 @@ from ekslint.model.nodegroup import (
 from ekslint.parse import shell
 from ekslint.parse.mime import Part
 from ekslint.parse.shell import BootstrapCall, Flag, Word, bootstrap_calls, kubelet_flags, split_words
-from ekslint.parse.sources import YAML_HINT, SourceFile
+from ekslint.parse.sources import YAML_HINT, Content, ReadLimits, SourceFile, load_text, sniff
 from ekslint.parse.text import Problem, Span, Text
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YNode, YSeq, compose
 
@@ -408,6 +408,30 @@ def nodeconfig_file_model(source: SourceFile, objects: list[YMap], problems: lis
     part = NodeConfigPart(objects[0], "NodeConfig")
     model = UserdataModel(source.path, part.span, "NodeConfig")
     model.nodeconfig = merge([part])
+    return model
+
+
+def embedded_userdata(text: Text, label: str, limits: ReadLimits, problems: list[Problem]) -> UserdataModel | None:
+    """Userdata written inside another file (a Karpenter ``userData`` string, a Terraform
+    heredoc, a CloudFormation ``UserData`` literal), read as a userdata file would be:
+    base64 or gzip around MIME, a script, a NodeConfig or Bottlerocket TOML. Positions
+    stay in the enclosing file; ``label`` names it in messages. None when it is empty
+    or holds nothing a node reads (for instance YAML without a NodeConfig)."""
+    if not text.content.strip():
+        return None
+    # Anything else is a script to cloud-init, even one sniff() would not call userdata.
+    source = load_text(text, sniff(text.content) or Content.USERDATA, limits)
+    problems.extend(source.problems)
+    model: UserdataModel | None = None
+    if source.userdata is not None:
+        model = userdata_model(source, limits.yaml, problems)
+    elif source.toml is not None:
+        model = bottlerocket_model(source)
+    else:
+        nodeconfigs = [obj for obj in source.objects() if is_nodeconfig(obj)]
+        model = nodeconfig_file_model(source, nodeconfigs, problems)
+    if model is not None:
+        model.source = label
     return model
 
 
