@@ -13,7 +13,6 @@ from ekslint.plugin import (
     Severity,
     Violation,
     Workload,
-    namespace_key,
 )
 
 MAX_NAMED = 3
@@ -77,13 +76,21 @@ class PdbSelectsNothing(ProjectRule):
                     continue
                 if target.selected_by(pdb):
                     continue
-                if target.has_custom_resources(pdb.namespace):
+                if pdb.namespace is None and any(ns is None for ns, _ in facts.custom_resources):
+                    continue  # as above: only its own file surely shares its namespace
+                if pdb.namespace is not None and target.has_custom_resources(pdb.namespace):
                     continue  # an operator's custom resource may own the pods it selects
-                yield self._violation(pdb, target.workloads_in(pdb.namespace))
+                if pdb.namespace is None:
+                    yield self._violation(
+                        pdb,
+                        [w for w in facts.workloads if w.namespace is None],
+                        "its file (no namespace, like the PDB)",
+                    )
+                else:
+                    yield self._violation(pdb, target.workloads_in(pdb.namespace), f"namespace {pdb.namespace}")
 
     @staticmethod
-    def _violation(pdb: PodDisruptionBudget, workloads: list[Workload]) -> Violation:
-        where = f"namespace {pdb.namespace}" if namespace_key(pdb.namespace) else "its namespace (default)"
+    def _violation(pdb: PodDisruptionBudget, workloads: list[Workload], where: str) -> Violation:
         if pdb.selector is None:
             why = "it has no selector, which selects no pod"
             fix = "Add a selector with the pod template labels of the workload it should protect"
@@ -100,7 +107,8 @@ class PdbSelectsNothing(ProjectRule):
             hint = f" ({shown})"
         message = (
             f"PDB {pdb.name} protects nothing: {where} has {len(workloads)} workload"
-            f"{'s' if len(workloads) != 1 else ''} in the analysed files, but {why}{hint}. {fix}"
+            f"{'s' if len(workloads) != 1 else ''}{'' if where.startswith('its file') else ' in the analysed files'}, "
+            f"but {why}{hint}. {fix}"
         )
         related = tuple(Related(w.span, f"{w.ref}: pod labels {_labels(w)}") for w in closest)
         return Violation(pdb.selector_span or pdb.span, message, related)
