@@ -27,6 +27,10 @@ class SchemaViolation(FileRule):
       `metadata.version` in the file, else `kubernetes-version` in the ekslint
       config, else eksctl's default version, 1.34), so `sysctl:` for `sysctls:` or
       `operater:` in a toleration is caught.
+    - The apiVersion of the kinds ekslint reads (Pod, Deployment, StatefulSet,
+      DaemonSet, ReplicaSet, Job, CronJob, PodDisruptionBudget, HPA, ConfigMap):
+      one that no Kubernetes version ever served for the kind in Kubernetes' own
+      groups (`apiVersion: v1beta1` on a StatefulSet) is refused by every API server.
 
     eksctl's strict check matches field names case-insensitively, but the decode that
     builds its config is case-sensitive (eksctl `pkg/eks/api.go` ParseConfig): a

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ekslint.fastpickle import fast_pickle
-from ekslint.parse.text import Span
+from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import YMap
 
 _WORKLOADS_116 = {
@@ -122,3 +122,45 @@ def removed_api(obj: YMap, kind: str) -> RemovedApi | None:
     meta = obj.map("metadata")
     name = (meta.text("name") if meta is not None else None) or "?"
     return RemovedApi(kind, api_version, name, obj.entry_span("apiVersion"), found[0], found[1])
+
+
+# Every group/version Kubernetes has served each kind rules read in, removed ones
+# included (EKS003 judges those): from the API reference of each release and the
+# deprecation guide above. A built-in kind under an apiVersion outside this list, in
+# one of Kubernetes' own groups, is served by no Kubernetes version at all.
+SERVED: dict[str, frozenset[str]] = {
+    "Pod": frozenset(("v1",)),
+    "ConfigMap": frozenset(("v1",)),
+    "Deployment": frozenset(("apps/v1", "apps/v1beta1", "apps/v1beta2", "extensions/v1beta1")),
+    "DaemonSet": frozenset(("apps/v1", "apps/v1beta2", "extensions/v1beta1")),
+    "ReplicaSet": frozenset(("apps/v1", "apps/v1beta1", "apps/v1beta2", "extensions/v1beta1")),
+    "StatefulSet": frozenset(("apps/v1", "apps/v1beta1", "apps/v1beta2")),
+    "Job": frozenset(("batch/v1",)),
+    "CronJob": frozenset(("batch/v1", "batch/v1beta1", "batch/v2alpha1")),
+    "PodDisruptionBudget": frozenset(("policy/v1", "policy/v1beta1")),
+    "HorizontalPodAutoscaler": frozenset(
+        ("autoscaling/v1", "autoscaling/v2", "autoscaling/v2beta1", "autoscaling/v2beta2")
+    ),
+}
+# Kubernetes' own API groups ("" is the core group): a kind in any other group is a
+# custom resource that merely shares the name.
+_BUILT_IN_GROUPS = frozenset(("", "apps", "batch", "policy", "autoscaling", "extensions"))
+
+
+def never_served(obj: YMap, kind: str) -> Problem | None:
+    """A built-in kind written with an apiVersion no Kubernetes version serves for it
+    (``apiVersion: v1beta1`` on a StatefulSet): the API server has no such resource."""
+    served = SERVED.get(kind)
+    api_version = obj.text("apiVersion")
+    if served is None or not api_version or api_version in served:
+        return None
+    group = api_version.rpartition("/")[0]
+    if group not in _BUILT_IN_GROUPS:
+        return None
+    # The GA version sorts first ("apps/v1" < "apps/v1beta1"); autoscaling/v2 is the current one.
+    current = "autoscaling/v2" if kind == "HorizontalPodAutoscaler" else min(served)
+    return Problem(
+        obj.entry_span("apiVersion"),
+        f"apiVersion {api_version} does not serve {kind} in any Kubernetes version: kubectl fails with 'no "
+        f'matches for kind "{kind}" in version "{api_version}"\'. Use apiVersion: {current}',
+    )

@@ -459,6 +459,7 @@ def stamp() -> str:
 def check_file(model: FileModel) -> list[Problem]:
     """Validate every document of a file that ekslint knows the schema of, embedded
     ones included (NodeConfig parts, overrideBootstrapCommand, Bottlerocket settings)."""
+    from ekslint.model.apiversions import never_served
     from ekslint.model.eksctl import DEFAULT_KUBERNETES_VERSION, is_cluster_config
     from ekslint.model.nodeconfig import is_nodeconfig
 
@@ -479,6 +480,8 @@ def check_file(model: FileModel) -> list[Problem]:
             continue  # validated below with the userdata it belongs to
         elif kind == "KubeletConfiguration" and api_version.startswith("kubelet.config.k8s.io/"):
             problems += _check_yaml(validator("kubelet-configuration"), obj, KUBELET, "the KubeletConfiguration")
+        elif (unserved := never_served(obj, kind)) is not None:
+            problems.append(unserved)
         elif version is not None:
             checker = kubernetes_validator(version, kind, api_version)
             if checker is not None:
