@@ -134,7 +134,12 @@ class UnsafeSysctlNotAllowed(ProjectRule):
                     refusals[key] = self._refusal(project, workload.pod, sysctl.name, linux)
                 refusal = refusals[key]
                 if refusal is not None:
-                    yield Violation(sysctl.span, f"{refusal.head}{workload.ref}{refusal.tail}", refusal.related)
+                    yield Violation(
+                        sysctl.span,
+                        f"sysctl {sysctl.name} is not allowed on any node group {workload.ref} can run on",
+                        refusal.related,
+                        detail=f"{refusal.head}{workload.ref}{refusal.tail}",
+                    )
                 elif not sysctls.is_safe(sysctl.name, project.default_version()[0]):
                     yield self._unplaced(project, workload, sysctl)
 
@@ -161,30 +166,35 @@ class UnsafeSysctlNotAllowed(ProjectRule):
         excluded = [] if allowing else project.excluded(workload.pod, project.node_groups, MAX_LISTED)
         if allowing:
             group, reason = allowing[0]
-            message = (
-                f"sysctl {sysctl.name} {why}; node group {group.describe()} allows it, but {workload.ref} cannot "
+            headline = (
+                f"sysctl {sysctl.name} is allowed only on node group {group.name}, where {workload.ref} cannot run"
+            )
+            detail = (
+                f"It {why}; node group {group.describe()} allows it, but {workload.ref} cannot "
                 f"run there: {reason}, and no other node group in the analysed files fits it. Fix the pod's "
                 f"scheduling (tolerations, nodeSelector, affinity) so that it lands on {group.name}"
             )
             related = tuple(Related(g.span, f"node group {g.name} allows {sysctl.name}; {r}") for g, r in allowing)
-            return Violation(sysctl.span, message, related[:MAX_RELATED])
+            return Violation(sysctl.span, headline, related[:MAX_RELATED], detail=detail)
         if excluded:
             reasons = "; ".join(f"{g.name}: {reason}" for g, reason in excluded[:MAX_NAMED])
+            headline = f"sysctl {sysctl.name} is not allowed: {workload.ref} fits no analysed node group"
             where = f"{workload.ref} can run on none of the node groups in the analysed files ({reasons})"
             related = tuple(Related(g.span, f"node group {g.name}: {reason}") for g, reason in excluded[:MAX_RELATED])
         else:
+            headline = f"sysctl {sysctl.name} is not allowed: no node group configuration found"
             where = (
                 "no node group configuration was found in the analysed files, "
                 "and a default kubelet allows no unsafe sysctls"
             )
             related = ()
-        message = (
-            f"sysctl {sysctl.name} {why}; {where}. The kubelet will reject the pod with SysctlForbidden. "
+        detail = (
+            f"It {why}; {where}. The kubelet will reject the pod with SysctlForbidden. "
             f"Allow it on the node group that runs {workload.ref} (kubelet --allowed-unsafe-sysctls or "
             "allowedUnsafeSysctls), declare node groups defined elsewhere under node-groups in .ekslint.yaml, "
             "or remove the sysctl"
         )
-        return Violation(sysctl.span, message, related)
+        return Violation(sysctl.span, headline, related, detail=detail)
 
     def _refusal(
         self, project: Project, pod: PodSpec, name: str, linux: dict[PlacementClass, _LinuxGroups]
@@ -222,7 +232,7 @@ class UnsafeSysctlNotAllowed(ProjectRule):
         for group, reason in self._elsewhere(project, pod, name)[:MAX_NAMED]:
             notes += f" {group.describe()} allows it, but the pod cannot run there: {reason}."
         return _Refusal(
-            f"sysctl {name} {why}, and none of the node groups that ",
+            f"It {why}, and none of the node groups that ",
             f" can run on allows it: {names}.{notes} The kubelet will reject the pod with SysctlForbidden. Add "
             f"{name} to the kubelet's allowed unsafe sysctls (--allowed-unsafe-sysctls or allowedUnsafeSysctls) on "
             "a node group the pod runs on, pin the pod to a node group that allows it, or remove the sysctl",

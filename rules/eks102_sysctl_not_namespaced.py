@@ -64,14 +64,18 @@ class SysctlNotNamespaced(FileRule):
             for sysctl in workload.pod.sysctls:
                 if sysctls.namespace_of(sysctl.name) is not None:
                     continue
-                yield Violation(sysctl.span, self._message(workload.ref, sysctl.name, sysctl.value))
+                yield Violation(
+                    sysctl.span,
+                    f"{workload.ref} sets node-level sysctl {sysctl.name}, which no pod can set",
+                    detail=self._message(workload.ref, sysctl.name, sysctl.value),
+                )
 
     @staticmethod
     def _message(ref: str, name: str, value: str | None) -> str:
         normalized = sysctls.normalize(name)
         if normalized in sysctls.COMPATIBILITY_PREFIXES:
             return (
-                f"{ref} sets sysctl {name}, which names no sysctl: the kubelet's table lists it only so that "
+                f"It names no sysctl: the kubelet's table lists it only so that "
                 f'{normalized}* allowances stay valid, and runc refuses it (sysctl "{normalized}" is not in a '
                 "separate kernel namespace), so the pod can never start. Remove it from the pod, or write the full "
                 f"name ({', '.join(sysctls.namespaced_names(normalized))})"
@@ -84,14 +88,14 @@ class SysctlNotNamespaced(FileRule):
         )
         if prefix is not None:
             return (
-                f"{ref} sets sysctl {name}, which the kubelet does not know to be namespaced: an allowance naming "
+                f"The kubelet does not know {name} to be namespaced: an allowance naming "
                 f"it stops the kubelet, and when a {prefix}* allowance lets it through, runc refuses to create the "
                 f'container (sysctl "{normalized}" is not in a separate kernel namespace), so the pod can never '
                 "start. Remove it from the pod"
             )
         setting = f"{name}={value}" if value is not None else name
         return (
-            f"{ref} sets sysctl {name}, which is not namespaced: it is node-wide, so no kubelet can set it per pod "
+            f"{name} is not namespaced: it is node-wide, so no kubelet can set it per pod "
             "(allowing it with --allowed-unsafe-sysctls stops the kubelet from starting), and the pod is rejected "
             f"with SysctlForbidden. Remove it from the pod and set it on the node instead ({setting} in the node "
             "group's userdata or /etc/sysctl.d, Bottlerocket settings.kernel.sysctl, or a privileged DaemonSet)"

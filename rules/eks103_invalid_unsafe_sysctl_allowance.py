@@ -158,9 +158,13 @@ class InvalidUnsafeSysctlAllowance(ProjectRule):
 
     @staticmethod
     def _violation(group: NodeGroup, allowance: Allowance, problem: str, fix: str) -> Violation:
-        message = (
-            f"allowed unsafe sysctl {allowance.pattern!r} ({allowance.source}) {problem}, and no node of group "
-            f"{group.name} becomes Ready. {fix}"
+        what = "malformed" if problem.startswith("is malformed") else "not namespaced"
+        headline = (
+            f"allowed unsafe sysctl {allowance.pattern!r} is {what}: the kubelet of node group {group.name} "
+            "will not start"
+        )
+        detail = (
+            f"It is set in {allowance.source} and {problem}, and no node of group {group.name} becomes Ready. {fix}"
         )
         related = () if group.span == allowance.span else (Related(group.span, f"node group {group.name}"),)
-        return Violation(allowance.span, message, related)
+        return Violation(allowance.span, headline, related, detail=detail)

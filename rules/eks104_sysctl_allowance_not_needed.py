@@ -164,7 +164,8 @@ class SysctlAllowanceNotNeeded(ProjectRule):
         since = max(sysctls.safe_since(name) or (1, 0) for name in covered)
         return Violation(
             allowance.span,
-            f"allowed unsafe sysctl {allowance.pattern!r} of node group {group.name} is not needed: {what} "
+            f"allowed unsafe sysctl {allowance.pattern!r} of node group {group.name} is not needed: it is safe",
+            detail=f"{what} "
             f"{'is' if len(covered) == 1 else 'are'} in the kubelet's safe set since Kubernetes "
             f"{sysctls.format_version(since)}, and the group runs {shown} ({project.version_source_of(group)}), "
             f"so every pod may set {'it' if len(covered) == 1 else 'them'} anyway. Remove it from "
@@ -179,7 +180,8 @@ class SysctlAllowanceNotNeeded(ProjectRule):
             who = f"none of the {pods} analysed pods that can run on it"
         return Violation(
             allowance.span,
-            f"node group {group.name} allows unsafe sysctl {allowance.pattern!r} ({allowance.source}), but {who} "
+            f"node group {group.name} allows unsafe sysctl {allowance.pattern!r}, which no analysed pod uses",
+            detail=f"It is allowed in {allowance.source}, but {who} "
             "set an unsafe sysctl it covers. Remove it if no workload needs it: every pod on these nodes may "
             "change it (keep it if the pods that need it are defined outside the analysed files)",
         )

@@ -64,10 +64,11 @@ class SysctlWithHostNamespace(FileRule):
                     continue
                 yield Violation(
                     sysctl.span,
-                    f"{workload.ref} sets sysctl {sysctl.name} but runs with {host}: true (line {span.line}), "
-                    f'sharing the node\'s {shared} namespace, so Kubernetes refuses the sysctl ("{sysctl.name}" '
+                    f"{workload.ref} sets sysctl {sysctl.name} but runs with {host}: true",
+                    detail=f"{host}: true (line {span.line}) shares the node's {shared} namespace, so Kubernetes "
+                    f'refuses the sysctl ("{sysctl.name}" '
                     f"not allowed with host {namespace} enabled) and the pod never starts. Remove {host} if the pod "
                     "does not need it, or remove the sysctl and set it on the node (userdata sysctl -w or "
                     "/etc/sysctl.d)",
-                    (Related(span, f"{host}: true shares the node's {shared} namespace"),),
+                    related=(Related(span, f"{host}: true shares the node's {shared} namespace"),),
                 )

@@ -158,7 +158,12 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
                     work.splits[key] = work.by_landing[landed]
                 found = work.splits[key]
                 if found is not None:
-                    yield Violation(sysctl.span, f"{found.head}{workload.ref}{found.tail}", found.related)
+                    yield Violation(
+                        sysctl.span,
+                        f"sysctl {sysctl.name}: {workload.ref} can land on node groups that refuse it",
+                        found.related,
+                        detail=f"{found.head}{workload.ref}{found.tail}",
+                    )
 
     @staticmethod
     def _members(project: Project, placement: PlacementClass) -> dict[str | None, _Members]:
@@ -262,7 +267,7 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
         else:
             why = f"it is not in {their} kubelet's allowed unsafe sysctls"
             upgrade = ""
-        head = f"sysctl {name} is accepted by node group{'s' if accepting > 1 else ''} {allowed}, but "
+        head = f"It is accepted by node group{'s' if accepting > 1 else ''} {allowed}, but "
         tail = (
             f" can also be scheduled on node group{'s' if plural else ''} {names}, which refuse"
             f"{'' if plural else 's'} it ({why}): the scheduler does not look at sysctls, so a pod placed there is "

@@ -127,7 +127,8 @@ class CustomAmiWithoutBootstrap(FileRule):
             )
         return Violation(
             entry.entry_span("ami"),
-            f"{path}.ami {what} on {family} and {path} has no overrideBootstrapCommand: eksctl refuses it "
+            f"{path}.ami is set on {family} without overrideBootstrapCommand, which eksctl then requires",
+            detail=f"{path}.ami {what} on {family} and {path} has no overrideBootstrapCommand: eksctl refuses it "
             f"whenever ami is set ('overrideBootstrapCommand is required when using a custom AMI based on "
             f"{family}'), since it cannot know how the image bootstraps. {fix}",
         )

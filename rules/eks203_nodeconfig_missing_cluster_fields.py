@@ -133,13 +133,13 @@ class NodeconfigMissingClusterFields(FileRule):
             context = userdata.context
             if merged.hybrid is not None:
                 message = (
-                    f"{scope} is for hybrid nodes (spec.hybrid) and lacks {fields}: nodeadm for hybrid nodes stops "
+                    f"It is for hybrid nodes (spec.hybrid) and lacks {fields}: nodeadm for hybrid nodes stops "
                     f"with '{NODEADM_ERRORS[missing[0]]}'. Add {fields} (the cluster's name and AWS region; nodeadm "
                     "looks the endpoint, CA and CIDR up itself)"
                 )
             elif present:
                 message = (
-                    f"{scope} of this userdata sets {', '.join(present)} but lacks {fields}: {failure}. "
+                    f"It sets {', '.join(present)} but lacks {fields}: {failure}. "
                     f"Add {fields}, or drop spec.cluster entirely if EKS injects it "
                     "(managed node group without a custom AMI)"
                 )
@@ -148,7 +148,7 @@ class NodeconfigMissingClusterFields(FileRule):
                 name = context.name if context is not None else "?"
                 where = f" ({context.span.file}:{context.span.line})" if context is not None else ""
                 message = (
-                    f"{scope} of this userdata has no spec.cluster, but the ekslint config says it boots the "
+                    "It has no spec.cluster, but the ekslint config says it boots the "
                     f"{kind} node group {name}{where}, where nothing else supplies the cluster details: {failure}. "
                     f"Add {fields}"
                 )
@@ -161,7 +161,7 @@ class NodeconfigMissingClusterFields(FileRule):
                     for name in merged.required_cluster_fields
                     if name in merged.cluster
                 ]
-            yield Violation(merged.anchor(), message, tuple(related))
+            yield Violation(merged.anchor(), f"{scope} of this userdata lacks {fields}", tuple(related), detail=message)
 
     def _hybrid_credentials(self, merged: MergedNodeConfig) -> Iterator[Violation]:
         hybrid = merged.hybrid

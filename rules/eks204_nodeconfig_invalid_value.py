@@ -157,7 +157,9 @@ class NodeconfigInvalidValue(FileRule):
                     change = "Set it to the cluster's endpoint, https://<id>.<zone>.<region>.eks.amazonaws.com"
                 yield Violation(
                     endpoint.span,
-                    f"apiServerEndpoint {endpoint.value!r} in {endpoint.source} is not an https URL: the kubelet "
+                    f"apiServerEndpoint in {endpoint.source} is not an https URL",
+                    detail=f"apiServerEndpoint {endpoint.value!r} in {endpoint.source} is not an https URL: "
+                    "the kubelet "
                     "reaches the EKS API server only over https://<host>, so the node never joins. "
                     f"{change} (aws eks describe-cluster --query cluster.endpoint)",
                 )
@@ -190,7 +192,8 @@ class NodeconfigInvalidValue(FileRule):
                 shown = decoded[:24].decode("utf-8", "replace")
                 yield Violation(
                     ca.span,
-                    f"certificateAuthority in {ca.source} decodes to {shown!r}, not a PEM certificate "
+                    f"certificateAuthority in {ca.source} is not a base64 PEM certificate",
+                    detail=f"certificateAuthority in {ca.source} decodes to {shown!r}, not a PEM certificate "
                     "(-----BEGIN CERTIFICATE-----): the kubelet cannot load the CA and never trusts the API "
                     "server. Set it to the cluster's base64 CA bundle (aws eks describe-cluster --query "
                     "cluster.certificateAuthority.data)",
@@ -255,7 +258,8 @@ class NodeconfigInvalidValue(FileRule):
                 hint = "Fix the expression"
             yield Violation(
                 found.error_span(),
-                f"maxPodsExpression {expression!r} in {source} does not compile: {message}. {fallback}. {hint}",
+                f"maxPodsExpression in {source} does not compile",
+                detail=f"maxPodsExpression {expression!r} in {source} does not compile: {message}. {fallback}. {hint}",
             )
             return
         failures = [(name, found.failure(enis, ips, standard)) for name, enis, ips, standard in PROBES]
@@ -263,7 +267,8 @@ class NodeconfigInvalidValue(FileRule):
             name, failure = failures[1]
             yield Violation(
                 found.span,
-                f"maxPodsExpression {expression!r} in {source} gives no usable pod count on any instance type "
+                f"maxPodsExpression in {source} gives no usable pod count on any instance type",
+                detail=f"maxPodsExpression {expression!r} in {source} gives no usable pod count on any instance type "
                 f"(on an {name}: {failure}); {fallback}. Write an expression with a positive integer result, e.g. "
                 "max_pods < 110 ? max_pods : 110",
             )

@@ -82,9 +82,11 @@ class BottlerocketMissingSettings(FileRule):
             related = (Related(context.span, f"node group {name} is declared {kind} here"),) if context else ()
             yield Violation(
                 settings.span(("kubernetes",)),
-                f"this Bottlerocket userdata boots the {kind} node group {name}, where EKS does not merge in the "
+                f"this Bottlerocket userdata lacks {', '.join(missing)}: node group {name} never joins the cluster",
+                related,
+                detail=f"This Bottlerocket userdata boots the {kind} node group {name}, where EKS does not merge "
+                "in the "
                 f"cluster settings, but it lacks {fields}: the node never joins the cluster. Add "
                 f"{', '.join(missing)} under [settings.kubernetes] (the cluster's name, endpoint and base64 CA "
                 "from `aws eks describe-cluster`)",
-                related,
             )

@@ -73,11 +73,12 @@ class MaxPodsWithoutUseMaxPodsFalse(FileRule):
                     )
                     yield Violation(
                         script.span_of(flag.flag),
-                        f"--max-pods={value} reaches the kubelet through {through} in {script.source}, "
+                        f"--max-pods={value} is set without --use-max-pods false: bootstrap.sh also writes its own",
+                        related,
+                        detail=f"--max-pods={value} reaches the kubelet through {through} in {script.source}, "
                         "but bootstrap.sh still writes its own maxPods from eni-max-pods.txt into "
                         "kubelet-config.json (it does unless --use-max-pods is false), so the node carries two "
                         "different values. Add --use-max-pods false to the bootstrap.sh call (or export "
                         "USE_MAX_PODS=false)",
-                        related,
                     )
                     break

@@ -83,9 +83,10 @@ class AmazonLinux2EndOfLife(FileRule):
                 shown = f"{version[0]}.{version[1]}"
                 yield Violation(
                     group.ami_family_span,
-                    f"{entry.path} uses AmazonLinux2, which has no EKS AMIs for Kubernetes 1.33 and later "
-                    f"(cluster {cluster.name}: {cluster.version_source}): eksctl refuses it ('AmazonLinux2 is not "
+                    f"{entry.path} uses AmazonLinux2, which has no EKS AMIs for Kubernetes 1.33 and later",
+                    detail=f"Cluster {cluster.name} runs {shown} ({cluster.version_source}): eksctl refuses it "
+                    "('AmazonLinux2 is not "
                     f"supported for Kubernetes version {shown}'). Set amiFamily: AmazonLinux2023 (and rewrite "
                     "bootstrap.sh arguments as a NodeConfig) or Bottlerocket",
-                    related,
+                    related=related,
                 )

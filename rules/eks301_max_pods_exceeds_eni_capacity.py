@@ -121,8 +121,9 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
                     continue
                 yield Violation(
                     setting.span,
-                    self._message(setting.source, setting.value, assessed, smallest),
+                    self._headline(setting.value, assessed, smallest),
                     self._related(setting.span, assessed, smallest),
+                    detail=self._message(setting.source, setting.value, assessed, smallest),
                 )
 
     def _expression(self, target: Project, group: NodeGroup, table: InstanceTable) -> Iterator[Violation]:
@@ -150,8 +151,16 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
         source = f"maxPodsExpression {expression.expression!r} in {expression.source} (on {chosen.info.name})"
         yield Violation(
             expression.span,
-            self._message(source, value, assessed, chosen),
+            self._headline(value, assessed, chosen),
             self._related(expression.span, assessed, chosen),
+            detail=self._message(source, value, assessed, chosen),
+        )
+
+    @staticmethod
+    def _headline(value: int, assessed: GroupCapacity, smallest: TypeCapacity) -> str:
+        return (
+            f"max pods {value} of node group {assessed.group.name} is above the {smallest.capacity.max_pods} pods "
+            f"{smallest.info.name} can give an IP address"
         )
 
     @staticmethod

@@ -96,11 +96,12 @@ class PrefixDelegationUnsupported(ProjectRule):
                 seen.add(version.span)
                 yield Violation(
                     version.span,
-                    f"prefix delegation is on ({pd.where()}), but {version.source} is VPC CNI "
+                    f"prefix delegation is on, but VPC CNI {format_cni_version(version.value)} does not support it",
+                    detail=f"Prefix delegation is on ({pd.where()}), but {version.source} is VPC CNI "
                     f"{format_cni_version(version.value)}, which does not support it (1.9 or newer is needed): "
                     "nodes get one secondary IP per pod and max pods stays at ENIs × (IPv4 per ENI − 1) + 2. "
                     "Upgrade the VPC CNI to 1.9 or newer, or remove ENABLE_PREFIX_DELEGATION",
-                    (Related(pd.span, "prefix delegation is turned on here"),),
+                    related=(Related(pd.span, "prefix delegation is turned on here"),),
                 )
             assessed = target.capacity_of(group, table)
             cni_ok = version is None or pd_supported(version.value)
@@ -138,15 +139,18 @@ class PrefixDelegationUnsupported(ProjectRule):
             # ipamd: "IPv6 is only supported in Prefix delegation Mode"; it refuses to start.
             return Violation(
                 entry.instance_type.span,
-                f"the cluster runs IPv6 pods ({ipv6.where()}), which the VPC CNI serves in prefix mode only, but "
+                f"instance type {info.name} of node group {group} cannot run IPv6 pods: it gets no prefixes",
+                detail=f"The cluster runs IPv6 pods ({ipv6.where()}), which the VPC CNI serves in prefix mode "
+                "only, but "
                 f"{why}: aws-node refuses to start there ('IPv6 is only supported in Prefix delegation Mode'), so "
                 f"the nodes of node group {group} never become Ready. {fix}",
-                (Related(ipv6.span, "IPv6 is chosen here"),),
+                related=(Related(ipv6.span, "IPv6 is chosen here"),),
             )
         assert pd is not None
         return Violation(
             entry.instance_type.span,
-            f"prefix delegation is on ({pd.where()}), but {why}: its nodes in node group {group} get one "
+            f"prefix delegation is on, but instance type {info.name} of node group {group} gets no prefixes",
+            detail=f"Prefix delegation is on ({pd.where()}), but {why}: its nodes in node group {group} get one "
             f"secondary IP per pod, at most {entry.capacity.formula}. {fix}, or size max pods for secondary IPs",
-            (Related(pd.span, "prefix delegation is turned on here"),),
+            related=(Related(pd.span, "prefix delegation is turned on here"),),
         )

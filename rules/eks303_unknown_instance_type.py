@@ -63,8 +63,9 @@ class UnknownInstanceType(ProjectRule):
                     fix = "Check the name against the EC2 instance type list."
                 yield Violation(
                     written.span,
-                    f"instance type {written.name!r} of node group {group.name} is not a known EC2 instance type "
-                    f"({len(table.types)} types in {table.path}, generated {table.generated[:10]}), so its pod "
+                    f"instance type {written.name!r} of node group {group.name} is not a known EC2 instance type",
+                    detail=f"It is not among the {len(table.types)} types in {table.path} (generated "
+                    f"{table.generated[:10]}), so its pod "
                     f"capacity is not checked. {fix} If it is a type newer than the table, run "
                     "ekslint --update-instance-data",
                 )

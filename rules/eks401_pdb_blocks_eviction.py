@@ -157,7 +157,8 @@ class PdbBlocksEviction(ProjectRule):
                 f"0: {CONSEQUENCE}. {fix}"
             )
             related = tuple(Related(w.span, f"{w.ref}: its pods' owner has no scale subresource") for w in failing)
-            return Violation(budget.span, message, related[:MAX_NAMED])
+            headline = f"PDB {pdb.name} can never allow an eviction: {owner} have no scale for its {field} ({setting})"
+            return Violation(budget.span, headline, related[:MAX_NAMED], detail=message)
         if evictable and all(w.owner == "none" for w in evictable):
             names = ", ".join(f"{w.ref} ({w.span.file}:{w.span.line})" for w in evictable[:MAX_NAMED])
             if len(evictable) > MAX_NAMED:
@@ -168,7 +169,8 @@ class PdbBlocksEviction(ProjectRule):
                 f"disruption controller expects 0 pods and allows no disruption: {CONSEQUENCE}. {fix}"
             )
             related = tuple(Related(w.span, f"{w.ref} has no owner") for w in evictable)
-            return Violation(budget.span, message, related[:MAX_NAMED])
+            headline = f"PDB {pdb.name} can never allow an eviction: {setting} over bare Pods counts no pod"
+            return Violation(budget.span, headline, related[:MAX_NAMED], detail=message)
         return None
 
     @staticmethod

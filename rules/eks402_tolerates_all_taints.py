@@ -77,6 +77,7 @@ class ToleratesAllTaints(FileRule):
                     )
                 yield Violation(
                     entry.span,
-                    f"{workload.ref} tolerates {scope} (operator: Exists with no key), including "
-                    f"node.kubernetes.io/unschedulable on cordoned nodes: {effect}",
+                    f"{workload.ref} tolerates {scope}, so it runs on nodes cordoned for an upgrade",
+                    detail=f"Its toleration is operator: Exists with no key, which matches "
+                    f"node.kubernetes.io/unschedulable on cordoned nodes too: {effect}",
                 )

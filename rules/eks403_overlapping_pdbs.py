@@ -129,7 +129,9 @@ class OverlappingPdbs(ProjectRule):
         related.extend(Related(w.span, f"{w.ref}, selected by the same PDBs") for w in overlap.workloads[1:MAX_NAMED])
         # The overlapping PDBs tell this finding apart from other overlaps on the same PDB.
         identity = ";".join(sorted(f"{ns or ''}/{name}" for ns, name in overlap.pdbs))
-        return Violation(pdb.selector_span or pdb.span, message, tuple(related), identity)
+        plural = "s" if len(others) > 1 else ""
+        headline = f"PDB {pdb.name} and {len(others)} other PDB{plural} select the pods of {workload.ref}"
+        return Violation(pdb.selector_span or pdb.span, headline, tuple(related), identity, detail=message)
 
 
 def _identity(pdb: PodDisruptionBudget) -> tuple[str | None, str]:

@@ -121,7 +121,10 @@ def test_text_format_is_editor_friendly(capsys: pytest.CaptureFixture[str], tmp_
     with chdir(tmp_path):
         _, out, _ = run(capsys)
         assert "\033[" not in out  # no colour when not a terminal
-        assert out.splitlines()[0].startswith("pod.yaml:8:9: EKS101 [error] sysctl net.core.somaxconn is not in")
+        # The headline on the finding's line, the detail (why, what to change) indented below it.
+        first, detail = out.splitlines()[:2]
+        assert first.startswith("pod.yaml:8:9: EKS101 [error] sysctl net.core.somaxconn is not allowed")
+        assert detail.startswith("    It is not in the kubelet's safe set")
         _, coloured, _ = run(capsys, "--color", "always")
         assert "\033[31mEKS101 [error]\033[0m" in coloured
 
@@ -221,7 +224,7 @@ def test_kubernetes_version_from_config(capsys: pytest.CaptureFixture[str], tmp_
         assert (
             code == 1
             and "unsafe on Kubernetes 1.28 (version from kubernetes-version in the ekslint config); it is safe from 1.29"
-            in out
+            in " ".join(out.split())  # the detail is wrapped
         )
         assert run(capsys, "--kubernetes-version", "1.29")[0] == 0
 
@@ -286,7 +289,8 @@ def test_inline_suppressions(capsys: pytest.CaptureFixture[str], tmp_path: Path)
     write(tmp_path, {"a.yaml": same_line, "b.yaml": line_above, "c.yaml": whole_file, "d.yaml": other_rule})
     with chdir(tmp_path):
         _, out, _ = run(capsys, "--fail-on", "warning")
-        assert [line.split(":")[0] for line in out.splitlines()[:-1]] == ["d.yaml"]
+        findings = [line for line in out.splitlines()[:-1] if not line.startswith(" ")]  # not the detail
+        assert [line.split(":")[0] for line in findings] == ["d.yaml"]
         assert "(3 suppressed)" in out
         _, out, _ = run(capsys, "--include-suppressed", "--format", "json")
     reasons = {f["file"]: f["suppressed"] for f in json.loads(out)["findings"]}

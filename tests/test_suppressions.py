@@ -124,11 +124,9 @@ def test_github_and_junit_formats(capsys: pytest.CaptureFixture[str], tmp_path: 
         junit, _ = capsys.readouterr()
     lines = github.splitlines()
     assert lines[0].startswith(
-        "::warning file=a.yaml,line=12,col=11,endLine=12,endColumn=27,title=EKS402 tolerates-all-taints::"
+        "::warning file=a.yaml,line=12,col=11,endLine=12,endColumn=27,title=EKS402 Deployment/a tolerates every taint"
     )
-    assert lines[1].startswith(
-        "::error file=a.yaml,line=15,col=13,endLine=15,endColumn=37,title=EKS101 unsafe-sysctl-not-allowed::"
-    )
+    assert lines[1].startswith("::error file=a.yaml,line=15,col=13,endLine=15,endColumn=37,title=EKS101 sysctl ")
     from xml.etree import ElementTree as ET
 
     root = ET.fromstring(junit)

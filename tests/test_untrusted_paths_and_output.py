@@ -25,7 +25,7 @@ CANARY = (
 )
 # Everything a terminal, a CI log or an XML parser treats specially.
 HOSTILE = "\n::stop-commands::x\r\x1b[31m\x07\x00\x7f\x9b2J\u2028\u2029\u202e\ufeff\x85%0A"
-FORMATS = ("text", "github", "junit", "json", "sarif")
+FORMATS = ("text", "concise", "github", "junit", "json", "sarif")
 
 
 def unsafe(text: str, keep: str = "\n") -> list[str]:
@@ -66,8 +66,9 @@ def test_control_characters_in_names_and_values_are_escaped(
     code, out, err = run(capsys, "--format", fmt, ".")
     assert code == 0, err
     assert unsafe(out) == [] and unsafe(err) == []
-    if fmt in ("text", "github"):
-        assert len(out.strip().split("\n")) == (2 if fmt == "github" else 3)  # a line per finding (+ summary)
+    if fmt in ("text", "concise", "github"):
+        heads = [line for line in out.strip().split("\n") if not line.startswith("    ")]  # not the detail
+        assert len(heads) == (2 if fmt == "github" else 3)  # a line per finding (+ summary)
         assert not any(line.startswith("::stop-commands") for line in out.split("\n"))
     if fmt == "github":
         assert all(line.startswith("::warning file=") for line in out.strip().split("\n"))

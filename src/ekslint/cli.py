@@ -59,7 +59,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
         "-f",
         "--format",
         default="text",
-        help="text (default), json, sarif, github, gitlab, junit or markdown",
+        help="text (default), concise, json, sarif, github, gitlab, junit or markdown",
     )
     out.add_argument(
         "-o",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ekslint.config import Settings
+from ekslint.engine import headline as headlines
 from ekslint.engine import isolation
 from ekslint.engine.diagnostics import RuleCrashed
 from ekslint.engine.finding import Finding
@@ -193,13 +194,19 @@ def _checked(found: object) -> Violation:
         if (
             _plain_span(span)
             and type(message) is str
+            and type(found.detail) is str
+            and type(found.identity) is str
             and type(related) is tuple
             and all(isinstance(r, Related) and _plain_span(r.span) and type(r.message) is str for r in related)
         ):
             if type(found) is Violation and all(type(r) is Related for r in related):
                 return found
-            return Violation(span, message, tuple(Related(r.span, r.message) for r in related))
-        raise NotAViolation("it yielded a Violation whose span, message or related places are not a Span and strings")
+            rebuilt = tuple(Related(r.span, r.message) for r in related)
+            return Violation(span, message, rebuilt, identity=found.identity, detail=found.detail)
+        raise NotAViolation(
+            "it yielded a Violation whose span, message or related places (or detail, identity) are not a Span "
+            "and strings"
+        )
     raise NotAViolation(f"it yielded {_type_name(found)}, not a Violation")
 
 
@@ -230,7 +237,8 @@ def crash_finding(rule: Rule | type[Rule], err: BaseException, where: Span, plug
             f"({origin}); its findings here are missing, and it was not run on the files after this one in the "
             "same process; the other rules ran. Raise limits.rule-time-limit if it is only slow, else report it"
         )
-        return _crashed(f"rule {rule.id} ({rule.name}) {what}", where)
+        head = f"rule {rule.id} ({rule.name}) did not finish within its time limit of {err.limit:g} s"
+        return _crashed(f"rule {rule.id} ({rule.name}) {what}", where, head)
     if isinstance(err, isolation.RuleExited):
         detail = f"it called {err.how}({'' if err.code is None else _short(err.code)})"
     elif isinstance(err, SystemExit):
@@ -239,12 +247,12 @@ def crash_finding(rule: Rule | type[Rule], err: BaseException, where: Span, plug
         detail = _error_text(err, with_type=False)
     else:
         detail = _error_text(err)
+    head = f"rule {rule.id} ({rule.name}) failed on this input: {detail}"
     message = (
-        f"rule {rule.id} ({rule.name}) failed on this input: {detail} "
-        f"({origin}); its findings here are missing, the other rules ran. "
+        f"{head} ({origin}); its findings here are missing, the other rules ran. "
         "Please report this with the file that triggers it."
     )
-    return _crashed(message, where)
+    return _crashed(message, where, head)
 
 
 def _raised_at(err: BaseException) -> str:
@@ -287,8 +295,14 @@ def _error_text(err: BaseException, with_type: bool = True) -> str:
     return f"{_type_name(err)}: {text}" if with_type else text
 
 
-def _crashed(message: str, where: Span) -> Finding:
-    return Finding(RuleCrashed.id, RuleCrashed.name, RuleCrashed.severity, message, where)
+def _crashed(message: str, where: Span, head: str = "") -> Finding:
+    """EKS004; ``head``, the start of ``message``, is its headline when it fits."""
+    finding = Finding(RuleCrashed.id, RuleCrashed.name, RuleCrashed.severity, message, where)
+    if head and message.startswith(head):
+        headline = headlines.shorten(head)
+        rest = message[len(head) :].strip()
+        finding.headline, finding.detail = headline, (message if headline != head else rest)
+    return finding
 
 
 def _failed(shown: str, message: str) -> FileOutcome:

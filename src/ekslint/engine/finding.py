@@ -1,12 +1,17 @@
 """Findings: a rule's violation with the rule's identity, the effective severity and,
-when suppressed, the suppression that hid it."""
+when suppressed, the suppression that hid it.
+
+``message`` is the full text (headline, then detail); ``headline`` and ``detail`` are
+its two parts, as the rule gave them or derived from ``message`` when it gave one
+string (``ekslint.engine.headline``)."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
 
-from ekslint.engine.rule import Related
+from ekslint.engine import headline as headlines
+from ekslint.engine.rule import Related, Violation
 from ekslint.engine.suppress import Suppression
 from ekslint.fastpickle import fast_pickle
 from ekslint.parse.text import Span
@@ -25,6 +30,28 @@ class Finding:
     suppression: Suppression | None = None
     fingerprint: str = ""
     identity: str = ""  # see Violation.identity
+    headline: str = ""  # at most 120 characters; derived from message when empty
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.headline:
+            self.headline, self.detail, _ = headlines.split(self.message)
+
+    @classmethod
+    def of(cls, violation: Violation, rule_id: str, rule_name: str, severity: Severity) -> Finding:
+        """The finding of a rule's violation: its headline, detail and full message."""
+        headline, detail, message = headlines.split(violation.message, violation.detail)
+        return cls(
+            rule_id,
+            rule_name,
+            severity,
+            message,
+            violation.span,
+            violation.related,
+            identity=violation.identity,
+            headline=headline,
+            detail=detail,
+        )
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.span.file, self.span.line, self.span.col, self.rule_id, self.message)

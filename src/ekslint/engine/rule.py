@@ -60,7 +60,12 @@ class Related:
 @fast_pickle
 @dataclass(frozen=True, slots=True)
 class Violation:
-    """What a rule yields: where, what is wrong and what to change."""
+    """What a rule yields: where, what is wrong and what to change.
+
+    ``message`` is the headline a person reads first (what is wrong, and where, in at
+    most 120 characters), ``detail`` why it matters and what to change. A rule that
+    leaves ``detail`` empty writes one message, and its headline is derived from it
+    (its first sentence or clause, see ``ekslint.engine.headline``)."""
 
     span: Span
     message: str
@@ -69,6 +74,7 @@ class Violation:
     # a fingerprint that does not depend on which of them a run reports (EKS403: the
     # set of overlapping PDBs). Most rules have one finding per key and leave it empty.
     identity: str = ""
+    detail: str = ""
 
 
 # The types an option may have: ``list`` is a list of strings.

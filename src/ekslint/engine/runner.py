@@ -433,15 +433,7 @@ class Runner:
             if self._ignored_for_file(rule_id, span.file):
                 continue
             rule = self.registry.rules[rule_id]
-            finding = Finding(
-                rule_id,
-                rule.name,
-                severities[rule_id],
-                violation.message,
-                span,
-                violation.related,
-                identity=violation.identity,
-            )
+            finding = Finding.of(violation, rule_id, rule.name, severities[rule_id])
             file_suppressions = suppressions.get(span.file)
             if file_suppressions is not None and not request.disallow_suppressions:
                 finding.suppression = file_suppressions.find(rule_id, span.line, span.logical)

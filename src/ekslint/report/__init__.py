@@ -15,10 +15,11 @@ def ekslint_formatters() -> dict[str, type[Formatter]]:
     from ekslint.report.junit import JunitFormatter
     from ekslint.report.markdown import MarkdownFormatter
     from ekslint.report.sarif import SarifFormatter
-    from ekslint.report.text import TextFormatter
+    from ekslint.report.text import ConciseFormatter, TextFormatter
 
     formats = (
         TextFormatter,
+        ConciseFormatter,
         JsonFormatter,
         SarifFormatter,
         GithubFormatter,

@@ -1,6 +1,7 @@
 """GitHub Actions workflow commands: each finding becomes an annotation on the pull
-request's changed lines (``::error file=...,line=...::message``), no SARIF upload
-needed.
+request's changed lines (``::error file=...,line=...,title=EKS101 headline::detail``),
+no SARIF upload needed: the annotation's title is the rule and the finding's headline,
+its message the detail (the headline again when there is none).
 
 GitHub shows at most 10 annotations of each kind (error, warning, notice) per step
 and drops the rest without a trace. This format writes the first 10 of each kind
@@ -60,9 +61,9 @@ class GithubFormatter(Formatter):
             props = (
                 f"file={_property(span.file)},line={span.line},col={span.col},"
                 f"endLine={span.end_line},endColumn={span.end_col},"
-                f"title={_property(f'{finding.rule_id} {finding.rule_name}')}"
+                f"title={_property(f'{finding.rule_id} {finding.headline}')}"
             )
-            lines.append(f"::{kind} {props}::{_data(finding.message)}")
+            lines.append(f"::{kind} {props}::{_data(finding.detail or finding.headline)}")
         left_out = {kind: kinds[kind] - written[kind] for kind in kinds if kinds[kind] > written[kind]}
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if left_out:

@@ -1,5 +1,6 @@
 """GitLab Code Quality (``artifacts: reports: codequality``): a JSON array of issues,
-each with a description, the rule as ``check_name``, a unique ``fingerprint``, a
+each with a description (the rule ID and the finding's headline; the detail as the
+optional Markdown ``content.body`` of the Code Climate spec), the rule as ``check_name``, a unique ``fingerprint``, a
 severity (``info``, ``minor``, ``major``, ``critical``, ``blocker``) and a location
 relative to the repository root (``$CI_PROJECT_DIR`` on GitLab CI)."""
 
@@ -31,15 +32,19 @@ def _path(file: str) -> str:
 
 def issue(finding: Finding) -> dict[str, Any]:
     span = finding.span
-    return {
+    data: dict[str, Any] = {
         "type": "issue",
         "check_name": finding.rule_id,
-        "description": f"{finding.rule_id} {finding.rule_name}: {finding.message}",
+        "description": f"{finding.rule_id}: {finding.headline}",
         "categories": ["Bug Risk"],
         "severity": SEVERITIES[finding.severity],
         "fingerprint": finding.fingerprint,
         "location": {"path": _path(span.file), "lines": {"begin": span.line, "end": max(span.line, span.end_line)}},
     }
+    if finding.detail:
+        # Code Climate's optional Markdown body ("content"), shown with the issue.
+        data["content"] = {"body": finding.detail}
+    return data
 
 
 class GitlabFormatter(Formatter):

@@ -37,6 +37,8 @@ def finding_json(finding: Finding) -> dict[str, Any]:
         "name": finding.rule_name,
         "severity": finding.severity.label,
         "message": finding.message,
+        "headline": finding.headline,
+        "detail": finding.detail,
         **_region(finding.span),
         "path": finding.span.logical,
         "fingerprint": finding.fingerprint,

@@ -3,7 +3,8 @@ suite per file, one test case per finding. A finding fails its test case when it
 severity reaches the fail level (``--fail-on``, default error), as it fails the run;
 below it, the case passes and carries the finding as output. Test names hold the
 rule and the logical path of the key, never a line number, so a test keeps its name
-(and its history) when lines move. A clean run is one passing case."""
+(and its history) when lines move. A failure's ``message`` is the finding's headline;
+its text the location, the headline and the detail. A clean run is one passing case."""
 
 from __future__ import annotations
 
@@ -57,11 +58,13 @@ class JunitFormatter(Formatter):
                 span = finding.span
                 case = ET.SubElement(suite, "testcase", name=xml_text(name), classname=file, file=file)
                 case.set("line", str(span.line))
-                message = xml_text(finding.message)
+                message = xml_text(finding.headline)
                 detail = (
                     f"{file}:{span.line}:{span.col}: {finding.rule_id} {finding.rule_name} "
                     f"[{finding.severity.label}]\n{message}"
                 )
+                if finding.detail:
+                    detail += f"\n{xml_text(finding.detail)}"
                 if finding.severity >= settings.fail_on:
                     failure = ET.SubElement(case, "failure", message=message, type=finding.rule_id)
                     failure.text = detail

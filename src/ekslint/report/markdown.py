@@ -64,7 +64,7 @@ def _row(finding: Finding) -> str:
     where = f"{span.file}:{span.line}:{span.col}"
     url = link(span.file, span.line)
     place = f"[{_cell(where)}]({url})" if url else f"`{_cell(where)}`"
-    return f"| {finding.severity.label} | {place} | {finding.rule_id} | {_cell(finding.message)} |"
+    return f"| {finding.severity.label} | {place} | {finding.rule_id} | {_cell(finding.headline)} |"
 
 
 class MarkdownFormatter(Formatter):

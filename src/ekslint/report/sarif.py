@@ -6,7 +6,8 @@ fields, uses each field's ``schema_property_name`` and drops unset values and at
 defaults, except ``level``, which stays explicit (ANCHORS.md §11).
 
 One run per invocation; every rule's metadata in ``tool.driver.rules``; every result
-with an explicit level, a region with all four fields, a URI relative to
+with an explicit level, the full message (it begins with the finding's headline, so a
+viewer that shows only its start shows that), a region with all four fields, a URI relative to
 ``%SRCROOT%`` (the working directory), related locations for the other file of a
 cross-file finding, and ekslint's own stable ``partialFingerprints`` key.
 """

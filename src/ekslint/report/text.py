@@ -1,9 +1,14 @@
-"""The human report: one line per finding in the form compilers and editors know,
-``path:line:col: EKS101 [error] message``, related places indented below it, and a
-summary line. Colour only when writing to a terminal."""
+"""The human report: each finding's headline on one line in the form compilers and
+editors know, ``path:line:col: EKS101 [error] headline``; below it, indented, the
+detail (why, and what to change) wrapped at ``WIDTH`` columns and the related places;
+then a summary line. Colour only when writing to a terminal.
+
+The concise report (``-f concise``) is one line per finding,
+``path:line:col: error EKS101 headline``, and the summary line."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 from ekslint.engine.hookspecs import Formatter, ReportOptions
@@ -18,6 +23,8 @@ if TYPE_CHECKING:
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.NOTE: "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+WIDTH = 100  # the detail's lines, indent included
+INDENT = "    "
 
 
 def _plural(count: int, word: str) -> str:
@@ -26,7 +33,7 @@ def _plural(count: int, word: str) -> str:
 
 class TextFormatter(Formatter):
     name = "text"
-    description = "path:line:col: ID [severity] message, with a summary line (default)"
+    description = "path:line:col: ID [severity] headline, the detail below it, and a summary line (default)"
 
     def render(self, result: RunResult, registry: Registry, settings: Settings, options: ReportOptions) -> str:
         color = options.color
@@ -36,6 +43,8 @@ class TextFormatter(Formatter):
             shown = sorted(shown + result.suppressed, key=lambda f: f.sort_key())
         for finding in shown:
             lines.append(self._line(finding, color))
+            if finding.detail:
+                lines += wrapped(visible(finding.detail))
             for related in finding.related:
                 where = f"{visible(related.span.file)}:{related.span.line}:{related.span.col}"
                 message = visible(related.message)
@@ -47,17 +56,51 @@ class TextFormatter(Formatter):
     def _line(finding: Finding, color: bool) -> str:
         span = finding.span
         where = f"{visible(span.file)}:{span.line}:{span.col}:"
-        message = visible(finding.message)
+        message = visible(finding.headline)
         level = f"[{finding.severity.label}]"
-        suffix = ""
-        if finding.suppression is not None:
-            reason = f": {visible(finding.suppression.reason)}" if finding.suppression.reason else ""
-            suffix = f" (suppressed{reason})"
+        suffix = _suppressed(finding)
         if color:
             tint = _COLORS[finding.severity]
             rule = f"{tint}{finding.rule_id} {level}{_RESET}"
             return f"{_BOLD}{where}{_RESET} {rule} {message}{suffix}"
         return f"{where} {finding.rule_id} {level} {message}{suffix}"
+
+
+def wrapped(text: str) -> list[str]:
+    """``text`` indented, in lines of at most ``WIDTH`` columns where words allow (a
+    path or a name is never broken)."""
+    return textwrap.wrap(
+        text,
+        width=WIDTH,
+        initial_indent=INDENT,
+        subsequent_indent=INDENT,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _suppressed(finding: Finding) -> str:
+    if finding.suppression is None:
+        return ""
+    reason = f": {visible(finding.suppression.reason)}" if finding.suppression.reason else ""
+    return f" (suppressed{reason})"
+
+
+class ConciseFormatter(Formatter):
+    name = "concise"
+    description = "one line per finding, path:line:col: severity ID headline, and a summary line"
+
+    def render(self, result: RunResult, registry: Registry, settings: Settings, options: ReportOptions) -> str:
+        shown = list(result.findings)
+        if options.include_suppressed:
+            shown = sorted(shown + result.suppressed, key=lambda f: f.sort_key())
+        lines = [
+            f"{visible(f.span.file)}:{f.span.line}:{f.span.col}: {f.severity.label} {f.rule_id} "
+            f"{visible(f.headline)}{_suppressed(f)}"
+            for f in shown
+        ]
+        lines.append(summary_line(result))
+        return "\n".join(lines) + "\n"
 
 
 def summary_line(result: RunResult) -> str:
