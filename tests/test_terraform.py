@@ -123,6 +123,25 @@ def test_resources_fixture_findings() -> None:
     }
 
 
+def test_rules_fixture_findings() -> None:
+    """Every node-side rule on Terraform node groups, each positive beside a negative."""
+    assert findings("rules") == {
+        # bootstrap.sh in the userdata of an AL2023_x86_64_STANDARD group (the "big" group's
+        # NodeConfig on its custom AMI is fine).
+        ("EKS205", "rules/nodes.tf", 18, 5),
+        # net.ipv4.tcp_keepalive_time is safe on 1.30; net.core.somaxconn beside it is needed.
+        ("EKS104", "rules/nodes.tf", 58, 15),
+        # maxPods 200 on a 16-vCPU m5.4xlarge: within its 234 pod IPs (no EKS301), above 110.
+        ("EKS304", "rules/nodes.tf", 105, 11),
+        # The self-managed Bottlerocket group has cluster-name but not api-server and CA.
+        ("EKS206", "rules/nodes.tf", 138, 5),
+        # Deployment/loose can land on groups that refuse net.core.somaxconn; Deployment/pinned
+        # selects the group by its eks.amazonaws.com/nodegroup label and gets no finding.
+        ("EKS106", "rules/workloads.yaml", 17, 13),
+        ("EKS402", "rules/workloads.yaml", 60, 11),
+    }
+
+
 def test_resources_node_groups() -> None:
     with chdir(FIXTURES):
         found = model(FIXTURES / "resources" / "main.tf", "resources/main.tf")

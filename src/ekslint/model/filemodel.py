@@ -14,7 +14,7 @@ from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_confi
 from ekslint.model.facts import FileFacts, object_keys
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
 from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin
-from ekslint.model.terraform import terraform_source
+from ekslint.model.terraform_read import terraform_source
 from ekslint.model.userdata import (
     UserdataModel,
     bottlerocket_model,

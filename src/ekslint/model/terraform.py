@@ -27,10 +27,9 @@ from ekslint.model.nodegroup import (
 from ekslint.model.scheduling import Taint
 from ekslint.model.userdata import UserdataModel, embedded_userdata
 from ekslint.parse.hcl import Block, Expr, HclFile
-from ekslint.parse.sources import Content, ReadLimits, SourceFile, read_head
+from ekslint.parse.sources import ReadLimits, read_head
 from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Problem, Span, Text
-from ekslint.parse.yamltree import YamlLimits
 
 # EKS amiType values (API Nodegroup.amiType; terraform-aws-eks modules/_user_data/main.tf
 # ami_type_to_user_data_path) by prefix, to ekslint's AMI families.
@@ -81,19 +80,6 @@ class TerraformFacts:
     node_groups: list[NodeGroup] = field(default_factory=list)
     userdata: list[UserdataModel] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-
-def terraform_source(source: SourceFile, version: tuple[int, int] | None, limits: YamlLimits) -> TerraformFacts | None:
-    """The node groups of a .tf file or of a ``terraform show -json`` file; None for
-    any other file."""
-    read_limits = ReadLimits(yaml=limits)
-    if source.hcl is not None:
-        return read_terraform(source.hcl, source.path, version, read_limits)
-    if source.content is Content.TERRAFORM_PLAN and source.yaml_docs:
-        from ekslint.model.terraform_plan import read_plan
-
-        return read_plan(source, version, read_limits)
-    return None
 
 
 @dataclass(slots=True)
@@ -311,44 +297,7 @@ def eks_supplies_cluster(userdata: UserdataModel | None, supplier: str | None) -
         userdata.nodeconfig = merge(userdata.nodeconfig.parts, implicit_cluster=supplier)
 
 
-def read_terraform(hcl: HclFile, path: str, version: tuple[int, int] | None, limits: ReadLimits) -> TerraformFacts:
-    from ekslint.model.terraform_module import module_groups
-
-    facts = TerraformFacts()
-    resolver = Resolver(hcl, path, limits, facts.problems)
-    clusters = _clusters(hcl, resolver)
-    facts.clusters.extend(clusters)
-    cluster = clusters[0] if len(clusters) == 1 else None
-    version = (cluster.version if cluster and cluster.version else None) or version
-    templates: dict[str, LaunchTemplate] = {}
-    for block in hcl.body.blocks:
-        if block.type == "resource" and block.labels[:1] == ["aws_launch_template"] and len(block.labels) == 2:
-            templates[block.address] = _launch_template(block, resolver)
-    for block in hcl.body.blocks:
-        if block.type != "resource" or len(block.labels) != 2:
-            continue
-        if block.labels[0] == "aws_eks_node_group":
-            _managed(block, templates, resolver, cluster, version, facts)
-        elif block.labels[0] == "aws_autoscaling_group":
-            _self_managed(block, templates, resolver, cluster, version, facts)
-    for block in hcl.body.blocks:
-        if block.type == "module":
-            module_groups(block, resolver, version, facts)
-    for template in templates.values():
-        if not template.used and template.userdata is not None:
-            facts.userdata.append(template.userdata)
-            group = _group(template.block, template.block.address, resolver, cluster, version)
-            group.custom_ami = template.custom_ami or None
-            if template.instance_type is not None:
-                group.instance_types = [template.instance_type]
-            apply_kubelet(group, template.userdata)
-            group.labels_complete = False
-            if group.ami_family is not None:
-                facts.node_groups.append(group)
-    return facts
-
-
-def _clusters(hcl: HclFile, resolver: Resolver) -> list[Cluster]:
+def clusters_of(hcl: HclFile, resolver: Resolver) -> list[Cluster]:
     clusters: list[Cluster] = []
     for block in hcl.body.blocks:
         if block.type == "resource" and block.labels[:1] == ["aws_eks_cluster"] and len(block.labels) == 2:
@@ -393,7 +342,7 @@ def is_eks_module(source: str | None) -> str | None:
     return None
 
 
-def _launch_template(block: Block, resolver: Resolver) -> LaunchTemplate:
+def launch_template_of(block: Block, resolver: Resolver) -> LaunchTemplate:
     span = block.attr_span("user_data") or block.span
     userdata = userdata_of(
         resolver.text(block.attr("user_data")), f"{block.address}.user_data", span.with_logical(block.address), resolver
@@ -413,7 +362,7 @@ def _referenced(expr: Expr | None, templates: dict[str, LaunchTemplate], resolve
     return templates.get(".".join(parts[:2])) if len(parts) >= 2 else None
 
 
-def _group(
+def plain_group(
     block: Block, name: str, resolver: Resolver, cluster: Cluster | None, version: tuple[int, int] | None
 ) -> NodeGroup:
     return NodeGroup(
@@ -426,7 +375,7 @@ def _group(
     )
 
 
-def _managed(
+def managed_group(
     block: Block,
     templates: dict[str, LaunchTemplate],
     resolver: Resolver,
@@ -435,7 +384,7 @@ def _managed(
     facts: TerraformFacts,
 ) -> None:
     name = resolver.literal(block.attr("node_group_name"))
-    group = _group(block, name or block.address, resolver, cluster, version)
+    group = plain_group(block, name or block.address, resolver, cluster, version)
     reference = block.children("launch_template")
     template = None
     if reference:
@@ -485,7 +434,7 @@ def _managed(
     facts.node_groups.append(group)
 
 
-def _self_managed(
+def self_managed_group(
     block: Block,
     templates: dict[str, LaunchTemplate],
     resolver: Resolver,
@@ -512,7 +461,7 @@ def _self_managed(
         return  # a launch configuration or a template defined elsewhere: nothing to read
     template.used = True
     name = resolver.literal(block.attr("name"))
-    group = _group(block, name or block.address, resolver, cluster, version)
+    group = plain_group(block, name or block.address, resolver, cluster, version)
     group.launch_template = True
     group.custom_ami = True  # self-managed: nothing but its userdata joins it to the cluster
     group.instance_types = overrides or ([template.instance_type] if template.instance_type else [])
