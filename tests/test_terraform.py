@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from ekslint import config
+from ekslint.engine import plugins
+from ekslint.engine.results import RunResult
+from ekslint.engine.runner import Runner, RunRequest
 from ekslint.model.context import ModelContext
 from ekslint.model.filemodel import build_file_model
 from ekslint.model.terraform import family_of_ami_type
@@ -209,3 +213,38 @@ def test_hcl2_is_imported_only_for_tf_files(tmp_path: Path) -> None:
     )
     run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
+
+
+def test_a_file_read_through_templatefile_is_not_cached(tmp_path: Path, private_cache_home: Path) -> None:
+    """The cache keys a file by its own content: a .tf file whose userdata comes from a
+    template is analysed again on every run, so an edit of the template counts."""
+    (tmp_path / "userdata.sh").write_text(
+        "#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=300'\n"
+    )
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_launch_template" "t" {\n'
+        '  user_data = filebase64("${path.module}/userdata.sh")\n'
+        "}\n"
+        'resource "aws_eks_node_group" "g" {\n'
+        '  node_group_name = "g"\n'
+        '  ami_type        = "AL2_x86_64"\n'
+        '  instance_types  = ["t3.medium"]\n'
+        "  launch_template {\n"
+        "    id = aws_launch_template.t.id\n"
+        "  }\n"
+        "}\n"
+    )
+
+    def run() -> RunResult:
+        with chdir(tmp_path):
+            settings = config.load(None)
+            settings.select = ["EKS301"]
+            return Runner(plugins.load(), settings).run(RunRequest(["."], settings, cache_dir=tmp_path / "cache"))
+
+    first = run()
+    assert [f.span.file for f in first.findings] == ["userdata.sh"]
+    (tmp_path / "userdata.sh").write_text(
+        "#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=11'\n"
+    )
+    second = run()
+    assert not second.findings

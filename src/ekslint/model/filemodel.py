@@ -46,6 +46,8 @@ class FileModel(FileFacts):
     # The Kubernetes version this file's objects are judged by when one file is all a
     # rule sees: the oldest ClusterConfig metadata.version in it, else the config's.
     kubernetes_version: tuple[int, int] | None = None
+    # Other files read to model this one (a Terraform templatefile/file beside the .tf).
+    reads_files: list[str] = field(default_factory=list)
 
     def facts(self) -> FileFacts:
         facts = FileFacts(**{f.name: getattr(self, f.name) for f in fields(FileFacts)})
@@ -115,6 +117,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         model.node_groups += terraform.node_groups
         model.userdata += terraform.userdata
         model.problems += terraform.problems
+        model.reads_files += terraform.reads_files
     own_versions = [c.version for c in model.clusters if c.version]
     model.kubernetes_version = min(own_versions) if own_versions else version
     standalone: UserdataModel | None = None

@@ -80,6 +80,7 @@ class TerraformFacts:
     node_groups: list[NodeGroup] = field(default_factory=list)
     userdata: list[UserdataModel] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    reads_files: list[str] = field(default_factory=list)  # templatefile()/file() targets read
 
 
 @dataclass(slots=True)
@@ -95,7 +96,10 @@ class Resolver:
     """Follows ``user_data`` and other values through the functions and references
     Terraform evaluates, within one .tf file."""
 
-    def __init__(self, hcl: HclFile, path: str, limits: ReadLimits, problems: list[Problem]) -> None:
+    def __init__(
+        self, hcl: HclFile, path: str, limits: ReadLimits, problems: list[Problem], reads: list[str] | None = None
+    ) -> None:
+        self.reads = reads if reads is not None else []
         self.hcl = hcl
         self.path = path
         self.limits = limits
@@ -165,6 +169,7 @@ class Resolver:
         roots = (os.path.realpath(base), os.path.realpath(os.getcwd()))
         if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
             return None
+        self.reads.append(full)
         try:
             data = read_head(full, self.limits)
         except OSError:

@@ -34,7 +34,7 @@ def terraform_source(source: SourceFile, version: tuple[int, int] | None, limits
 
 def read_terraform(hcl: HclFile, path: str, version: tuple[int, int] | None, limits: ReadLimits) -> TerraformFacts:
     facts = TerraformFacts()
-    resolver = Resolver(hcl, path, limits, facts.problems)
+    resolver = Resolver(hcl, path, limits, facts.problems, facts.reads_files)
     clusters = clusters_of(hcl, resolver)
     facts.clusters.extend(clusters)
     cluster = clusters[0] if len(clusters) == 1 else None
