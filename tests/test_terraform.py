@@ -14,7 +14,7 @@ from ekslint.engine.results import RunResult
 from ekslint.engine.runner import Runner, RunRequest
 from ekslint.model.context import ModelContext
 from ekslint.model.filemodel import build_file_model
-from ekslint.model.terraform import family_of_ami_type
+from ekslint.model.terraform import family_of_ami_type, is_eks_module
 from ekslint.parse.hcl import parse_hcl
 from ekslint.parse.sources import Content, ReadLimits, load_bytes
 from ekslint.parse.text import Text
@@ -80,6 +80,21 @@ def test_bad_hcl_is_eks001_with_its_line() -> None:
 )
 def test_ami_type_families(ami_type: str, family: str | None) -> None:
     assert family_of_ami_type(ami_type) == family
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [
+        ("terraform-aws-modules/eks/aws", "cluster"),
+        ("terraform-aws-modules/eks/aws//modules/eks-managed-node-group", "managed"),
+        ("git::https://github.com/terraform-aws-modules/terraform-aws-eks.git?ref=v20.1.0", "cluster"),
+        ("github.com/terraform-aws-modules/terraform-aws-eks//modules/self-managed-node-group?ref=v19", "self-managed"),
+        ("git::https://github.com/cloudposse/terraform-aws-eks-node-group.git", None),
+        ("terraform-aws-modules/eks/aws//modules/karpenter", None),
+    ],
+)
+def test_module_sources(source: str, kind: str | None) -> None:
+    assert is_eks_module(source) == kind
 
 
 def test_module_node_groups_as_the_module_renders_them() -> None:
@@ -163,8 +178,11 @@ def test_plan_json_resources_located_in_the_plan() -> None:
     source = load_bytes("plan.json", (FIXTURES / "plan" / "plan.json").read_bytes(), ReadLimits())
     assert source is not None and source.content is Content.TERRAFORM_PLAN
     found = build_file_model(source, ModelContext())
-    (group,) = found.node_groups
+    group, tuned = found.node_groups
     assert group.name == "al2" and group.span.logical == "module.nodes.aws_eks_node_group.al2"
+    # Its launch template has only name_prefix: no id or name in the plan; the configuration's
+    # references join them.
+    assert [(a.pattern, a.span.line) for a in tuned.allowances] == [("net.core.somaxconn", 71)]
     assert [str(t) for t in group.taints] == ["dedicated=al2:NoSchedule"]
     assert [(m.value, m.span.line) for m in group.max_pods] == [(110, 30)]
     assert findings("plan") == {("EKS301", "plan/plan.json", 30, 31)}

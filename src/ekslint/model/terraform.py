@@ -335,8 +335,12 @@ def is_eks_module(source: str | None) -> str | None:
     node group submodules ("managed", "self-managed"), or None."""
     if not source:
         return None
-    base, _, sub = source.partition("//")
-    if not (base.rstrip("/").endswith("terraform-aws-modules/eks/aws") or "terraform-aws-eks" in base):
+    # The subdirectory follows a "//" that is not a URL scheme's (Terraform module sources).
+    pieces = re.split(r"(?<!:)//", source, maxsplit=1)
+    base, sub = pieces[0], (pieces[1].split("?", 1)[0] if len(pieces) > 1 else "")
+    registry = base.rstrip("/").endswith("terraform-aws-modules/eks/aws")
+    git = re.search(r"terraform-aws-modules/terraform-aws-eks(\.git)?($|\?|/)", base) is not None
+    if not (registry or git):
         return None
     if not sub:
         return "cluster"

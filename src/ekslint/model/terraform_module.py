@@ -63,6 +63,9 @@ V21_DEFAULT_AMI_TYPE = "AL2023_x86_64_STANDARD"
 def module_major(block: Block, resolver: Resolver) -> int | None:
     """The module's major version from ``version`` ("~> 20.0", "20.8.5"); None: latest."""
     written = resolver.literal(block.attr("version"))
+    if written is None:  # a git source pins it with ?ref=v20.8.5
+        ref = re.search(r"[?&]ref=v?(\d+)", resolver.literal(block.attr("source")) or "")
+        written = ref.group(1) if ref else None
     m = re.search(r"(\d+)", written or "")
     return int(m.group(1)) if m else None
 

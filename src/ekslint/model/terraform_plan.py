@@ -62,16 +62,19 @@ def read_plan(source: SourceFile, version: tuple[int, int] | None, limits: ReadL
         )
     if len(facts.clusters) == 1 and facts.clusters[0].version:
         version = facts.clusters[0].version
-    templates: dict[str, tuple[YMap, UserdataModel | None]] = {}
+    templates: dict[str, tuple[YMap, UserdataModel | None]] = {}  # by id and by name
+    templates_by_object: dict[int, tuple[YMap, UserdataModel | None]] = {}
     for resource in by_type.get("aws_launch_template", []):
         found = _values(resource)
         if found is None:
             continue
-        userdata = _userdata(resource, found, source, limits, facts)
+        templates_by_object[id(resource)] = (resource, _userdata(resource, found, source, limits, facts))
         for key in ("id", "name"):
             ident = found.text(key)
             if ident:
-                templates[ident] = (resource, userdata)
+                templates[ident] = templates_by_object[id(resource)]
+    by_address = {_strip_index(r.text("address") or ""): r for r in by_type.get("aws_launch_template", [])}
+    references = _configured_references(root)
     used: set[int] = set()
     for resource in by_type.get("aws_eks_node_group", []):
         found = _values(resource)
@@ -91,6 +94,11 @@ def read_plan(source: SourceFile, version: tuple[int, int] | None, limits: ReadL
             if isinstance(spec, YMap):
                 template = templates.get(spec.text("id") or "") or templates.get(spec.text("name") or "")
                 group.launch_template = True
+        referenced = by_address.get(references.get(_strip_index(address), ""))
+        if template is None and referenced is not None:
+            # A plan knows no id of a template it creates: the configuration names it.
+            template = templates_by_object.get(id(referenced))
+            group.launch_template = True
         custom = ami_type == "CUSTOM" or bool(template and _custom_ami(template[0]))
         group.custom_ami = custom
         group.ami_family = family_of_ami_type(ami_type) or (None if custom or ami_type else eks_default_family(version))
@@ -119,7 +127,7 @@ def read_plan(source: SourceFile, version: tuple[int, int] | None, limits: ReadL
             eks_supplies_cluster(userdata, None if custom else "EKS")
         apply_kubelet(group, userdata)
         facts.node_groups.append(group)
-    for resource, userdata in {id(r): (r, u) for r, u in templates.values()}.values():
+    for resource, userdata in templates_by_object.values():
         if id(resource) not in used and userdata is not None:
             address = resource.text("address") or "aws_launch_template"
             group = NodeGroup(
@@ -158,3 +166,43 @@ def _userdata(
         model.span = found.entry_span("user_data").with_logical(address)
         facts.userdata.append(model)
     return model
+
+
+_INDEX = re.compile(r"\[[^\]]*\]")
+
+
+def _strip_index(address: str) -> str:
+    """``module.a["x"].aws_eks_node_group.b[0]`` → ``module.a.aws_eks_node_group.b``."""
+    return _INDEX.sub("", address)
+
+
+def _configured_references(root: YMap) -> dict[str, str]:
+    """Node group address → the launch template address its ``launch_template`` block
+    refers to, from the plan's ``configuration`` (``expressions.launch_template[0].id``
+    or ``.name`` ``references``; module calls followed, addresses prefixed)."""
+    found: dict[str, str] = {}
+    configuration = root.map("configuration")
+    stack = [(configuration.map("root_module"), "", 0)] if configuration is not None else []
+    while stack:
+        module, prefix, depth = stack.pop()
+        if module is None or depth > MAX_MODULE_DEPTH:
+            continue
+        for resource in module.seq("resources") or ():
+            if not isinstance(resource, YMap) or resource.text("type") != "aws_eks_node_group":
+                continue
+            expressions = resource.map("expressions")
+            blocks = expressions.seq("launch_template") if expressions is not None else None
+            first = blocks.item(0) if blocks is not None and len(blocks) else None
+            for key in ("id", "name"):
+                target = first.map(key) if isinstance(first, YMap) else None
+                refs = target.seq("references") if target is not None else None
+                for ref in refs or ():
+                    text = ref.text if isinstance(ref, YScalar) else ""
+                    if text.startswith("aws_launch_template."):
+                        template = ".".join(text.split(".")[:2])
+                        found.setdefault(prefix + (resource.text("address") or ""), prefix + template)
+        calls = module.map("module_calls")
+        for name, call in calls.items() if calls is not None else ():
+            if isinstance(call, YMap):
+                stack.append((call.map("module"), f"{prefix}module.{name}.", depth + 1))
+    return found
