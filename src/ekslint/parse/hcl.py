@@ -258,7 +258,8 @@ class _Reader:
 
     def heredoc(self, node: Any, span: Span, source: str, trim: bool) -> Expr:
         """``<<EOT`` keeps the body as written; ``<<-EOT`` removes the indentation all
-        non-blank lines share (hashicorp/hcl hclsyntax, flush heredocs)."""
+        non-blank lines share, a tab counting as one character (hashicorp/hcl
+        specsuite/tests/expressions/heredoc.hcl, the ``indent`` cases)."""
         token = node.children[0]
         raw = str(token)
         first_newline = raw.index("\n")
