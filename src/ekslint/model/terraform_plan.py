@@ -168,7 +168,7 @@ def _userdata(
     return model
 
 
-_INDEX = re.compile(r"\[[^\]]*\]")
+_INDEX = re.compile(r"\[[^][]*\]")
 
 
 def _strip_index(address: str) -> str:
