@@ -29,6 +29,9 @@ It follows what a platform monorepo holds and what ekslint spends its time on:
   settings, anchors/merge keys): YAML inside YAML, shell parsing, node-group matching.
 * 10% EC2 userdata: MIME multipart with NodeConfig parts, bootstrap.sh scripts,
   Bottlerocket TOML, some of it base64 (and gzip) encoded: the non-YAML readers.
+* 2% Terraform: terraform-aws-eks module node group maps (cloudinit_pre_nodeadm
+  NodeConfigs, Bottlerocket bootstrap_extra_args) and aws_launch_template +
+  aws_eks_node_group resources with heredoc userdata: the HCL reader.
 * 5% files ekslint must skip: READMEs, unrendered Helm templates (``{{ }}``), JSON,
   plain text. Sniffing them must stay cheap.
 
@@ -56,11 +59,12 @@ DEFAULT_SEED = 20_240_601
 
 # (category, share of the files); the order is also the generation order.
 MIX: tuple[tuple[str, float], ...] = (
-    ("workload", 0.60),
+    ("workload", 0.58),
     ("pdb", 0.15),
     ("eksctl", 0.10),
     ("userdata", 0.10),
     ("skip", 0.05),
+    ("terraform", 0.02),
 )
 
 TEAMS = (
@@ -952,6 +956,60 @@ class _Generator:
         self.add(path, "eksctl", header + to_yaml(doc, indent_seqs=self.chance(0.5)))
 
     # -- userdata -------------------------------------------------------------------
+    def terraform_file(self) -> None:
+        """A .tf file in the shapes of terraform-aws-eks examples/eks-managed-node-group and
+        of aws_launch_template + aws_eks_node_group modules (cloudposse, clouddrove)."""
+        rng = self.rng
+        cluster, _env, _region = self.cluster(new=False)
+        groups = []
+        for index in range(rng.randint(1, 4)):
+            pool = f"{rng.choice(NODE_CLASSES)}-{index}"
+            allow = rng.sample(ALLOWANCES, rng.randint(1, 2)) if self.chance(0.4) else []
+            newline = "\n" + " " * 18
+            sysctls = newline + "allowedUnsafeSysctls:" + "".join(f"{newline}  - {a}" for a in allow) if allow else ""
+            instance_type = rng.choice(("m5.large", "m6i.xlarge", "c6i.2xlarge", "r6i.large"))
+            max_pods = rng.choice((29, 58, 110))
+            groups.append(
+                f"""    {pool} = {{
+      instance_types = ["{instance_type}"]
+      ami_type       = "AL2023_x86_64_STANDARD"
+      labels = {{
+        "node-class" = "{pool}"
+      }}
+      taints = {{
+        dedicated = {{ key = "dedicated", value = "{pool}", effect = "NO_SCHEDULE" }}
+      }}
+      cloudinit_pre_nodeadm = [
+        {{
+          content_type = "application/node.eks.aws"
+          content      = <<-EOT
+            apiVersion: node.eks.aws/v1alpha1
+            kind: NodeConfig
+            spec:
+              kubelet:
+                config:
+                  maxPods: {max_pods}{sysctls}
+          EOT
+        }}
+      ]
+    }}
+"""
+            )
+        body = f"""module "eks" {{
+  source  = "terraform-aws-modules/eks/aws"
+  version = "~> 21.0"
+
+  name               = "{cluster}"
+  kubernetes_version = "1.33"
+  vpc_id             = module.vpc.vpc_id
+  subnet_ids         = module.vpc.private_subnets
+
+  eks_managed_node_groups = {{
+{"".join(groups)}  }}
+}}
+"""
+        self.add(f"infra/terraform/{cluster}/{self.unique('eks')}.tf", "terraform", body)
+
     def userdata_file(self) -> None:
         rng = self.rng
         cluster, _env, region = self.cluster(new=False)
@@ -1096,6 +1154,7 @@ def generate(files: int, out: Path, seed: int = DEFAULT_SEED) -> CorpusSummary:
         "eksctl": gen.eksctl_file,
         "userdata": gen.userdata_file,
         "skip": gen.skip_file,
+        "terraform": gen.terraform_file,
     }
     for category, _ in MIX:
         for _ in range(counts[category]):

@@ -143,17 +143,21 @@ class NodeconfigMissingClusterFields(FileRule):
                     f"Add {fields}, or drop spec.cluster entirely if EKS injects it "
                     "(managed node group without a custom AMI)"
                 )
+            elif context is None:  # a node group defined with its userdata (Terraform)
+                message = (
+                    f"{scope} of {userdata.source} has no spec.cluster, but it boots a self-managed or custom-AMI "
+                    f"node group, where nothing else supplies the cluster details: {failure}. Add {fields}"
+                )
             else:
-                kind = "self-managed" if context is not None and context.self_managed else "custom-AMI"
-                name = context.name if context is not None else "?"
-                where = f" ({context.span.file}:{context.span.line})" if context is not None else ""
+                kind = "self-managed" if context.self_managed else "custom-AMI"
+                name = context.name
+                where = f" ({context.span.file}:{context.span.line})"
                 message = (
                     "It has no spec.cluster, but the ekslint config says it boots the "
                     f"{kind} node group {name}{where}, where nothing else supplies the cluster details: {failure}. "
                     f"Add {fields}"
                 )
-                if context is not None:
-                    related.append(Related(context.span, f"node group {name} is declared {kind} here"))
+                related.append(Related(context.span, f"node group {name} is declared {kind} here"))
             spans = {merged.cluster[name].span for name in merged.cluster}
             if parts > 1 and len(spans) == len(merged.cluster):  # positions inside decoded parts all collapse
                 related += [

@@ -234,7 +234,14 @@ class BootstrapFamilyMismatch(FileRule):
 
     def _standalone(self, userdata: UserdataModel) -> Iterator[Violation]:
         context = userdata.context
-        declared = normalize_family(context.ami_family) if context is not None else None
+        # The ekslint config's node group, else the family the userdata's own node group
+        # declares where it is defined with it (a Terraform ami_type).
+        declared = normalize_family(context.ami_family) if context is not None else userdata.declared_family
+        owner = (
+            f"the ekslint config declares node group {context.name}"
+            if context is not None
+            else f"its node group ({userdata.source}) is"
+        )
         related: tuple[Related, ...] = ()
         if context is not None and declared is not None:
             related = (Related(context.span, f"the ekslint config declares node group {context.name} {declared}"),)
@@ -243,7 +250,8 @@ class BootstrapFamilyMismatch(FileRule):
             script, call = calls[0]
             if is_bottlerocket(declared):
                 reason = (
-                    f"the node group is Bottlerocket ({context.name if context else '?'}), which has no bootstrap.sh"
+                    f"the node group is Bottlerocket ({context.name if context else userdata.source}), which has no "
+                    "bootstrap.sh"
                 )
             elif userdata.nodeconfig is not None:
                 reason = f"this userdata also holds a NodeConfig, so it boots AmazonLinux2023: {AL2023_NO_BOOTSTRAP}"
@@ -269,16 +277,16 @@ class BootstrapFamilyMismatch(FileRule):
             kind = "a NodeConfig" if userdata.nodeconfig is not None else "a shell script"
             yield Violation(
                 self._anchor(userdata),
-                f"this userdata is {kind}, but the ekslint config declares node group {context.name} "  # type: ignore[union-attr]
-                "Bottlerocket, which reads only TOML settings: the node never joins. Write the settings as TOML "
-                "([settings.kubernetes] with cluster-name, api-server, cluster-certificate)",
+                f"this userdata is {kind}, but {owner} Bottlerocket, which reads only TOML settings: the node "
+                "never joins. Write the settings as TOML ([settings.kubernetes] with cluster-name, api-server, "
+                "cluster-certificate)",
                 related,
             )
         elif is_bottlerocket(style) and not is_bottlerocket(declared):
             yield Violation(
                 self._anchor(userdata),
-                f"this userdata is Bottlerocket TOML, but the ekslint config declares node group "
-                f"{context.name} {declared}, which cannot read it: the node never joins. Write "  # type: ignore[union-attr]
+                f"this userdata is Bottlerocket TOML, but {owner} {declared}, which cannot read it: the node never "
+                "joins. Write "
                 f"{'a NodeConfig' if is_al2023(declared) else 'a bootstrap script'} instead, or declare "
                 "ami-family: Bottlerocket",
                 related,
@@ -286,9 +294,9 @@ class BootstrapFamilyMismatch(FileRule):
         elif (is_al2(declared) or is_ubuntu(declared)) and userdata.nodeconfig is not None:
             yield Violation(
                 self._anchor(userdata),
-                f"this userdata is a NodeConfig, but the ekslint config declares node group {context.name} "  # type: ignore[union-attr]
-                f"{declared}, which has no nodeadm to read it: the node never joins. Call /etc/eks/bootstrap.sh "
-                "in a shell script instead, or declare ami-family: AmazonLinux2023",
+                f"this userdata is a NodeConfig, but {owner} {declared}, which has no nodeadm to read it: the node "
+                "never joins. Call /etc/eks/bootstrap.sh in a shell script instead, or declare ami-family: "
+                "AmazonLinux2023",
                 related,
             )
 

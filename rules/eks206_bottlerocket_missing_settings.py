@@ -76,8 +76,11 @@ class BottlerocketMissingSettings(FileRule):
             if not missing:
                 continue
             context = userdata.context
-            kind = "self-managed" if context is not None and context.self_managed else "custom-AMI"
-            name = context.name if context is not None else "?"
+            if context is not None:
+                kind = "self-managed" if context.self_managed else "custom-AMI"
+                name = context.name
+            else:  # a node group defined with its userdata (Terraform)
+                kind, name = "self-managed or custom-AMI", f"of {userdata.source}"
             fields = ", ".join(f"settings.kubernetes.{key}" for key in missing)
             related = (Related(context.span, f"node group {name} is declared {kind} here"),) if context else ()
             yield Violation(

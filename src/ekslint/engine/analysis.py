@@ -86,6 +86,8 @@ class FileAnalyser:
     def analyse_model(self, model: FileModel) -> FileOutcome:
         source = model.source
         outcome = FileOutcome(source.path, model.facts(), suppressions=_suppressions(model))
+        # Built from other files too (a Terraform templatefile): its content alone does not key it.
+        outcome.cacheable = not model.reads_files
         where = Span(model.path, 1, 1, 1, 1)
         for rule_class, rule, ctx, plugin in zip(self.file_rules, self.rules, self.contexts, self.plugins, strict=True):
             if rule is None:

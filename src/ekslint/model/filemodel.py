@@ -14,6 +14,7 @@ from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_confi
 from ekslint.model.facts import FileFacts, object_keys
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
 from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin
+from ekslint.model.terraform_read import terraform_source
 from ekslint.model.userdata import (
     UserdataModel,
     bottlerocket_model,
@@ -45,6 +46,8 @@ class FileModel(FileFacts):
     # The Kubernetes version this file's objects are judged by when one file is all a
     # rule sees: the oldest ClusterConfig metadata.version in it, else the config's.
     kubernetes_version: tuple[int, int] | None = None
+    # Other files read to model this one (a Terraform templatefile/file beside the .tf).
+    reads_files: list[str] = field(default_factory=list)
 
     def facts(self) -> FileFacts:
         facts = FileFacts(**{f.name: getattr(self, f.name) for f in fields(FileFacts)})
@@ -108,6 +111,13 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             model.node_groups.append(_kubelet_config_group(obj, source, version))
         elif kind and k8s.is_custom_resource(obj):
             model.custom_resources.append((k8s.namespace_of(obj), kind))
+    terraform = terraform_source(source, version, limits)
+    if terraform is not None:  # .tf files and `terraform show -json` output
+        model.clusters += terraform.clusters
+        model.node_groups += terraform.node_groups
+        model.userdata += terraform.userdata
+        model.problems += terraform.problems
+        model.reads_files += terraform.reads_files
     own_versions = [c.version for c in model.clusters if c.version]
     model.kubernetes_version = min(own_versions) if own_versions else version
     standalone: UserdataModel | None = None

@@ -79,6 +79,7 @@ class Origin(Enum):
     BOTTLEROCKET = "Bottlerocket settings"
     KUBELET_CONFIG = "KubeletConfiguration"
     CONFIG = "ekslint config"
+    TERRAFORM = "Terraform"
 
 
 @fast_pickle

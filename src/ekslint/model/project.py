@@ -19,7 +19,7 @@ from ekslint.model.index.cni import CniIndex
 from ekslint.model.index.objects import ObjectIndex
 from ekslint.model.index.placement import Candidate, PlacementClass, PlacementIndex
 from ekslint.model.index.sysctls import SysctlIndex
-from ekslint.model.nodegroup import Cluster, NodeGroup
+from ekslint.model.nodegroup import Cluster, NodeGroup, Origin
 from ekslint.model.podcapacity import GroupCapacity
 from ekslint.model.scheduling import Match, NodeRequirements
 
@@ -151,6 +151,8 @@ class Project:
 
     def version_source_of(self, group: NodeGroup) -> str:
         if group.cluster is not None and group.cluster.version is not None:
+            if group.origin is Origin.TERRAFORM and group.cluster.version_source:
+                return group.cluster.version_source  # e.g. aws_eks_cluster.this.version
             return f"metadata.version of cluster {group.cluster.name}"
         if group.cluster is not None and group.cluster.version_source and group.kubernetes_version is not None:
             return group.cluster.version_source

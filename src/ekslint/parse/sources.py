@@ -23,6 +23,7 @@ from enum import Enum
 from pathlib import Path
 
 from ekslint.parse import mime, tomldoc
+from ekslint.parse.hcl import HclFile, parse_hcl
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
 from ekslint.parse.numbers import may_hold_bad_numbers, number_problems
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
@@ -45,6 +46,8 @@ TOML_HINT = (
     'quote keys that contain dots or slashes ("node.kubernetes.io/role" = "x") and check the value here; '
     "Bottlerocket ignores userdata that is not valid TOML"
 )
+# `terraform show -json` of a plan or a state (Terraform's JSON output format).
+_PLAN_HINT = re.compile(r'"(planned_values|values|terraform_version)"\s*:')
 # A Markdown code fence at the start of a line (YAML forbids "`" there).
 _DOC_FENCE = re.compile(r"^(```|~~~)", re.M)
 
@@ -60,6 +63,8 @@ class Content(Enum):
     YAML = "yaml"  # Kubernetes-style objects (apiVersion/kind)
     USERDATA = "userdata"  # MIME, shell or base64/gzip userdata
     BOTTLEROCKET = "bottlerocket"  # Bottlerocket TOML settings
+    TERRAFORM = "terraform"  # a .tf file (HCL), read by ekslint.parse.hcl
+    TERRAFORM_PLAN = "terraform-plan"  # `terraform show -json` output (JSON, read as YAML for positions)
 
 
 @dataclass(slots=True)
@@ -72,6 +77,7 @@ class SourceFile:
     yaml_docs: list[YamlDoc] = field(default_factory=list)
     userdata: Userdata | None = None
     toml: TomlDoc | None = None
+    hcl: HclFile | None = None
     problems: list[Problem] = field(default_factory=list)
     template: bool = False  # an unrendered template: skipped
 
@@ -311,7 +317,7 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         bad_utf8 = err
     content = normalize_newlines(content)
     text = Text.whole_file(shown_as, content)
-    kind = sniff(content)
+    kind = Content.TERRAFORM if shown_as.endswith(".tf") else sniff(content)
     if kind is None and bad_utf8 is not None and shown_as.lower().endswith(CONFIG_SUFFIXES):
         kind = Content.YAML  # a .yaml file of bytes that are not UTF-8: reported below
     if kind is None:
@@ -450,6 +456,8 @@ def sniff(content: str) -> Content | None:
     if _DOC_FENCE.search(head):
         return None  # Markdown with YAML examples: documentation, not configuration
     stripped = head.lstrip()
+    if stripped.startswith("{") and _PLAN_HINT.search(head) and '"format_version"' in head:
+        return Content.TERRAFORM_PLAN
     if stripped.startswith("#!"):
         # A script, to cloud-init and nodeadm alike: the MIME or YAML it prints in a
         # here-document is not the userdata's own structure.
@@ -471,8 +479,11 @@ def sniff(content: str) -> Content | None:
 
 def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
     source = SourceFile(text.file, text, kind)
-    if kind is Content.YAML:
+    if kind is Content.YAML or kind is Content.TERRAFORM_PLAN:
         _load_yaml(source, limits)
+    elif kind is Content.TERRAFORM:
+        source.hcl, problem = parse_hcl(text)
+        source.problems.extend([problem] if problem is not None else [])
     elif kind is Content.BOTTLEROCKET:
         try:
             source.toml = tomldoc.parse_toml(text)
