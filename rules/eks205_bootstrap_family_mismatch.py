@@ -237,7 +237,7 @@ class BootstrapFamilyMismatch(FileRule):
         declared = normalize_family(context.ami_family) if context is not None else None
         related: tuple[Related, ...] = ()
         if context is not None and declared is not None:
-            related = (Related(context.span, f"the ekslint config declares node group {context.name} {declared}"),)
+            related = (Related(context.span, f"{context.declared_by} declares node group {context.name} {declared}"),)
         calls = [(script, call) for script in userdata.scripts for call in script.unguarded_calls]
         if calls and (userdata.nodeconfig is not None or is_al2023(declared) or is_bottlerocket(declared)):
             script, call = calls[0]
@@ -269,7 +269,7 @@ class BootstrapFamilyMismatch(FileRule):
             kind = "a NodeConfig" if userdata.nodeconfig is not None else "a shell script"
             yield Violation(
                 self._anchor(userdata),
-                f"this userdata is {kind}, but the ekslint config declares node group {context.name} "  # type: ignore[union-attr]
+                f"this userdata is {kind}, but {context.declared_by} declares node group {context.name} "  # type: ignore[union-attr]
                 "Bottlerocket, which reads only TOML settings: the node never joins. Write the settings as TOML "
                 "([settings.kubernetes] with cluster-name, api-server, cluster-certificate)",
                 related,
@@ -277,7 +277,7 @@ class BootstrapFamilyMismatch(FileRule):
         elif is_bottlerocket(style) and not is_bottlerocket(declared):
             yield Violation(
                 self._anchor(userdata),
-                f"this userdata is Bottlerocket TOML, but the ekslint config declares node group "
+                f"this userdata is Bottlerocket TOML, but {context.declared_by} declares node group "  # type: ignore[union-attr]
                 f"{context.name} {declared}, which cannot read it: the node never joins. Write "  # type: ignore[union-attr]
                 f"{'a NodeConfig' if is_al2023(declared) else 'a bootstrap script'} instead, or declare "
                 "ami-family: Bottlerocket",
@@ -286,7 +286,7 @@ class BootstrapFamilyMismatch(FileRule):
         elif (is_al2(declared) or is_ubuntu(declared)) and userdata.nodeconfig is not None:
             yield Violation(
                 self._anchor(userdata),
-                f"this userdata is a NodeConfig, but the ekslint config declares node group {context.name} "  # type: ignore[union-attr]
+                f"this userdata is a NodeConfig, but {context.declared_by} declares node group {context.name} "  # type: ignore[union-attr]
                 f"{declared}, which has no nodeadm to read it: the node never joins. Call /etc/eks/bootstrap.sh "
                 "in a shell script instead, or declare ami-family: AmazonLinux2023",
                 related,
