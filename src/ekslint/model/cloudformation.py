@@ -16,7 +16,6 @@ naming it) and the aws-quickstart/quickstart-amazon-eks-nodegroup template (mana
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 
 from ekslint.model import sysctls
@@ -24,9 +23,10 @@ from ekslint.model.context import DeclaredNodeGroup, ModelContext
 from ekslint.model.nodegroup import Cluster, InstanceType, NodeGroup, Origin, normalize_family
 from ekslint.model.scheduling import Taint
 from ekslint.model.userdata import UserdataModel, embedded_userdata, node_group_from_userdata
+from ekslint.parse.cfnfunctions import concatenate, function, literal, placed
 from ekslint.parse.sources import ReadLimits, SourceFile
 from ekslint.parse.text import Problem, Span, Text
-from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YNode, YScalar, YSeq, wrap
+from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YNode, YScalar, YSeq
 
 # AWS::EKS::Nodegroup AmiType (EKS API Nodegroup.amiType) by prefix, longest first.
 _AMI_TYPES = (
@@ -69,30 +69,6 @@ class TemplateModel:
     clusters: list[Cluster] = field(default_factory=list)
     node_groups: list[NodeGroup] = field(default_factory=list)
     userdata: list[UserdataModel] = field(default_factory=list)
-
-
-def function(node: YNode) -> tuple[str, YNode] | None:
-    """``(name, argument)`` of an intrinsic function: ``!Sub x`` and ``{"Fn::Sub": x}``
-    are both ``("Fn::Sub", x)``; ``!Ref``/``Ref`` is ``"Ref"``. None for a plain value."""
-    tag = node.local_tag
-    if tag is not None:
-        name = tag[1:]
-        # The argument is the node itself, read without its tag.
-        raw = copy.copy(node.node)
-        raw.tag = None
-        return (name if name in ("Ref", "Condition") else f"Fn::{name}"), wrap(raw, node.doc, node.parent, node.seg)
-    if isinstance(node, YMap) and len(node) == 1:
-        key = node.keys()[0]
-        if key == "Ref" or key.startswith("Fn::"):
-            return key, node.get(key)  # type: ignore[return-value]
-    return None
-
-
-def literal(node: YNode | None) -> str | None:
-    """A plain string or number written as is (no function), else None."""
-    if isinstance(node, YScalar) and node.local_tag is None and node.value is not None:
-        return node.text
-    return None
 
 
 @dataclass(slots=True)
@@ -318,10 +294,10 @@ class _Template:
         file = self.source.path
         for index, piece in enumerate(pieces):
             if index and delimiter:
-                texts.append(_at(file, delimiter, piece))
+                texts.append(placed(file, delimiter, piece))
             found = function(piece)
             if found is None and isinstance(piece, YScalar):
-                texts.append(piece.as_text() if piece.value is not None else _at(file, "", piece))
+                texts.append(piece.as_text() if piece.value is not None else placed(file, "", piece))
                 continue
             if found is not None and found[0] == "Fn::Sub":
                 sub, _ = self.string_of(piece, found, "")
@@ -329,8 +305,8 @@ class _Template:
                     texts.append(sub)
                     continue
             what = literal(found[1]) if found is not None else None
-            texts.append(_at(file, "${" + (what or "?") + "}", piece))
-        return _concatenate(file, texts)
+            texts.append(placed(file, "${" + (what or "?") + "}", piece))
+        return concatenate(file, texts)
 
     # -- node groups -------------------------------------------------------------------
     def read_node_groups(self) -> None:
@@ -573,35 +549,3 @@ def _launch_instance_type(data: YMap) -> list[InstanceType]:
     if written is None or literal(written) is None:
         return []
     return [InstanceType(written.text, data.entry_span("InstanceType"))]
-
-
-def _at(file: str, content: str, node: YNode) -> Text:
-    """``content`` placed where ``node`` starts (a placeholder, a delimiter)."""
-    start = node.span
-    return Text(file, content, [(start.line, start.col)])
-
-
-def _concatenate(file: str, pieces: list[Text]) -> Text:
-    """The pieces as one text; each of its lines starts where its first character was
-    written (columns after a piece boundary are approximate)."""
-    origins: list[tuple[int, int]] = []
-    line_open = False  # the current output line has its origin
-    for piece in pieces:
-        content = piece.content
-        start = 0
-        while start <= len(content):
-            if not line_open and start < len(content):
-                origins.append(piece.point(*piece.line_col(start)))
-                line_open = True
-            newline = content.find("\n", start)
-            if newline == -1:
-                break
-            if not line_open:  # an empty line: it starts at the newline
-                origins.append(piece.point(*piece.line_col(newline)))
-            line_open = False
-            start = newline + 1
-    text = "".join(piece.content for piece in pieces)
-    while len(origins) < text.count("\n") + 1:
-        last = origins[-1] if origins else (1, 1)
-        origins.append((last[0] + 1, 1))
-    return Text(file, text, origins)
