@@ -59,6 +59,9 @@ _SSM_FAMILIES = (
 )
 _LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
 _DECLARED_BY = "the CloudFormation template"
+# What puts a value only the stack knows on a line: a !Sub variable, or a function among
+# the pieces of an Fn::Join.
+_PLACEHOLDER_MARKS = ("${", "Ref", "!GetAtt", "Fn::GetAtt", "ImportValue", "!Select", "Fn::Select")
 _LAUNCH_CONFIGURATION = "AWS::AutoScaling::LaunchConfiguration"
 
 
@@ -250,7 +253,7 @@ class _Template:
         for problem in problems:
             line = problem.span.line - 1
             # A ${Param} is filled in when the stack is created: what it breaks is unknown.
-            if templated and 0 <= line < len(lines) and "${" in lines[line]:
+            if templated and 0 <= line < len(lines) and any(mark in lines[line] for mark in _PLACEHOLDER_MARKS):
                 spec.userdata_unknown = data.entry_span("UserData")
                 continue
             self.problems.append(problem)
