@@ -27,11 +27,14 @@ It follows what a platform monorepo holds and what ekslint spends its time on:
 * 10% eksctl ClusterConfigs with several managed and self-managed node groups
   (overrideBootstrapCommand scripts and NodeConfigs, kubeletExtraConfig, Bottlerocket
   settings, anchors/merge keys): YAML inside YAML, shell parsing, node-group matching.
-* 10% EC2 userdata: MIME multipart with NodeConfig parts, bootstrap.sh scripts,
+* 8% EC2 userdata: MIME multipart with NodeConfig parts, bootstrap.sh scripts,
   Bottlerocket TOML, some of it base64 (and gzip) encoded: the non-YAML readers.
 * 2% Terraform: terraform-aws-eks module node group maps (cloudinit_pre_nodeadm
   NodeConfigs, Bottlerocket bootstrap_extra_args) and aws_launch_template +
   aws_eks_node_group resources with heredoc userdata: the HCL reader.
+* 2% CloudFormation node templates (YAML with !Sub/!Base64 tags, some JSON with
+  Fn::Join): a launch template with userdata and the ASG or AWS::EKS::Nodegroup that
+  uses it, as AWS's amazon-eks-nodegroup.yaml and the aws-quickstart template do.
 * 5% files ekslint must skip: READMEs, unrendered Helm templates (``{{ }}``), JSON,
   plain text. Sniffing them must stay cheap.
 
@@ -62,7 +65,8 @@ MIX: tuple[tuple[str, float], ...] = (
     ("workload", 0.58),
     ("pdb", 0.15),
     ("eksctl", 0.10),
-    ("userdata", 0.10),
+    ("userdata", 0.08),
+    ("cloudformation", 0.02),
     ("skip", 0.05),
     ("terraform", 0.02),
 )
@@ -1084,6 +1088,112 @@ class _Generator:
         ]
         return "\n".join(lines) + "\n"
 
+    # -- CloudFormation -------------------------------------------------------------
+    def cloudformation_file(self) -> None:
+        rng = self.rng
+        cluster, _env, region = self.cluster(new=False)
+        pool = self.unique(f"{rng.choice(NODE_CLASSES)}-pool")
+        node_class = pool.split("-")[0]
+        allow = rng.sample(ALLOWANCES, 1) if self.chance(0.3) else []
+        instance = rng.choice(INSTANCE_TYPES)
+        base = f"platform/cloudformation/{cluster}/{pool}"
+        if self.chance(0.2):  # JSON, userdata as Fn::Join of lines
+            script = self.bootstrap_script(cluster, node_class, allow, 2).splitlines()
+            pieces: list[Any] = []
+            for line in script:
+                before, named, after = line.partition(cluster)
+                pieces += [before, {"Ref": "ClusterName"}, after + "\n"] if named else [line + "\n"]
+            template = {
+                "AWSTemplateFormatVersion": "2010-09-09",
+                "Parameters": {"ClusterName": {"Type": "String", "Default": cluster}},
+                "Resources": {
+                    "NodeLaunchTemplate": {
+                        "Type": "AWS::EC2::LaunchTemplate",
+                        "Properties": {
+                            "LaunchTemplateData": {
+                                "InstanceType": instance,
+                                "UserData": {"Fn::Base64": {"Fn::Join": ["", pieces]}},
+                            }
+                        },
+                    },
+                    "NodeGroup": {
+                        "Type": "AWS::AutoScaling::AutoScalingGroup",
+                        "Properties": {
+                            "MinSize": "1",
+                            "MaxSize": str(rng.randint(2, 20)),
+                            "LaunchTemplate": {"LaunchTemplateId": {"Ref": "NodeLaunchTemplate"}, "Version": "1"},
+                        },
+                    },
+                },
+            }
+            self.add(f"{base}/nodes.template.json", "cloudformation", json.dumps(template, indent=2) + "\n")
+            return
+        managed = self.chance(0.5)
+        if managed:
+            body = self.mime(cluster, region, node_class, allow)
+            userdata = "        UserData:\n          Fn::Base64: |\n" + "".join(
+                f"            {line}\n" if line else "\n" for line in body.splitlines()
+            )
+        else:
+            script = self.bootstrap_script(cluster, node_class, allow, rng.randint(2, 6)).replace(
+                cluster, "${ClusterName}"
+            )
+            script += (
+                "/opt/aws/bin/cfn-signal --exit-code $? --stack ${AWS::StackName} --resource NodeGroup "
+                "--region ${AWS::Region}\n"
+            )
+            userdata = "        UserData: !Base64\n          Fn::Sub: |\n" + "".join(
+                f"            {line}\n" if line else "\n" for line in script.splitlines()
+            )
+        head = (
+            'AWSTemplateFormatVersion: "2010-09-09"\n'
+            f"Description: {cluster} {pool} nodes\n"
+            "Parameters:\n"
+            f"  ClusterName: {{Type: String, Default: {cluster}}}\n"
+            f'  KubernetesVersion: {{Type: String, Default: "{rng.choice(K8S_VERSIONS)}"}}\n'
+            "Resources:\n"
+            "  NodeLaunchTemplate:\n"
+            "    Type: AWS::EC2::LaunchTemplate\n"
+            "    Properties:\n"
+            "      LaunchTemplateData:\n"
+            f"        InstanceType: {instance}\n"
+            "        MetadataOptions: {HttpTokens: required, HttpPutResponseHopLimit: 2}\n"
+        )
+        if managed:
+            group = (
+                "  NodeGroup:\n"
+                "    Type: AWS::EKS::Nodegroup\n"
+                "    Properties:\n"
+                "      ClusterName: !Ref ClusterName\n"
+                f"      NodegroupName: {pool}\n"
+                "      AmiType: AL2023_x86_64_STANDARD\n"
+                "      NodeRole: !GetAtt NodeRole.Arn\n"
+                "      Subnets: !Split [',', !ImportValue platform-private-subnets]\n"
+                f"      Labels: {{workload: {node_class}}}\n"
+                + (
+                    f"      Taints: [{{Key: dedicated, Value: {node_class}, Effect: NO_SCHEDULE}}]\n"
+                    if node_class in ("batch", "gpu")
+                    else ""
+                )
+                + "      LaunchTemplate:\n"
+                "        Id: !Ref NodeLaunchTemplate\n"
+                "        Version: !GetAtt NodeLaunchTemplate.LatestVersionNumber\n"
+            )
+        else:
+            group = (
+                "  NodeGroup:\n"
+                "    Type: AWS::AutoScaling::AutoScalingGroup\n"
+                "    Properties:\n"
+                "      MinSize: '1'\n"
+                f"      MaxSize: '{rng.randint(2, 20)}'\n"
+                "      LaunchTemplate:\n"
+                "        LaunchTemplateId: !Ref NodeLaunchTemplate\n"
+                "        Version: !GetAtt NodeLaunchTemplate.LatestVersionNumber\n"
+                "      Tags:\n"
+                "        - {Key: !Sub 'kubernetes.io/cluster/${ClusterName}', Value: owned, PropagateAtLaunch: true}\n"
+            )
+        self.add(f"{base}/nodes.yaml", "cloudformation", head + userdata + "\n" + group)
+
     # -- files ekslint must skip ------------------------------------------------------
     def skip_file(self) -> None:
         rng = self.rng
@@ -1153,6 +1263,7 @@ def generate(files: int, out: Path, seed: int = DEFAULT_SEED) -> CorpusSummary:
         "pdb": gen.pdb_file,
         "eksctl": gen.eksctl_file,
         "userdata": gen.userdata_file,
+        "cloudformation": gen.cloudformation_file,
         "skip": gen.skip_file,
         "terraform": gen.terraform_file,
     }

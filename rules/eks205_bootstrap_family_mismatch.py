@@ -238,13 +238,13 @@ class BootstrapFamilyMismatch(FileRule):
         # declares where it is defined with it (a Terraform ami_type).
         declared = normalize_family(context.ami_family) if context is not None else userdata.declared_family
         owner = (
-            f"the ekslint config declares node group {context.name}"
+            f"{context.declared_by} declares node group {context.name}"
             if context is not None
             else f"its node group ({userdata.source}) is"
         )
         related: tuple[Related, ...] = ()
         if context is not None and declared is not None:
-            related = (Related(context.span, f"the ekslint config declares node group {context.name} {declared}"),)
+            related = (Related(context.span, f"{context.declared_by} declares node group {context.name} {declared}"),)
         calls = [(script, call) for script in userdata.scripts for call in script.unguarded_calls]
         if calls and (userdata.nodeconfig is not None or is_al2023(declared) or is_bottlerocket(declared)):
             script, call = calls[0]

@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("plugin", ("ekslint.plugin",)),
     (
         "cli",
-        ("ekslint.cli", "ekslint.capacity_cli", "ekslint.instance_data", "ekslint.__main__"),
+        ("ekslint.cli", "ekslint.capacity_cli", "ekslint.nodes_cli", "ekslint.instance_data", "ekslint.__main__"),
     ),
 )
 

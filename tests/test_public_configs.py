@@ -182,3 +182,67 @@ def test_findings_on_public_terraform_files_are_the_reviewed_ones() -> None:
     assert not result.crashed
     found = {(f.rule_id, f.span.file, f.span.line, f.span.col) for f in result.findings if f.span.file.endswith(".tf")}
     assert found == TERRAFORM_EXPECTED
+
+
+# -- CloudFormation (cloudformation/, reviewed with the template support) --------------------
+# No finding on the 15 templates, reviewed one by one: their self-managed launch templates
+# run bootstrap.sh with the cluster name and ${BootstrapArguments} (placeholders, never
+# judged) and cfn-signal, as AWS's amazon-eks-nodegroup.yaml does; the managed groups use
+# EKS-optimized AMIs (EKS merges its bootstrap) with AL2 AmiTypes on clusters whose version
+# is either absent (imported from another stack) or below 1.33 (weibeld 1.10, bamboo 1.14,
+# adavarski 1.21, kobbikobb 1.22, mcampos 1.27, thecloudroot 1.30); instance types are
+# parameters or t3.medium without a max-pods setting. The aws-quickstart template's
+# UserData is an !If over Windows, Bottlerocket and AL2 (unknown until the stack runs), and
+# it is read at all only through the Python YAML parser (`[a, !Ref AWS::NoValue]`).
+CLOUDFORMATION_EXPECTED: set[tuple[str, str, int, int]] = set()
+# (file, node group, AMI family) as `ekslint nodes` lists them: the templates' ASGs of
+# worker nodes and AWS::EKS::Nodegroup resources, and nothing else (no bastion ASG).
+CLOUDFORMATION_GROUPS = {
+    ("adavarski__aws-eks-cloudformation-demo__cloudformation__eks-min_1.21.yaml", "NodeGroup", "AmazonLinux2"),
+    (
+        "aws-quickstart__quickstart-amazon-eks-nodegroup__templates__amazon-eks-nodegroup.template.yaml",
+        "UnmanagedASG",
+        None,
+    ),
+    (
+        "aws-quickstart__quickstart-amazon-eks-nodegroup__templates__amazon-eks-nodegroup.template.yaml",
+        "ManagedNodeGroup",
+        None,
+    ),
+    ("bambooengineering__example-cloudformation-eks__cloudformation-vpc-eks.yaml", "NodeGroup", "AmazonLinux2"),
+    ("binarycat0__aws-eks-cloudformation__full__aws-eks.yaml", "NodeGroup", None),
+    ("cosee__kubernetes-auf-aws__cloudformation__nodegroup.yaml", "NodeGroup", "AmazonLinux2"),
+    ("kobbikobb__cloud-formation-eks-cluster__eks-stack.yaml", "EksNodegroup", None),
+    (
+        "mcampos1__EKS-CloudFormation__private-eks__cf-dev__cloudformation__martin-stack__cluster.yaml",
+        "NodeGroup",
+        None,
+    ),
+    (
+        "mcampos1__EKS-CloudFormation__private-eks__cf-dev__cloudformation__stacks-nested__nodegroup-stack.yaml",
+        "NodeGroup",
+        "AmazonLinux2",
+    ),
+    ("mcampos1__EKS-CloudFormation__private-eks__jbarto-resources__eks-workers.yaml", "NodeGroup", "AmazonLinux2"),
+    ("thecloudroot__cloudformation-eks__eks-fargate-cft.yaml", "WorkerNodegroup", "AmazonLinux2"),
+    ("tw-alvaropaz__aws-cloudformation-eks__cloudformation__network_and_eks.yml", "EKSNodegroup", None),
+    ("weibeld__eks-cloudformation__eks.yml", "WorkerNodesAutoScalingGroup", "AmazonLinux2"),
+    ("yacinelazaar__cloudformation-eks__eks-workers.yml", "EksNodeGroup", "AmazonLinux2"),
+}
+
+
+def test_cloudformation_templates_are_reviewed(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from ekslint import cli
+    from tests.conftest import chdir
+
+    if not PUBLIC.is_dir():
+        pytest.skip(f"the public configs are expected at {PUBLIC}")
+    result = lint(PUBLIC, "cloudformation")
+    assert not result.crashed and not result.input_errors and result.files_analysed == 15
+    assert {(f.rule_id, f.span.file, f.span.line, f.span.col) for f in result.findings} == CLOUDFORMATION_EXPECTED
+    with chdir(PUBLIC / "cloudformation"):
+        assert cli.main(["nodes", "--isolated", "--format", "json"]) == 0
+    groups = json.loads(capsys.readouterr().out)["nodeGroups"]
+    assert {(g["file"], g["name"], g["amiFamily"]) for g in groups} == CLOUDFORMATION_GROUPS

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ekslint import __version__, capacity_cli
+from ekslint import __version__, capacity_cli, nodes_cli
 from ekslint.parse.escape import visible, visible_lines
 
 if TYPE_CHECKING:
@@ -35,7 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Kubernetes manifests, PDBs and EC2 userdata before they reach AWS.",
         epilog="Exit codes: 0 no findings at the fail level, 1 findings, 2 usage/config/internal error.",
     )
-    parser.add_argument("paths", nargs="*", help="files and directories to lint (default: .); - reads stdin")
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        help="files and directories to lint (default: .); - reads stdin. `ekslint nodes [PATH...]` lists the node "
+        "groups found instead (a path named nodes: write ./nodes)",
+    )
     parser.add_argument("--version", action="version", version=f"ekslint {__version__}")
     _add_rule_docs_options(parser)
     _add_output_options(parser)
@@ -178,6 +183,9 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(argv) if argv is not None else sys.argv[1:]
+    if nodes_cli.wanted(given):  # `ekslint nodes PATH...`: the node groups, no findings
+        return nodes_cli.main(given[1:])
     args = build_parser().parse_args(argv)
     try:
         if capacity_cli.wanted(args):  # the calculator and the instance-data refresh lint nothing

@@ -30,6 +30,9 @@ class DeclaredNodeGroup:
     max_pods: int | None = None
     instance_types: list[str] = field(default_factory=list)
     userdata: list[str] = field(default_factory=list)  # globs of userdata files it uses
+    # Who declares it, for messages: the config, or the file that defines the node
+    # group around a userdata (a CloudFormation template).
+    declared_by: str = "the ekslint config"
 
     def matches_file(self, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.userdata)

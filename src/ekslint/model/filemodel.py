@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from ekslint.model import cloudformation
 from ekslint.model import cni as cni_model
 from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import removed_api
@@ -23,7 +24,7 @@ from ekslint.model.userdata import (
     userdata_model,
 )
 from ekslint.parse.numbers import abbreviate
-from ekslint.parse.sources import SourceFile
+from ekslint.parse.sources import Content, SourceFile
 from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
 
@@ -118,6 +119,8 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         model.userdata += terraform.userdata
         model.problems += terraform.problems
         model.reads_files += terraform.reads_files
+    if source.content is Content.CLOUDFORMATION:
+        _add_template(model, cloudformation.template_model(source, context, limits, model.problems))
     own_versions = [c.version for c in model.clusters if c.version]
     model.kubernetes_version = min(own_versions) if own_versions else version
     standalone: UserdataModel | None = None
@@ -138,6 +141,12 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             model.node_groups.append(group)
     model.problems.extend(_out_of_range(model))
     return model
+
+
+def _add_template(model: FileModel, template: cloudformation.TemplateModel) -> None:
+    model.clusters.extend(template.clusters)
+    model.node_groups.extend(template.node_groups)
+    model.userdata.extend(template.userdata)
 
 
 def _kubelet_config_group(obj: YMap, source: SourceFile, version: tuple[int, int] | None) -> NodeGroup:

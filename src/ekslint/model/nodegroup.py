@@ -2,8 +2,8 @@
 
 A node group comes from an eksctl ``managedNodeGroups``/``nodeGroups`` entry, from a
 standalone userdata file (MIME, bootstrap.sh script, NodeConfig, Bottlerocket TOML), a
-KubeletConfiguration, or ekslint's own config for node groups defined elsewhere
-(Karpenter, Terraform). Whatever the source, rules see the same shape.
+KubeletConfiguration, a CloudFormation template, or ekslint's own config for node
+groups defined elsewhere (Karpenter, Terraform). Whatever the source, rules see the same shape.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class Origin(Enum):
     KUBELET_CONFIG = "KubeletConfiguration"
     CONFIG = "ekslint config"
     TERRAFORM = "Terraform"
+    CLOUDFORMATION = "CloudFormation"
 
 
 @fast_pickle

@@ -65,6 +65,7 @@ class Content(Enum):
     BOTTLEROCKET = "bottlerocket"  # Bottlerocket TOML settings
     TERRAFORM = "terraform"  # a .tf file (HCL), read by ekslint.parse.hcl
     TERRAFORM_PLAN = "terraform-plan"  # `terraform show -json` output (JSON, read as YAML for positions)
+    CLOUDFORMATION = "cloudformation"  # a CloudFormation template (YAML with short-form tags, or JSON)
 
 
 @dataclass(slots=True)
@@ -464,6 +465,8 @@ def sniff(content: str) -> Content | None:
         if _BOOTSTRAP_HINT.search(head) or _MANIFEST_HINT.search(head):
             return Content.USERDATA
         return None
+    if _looks_like_cloudformation(head):
+        return Content.CLOUDFORMATION
     if mime.header_block_start(stripped) or mime.looks_multipart(head):
         return Content.USERDATA
     if _MANIFEST_HINT.search(head):
@@ -477,9 +480,26 @@ def sniff(content: str) -> Content | None:
     return None
 
 
+# CloudFormation (docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-anatomy.html):
+# the format version key, or a top-level Resources section whose resources have an
+# AWS:: type. Top-level keys start a line in YAML; JSON keys may be indented.
+_CFN_VERSION = re.compile(r"^(?:[ \t]*\"AWSTemplateFormatVersion\"|'?AWSTemplateFormatVersion'?)[ \t]*:", re.M)
+_CFN_RESOURCES = re.compile(r"^(?:[ \t]*\"Resources\"|'?Resources'?)[ \t]*:", re.M)
+_CFN_TYPE = re.compile(r"[\"']?Type[\"']?[ \t]*:[ \t]*[\"']?AWS::[A-Za-z0-9]+::")
+_TOP_LEVEL_KIND = re.compile(r"^(apiVersion|kind)[ \t]*:", re.M)
+
+
+def _looks_like_cloudformation(head: str) -> bool:
+    if "AWS" not in head or _TOP_LEVEL_KIND.search(head):
+        return False  # a Kubernetes object that quotes a template is not one
+    if _CFN_VERSION.search(head):
+        return True
+    return _CFN_RESOURCES.search(head) is not None and _CFN_TYPE.search(head) is not None
+
+
 def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
     source = SourceFile(text.file, text, kind)
-    if kind is Content.YAML or kind is Content.TERRAFORM_PLAN:
+    if kind in (Content.YAML, Content.TERRAFORM_PLAN, Content.CLOUDFORMATION):
         _load_yaml(source, limits)
     elif kind is Content.TERRAFORM:
         source.hcl, problem = parse_hcl(text)
@@ -502,6 +522,9 @@ def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
 def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
     text = source.text
     docs, error = compose(text, limits.yaml)
+    if error is not None and not error.limit and source.content is Content.CLOUDFORMATION:
+        # cfn-lint and CloudFormation read `[a, !Ref AWS::NoValue]`; libyaml does not.
+        docs, error = compose(text, limits.yaml, pure=True)
     source.yaml_docs = docs
     if error is None:
         # One look at the file decides whether any document can hold such a number.
@@ -511,7 +534,10 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
             )
         return
     error_line = text.lines()[error.line] if error.line < len(text.lines()) else ""
-    if has_template_blocks(text.content) or is_placeholder(error_line):
+    # A CloudFormation template is never a template of that kind: its ${Param} is !Sub's.
+    if source.content is not Content.CLOUDFORMATION and (
+        has_template_blocks(text.content) or is_placeholder(error_line)
+    ):
         # A Helm/Jinja/Terraform/printf template is not YAML until rendered: not an input.
         source.template = True
         source.yaml_docs = []
@@ -525,6 +551,11 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
         message = f"YAML not analysed: {error.message}"
     else:
         message = f"YAML syntax error: {error.message}; {YAML_HINT}"
+        if source.content is Content.CLOUDFORMATION:
+            message = (
+                f"template syntax error (YAML or JSON): {error.message}; fix the template at this position "
+                "(indentation, quoting, commas, unclosed brackets); CloudFormation refuses it"
+            )
     source.problems.append(Problem(text.span(line, col, line, col + 1), message))
 
 

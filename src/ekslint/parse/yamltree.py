@@ -52,13 +52,22 @@ class YamlSyntaxError(Exception):
 
 
 _parser_factory: Any = None
+_pure_factory: Any = None
 
 STR_TAG = "tag:yaml.org,2002:str"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-def _yaml() -> Any:
-    global _parser_factory
+def _yaml(pure: bool = False) -> Any:
+    global _parser_factory, _pure_factory
+    if pure:
+        if _pure_factory is None:
+            from ruamel.yaml import YAML
+
+            # Its own resolver: the tags it gives plain scalars are not read (values are
+            # resolved by resolve_plain), and it is needed only when libyaml fails.
+            _pure_factory = YAML(typ="safe", pure=True)
+        return _pure_factory
     if _parser_factory is None:
         from ruamel.yaml import YAML
         from ruamel.yaml.nodes import ScalarNode, SequenceNode
@@ -108,8 +117,13 @@ def c_composer_available() -> bool:
 _UNICODE_BREAKS = str.maketrans({"\x85": " ", "\u2028": " ", "\u2029": " "})
 
 
-def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlDoc], YamlSyntaxError | None]:
-    """Parse every document of ``text``. Documents before a syntax error are kept."""
+def compose(
+    text: Text, limits: YamlLimits = DEFAULT_LIMITS, pure: bool = False
+) -> tuple[list[YamlDoc], YamlSyntaxError | None]:
+    """Parse every document of ``text``. Documents before a syntax error are kept.
+    ``pure``: with ruamel.yaml's Python parser, which reads a plain scalar with ``:``
+    inside a flow collection (``[a, !Ref AWS::NoValue]``) as YAML 1.2 and PyYAML do,
+    where libyaml stops; CloudFormation templates are written for such parsers."""
     content = text.content
     max_depth = min(limits.max_depth, HARD_MAX_DEPTH)
     depth, where = nesting_bound(content, max_depth)
@@ -130,7 +144,7 @@ def compose(text: Text, limits: YamlLimits = DEFAULT_LIMITS) -> tuple[list[YamlD
         # YAML 1.1 parsers (libyaml, go-yaml) break lines at NEL, LS and PS, which no
         # editor does: as spaces, the parser's line numbers stay the file's.
         content = content.translate(_UNICODE_BREAKS)
-    stream = _yaml().compose_all(content)
+    stream = _yaml(pure).compose_all(content)
     try:
         for index, root in enumerate(stream):
             if root is None:
@@ -310,6 +324,13 @@ class YNode:
     @property
     def line(self) -> int:
         return self.doc.text.point(self.node.start_mark.line, self.node.start_mark.column)[0]
+
+    @property
+    def local_tag(self) -> str | None:
+        """An application tag written on the node (CloudFormation's ``!Sub``, ``!Ref``),
+        else None. The node's kind and value are read as without it."""
+        tag = self.node.tag
+        return tag if isinstance(tag, str) and tag.startswith("!") and not tag.startswith("!!") else None
 
     def to_python(self) -> Any:
         return to_python(self.node)
