@@ -6,6 +6,7 @@ assembled from pieces of a template with the positions of each piece
 from __future__ import annotations
 
 import copy
+import re
 
 from ekslint.parse.text import Text
 from ekslint.parse.yamltree import YMap, YNode, YScalar, wrap
@@ -65,3 +66,21 @@ def concatenate(file: str, pieces: list[Text]) -> Text:
         last = origins[-1] if origins else (1, 1)
         origins.append((last[0] + 1, 1))
     return Text(file, text, origins)
+
+
+# CloudFormation (docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-anatomy.html):
+# the format version key, or a top-level Resources section whose resources have an
+# AWS:: type. Top-level keys start a line in YAML; JSON keys may be indented.
+_CFN_VERSION = re.compile(r"^(?:[ \t]*\"AWSTemplateFormatVersion\"|'?AWSTemplateFormatVersion'?)[ \t]*:", re.M)
+_CFN_RESOURCES = re.compile(r"^(?:[ \t]*\"Resources\"|'?Resources'?)[ \t]*:", re.M)
+_CFN_TYPE = re.compile(r"[\"']?Type[\"']?[ \t]*:[ \t]*[\"']?AWS::[A-Za-z0-9]+::")
+_TOP_LEVEL_KIND = re.compile(r"^(apiVersion|kind)[ \t]*:", re.M)
+
+
+def looks_like_cloudformation(head: str) -> bool:
+    """Whether the head of a file is a CloudFormation template rather than a Kubernetes object."""
+    if "AWS" not in head or _TOP_LEVEL_KIND.search(head):
+        return False  # a Kubernetes object that quotes a template is not one
+    if _CFN_VERSION.search(head):
+        return True
+    return _CFN_RESOURCES.search(head) is not None and _CFN_TYPE.search(head) is not None

@@ -23,6 +23,7 @@ from enum import Enum
 from pathlib import Path
 
 from ekslint.parse import mime, tomldoc
+from ekslint.parse.cfnfunctions import looks_like_cloudformation
 from ekslint.parse.hcl import HclFile, parse_hcl
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
 from ekslint.parse.numbers import may_hold_bad_numbers, number_problems
@@ -465,7 +466,7 @@ def sniff(content: str) -> Content | None:
         if _BOOTSTRAP_HINT.search(head) or _MANIFEST_HINT.search(head):
             return Content.USERDATA
         return None
-    if _looks_like_cloudformation(head):
+    if looks_like_cloudformation(head):
         return Content.CLOUDFORMATION
     if mime.header_block_start(stripped) or mime.looks_multipart(head):
         return Content.USERDATA
@@ -478,23 +479,6 @@ def sniff(content: str) -> Content | None:
     if mime.looks_base64(stripped[:65536]):
         return Content.USERDATA
     return None
-
-
-# CloudFormation (docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-anatomy.html):
-# the format version key, or a top-level Resources section whose resources have an
-# AWS:: type. Top-level keys start a line in YAML; JSON keys may be indented.
-_CFN_VERSION = re.compile(r"^(?:[ \t]*\"AWSTemplateFormatVersion\"|'?AWSTemplateFormatVersion'?)[ \t]*:", re.M)
-_CFN_RESOURCES = re.compile(r"^(?:[ \t]*\"Resources\"|'?Resources'?)[ \t]*:", re.M)
-_CFN_TYPE = re.compile(r"[\"']?Type[\"']?[ \t]*:[ \t]*[\"']?AWS::[A-Za-z0-9]+::")
-_TOP_LEVEL_KIND = re.compile(r"^(apiVersion|kind)[ \t]*:", re.M)
-
-
-def _looks_like_cloudformation(head: str) -> bool:
-    if "AWS" not in head or _TOP_LEVEL_KIND.search(head):
-        return False  # a Kubernetes object that quotes a template is not one
-    if _CFN_VERSION.search(head):
-        return True
-    return _CFN_RESOURCES.search(head) is not None and _CFN_TYPE.search(head) is not None
 
 
 def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
