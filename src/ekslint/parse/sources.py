@@ -26,7 +26,7 @@ from ekslint.parse import mime, tomldoc
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
 from ekslint.parse.numbers import may_hold_bad_numbers, number_problems
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
-from ekslint.parse.templates import has_template_blocks, is_placeholder
+from ekslint.parse.templates import Rendered, is_placeholder, named_as_template, render
 from ekslint.parse.text import Problem, Span, Text, normalize_newlines
 from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
 from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose, resolve_plain
@@ -73,7 +73,18 @@ class SourceFile:
     userdata: Userdata | None = None
     toml: TomlDoc | None = None
     problems: list[Problem] = field(default_factory=list)
-    template: bool = False  # an unrendered template: skipped
+    # The template step changed the text (see ekslint.parse.templates): ``text`` is the
+    # rendering, ``raw`` the file's own text (comments, suppressions).
+    rendered: Rendered | None = None
+    raw: str | None = None
+    # Why the file, recognised as an input, could not be analysed (a template too
+    # dynamic to read, a Helm chart file): said once per file in every report, never
+    # an error. None: analysed.
+    not_analysed: str | None = None
+
+    @property
+    def template(self) -> bool:
+        return self.rendered is not None
 
     def objects(self) -> Iterator[YMap]:
         """Every document (and ``kind: List`` item) that has an apiVersion and kind."""
@@ -291,8 +302,38 @@ CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
+# Documentation and source code are never inputs, whatever they quote (a README's
+# bootstrap.sh line, YAML in a docstring or a test string): decided by name, before
+# anything is read. Everything else (no extension, .sh, .txt, .yaml, .json, .toml,
+# .mime, .golden, templates, Terraform and CloudFormation files) is recognised by content.
+NEVER_INPUT_SUFFIXES = frozenset(
+    (
+        # documentation
+        ".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".asc", ".html", ".htm", ".xhtml", ".tex",
+        ".org", ".textile", ".rdoc", ".pod",
+        # source code
+        ".py", ".pyi", ".pyx", ".ipynb", ".go", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx",
+        ".java", ".kt", ".kts", ".scala", ".groovy", ".gradle", ".clj", ".rb", ".rs", ".c", ".h", ".cc", ".cpp",
+        ".cxx", ".hpp", ".hh", ".cs", ".fs", ".vb", ".php", ".swift", ".m", ".mm", ".lua", ".pl", ".pm", ".r",
+        ".jl", ".dart", ".ex", ".exs", ".erl", ".hs", ".ml", ".elm", ".vue", ".svelte", ".css", ".scss", ".less",
+        ".zig", ".nim", ".sql",
+    )
+)  # fmt: skip
+_NEVER_INPUT_STEMS = ("readme", "changelog", "license", "licence", "contributing", "code_of_conduct", "authors")
+
+
+def understood_by_name(shown_as: str) -> bool:
+    """Whether a file's name allows it to be an input (see NEVER_INPUT_SUFFIXES):
+    documentation and source code are never read."""
+    name = shown_as.rsplit("/", 1)[-1].lower()
+    if name.startswith(_NEVER_INPUT_STEMS):
+        return False
+    dot = name.rfind(".")
+    return dot <= 0 or name[dot:] not in NEVER_INPUT_SUFFIXES
+
+
 def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
-    if not data.strip():
+    if not data.strip() or not understood_by_name(shown_as):
         return None
     mime.begin_file(limits.decode)
     too_big = len(data) > limits.max_file_bytes
@@ -311,7 +352,8 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         bad_utf8 = err
     content = normalize_newlines(content)
     text = Text.whole_file(shown_as, content)
-    kind = sniff(content)
+    rendered = render(text)
+    kind = sniff(rendered.text.content if rendered is not None else content)
     if kind is None and bad_utf8 is not None and shown_as.lower().endswith(CONFIG_SUFFIXES):
         kind = Content.YAML  # a .yaml file of bytes that are not UTF-8: reported below
     if kind is None:
@@ -335,7 +377,7 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         source = _unreadable(text, kind, "file is not valid UTF-8 text; save it as UTF-8")
         source.problems[0] = Problem(text.span(line, col, line, col + 1), source.problems[0].message)
         return source
-    return load_text(text, kind, limits)
+    return _load(text, rendered, kind, limits)
 
 
 def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
@@ -470,17 +512,40 @@ def sniff(content: str) -> Content | None:
 
 
 def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
+    """Parse ``text`` (a file, or userdata written inside one) as ``kind``, after the
+    template step."""
+    return _load(text, render(text), kind, limits)
+
+
+def _load(text: Text, rendered: Rendered | None, kind: Content, limits: ReadLimits) -> SourceFile:
     source = SourceFile(text.file, text, kind)
+    if rendered is not None:
+        source.rendered = rendered
+        source.raw = text.content
+        source.text = text = rendered.text
+        if rendered.dynamic and kind is Content.YAML:
+            at, expression = rendered.dynamic[0]
+            where, _ = text.point(at, 0)
+            source.not_analysed = (
+                f"line {where}: `{_short(expression)}` writes YAML of its own (mappings or lists only a "
+                "render knows), so the template was not analysed; lint its rendered output (helm template, "
+                "terraform console) instead"
+            )
+            return source
     if kind is Content.YAML:
         _load_yaml(source, limits)
     elif kind is Content.BOTTLEROCKET:
         try:
             source.toml = tomldoc.parse_toml(text)
         except TomlSyntaxError as err:
+            reason = _template_reason(source, err.line, "TOML")
+            if reason is not None:
+                source.not_analysed = reason
+                return source
             source.problems.append(
                 Problem(
                     text.span(err.line, err.col, err.line, err.col + 1),
-                    f"TOML syntax error: {err.message}; {TOML_HINT}",
+                    f"TOML syntax error: {err.message}; {TOML_HINT}{_template_note(source)}",
                 )
             )
     else:
@@ -499,10 +564,9 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
                 Problem(span, message) for span, message in number_problems(doc.text, doc.root_node, resolve_plain)
             )
         return
-    error_line = text.lines()[error.line] if error.line < len(text.lines()) else ""
-    if has_template_blocks(text.content) or is_placeholder(error_line):
-        # A Helm/Jinja/Terraform/printf template is not YAML until rendered: not an input.
-        source.template = True
+    reason = _template_reason(source, error.line, "YAML")
+    if reason is not None:
+        source.not_analysed = reason
         source.yaml_docs = []
         return
     lines = text.lines()
@@ -513,8 +577,43 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
     if error.limit:
         message = f"YAML not analysed: {error.message}"
     else:
-        message = f"YAML syntax error: {error.message}; {YAML_HINT}"
+        message = f"YAML syntax error: {error.message}; {YAML_HINT}{_template_note(source)}"
     source.problems.append(Problem(text.span(line, col, line, col + 1), message))
+
+
+def _template_reason(source: SourceFile, line: int, language: str) -> str | None:
+    """Why a template whose rendering does not parse at ``line`` (0-based, of the
+    rendered text) is not analysed, or None when the error is in its own text (then
+    no values can make it valid: an EKS001 error)."""
+    rendered = source.rendered
+    text = source.text
+    lines = text.lines()
+    error_line = lines[line] if line < len(lines) else ""
+    if rendered is None:
+        if is_placeholder(error_line):  # ``$VAR``, ``<name>``, ``%s``: a value to fill in decides it
+            where, _ = text.point(line, 0)
+            return f"line {where}: a placeholder decides the {language} structure here, so its rendering is unknown"
+        return None
+    near = [n for n in (line, line - 1, line + 1) if n in rendered.touched]
+    for at, expression in rendered.dynamic:
+        if at <= line:
+            where, _ = text.point(at, 0)
+            return f"line {where}: `{_short(expression)}` writes {language} of its own, so the structure is unknown"
+    if near:
+        where, _ = text.point(near[0], 0)
+        return f"line {where}: a template expression decides the {language} structure here, so it was not analysed"
+    return None
+
+
+def _short(expression: str) -> str:
+    expression = " ".join(expression.split())
+    return expression if len(expression) <= 60 else expression[:57] + "..."
+
+
+def _template_note(source: SourceFile) -> str:
+    if source.rendered is None and not named_as_template(source.path):
+        return ""
+    return " (this file is a template: the error is in its own text, so it renders invalid whatever its values)"
 
 
 def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:

@@ -63,6 +63,9 @@ class GithubFormatter(Formatter):
                 f"title={_property(f'{finding.rule_id} {finding.rule_name}')}"
             )
             lines.append(f"::{kind} {props}::{_data(finding.message)}")
+        for note in result.not_analysed:
+            # A run-level note (not a finding): one per file, outside the annotation quota.
+            lines.append(f"::notice file={_property(note.file)},title=ekslint::{_data('not analysed: ' + note.reason)}")
         left_out = {kind: kinds[kind] - written[kind] for kind in kinds if kinds[kind] > written[kind]}
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if left_out:
@@ -74,7 +77,7 @@ class GithubFormatter(Formatter):
             )
             lines.append(f"::notice title=ekslint::{_data(message)}")
             self.notices.append(message)
-        if summary and result.findings:
+        if summary and (result.findings or result.not_analysed):
             from ekslint.report.markdown import summary_markdown
 
             try:
