@@ -45,6 +45,9 @@ TOML_HINT = (
     'quote keys that contain dots or slashes ("node.kubernetes.io/role" = "x") and check the value here; '
     "Bottlerocket ignores userdata that is not valid TOML"
 )
+# A shell command that feeds a here-document (``cat <<EOF | envsubst | kubectl apply -f -``,
+# as Karpenter's getting-started guide writes NodePools): a script, not the YAML it holds.
+_HEREDOC_COMMAND = re.compile(r"[A-Za-z_./][\w./-]*[ \t][^\n]*<<-?[ \t]*['\"]?[A-Za-z_]\w*['\"]?")
 # A Markdown code fence at the start of a line (YAML forbids "`" there).
 _DOC_FENCE = re.compile(r"^(```|~~~)", re.M)
 
@@ -492,7 +495,7 @@ def sniff(content: str) -> Content | None:
     if _DOC_FENCE.search(head):
         return None  # Markdown with YAML examples: documentation, not configuration
     stripped = head.lstrip()
-    if stripped.startswith("#!"):
+    if stripped.startswith("#!") or _HEREDOC_COMMAND.match(stripped):
         # A script, to cloud-init and nodeadm alike: the MIME or YAML it prints in a
         # here-document is not the userdata's own structure.
         if _BOOTSTRAP_HINT.search(head) or _MANIFEST_HINT.search(head):

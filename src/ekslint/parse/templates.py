@@ -86,8 +86,9 @@ def named_as_template(path: str) -> bool:
 @dataclass(slots=True)
 class Rendered:
     """A template after the template step: ``text`` parses as one rendering would,
-    with positions in the template; ``touched`` the 0-based lines of ``text`` where
-    something was replaced (an error there comes from the template, not the text);
+    with positions in the template; ``touched`` the 0-based lines of ``text`` where a
+    line of its own was an expression, whose rendering decides the structure (an error
+    there comes from the template's values; an expression inside a line is a value);
     ``dynamic`` says why the structure cannot be known when a line generates it."""
 
     text: Text
@@ -187,7 +188,7 @@ def render(text: Text) -> Rendered | None:
     toml_like = "=" in content and "[" in content
     # JSON (or a YAML flow document): every ``${NAME}`` sits in a flow collection.
     flow = content.lstrip()[:1] in ("{", "[")
-    script = content.lstrip().startswith("#!")
+    script = any(line.lstrip().startswith("#!") for line in lines[:3])
     out: list[str] = []
     origins: list[int] = []
     touched: set[int] = set()
@@ -257,11 +258,11 @@ def render(text: Text) -> Rendered | None:
                 pieces[0].kind = "token"
             in_table = toml_like and _in_toml_table(lines, number)
             new = _whole_line(lines, number, pieces[0], counter, in_table)
+            touched.add(len(out))
             if not in_table and _STRUCTURE.search(pieces[0].body):
                 dynamic.append((len(out), pieces[0].body.strip()))
         if new != line:
             changed = True
-            touched.add(len(out))
         out.append(new)
         origins.append(number)
     if not changed:
