@@ -75,6 +75,8 @@ class PdbSelectsNothing(ProjectRule):
                         continue
                 elif not target.namespace_has_workloads(pdb.namespace):
                     continue
+                if pdb.selector_templated or any(w.labels_templated for w in target.workloads_in(pdb.namespace)):
+                    continue  # a template's labels: which pods it selects only the rendering knows
                 if target.selected_by(pdb):
                     continue
                 if target.has_custom_resources(pdb.namespace):

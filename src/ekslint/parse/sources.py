@@ -116,6 +116,9 @@ def _as_root(obj: YMap) -> YMap:
     meta = obj.map("metadata")
     name = (meta.text("name") if meta else None) or "?"
     namespace = meta.text("namespace") if meta else None
+    # A templated name (a placeholder token) is not quoted as a name.
+    name = "<templated>" if is_placeholder(name) else name
+    namespace = "<templated>" if namespace is not None and is_placeholder(namespace) else namespace
     ident = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
     return YMap(obj.node, obj.doc, None, ident)
 

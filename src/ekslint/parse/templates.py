@@ -64,6 +64,8 @@ TEMPLATE_SUFFIXES = (
 _SHELL_PARAM = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?[-=?+]|##?|%%?|/)[^{}\"'`$]*)?\}")
 _TOML_VALUE_BEFORE = re.compile(r"^\s*(?:\[?[A-Za-z0-9_.\"'-]+\]?\s*=\s*\[?|.*=\s*[\[{,]\s*|.*,\s*)$")
 _TOML_KEY_AFTER = re.compile(r"^\s*=")
+# A TOML table header or ``key = value`` line (YAML writes ``key: value``).
+_TOML_LINE = re.compile(r"^[ \t]*(?:\[[^\]\n]*\][ \t]*$|[\w.\"$-][^:\n=]*=[ \t])", re.M)
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -185,7 +187,7 @@ def render(text: Text) -> Rendered | None:
         content = _PRINTF_VALUE.sub("$_", content)
         changed = True
     lines = content.split("\n")
-    toml_like = "=" in content and "[" in content
+    toml_like = "=" in content and _TOML_LINE.search(content) is not None
     # JSON (or a YAML flow document): every ``${NAME}`` sits in a flow collection.
     flow = content.lstrip()[:1] in ("{", "[")
     script = any(line.lstrip().startswith("#!") for line in lines[:3])
