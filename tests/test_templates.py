@@ -293,13 +293,14 @@ def test_not_analysed_survives_the_cache_and_worker_processes(tmp_path: Path) ->
 
 def test_the_sarif_with_a_notification_is_valid(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    schemas = sorted((SHARED / "sarif").glob("*.json")) if (SHARED / "sarif").is_dir() else []
+    schemas = [SHARED / "sarif" / "sarif-schema-2.1.0.json"]
+    schemas = [path for path in schemas if path.is_file()]
     if not schemas:
         pytest.skip("the SARIF schema is expected in ../shared/sarif")
     schema = json.loads(schemas[0].read_text())
     with chdir(_dynamic(tmp_path)):
         _, out, _ = _cli(capsys, "-f", "sarif", ".")
-    jsonschema.validate(json.loads(out), schema)
+    jsonschema.Draft4Validator(schema).validate(json.loads(out))
 
 
 # -- only files ekslint understands are read (issue 13 item 5) --------------------------------

@@ -3,8 +3,10 @@
 A file is one of ekslint's inputs when its content is: YAML documents with
 ``apiVersion``/``kind`` (eksctl, Kubernetes, nodeadm, kubelet), MIME multipart userdata,
 a shell script that calls ``/etc/eks/bootstrap.sh``, or Bottlerocket TOML; base64 or
-gzip around any userdata is removed first. Everything else (READMEs, Helm templates,
-images, archives) is skipped without a word. A file that is clearly meant to be an input
+gzip around any userdata is removed first; templates go through the template step
+(ekslint.parse.templates) first. Documentation and source code are never read (decided
+by name); everything else that is no input (images, archives) is skipped without a
+word, and an input too templated to read is reported once as not analysed. A file that is clearly meant to be an input
 but cannot be read (broken YAML, bad MIME, invalid base64) yields problems that become
 EKS001 findings; the run always goes on.
 """
@@ -23,10 +25,12 @@ from enum import Enum
 from pathlib import Path
 
 from ekslint.parse import mime, tomldoc
+from ekslint.parse.encodings import text_with_nul, wide_encoding
+from ekslint.parse.filenames import understood_by_name
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
 from ekslint.parse.numbers import may_hold_bad_numbers, number_problems
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
-from ekslint.parse.templates import Rendered, is_placeholder, named_as_template, render
+from ekslint.parse.templates import Rendered, dynamic_reason, is_placeholder, render, structure_reason, template_note
 from ekslint.parse.text import Problem, Span, Text, normalize_newlines
 from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
 from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose, resolve_plain
@@ -308,36 +312,6 @@ CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-# Documentation and source code are never inputs, whatever they quote (a README's
-# bootstrap.sh line, YAML in a docstring or a test string): decided by name, before
-# anything is read. Everything else (no extension, .sh, .txt, .yaml, .json, .toml,
-# .mime, .golden, templates, Terraform and CloudFormation files) is recognised by content.
-NEVER_INPUT_SUFFIXES = frozenset(
-    (
-        # documentation
-        ".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".asc", ".html", ".htm", ".xhtml", ".tex",
-        ".org", ".textile", ".rdoc", ".pod",
-        # source code
-        ".py", ".pyi", ".pyx", ".ipynb", ".go", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx",
-        ".java", ".kt", ".kts", ".scala", ".groovy", ".gradle", ".clj", ".rb", ".rs", ".c", ".h", ".cc", ".cpp",
-        ".cxx", ".hpp", ".hh", ".cs", ".fs", ".vb", ".php", ".swift", ".m", ".mm", ".lua", ".pl", ".pm", ".r",
-        ".jl", ".dart", ".ex", ".exs", ".erl", ".hs", ".ml", ".elm", ".vue", ".svelte", ".css", ".scss", ".less",
-        ".zig", ".nim", ".sql",
-    )
-)  # fmt: skip
-_NEVER_INPUT_STEMS = ("readme", "changelog", "license", "licence", "contributing", "code_of_conduct", "authors")
-
-
-def understood_by_name(shown_as: str) -> bool:
-    """Whether a file's name allows it to be an input (see NEVER_INPUT_SUFFIXES):
-    documentation and source code are never read."""
-    name = shown_as.rsplit("/", 1)[-1].lower()
-    if name.startswith(_NEVER_INPUT_STEMS):
-        return False
-    dot = name.rfind(".")
-    return dot <= 0 or name[dot:] not in NEVER_INPUT_SUFFIXES
-
-
 def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
     if not data.strip() or not understood_by_name(shown_as):
         return None
@@ -346,7 +320,7 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
     if data[:2] == mime.GZIP_MAGIC:
         return _load_gzip(shown_as, data, limits, too_big)
     nul = data.find(b"\x00", 0, 8192)
-    if (nul != -1 and not _text_with_nul(data, nul)) or data[:2] in _UTF16_BOMS:
+    if (nul != -1 and not text_with_nul(data, nul)) or data[:2] in _UTF16_BOMS:
         return _not_text(shown_as, data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -391,7 +365,7 @@ def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
     "Unicode"), or binary data. Reported when it is an input (its text says so, or its
     name ends in .yaml, .yml, .json or .toml); skipped otherwise (images, archives)."""
     named = shown_as.lower().endswith(CONFIG_SUFFIXES)
-    encoding = _wide_encoding(data)
+    encoding = wide_encoding(data)
     kind: Content | None = Content.YAML if named else None
     if encoding is not None:
         kind = sniff(normalize_newlines(data[:65536].decode(encoding, "replace"))) or kind
@@ -409,33 +383,6 @@ def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
             "kubectl and eksctl refuse it. Replace it with the YAML it should hold, or exclude it"
         )
     return _unreadable(text, kind, message)
-
-
-def _wide_encoding(data: bytes) -> str | None:
-    """``utf-32``/``utf-16`` when ``data`` starts with their byte order mark, or looks like
-    ASCII text in UTF-16 without one (every other byte NUL); else None."""
-    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
-        return "utf-32"
-    if data[:2] in _UTF16_BOMS:
-        return "utf-16"
-    head = data[:512]
-    if len(head) >= 8:
-        even, odd = head[0::2], head[1::2]
-        if odd.count(0) >= len(odd) * 0.9 and not even.count(0):
-            return "utf-16-le"
-        if even.count(0) >= len(even) * 0.9 and not odd.count(0):
-            return "utf-16-be"
-    return None
-
-
-def _text_with_nul(data: bytes, first: int) -> bool:
-    """A text file with a stray NUL (a bad paste, a truncated write), not binary data:
-    the NUL is rare and the start of the file is printable text."""
-    sample = data[:8192]
-    if sample.count(b"\x00") > 4 or first < 16:
-        return False
-    head = sample[:first]
-    return sum(1 for b in head if b < 32 and b not in b"\t\n\r") == 0
 
 
 def _unreadable(text: Text, kind: Content, message: str) -> SourceFile:
@@ -529,14 +476,8 @@ def _load(text: Text, rendered: Rendered | None, kind: Content, limits: ReadLimi
         source.rendered = rendered
         source.raw = text.content
         source.text = text = rendered.text
-        if rendered.dynamic and kind is Content.YAML:
-            at, expression = rendered.dynamic[0]
-            where, _ = text.point(at, 0)
-            source.not_analysed = (
-                f"line {where}: `{_short(expression)}` writes YAML of its own (mappings or lists only a "
-                "render knows), so the template was not analysed; lint its rendered output (helm template, "
-                "terraform console) instead"
-            )
+        source.not_analysed = dynamic_reason(rendered) if kind is Content.YAML else None
+        if source.not_analysed is not None:
             return source
     if kind is Content.YAML:
         _load_yaml(source, limits)
@@ -544,14 +485,14 @@ def _load(text: Text, rendered: Rendered | None, kind: Content, limits: ReadLimi
         try:
             source.toml = tomldoc.parse_toml(text)
         except TomlSyntaxError as err:
-            reason = _template_reason(source, err.line, "TOML")
+            reason = structure_reason(source.rendered, source.text, err.line, "TOML")
             if reason is not None:
                 source.not_analysed = reason
                 return source
             source.problems.append(
                 Problem(
                     text.span(err.line, err.col, err.line, err.col + 1),
-                    f"TOML syntax error: {err.message}; {TOML_HINT}{_template_note(source)}",
+                    f"TOML syntax error: {err.message}; {TOML_HINT}{template_note(source.rendered, source.path)}",
                 )
             )
     else:
@@ -570,7 +511,7 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
                 Problem(span, message) for span, message in number_problems(doc.text, doc.root_node, resolve_plain)
             )
         return
-    reason = _template_reason(source, error.line, "YAML")
+    reason = structure_reason(source.rendered, source.text, error.line, "YAML")
     if reason is not None:
         source.not_analysed = reason
         source.yaml_docs = []
@@ -583,43 +524,8 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
     if error.limit:
         message = f"YAML not analysed: {error.message}"
     else:
-        message = f"YAML syntax error: {error.message}; {YAML_HINT}{_template_note(source)}"
+        message = f"YAML syntax error: {error.message}; {YAML_HINT}{template_note(source.rendered, source.path)}"
     source.problems.append(Problem(text.span(line, col, line, col + 1), message))
-
-
-def _template_reason(source: SourceFile, line: int, language: str) -> str | None:
-    """Why a template whose rendering does not parse at ``line`` (0-based, of the
-    rendered text) is not analysed, or None when the error is in its own text (then
-    no values can make it valid: an EKS001 error)."""
-    rendered = source.rendered
-    text = source.text
-    lines = text.lines()
-    error_line = lines[line] if line < len(lines) else ""
-    if rendered is None:
-        if is_placeholder(error_line):  # ``$VAR``, ``<name>``, ``%s``: a value to fill in decides it
-            where, _ = text.point(line, 0)
-            return f"line {where}: a placeholder decides the {language} structure here, so its rendering is unknown"
-        return None
-    near = [n for n in (line, line - 1, line + 1) if n in rendered.touched]
-    for at, expression in rendered.dynamic:
-        if at <= line:
-            where, _ = text.point(at, 0)
-            return f"line {where}: `{_short(expression)}` writes {language} of its own, so the structure is unknown"
-    if near:
-        where, _ = text.point(near[0], 0)
-        return f"line {where}: a template expression decides the {language} structure here, so it was not analysed"
-    return None
-
-
-def _short(expression: str) -> str:
-    expression = " ".join(expression.split())
-    return expression if len(expression) <= 60 else expression[:57] + "..."
-
-
-def _template_note(source: SourceFile) -> str:
-    if source.rendered is None and not named_as_template(source.path):
-        return ""
-    return " (this file is a template: the error is in its own text, so it renders invalid whatever its values)"
 
 
 def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:

@@ -397,3 +397,52 @@ def _indent(line: str) -> int:
 def _mapping_entry(line: str) -> bool:
     stripped = line.strip()
     return not stripped.startswith("- ") and (": " in stripped or stripped.endswith(":"))
+
+
+# -- what a rendering that does not parse means ----------------------------------------------
+
+
+def structure_reason(rendered: Rendered | None, text: Text, line: int, language: str) -> str | None:
+    """Why a template whose rendering does not parse at ``line`` (0-based, of ``text``,
+    the rendering) is not analysed, or None when the error is in its own text: then no
+    values make it valid, an EKS001 error (with :func:`template_note`)."""
+    lines = text.lines()
+    error_line = lines[line] if line < len(lines) else ""
+    if rendered is None:
+        if is_placeholder(error_line):  # ``$VAR``, ``<name>``: a value to fill in decides it
+            where, _ = text.point(line, 0)
+            return f"line {where}: a placeholder decides the {language} structure here, so its rendering is unknown"
+        return None
+    for at, expression in rendered.dynamic:
+        if at <= line:
+            where, _ = text.point(at, 0)
+            return f"line {where}: `{short(expression)}` writes {language} of its own, so the structure is unknown"
+    near = [n for n in (line, line - 1, line + 1) if n in rendered.touched]
+    if near:
+        where, _ = text.point(near[0], 0)
+        return f"line {where}: a template expression decides the {language} structure here, so it was not analysed"
+    return None
+
+
+def dynamic_reason(rendered: Rendered) -> str | None:
+    """Why a YAML template whose structure an expression writes is not analysed."""
+    if not rendered.dynamic:
+        return None
+    at, expression = rendered.dynamic[0]
+    where, _ = rendered.text.point(at, 0)
+    return (
+        f"line {where}: `{short(expression)}` writes YAML of its own (mappings or lists only a render knows), "
+        "so the template was not analysed; lint its rendered output (helm template, terraform console) instead"
+    )
+
+
+def template_note(rendered: Rendered | None, path: str) -> str:
+    """What an EKS001 syntax error in a template adds to its message."""
+    if rendered is None and not named_as_template(path):
+        return ""
+    return " (this file is a template: the error is in its own text, so it renders invalid whatever its values)"
+
+
+def short(expression: str) -> str:
+    expression = " ".join(expression.split())
+    return expression if len(expression) <= 60 else expression[:57] + "..."
