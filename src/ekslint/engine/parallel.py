@@ -33,7 +33,7 @@ from ekslint.engine.cache import content_digest
 from ekslint.engine.rule import Rule
 from ekslint.model.facts import PackedFacts
 from ekslint.parse.mime import refused_by_run_total
-from ekslint.parse.sources import read_head, understood_by_name
+from ekslint.parse.sources import read_head
 
 # Below this many files to analyse, starting workers costs more than it saves
 # (measured with benchmarks/bench.py: a fork and its first chunk take ~30 ms).
@@ -67,8 +67,6 @@ def effective_jobs(requested: int | None, files: int) -> int:
 def analyse_one(analyser: FileAnalyser, path: str, shown: str, keep_blob: bool) -> Result:
     """Analyse one file; with ``keep_blob`` also its content digest and pickled
     outcome, for the cache."""
-    if not understood_by_name(shown):
-        return FileOutcome(shown), None, None  # documentation or source code: not even read
     try:
         data = read_head(path, analyser.settings.limits)
     except OSError as err:

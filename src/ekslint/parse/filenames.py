@@ -1,14 +1,14 @@
 """Which files can be inputs, by name alone: documentation and source code never are.
 
-Decided before a file is read (the walk yields every file; this keeps a README that
-quotes a bootstrap.sh line, or YAML in a docstring, out of the run at no cost).
+Decided before a file's content is decoded or parsed (a README that quotes a
+bootstrap.sh line, or YAML in a docstring, stays out of the run at no cost; its empty
+outcome is cached like any other file's).
 """
 
 from __future__ import annotations
 
 # Documentation and source code are never inputs, whatever they quote (a README's
-# bootstrap.sh line, YAML in a docstring or a test string): decided by name, before
-# anything is read. Everything else (no extension, .sh, .txt, .yaml, .json, .toml,
+# bootstrap.sh line, YAML in a docstring or a test string): decided by name. Everything else (no extension, .sh, .txt, .yaml, .json, .toml,
 # .mime, .golden, templates, Terraform and CloudFormation files) is recognised by content.
 NEVER_INPUT_SUFFIXES = frozenset(
     (
