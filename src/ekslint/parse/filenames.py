@@ -8,8 +8,9 @@ outcome is cached like any other file's).
 from __future__ import annotations
 
 # Documentation and source code are never inputs, whatever they quote (a README's
-# bootstrap.sh line, YAML in a docstring or a test string): decided by name. Everything else (no extension, .sh, .txt, .yaml, .json, .toml,
-# .mime, .golden, templates, Terraform and CloudFormation files) is recognised by content.
+# bootstrap.sh line, YAML in a docstring or a test string): decided by name. Everything
+# else (no extension, .sh, .txt, .yaml, .json, .toml, .mime, .golden, templates,
+# Terraform and CloudFormation files) is recognised by content.
 NEVER_INPUT_SUFFIXES = frozenset(
     (
         # documentation
