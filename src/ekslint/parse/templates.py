@@ -102,7 +102,7 @@ class Rendered:
 class _Piece:
     start: int  # offsets in the line
     end: int
-    kind: str  # "expr" | "directive" | "comment"
+    kind: str  # "expr" | "directive" | "comment"; "token" once an expr is replaced
     word: str  # the directive's keyword ("if", "else", "end", ...), or the expression
     body: str
 
