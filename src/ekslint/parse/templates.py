@@ -62,7 +62,7 @@ TEMPLATE_SUFFIXES = (
 )
 # A shell/envsubst parameter expansion: valid shell as written.
 _SHELL_PARAM = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?[-=?+]|##?|%%?|/)[^{}\"'`$]*)?\}")
-_TOML_VALUE_BEFORE = re.compile(r"^\s*(?:\[?[A-Za-z0-9_.\"'-]+\]?\s*=\s*\[?|.*=\s*[\[{,]\s*|.*,\s*)$")
+_TOML_KEY_BEFORE = re.compile(r"[ \t]*[A-Za-z0-9_.\"'-]+[ \t]*")
 _TOML_KEY_AFTER = re.compile(r"^\s*=")
 # A TOML table header or ``key = value`` line (YAML writes ``key: value``).
 _TOML_LINE = re.compile(r"^[ \t]*(?:\[[^\]\n]*\][ \t]*$|[\w.\"$-][^:\n=]*=[ \t])", re.M)
@@ -310,9 +310,19 @@ def _toml_bare(line: str, piece: _Piece) -> bool:
     before = line[: piece.start]
     if before.count('"') % 2 or before.count("'") % 2:
         return False
-    if _TOML_VALUE_BEFORE.match(before):
+    if _toml_value_position(before):
         return True
     return not before.strip() and _TOML_KEY_AFTER.match(line[piece.end :]) is not None
+
+
+def _toml_value_position(before: str) -> bool:
+    """``key = `` (a value), ``= [``/``= {``/``, `` (an item of an array or inline table)."""
+    text = before.rstrip()
+    if text.endswith(","):
+        return True
+    if text.endswith(("[", "{")):
+        return text[:-1].rstrip().endswith("=")
+    return text.endswith("=") and _TOML_KEY_BEFORE.fullmatch(text[:-1]) is not None
 
 
 def _breaks(line: str, piece: _Piece, toml_like: bool) -> bool:
