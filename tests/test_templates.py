@@ -89,7 +89,9 @@ def _findings(directory: Path, *paths: str) -> list[tuple[str, str, int]]:
         ("nodepool.yaml-template", Content.YAML),  # YAML, envsubst in a flow list
         ("userdata_al2023.tpl", Content.USERDATA),  # MIME
         ("al2_user_data.tpl", Content.USERDATA),  # shell
-        ("kubelet-config.json.tpl", Content.YAML),  # JSON
+        # JSON (no comments possible): the KubeletConfiguration JSON of awslabs/amazon-eks-ami's AL2
+        # runtime (kubelet-config.json, the file bootstrap.sh edits) written as a templatefile.
+        ("kubelet-config.json.tpl", Content.YAML),
     ],
 )
 def test_templates_that_render_valid_parse_in_every_format(name: str, kind: Content) -> None:
