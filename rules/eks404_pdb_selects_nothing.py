@@ -74,6 +74,8 @@ class PdbSelectsNothing(ProjectRule):
                         continue
                 elif not target.namespace_has_workloads(pdb.namespace):
                     continue
+                if pdb.selector_templated or any(w.labels_templated for w in target.workloads_in(pdb.namespace)):
+                    continue  # a template's labels: which pods it selects only the rendering knows
                 if target.selected_by(pdb):
                     continue
                 if pdb.namespace is None and any(ns is None for ns, _ in facts.custom_resources):

@@ -138,6 +138,11 @@ EXPECTED = {
     ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_merged.golden", 33, 5),
     ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_merged.golden", 42, 9),
     ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_yaml_userdata_input.golden", 7, 5),
+    # -- templates (the template step) --
+    # Karpenter's AL2023 test input is a fmt.Sprintf template (`name: %s`): rendered, its literal
+    # clusterDNS 10.0.100.10 lies outside its literal cidr 10.100.0.0/16 whatever the %s values, as in
+    # the launchtemplate goldens above (the kubelet's cluster DNS must be a service IP).
+    ("EKS204", "nodeadm/karpenter-provider-aws__test-suites-ami__al2023_userdata_input.yaml", 12, 9),
 }
 
 
@@ -246,3 +251,18 @@ def test_cloudformation_templates_are_reviewed(capsys: pytest.CaptureFixture[str
         assert cli.main(["nodes", "--isolated", "--format", "json"]) == 0
     groups = json.loads(capsys.readouterr().out)["nodeGroups"]
     assert {(g["file"], g["name"], g["amiFamily"]) for g in groups} == CLOUDFORMATION_GROUPS
+
+
+def test_no_eks001_on_public_templates_that_render_valid(everything) -> None:  # type: ignore[no-untyped-def]
+    """Every template in the corpus (Terraform templatefile, envsubst, Helm chart templates,
+    printf test data) renders valid or is reported once as not analysed: none gets EKS001.
+    Terraform files themselves (.tf) are read by the Terraform reader, not here."""
+    from ekslint.parse.templates import has_template_blocks, named_as_template
+
+    def templated(path: str) -> bool:
+        content = (PUBLIC / path).read_text(errors="replace")
+        return named_as_template(path) or has_template_blocks(content) or "${" in content
+
+    eks001 = {f.span.file for f in everything.findings if f.rule_id == "EKS001"}
+    assert sorted(p for p in eks001 if templated(p) and not p.endswith(".tf")) == []
+    assert all(note.reason for note in everything.not_analysed)

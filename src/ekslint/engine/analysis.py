@@ -43,6 +43,8 @@ class FileOutcome:
     suppressions: FileSuppressions = field(default_factory=FileSuppressions)
     read_error: str | None = None  # the OS error when the file could not be read
     cacheable: bool = True  # False: a rule was stopped or skipped on it (another run may differ)
+    # An input that could not be analysed and why (SourceFile.not_analysed): a run-level note.
+    not_analysed: str | None = None
 
 
 class FileAnalyser:
@@ -71,8 +73,10 @@ class FileAnalyser:
     def analyse_bytes(self, shown: str, data: bytes) -> FileOutcome:
         try:
             source = load_bytes(shown, data, self.settings.limits)
-            if source is None or source.template:
+            if source is None:
                 return FileOutcome(shown)
+            if source.not_analysed is not None:
+                return FileOutcome(shown, not_analysed=source.not_analysed)
             model = build_file_model(source, self.settings.context, self.settings.limits.yaml)
             model.problems.extend(shapes.check_file(model))
         except RecursionError:
@@ -117,7 +121,14 @@ def pack(outcome: FileOutcome) -> Packed:
     if isinstance(facts, FileFacts):
         facts = PackedFacts.pack(facts)
     local = FileOutcome(
-        outcome.path, None, outcome.violations, outcome.crashed, outcome.suppressions, outcome.read_error, True
+        outcome.path,
+        None,
+        outcome.violations,
+        outcome.crashed,
+        outcome.suppressions,
+        outcome.read_error,
+        True,
+        outcome.not_analysed,
     )
     own = pickle.dumps((local, facts is not None), protocol=pickle.HIGHEST_PROTOCOL)
     if facts is None:
@@ -315,6 +326,8 @@ def _suppressions(model: FileModel) -> FileSuppressions:
     source = model.source
     # Userdata decoded from base64/gzip has no comments a reader could have written.
     content = source.text.content if source.text.collapsed is None else ""
+    if source.raw is not None and source.text.collapsed is None:
+        content = source.raw  # a rendered template: its comments are in the file's own text
     found = scan(content, source.path)
     for target, value, span in model.ignore_annotations:
         add_annotation(found, target, value, span)

@@ -27,6 +27,14 @@ class RunRequest:
     cache_dir: Path | None = None  # None: no cache
 
 
+@dataclass(frozen=True, slots=True)
+class NotAnalysed:
+    """An input ekslint recognised but could not analyse, and why (a run-level note)."""
+
+    file: str
+    reason: str
+
+
 @dataclass(slots=True)
 class RunResult:
     findings: list[Finding] = field(default_factory=list)  # reported
@@ -34,6 +42,7 @@ class RunResult:
     baselined: list[Finding] = field(default_factory=list)  # hidden by --baseline
     input_errors: list[InputError] = field(default_factory=list)
     crashed: list[Finding] = field(default_factory=list)
+    not_analysed: list[NotAnalysed] = field(default_factory=list)  # once per file, in walk order
     files_seen: int = 0
     files_analysed: int = 0
     from_cache: int = 0  # files whose outcome came from the cache

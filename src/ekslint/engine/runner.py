@@ -40,7 +40,7 @@ from ekslint.engine.finding import Finding, assign_fingerprints
 from ekslint.engine.hookspecs import Registry
 from ekslint.engine.options import options_for, resolve_rule_options
 from ekslint.engine.parallel import WorkItem
-from ekslint.engine.results import RunRequest, RunResult
+from ekslint.engine.results import NotAnalysed, RunRequest, RunResult
 from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
 from ekslint.model.facts import KEY_SEPARATOR, NODE_FIELDS, UNKEYED, FileFacts, PackedFacts, object_key, object_keys
@@ -211,6 +211,8 @@ class Runner:
                 result.input_errors.append(InputError(outcome.path, outcome.read_error + note))
             if outcome.facts is not None and reported:
                 result.files_analysed += 1
+            if outcome.not_analysed is not None and reported:
+                result.not_analysed.append(NotAnalysed(outcome.path, outcome.not_analysed))
         # A crash on a context file belongs to the run that reports on that file.
         result.crashed.extend(c for o in outcomes if targets is None or o.path in targets for c in o.crashed)
         analysed = [o for o in outcomes if o.facts is not None]

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from ekslint.model.nodegroup import Allowance, KubeletSettings, MaxPodsSetting, parse_taint
 from ekslint.model.scheduling import Taint
+from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Span
 from ekslint.parse.tomldoc import TomlDoc
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
@@ -81,8 +82,11 @@ def read_kubernetes_settings(settings: Settings, source: str) -> KubeletSettings
                 f"settings.kubernetes.allowed-unsafe-sysctls in {source}",
             )
             for i, name in enumerate(allowed)
-            if isinstance(name, str)
+            if isinstance(name, str) and not is_placeholder(name)
         ]
+        templated = [i for i, name in enumerate(allowed) if isinstance(name, str) and is_placeholder(name)]
+        if templated:
+            result.allowances_unknown = spans[templated[0]] if templated[0] < len(spans) else fallback
     max_pods = settings.get(("kubernetes", "max-pods"))
     if max_pods is not None:
         value = max_pods if isinstance(max_pods, int) and not isinstance(max_pods, bool) else None
@@ -96,10 +100,17 @@ def read_kubernetes_settings(settings: Settings, source: str) -> KubeletSettings
         )
     labels = settings.get(("kubernetes", "node-labels"))
     if isinstance(labels, dict):
-        result.labels = {str(k): str(v) for k, v in labels.items()}
+        # A placeholder key (``${node_labels}`` on a line of its own in a template):
+        # labels only the rendering knows.
+        result.labels = {str(k): str(v) for k, v in labels.items() if not is_placeholder(str(k))}
+        result.labels_unknown = len(result.labels) < len(labels)
+    elif isinstance(labels, str) and is_placeholder(labels):
+        result.labels_unknown = True
     taints = settings.get(("kubernetes", "node-taints"))
     if isinstance(taints, dict):
         for key, values in taints.items():
+            if is_placeholder(str(key)):
+                continue
             for entry in values if isinstance(values, list) else [values]:
                 taint = parse_taint(f"{key}={entry}") if isinstance(entry, str) else None
                 if taint is not None:

@@ -343,6 +343,8 @@ def _node_group(
     group.taints.extend(t for t in kubelet.taints if t not in group.taints)
     if kubelet.labels_unknown:
         group.labels_complete = False
+    if kubelet.allowances_unknown is not None and group.allowances_unknown is None:
+        group.allowances_unknown = kubelet.allowances_unknown
     for script in userdata.scripts:
         if script.unknown_edit is not None and group.allowances_unknown is None:
             group.allowances_unknown = script.unknown_edit

@@ -159,6 +159,7 @@ def _kubelet_config_group(obj: YMap, source: SourceFile, version: tuple[int, int
         file=source.path,
         labels_complete=False,
         allowances=settings.allowances(),
+        allowances_unknown=settings.allowances_unknown,
         max_pods=settings.max_pods,
         kubernetes_version=version,
     )

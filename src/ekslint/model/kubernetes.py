@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ekslint.fastpickle import fast_pickle
 from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
 from ekslint.parse.numbers import OutOfRange, abbreviate
+from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Span
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
 
@@ -78,6 +79,9 @@ class Workload:
     replicas: int | None  # None: not fixed by the manifest (DaemonSet, CronJob)
     replicas_span: Span | None
     replicas_defaulted: bool = False
+    # A pod label key or value is an unrendered placeholder: which selectors match the
+    # pods only the rendering knows.
+    labels_templated: bool = False
 
     @property
     def ref(self) -> str:
@@ -123,6 +127,7 @@ class PodDisruptionBudget:
     min_available: Budget | None
     max_unavailable: Budget | None
     api_version: str
+    selector_templated: bool = False  # a selector key or value is a placeholder: what it selects is unknown
 
     @property
     def ref(self) -> str:
@@ -184,11 +189,19 @@ def _name_span(obj: YMap) -> Span:
     return obj.start_span
 
 
+TEMPLATED_NAME = "<templated>"  # a name only a template's rendering knows (never quoted)
+
+
 def _meta(obj: YMap) -> tuple[str, str | None]:
     meta = obj.map("metadata")
     if meta is None:
         return "?", None
-    return meta.text("name") or "?", meta.text("namespace")
+    name, namespace = meta.text("name") or "?", meta.text("namespace")
+    if is_placeholder(name):
+        name = TEMPLATED_NAME
+    if namespace is not None and is_placeholder(namespace):
+        namespace = TEMPLATED_NAME
+    return name, namespace
 
 
 def label_selector(node: YMap | None) -> LabelSelector | None:
@@ -231,7 +244,8 @@ def pod_spec(spec: YMap | None) -> PodSpec:
         return pod
     security = spec.map("securityContext")
     for item in (security.seq("sysctls") if security else None) or ():
-        if isinstance(item, YMap) and item.text("name"):
+        # A templated sysctl name is unknown: nothing to judge, nothing to quote.
+        if isinstance(item, YMap) and item.text("name") and not is_placeholder(item.text("name") or ""):
             pod.sysctls.append(Sysctl(item.text("name") or "", item.text("value"), item.entry_span("name")))
     tolerations: list[Toleration] = []
     for item in spec.seq("tolerations") or ():
@@ -292,17 +306,19 @@ def workload(obj: YMap, kind: str) -> Workload | None:
             replicas, defaulted = 1, True
     elif kind == "Pod":
         replicas, defaulted = 1, True
+    pod_labels = _str_map(template_meta.map("labels") if template_meta else None)
     return Workload(
         kind=kind,
         name=name,
         namespace=namespace,
         span=_name_span(obj),
-        pod_labels=_str_map(template_meta.map("labels") if template_meta else None),
+        pod_labels=pod_labels,
         annotations=annotations,
         pod=pod_spec(template.map("spec") if path is not None else obj.map("spec")),
         replicas=replicas,
         replicas_span=replicas_span,
         replicas_defaulted=defaulted,
+        labels_templated=any(is_placeholder(k) or is_placeholder(v) for k, v in pod_labels.items()),
     )
 
 
@@ -314,7 +330,13 @@ def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
         value = spec.get(key) if spec is not None else None
         # An invalid value (-3%, 1.5, 300%) is an EKS001 finding (validation/shapes.py): the
         # API server refuses the PDB, so no rule judges what it would do.
-        if spec is not None and isinstance(value, YScalar) and value.value is not None and not budget_error(value):
+        if (
+            spec is not None
+            and isinstance(value, YScalar)
+            and value.value is not None
+            and not budget_error(value)
+            and not is_placeholder(value.text)
+        ):
             raw = value.value if isinstance(value.value, int) and not isinstance(value.value, bool) else value.text
             budgets[key] = Budget(key, raw, spec.entry_span(key))
     selector_node = spec.map("selector") if spec is not None else None
@@ -327,7 +349,16 @@ def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
         min_available=budgets.get("minAvailable"),
         max_unavailable=budgets.get("maxUnavailable"),
         api_version=obj.text("apiVersion") or "",
+        selector_templated=_templated_selector(label_selector(selector_node)),
     )
+
+
+def _templated_selector(selector: LabelSelector | None) -> bool:
+    if selector is None:
+        return False
+    texts = [text for pair in selector.match_labels for text in pair]
+    texts += [text for r in selector.match_expressions for text in (r.key, r.operator, *r.values)]
+    return any(is_placeholder(text) for text in texts)
 
 
 def autoscaler(obj: YMap) -> Autoscaler | None:
@@ -424,8 +455,10 @@ _PERCENT = re.compile(r"[0-9]+%")
 
 def budget_error(node: YNode) -> str | None:
     """Why the API server refuses a PDB minAvailable/maxUnavailable value; None if valid."""
-    if (isinstance(node, YScalar) and node.value is None) or (isinstance(node, YMap) and is_template_mapping(node)):
-        return None
+    if (isinstance(node, YScalar) and (node.value is None or is_placeholder(node.text))) or (
+        isinstance(node, YMap) and is_template_mapping(node)
+    ):
+        return None  # not set, or a template's value: unknown
     if not isinstance(node, YScalar):
         return f"is {describe_kind(node)}, but must be an integer or a percentage"
     value = node.value

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from ekslint.model.maxpods import MaxPodsExpression, max_pods_expression
 from ekslint.model.nodegroup import Allowance, KubeletSettings, MaxPodsSetting
 from ekslint.parse.shell import Word, kubelet_flags, split_words
+from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Span
 from ekslint.parse.yamltree import YMap, YScalar
 
@@ -225,11 +226,15 @@ def read_kubelet_config(config: YMap, settings: KubeletSettings, source: str) ->
     one); a later call replaces lists, as JSON merging does."""
     listing = config.seq("allowedUnsafeSysctls")
     if listing is not None:
+        items = [item for item in listing if isinstance(item, YScalar) and item.value is not None]
         settings.config_allowances = [
             Allowance(item.text, item.span, f"allowedUnsafeSysctls in {source}")
-            for item in listing
-            if isinstance(item, YScalar) and item.value is not None
+            for item in items
+            if not is_placeholder(item.text)
         ]
+        templated = [item for item in items if is_placeholder(item.text)]
+        if templated:
+            settings.allowances_unknown = templated[0].span  # a template's value: unknown, never quoted
     max_pods = config.scalar("maxPods")
     if max_pods is not None and max_pods.value is not None:
         value = max_pods.value if isinstance(max_pods.value, int) and not isinstance(max_pods.value, bool) else None

@@ -268,6 +268,8 @@ class KubeletSettings:
     max_pods: list[MaxPodsSetting] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
     labels_unknown: bool = False
+    # An allowed-sysctls entry only a template's rendering knows (its place).
+    allowances_unknown: Span | None = None
     taints: list[Taint] = field(default_factory=list)
     # Allowances written somewhere that never reach the kubelet, with the reason.
     ignored: list[IgnoredAllowance] = field(default_factory=list)
@@ -297,6 +299,7 @@ class KubeletSettings:
         self.max_pods.extend(later.max_pods)
         self.labels.update(later.labels)
         self.labels_unknown |= later.labels_unknown
+        self.allowances_unknown = self.allowances_unknown or later.allowances_unknown
         self.taints.extend(later.taints)
         self.ignored.extend(later.ignored)
 

@@ -475,6 +475,8 @@ def node_group_from_userdata(model: UserdataModel, origin: Origin, version: tupl
         group.instance_types = context.node_group(version).instance_types
         if context.max_pods is not None and not group.max_pods:
             group.max_pods = context.node_group(version).max_pods
+    if kubelet.allowances_unknown is not None:
+        group.allowances_unknown = kubelet.allowances_unknown
     for script in model.scripts:
         if script.unknown_edit is not None and group.allowances_unknown is None:
             group.allowances_unknown = script.unknown_edit

@@ -3,8 +3,10 @@
 A file is one of ekslint's inputs when its content is: YAML documents with
 ``apiVersion``/``kind`` (eksctl, Kubernetes, nodeadm, kubelet), MIME multipart userdata,
 a shell script that calls ``/etc/eks/bootstrap.sh``, or Bottlerocket TOML; base64 or
-gzip around any userdata is removed first. Everything else (READMEs, Helm templates,
-images, archives) is skipped without a word. A file that is clearly meant to be an input
+gzip around any userdata is removed first; templates go through the template step
+(ekslint.parse.templates) first. Documentation and source code are never read (decided
+by name); everything else that is no input (images, archives) is skipped without a
+word, and an input too templated to read is reported once as not analysed. A file that is clearly meant to be an input
 but cannot be read (broken YAML, bad MIME, invalid base64) yields problems that become
 EKS001 findings; the run always goes on.
 """
@@ -25,10 +27,12 @@ from pathlib import Path
 from ekslint.parse import mime, tomldoc
 from ekslint.parse.cfnfunctions import looks_like_cloudformation
 from ekslint.parse.hcl import HclFile, parse_hcl
+from ekslint.parse.encodings import text_with_nul, wide_encoding
+from ekslint.parse.filenames import understood_by_name
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
 from ekslint.parse.numbers import may_hold_bad_numbers, number_problems
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
-from ekslint.parse.templates import has_template_blocks, is_placeholder
+from ekslint.parse.templates import Rendered, dynamic_reason, is_placeholder, render, structure_reason, template_note
 from ekslint.parse.text import Problem, Span, Text, normalize_newlines
 from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
 from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose, resolve_plain
@@ -49,6 +53,9 @@ TOML_HINT = (
 )
 # `terraform show -json` of a plan or a state (Terraform's JSON output format).
 _PLAN_HINT = re.compile(r'"(planned_values|values|terraform_version)"\s*:')
+# A shell command that feeds a here-document (``cat <<EOF | envsubst | kubectl apply -f -``,
+# as Karpenter's getting-started guide writes NodePools): a script, not the YAML it holds.
+_HEREDOC_COMMAND = re.compile(r"[A-Za-z_./][\w./-]*[ \t][^\n]*<<-?[ \t]*['\"]?[A-Za-z_]\w*['\"]?")
 # A Markdown code fence at the start of a line (YAML forbids "`" there).
 _DOC_FENCE = re.compile(r"^(```|~~~)", re.M)
 
@@ -81,7 +88,18 @@ class SourceFile:
     toml: TomlDoc | None = None
     hcl: HclFile | None = None
     problems: list[Problem] = field(default_factory=list)
-    template: bool = False  # an unrendered template: skipped
+    # The template step changed the text (see ekslint.parse.templates): ``text`` is the
+    # rendering, ``raw`` the file's own text (comments, suppressions).
+    rendered: Rendered | None = None
+    raw: str | None = None
+    # Why the file, recognised as an input, could not be analysed (a template too
+    # dynamic to read, a Helm chart file): said once per file in every report, never
+    # an error. None: analysed.
+    not_analysed: str | None = None
+
+    @property
+    def template(self) -> bool:
+        return self.rendered is not None
 
     def objects(self) -> Iterator[YMap]:
         """Every document (and ``kind: List`` item) that has an apiVersion and kind."""
@@ -110,6 +128,9 @@ def _as_root(obj: YMap) -> YMap:
     meta = obj.map("metadata")
     name = (meta.text("name") if meta else None) or "?"
     namespace = meta.text("namespace") if meta else None
+    # A templated name (a placeholder token) is not quoted as a name.
+    name = "<templated>" if is_placeholder(name) else name
+    namespace = "<templated>" if namespace is not None and is_placeholder(namespace) else namespace
     ident = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
     return YMap(obj.node, obj.doc, None, ident)
 
@@ -300,14 +321,14 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
-    if not data.strip():
+    if not data.strip() or not understood_by_name(shown_as):
         return None
     mime.begin_file(limits.decode)
     too_big = len(data) > limits.max_file_bytes
     if data[:2] == mime.GZIP_MAGIC:
         return _load_gzip(shown_as, data, limits, too_big)
     nul = data.find(b"\x00", 0, 8192)
-    if (nul != -1 and not _text_with_nul(data, nul)) or data[:2] in _UTF16_BOMS:
+    if (nul != -1 and not text_with_nul(data, nul)) or data[:2] in _UTF16_BOMS:
         return _not_text(shown_as, data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -319,7 +340,15 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         bad_utf8 = err
     content = normalize_newlines(content)
     text = Text.whole_file(shown_as, content)
-    kind = Content.TERRAFORM if shown_as.endswith(".tf") else sniff(content)
+    if shown_as.endswith(".tf"):
+        rendered, kind = None, Content.TERRAFORM
+    else:
+        rendered = render(text)
+        kind = sniff(rendered.text.content if rendered is not None else content)
+        if kind in (Content.CLOUDFORMATION, Content.TERRAFORM_PLAN):
+            # ${Param} in a CloudFormation template is !Sub's, and a plan's values are
+            # resolved: neither is a template to render.
+            rendered = None
     if kind is None and bad_utf8 is not None and shown_as.lower().endswith(CONFIG_SUFFIXES):
         kind = Content.YAML  # a .yaml file of bytes that are not UTF-8: reported below
     if kind is None:
@@ -343,7 +372,7 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         source = _unreadable(text, kind, "file is not valid UTF-8 text; save it as UTF-8")
         source.problems[0] = Problem(text.span(line, col, line, col + 1), source.problems[0].message)
         return source
-    return load_text(text, kind, limits)
+    return _load(text, rendered, kind, limits)
 
 
 def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
@@ -351,7 +380,7 @@ def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
     "Unicode"), or binary data. Reported when it is an input (its text says so, or its
     name ends in .yaml, .yml, .json or .toml); skipped otherwise (images, archives)."""
     named = shown_as.lower().endswith(CONFIG_SUFFIXES)
-    encoding = _wide_encoding(data)
+    encoding = wide_encoding(data)
     kind: Content | None = Content.YAML if named else None
     if encoding is not None:
         kind = sniff(normalize_newlines(data[:65536].decode(encoding, "replace"))) or kind
@@ -369,33 +398,6 @@ def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
             "kubectl and eksctl refuse it. Replace it with the YAML it should hold, or exclude it"
         )
     return _unreadable(text, kind, message)
-
-
-def _wide_encoding(data: bytes) -> str | None:
-    """``utf-32``/``utf-16`` when ``data`` starts with their byte order mark, or looks like
-    ASCII text in UTF-16 without one (every other byte NUL); else None."""
-    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
-        return "utf-32"
-    if data[:2] in _UTF16_BOMS:
-        return "utf-16"
-    head = data[:512]
-    if len(head) >= 8:
-        even, odd = head[0::2], head[1::2]
-        if odd.count(0) >= len(odd) * 0.9 and not even.count(0):
-            return "utf-16-le"
-        if even.count(0) >= len(even) * 0.9 and not odd.count(0):
-            return "utf-16-be"
-    return None
-
-
-def _text_with_nul(data: bytes, first: int) -> bool:
-    """A text file with a stray NUL (a bad paste, a truncated write), not binary data:
-    the NUL is rare and the start of the file is printable text."""
-    sample = data[:8192]
-    if sample.count(b"\x00") > 4 or first < 16:
-        return False
-    head = sample[:first]
-    return sum(1 for b in head if b < 32 and b not in b"\t\n\r") == 0
 
 
 def _unreadable(text: Text, kind: Content, message: str) -> SourceFile:
@@ -460,7 +462,7 @@ def sniff(content: str) -> Content | None:
     stripped = head.lstrip()
     if stripped.startswith("{") and _PLAN_HINT.search(head) and '"format_version"' in head:
         return Content.TERRAFORM_PLAN
-    if stripped.startswith("#!"):
+    if stripped.startswith("#!") or _HEREDOC_COMMAND.match(stripped):
         # A script, to cloud-init and nodeadm alike: the MIME or YAML it prints in a
         # here-document is not the userdata's own structure.
         if _BOOTSTRAP_HINT.search(head) or _MANIFEST_HINT.search(head):
@@ -482,7 +484,20 @@ def sniff(content: str) -> Content | None:
 
 
 def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
+    """Parse ``text`` (a file, or userdata written inside one) as ``kind``, after the
+    template step."""
+    return _load(text, render(text), kind, limits)
+
+
+def _load(text: Text, rendered: Rendered | None, kind: Content, limits: ReadLimits) -> SourceFile:
     source = SourceFile(text.file, text, kind)
+    if rendered is not None:
+        source.rendered = rendered
+        source.raw = text.content
+        source.text = text = rendered.text
+        source.not_analysed = dynamic_reason(rendered) if kind is Content.YAML else None
+        if source.not_analysed is not None:
+            return source
     if kind in (Content.YAML, Content.TERRAFORM_PLAN, Content.CLOUDFORMATION):
         _load_yaml(source, limits)
     elif kind is Content.TERRAFORM:
@@ -492,10 +507,14 @@ def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
         try:
             source.toml = tomldoc.parse_toml(text)
         except TomlSyntaxError as err:
+            reason = structure_reason(source.rendered, source.text, err.line, "TOML")
+            if reason is not None:
+                source.not_analysed = reason
+                return source
             source.problems.append(
                 Problem(
                     text.span(err.line, err.col, err.line, err.col + 1),
-                    f"TOML syntax error: {err.message}; {TOML_HINT}",
+                    f"TOML syntax error: {err.message}; {TOML_HINT}{template_note(source.rendered, source.path)}",
                 )
             )
     else:
@@ -517,13 +536,14 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
                 Problem(span, message) for span, message in number_problems(doc.text, doc.root_node, resolve_plain)
             )
         return
-    error_line = text.lines()[error.line] if error.line < len(text.lines()) else ""
     # A CloudFormation template is never a template of that kind: its ${Param} is !Sub's.
-    if source.content is not Content.CLOUDFORMATION and (
-        has_template_blocks(text.content) or is_placeholder(error_line)
-    ):
-        # A Helm/Jinja/Terraform/printf template is not YAML until rendered: not an input.
-        source.template = True
+    reason = (
+        structure_reason(source.rendered, source.text, error.line, "YAML")
+        if source.content is not Content.CLOUDFORMATION
+        else None
+    )
+    if reason is not None:
+        source.not_analysed = reason
         source.yaml_docs = []
         return
     lines = text.lines()
@@ -534,7 +554,7 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
     if error.limit:
         message = f"YAML not analysed: {error.message}"
     else:
-        message = f"YAML syntax error: {error.message}; {YAML_HINT}"
+        message = f"YAML syntax error: {error.message}; {YAML_HINT}{template_note(source.rendered, source.path)}"
         if source.content is Content.CLOUDFORMATION:
             message = (
                 f"template syntax error (YAML or JSON): {error.message}; fix the template at this position "

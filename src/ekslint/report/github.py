@@ -46,6 +46,7 @@ class GithubFormatter(Formatter):
 
     def render(self, result: RunResult, registry: Registry, settings: Settings, options: ReportOptions) -> str:
         kinds = Counter(_COMMANDS[f.severity] for f in result.findings)
+        kinds["notice"] += len(result.not_analysed)  # said as notices too: within the same limit
         overflow = any(count > ANNOTATIONS_PER_KIND for count in kinds.values())
         limit = dict.fromkeys(_COMMANDS.values(), ANNOTATIONS_PER_KIND)
         if overflow:
@@ -64,6 +65,12 @@ class GithubFormatter(Formatter):
                 f"title={_property(f'{finding.rule_id} {finding.headline}')}"
             )
             lines.append(f"::{kind} {props}::{_data(finding.detail or finding.headline)}")
+        for note in result.not_analysed:
+            # A run-level note (not a finding): one per file, within the notice limit.
+            if written["notice"] >= limit["notice"]:
+                continue
+            written["notice"] += 1
+            lines.append(f"::notice file={_property(note.file)},title=ekslint::{_data('not analysed: ' + note.reason)}")
         left_out = {kind: kinds[kind] - written[kind] for kind in kinds if kinds[kind] > written[kind]}
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if left_out:
@@ -75,7 +82,7 @@ class GithubFormatter(Formatter):
             )
             lines.append(f"::notice title=ekslint::{_data(message)}")
             self.notices.append(message)
-        if summary and result.findings:
+        if summary and (result.findings or result.not_analysed):
             from ekslint.report.markdown import summary_markdown
 
             try:

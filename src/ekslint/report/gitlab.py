@@ -52,4 +52,6 @@ class GitlabFormatter(Formatter):
     description = "GitLab Code Quality report (JSON array of issues)"
 
     def render(self, result: RunResult, registry: Registry, settings: Settings, options: ReportOptions) -> str:
+        # Code Quality holds issues only: what was not analysed is said on stderr.
+        self.notices.extend(f"{n.file}: not analysed: {n.reason}" for n in result.not_analysed)
         return json.dumps([issue(f) for f in result.findings], indent=2, ensure_ascii=False) + "\n"

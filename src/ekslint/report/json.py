@@ -70,6 +70,7 @@ class JsonFormatter(Formatter):
                 {"path": e.path, "message": e.message, **({"skipped": True} if e.skipped else {})}
                 for e in result.input_errors
             ],
+            "not_analysed": [{"file": n.file, "reason": n.reason} for n in result.not_analysed],
             "summary": {
                 "files_seen": result.files_seen,
                 "files_analysed": result.files_analysed,
@@ -78,6 +79,7 @@ class JsonFormatter(Formatter):
                 "suppressed": len(result.suppressed),
                 "baselined": len(result.baselined),
                 "rule_errors": len(result.crashed),
+                "not_analysed": len(result.not_analysed),
             },
         }
         return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

@@ -47,7 +47,7 @@ class JunitFormatter(Formatter):
         by_file: dict[str, list[Finding]] = defaultdict(list)
         for finding in result.findings:
             by_file[finding.span.file].append(finding)
-        if not by_file:
+        if not by_file and not result.not_analysed:
             suite = ET.SubElement(suites, "testsuite", name="ekslint", tests="1", failures="0")
             ET.SubElement(suite, "testcase", name="ekslint", classname="ekslint")
         for raw_file, findings in sorted(by_file.items()):
@@ -70,5 +70,16 @@ class JunitFormatter(Formatter):
                     failure.text = detail
                 else:
                     ET.SubElement(case, "system-out").text = detail
+        if result.not_analysed:
+            # Each input not analysed: a skipped test case (JUnit's "not run"), never a failure.
+            suite = ET.SubElement(
+                suites, "testsuite", name="ekslint: not analysed", tests=str(len(result.not_analysed))
+            )
+            suite.set("failures", "0")
+            suite.set("skipped", str(len(result.not_analysed)))
+            for note in result.not_analysed:
+                file = xml_text(note.file)
+                case = ET.SubElement(suite, "testcase", name=f"not analysed: {file}", classname=file, file=file)
+                ET.SubElement(case, "skipped", message=xml_text(note.reason))
         ET.indent(suites)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -55,6 +55,9 @@ def summary_markdown(result: RunResult, heading: str = "ekslint", first: int = F
         title = "Findings" if len(findings) <= first else f"The first {first} of {len(findings)} findings"
         lines += ["", f"### {title}", "", "| severity | where | rule | message |", "|---|---|---|---|"]
         lines += [_row(f) for f in shown]
+    if result.not_analysed:
+        lines += ["", "### Not analysed", "", "| file | reason |", "|---|---|"]
+        lines += [f"| `{_cell(n.file)}` | {_cell(n.reason)} |" for n in result.not_analysed]
     lines.append("")
     return "\n".join(lines)
 

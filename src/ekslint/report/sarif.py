@@ -103,6 +103,18 @@ class SarifFormatter(Formatter):
             )
             for error in result.input_errors
         ]
+        notifications += [
+            om.Notification(
+                message=om.Message(text=f"{note.file}: not analysed: {note.reason}"),
+                level="note",
+                locations=[
+                    om.Location(
+                        physical_location=om.PhysicalLocation(artifact_location=self._artifact(om, note.file, root))
+                    )
+                ],
+            )
+            for note in result.not_analysed
+        ]
         invocation = om.Invocation(
             execution_successful=not result.crashed,
             tool_execution_notifications=notifications or None,

@@ -49,6 +49,8 @@ class TextFormatter(Formatter):
                 where = f"{visible(related.span.file)}:{related.span.line}:{related.span.col}"
                 message = visible(related.message)
                 lines.append(f"    {_DIM if color else ''}{where}: {message}{_RESET if color else ''}")
+        for note in result.not_analysed:
+            lines.append(f"{visible(note.file)}: not analysed: {visible(note.reason)}")
         lines.append(summary_line(result))
         return "\n".join(lines) + "\n"
 
@@ -118,6 +120,8 @@ def summary_line(result: RunResult) -> str:
         extra.append(_plural(unreadable, "unreadable path"))
     if len(result.input_errors) > unreadable:
         extra.append(f"{len(result.input_errors) - unreadable} skipped")
+    if result.not_analysed:
+        extra.append(f"{_plural(len(result.not_analysed), 'input')} not analysed")
     tail = f" ({'; '.join(extra)})" if extra else ""
     if not result.findings:
         return f"No problems found in {files}{tail}."

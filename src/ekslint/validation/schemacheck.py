@@ -25,6 +25,7 @@ from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ekslint.parse.numbers import NUMBER_SETTINGS, OutOfRange, abbreviate, not_an_integer
+from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Problem
 from ekslint.parse.tomldoc import TomlDoc
 from ekslint.parse.yamltree import YMap, YNode
@@ -259,6 +260,8 @@ def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterat
     key = str(path[-1]) if path else ""
     if (isinstance(error.instance, OutOfRange) and key in NUMBER_SETTINGS) or not_an_integer(error.instance, key):
         return  # the parser reports it (EKS001, parse.numbers.number_problems)
+    if _templated(error.instance, path):
+        return  # an unrendered placeholder: its value is unknown, not wrong
     if "propertyNames" in error.absolute_schema_path:
         yield _unknown(str(error.instance), path, _choices(error.validator_value), locator, reader, what)
         return
@@ -266,7 +269,7 @@ def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterat
         known = list(schema.get("properties", {}))
         patterns = list(schema.get("patternProperties", {}))
         for key in error.instance:
-            if key in known or any(re.search(p, key) for p in patterns):
+            if key in known or any(re.search(p, key) for p in patterns) or is_placeholder(key):
                 continue
             yield _unknown(key, path, known, locator, reader, what)
         return
@@ -315,6 +318,17 @@ def _problems(error: Any, locator: Locator, reader: Reader, what: str) -> Iterat
         locator.value_span(path),
         f"{locator.describe(path) or what}: {error.message}; {reader.type_consequence}. Fix the value",
     )
+
+
+def _templated(instance: Any, path: Path) -> bool:
+    """Whether an error is about an unrendered template: a placeholder value, a value
+    under a placeholder key, or a mapping with placeholder keys (they may render to the
+    missing field)."""
+    if isinstance(instance, str) and is_placeholder(instance):
+        return True
+    if isinstance(instance, dict) and any(isinstance(k, str) and is_placeholder(k) for k in instance):
+        return True
+    return any(isinstance(segment, str) and is_placeholder(segment) for segment in path)
 
 
 def _unknown(key: str, path: Path, known: Sequence[str], locator: Locator, reader: Reader, what: str) -> Problem:

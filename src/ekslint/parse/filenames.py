@@ -1,0 +1,37 @@
+"""Which files can be inputs, by name alone: documentation and source code never are.
+
+Decided before a file's content is decoded or parsed (a README that quotes a
+bootstrap.sh line, or YAML in a docstring, stays out of the run at no cost; its empty
+outcome is cached like any other file's).
+"""
+
+from __future__ import annotations
+
+# Documentation and source code are never inputs, whatever they quote (a README's
+# bootstrap.sh line, YAML in a docstring or a test string): decided by name. Everything
+# else (no extension, .sh, .txt, .yaml, .json, .toml, .mime, .golden, templates,
+# Terraform and CloudFormation files) is recognised by content.
+NEVER_INPUT_SUFFIXES = frozenset(
+    (
+        # documentation
+        ".md", ".markdown", ".mdx", ".rst", ".adoc", ".asciidoc", ".asc", ".html", ".htm", ".xhtml", ".tex",
+        ".org", ".textile", ".rdoc", ".pod",
+        # source code
+        ".py", ".pyi", ".pyx", ".ipynb", ".go", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx",
+        ".java", ".kt", ".kts", ".scala", ".groovy", ".gradle", ".clj", ".rb", ".rs", ".c", ".h", ".cc", ".cpp",
+        ".cxx", ".hpp", ".hh", ".cs", ".fs", ".vb", ".php", ".swift", ".m", ".mm", ".lua", ".pl", ".pm", ".r",
+        ".jl", ".dart", ".ex", ".exs", ".erl", ".hs", ".ml", ".elm", ".vue", ".svelte", ".css", ".scss", ".less",
+        ".zig", ".nim", ".sql",
+    )
+)  # fmt: skip
+_NEVER_INPUT_STEMS = ("readme", "changelog", "license", "licence", "contributing", "code_of_conduct", "authors")
+
+
+def understood_by_name(shown_as: str) -> bool:
+    """Whether a file's name allows it to be an input (see NEVER_INPUT_SUFFIXES):
+    documentation and source code are never read."""
+    name = shown_as.rsplit("/", 1)[-1].lower()
+    if name.startswith(_NEVER_INPUT_STEMS):
+        return False
+    dot = name.rfind(".")
+    return dot <= 0 or name[dot:] not in NEVER_INPUT_SUFFIXES
