@@ -26,16 +26,17 @@ from pathlib import Path
 
 from ekslint.parse import mime, tomldoc
 from ekslint.parse.cfnfunctions import looks_like_cloudformation
-from ekslint.parse.hcl import HclFile, parse_hcl
 from ekslint.parse.encodings import text_with_nul, wide_encoding
 from ekslint.parse.filenames import understood_by_name
+from ekslint.parse.hcl import HclFile, parse_hcl
 from ekslint.parse.mime import DecodeError, DecodeLimits, Userdata
 from ekslint.parse.numbers import may_hold_bad_numbers, number_problems
+from ekslint.parse.objects import objects_of
 from ekslint.parse.shell import Command, bootstrap_calls, parse_script
-from ekslint.parse.templates import Rendered, dynamic_reason, is_placeholder, render, structure_reason, template_note
+from ekslint.parse.templates import Rendered, dynamic_reason, render, structure_reason, template_note
 from ekslint.parse.text import Problem, Span, Text, normalize_newlines
 from ekslint.parse.tomldoc import TomlDoc, TomlSyntaxError
-from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, YSeq, compose, resolve_plain
+from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, compose, resolve_plain
 
 ALWAYS_SKIPPED_DIRS = frozenset(
     (".git", ".hg", ".svn", "node_modules", ".terraform", "__pycache__", ".ekslint_cache", ".tox", ".venv")
@@ -106,33 +107,7 @@ class SourceFile:
         for doc in self.yaml_docs:
             root = doc.root()
             if isinstance(root, YMap):
-                yield from _objects(root)
-
-
-def _objects(root: YMap) -> Iterator[YMap]:
-    kind = root.text("kind")
-    if kind is None:
-        return
-    if kind.endswith("List") and isinstance(root.get("items"), YSeq):
-        for item in root.seq("items") or ():
-            if isinstance(item, YMap):
-                yield _as_root(item)
-        return
-    yield _as_root(root)
-
-
-def _as_root(obj: YMap) -> YMap:
-    """The object as a root whose logical path names it (``Deployment/prod/web``), so
-    paths and fingerprints stay stable when documents move within a file."""
-    kind = obj.text("kind") or "?"
-    meta = obj.map("metadata")
-    name = (meta.text("name") if meta else None) or "?"
-    namespace = meta.text("namespace") if meta else None
-    # A templated name (a placeholder token) is not quoted as a name.
-    name = "<templated>" if is_placeholder(name) else name
-    namespace = "<templated>" if namespace is not None and is_placeholder(namespace) else namespace
-    ident = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
-    return YMap(obj.node, obj.doc, None, ident)
+                yield from objects_of(root)
 
 
 # -- discovery --------------------------------------------------------------------------
