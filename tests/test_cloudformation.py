@@ -198,8 +198,11 @@ def test_placeholder_lines_never_give_findings() -> None:
 """,
     )
     assert not built.problems
-    # Not TOML until then: what the kubelet is allowed is unknown, not "nothing".
-    assert not built.userdata
+    # Read through the template step: what the line sets (labels, the sysctl allowance)
+    # is unknown, not "nothing".
+    (group,) = built.node_groups
+    assert group.allowances_unknown is not None and group.allowances_unknown.line == 12
+    assert not group.allowances and not group.labels_complete
 
 
 def test_flow_scalars_with_colons_parse_as_cloudformation_reads_them() -> None:

@@ -87,6 +87,14 @@ def read_kubernetes_settings(settings: Settings, source: str) -> KubeletSettings
         templated = [i for i, name in enumerate(allowed) if isinstance(name, str) and is_placeholder(name)]
         if templated:
             result.allowances_unknown = spans[templated[0]] if templated[0] < len(spans) else fallback
+    kubernetes = settings.get(("kubernetes",))
+    templated_keys = [k for k in kubernetes if is_placeholder(str(k))] if isinstance(kubernetes, dict) else []
+    if templated_keys:
+        # A whole line the template fills in (``${LabelsArg}`` in AWS's quickstart, Terraform's
+        # ``${node_labels}``): it may set any Kubernetes setting, the allowance and labels included.
+        result.labels_unknown = True
+        if result.config_allowances is None and result.allowances_unknown is None:
+            result.allowances_unknown = settings.span(("kubernetes", str(templated_keys[0])))
     max_pods = settings.get(("kubernetes", "max-pods"))
     if max_pods is not None:
         value = max_pods if isinstance(max_pods, int) and not isinstance(max_pods, bool) else None
