@@ -315,9 +315,9 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         bad_utf8 = err
     content = normalize_newlines(content)
     text = Text.whole_file(shown_as, content)
-    if shown_as.endswith(".tf"):
-        rendered, kind = None, Content.TERRAFORM
-    else:
+    kind: Content | None = Content.TERRAFORM
+    rendered: Rendered | None = None
+    if not shown_as.endswith(".tf"):
         rendered = render(text)
         kind = sniff(rendered.text.content if rendered is not None else content)
         if kind in (Content.CLOUDFORMATION, Content.TERRAFORM_PLAN):
