@@ -19,6 +19,9 @@ from ekslint.plugin import (
     Violation,
 )
 
+# How many of a node group's other instance types a message names.
+MAX_OTHERS = 3
+
 
 class MaxPodsExceedsEniCapacity(ProjectRule):
     """## What it does
@@ -168,8 +171,12 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
         limit = smallest.capacity.max_pods
         name = smallest.info.name
         if len(assessed.known) > 1:
-            others = ", ".join(t.info.name for t in assessed.known if t is not smallest)
-            which = f"{name}, the smallest of its instance types (also {others}),"
+            # A Karpenter NodePool may launch hundreds of types: name a few.
+            others = [t.info.name for t in assessed.known if t is not smallest]
+            shown = ", ".join(others[:MAX_OTHERS])
+            if len(others) > MAX_OTHERS:
+                shown += f" and {len(others) - MAX_OTHERS} more"
+            which = f"{name}, the smallest of its instance types (also {shown}),"
         else:
             which = name
         info = smallest.info

@@ -17,6 +17,7 @@ PUBLIC = SHARED / "public-configs"
 # later (terraform/, karpenter/, kustomize/, ...) must be read without a crash; their
 # findings are reviewed with the template, kustomize and node-source work.
 REVIEWED = ("al2", "bottlerocket", "eksctl-examples", "k8s", "nodeadm")
+REVIEWED += ("karpenter",)  # Karpenter NodePools/EC2NodeClasses and Auto Mode (issue 14)
 
 KYVERNO = "k8s/kyverno-policies__pod-security__baseline__restrict-sysctls__"
 EXPECTED = {
@@ -138,6 +139,16 @@ EXPECTED = {
     ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_merged.golden", 33, 5),
     ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_merged.golden", 42, 9),
     ("EKS204", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_yaml_userdata_input.golden", 7, 5),
+    # -- karpenter/ (issue 14: Karpenter and EKS Auto Mode) ---------------------------------
+    # Karpenter v1 moved the kubelet settings from the NodePool to the EC2NodeClass
+    # (sigs.k8s.io/karpenter pkg/apis/v1 NodeClaimTemplateSpec has no kubelet): these
+    # karpenter.sh/v1 NodePools set spec.template.spec.kubelet.maxPods, which the API
+    # server refuses (strict field validation) or prunes, so it never reaches a node.
+    ("EKS002", "karpenter/devyoushin__karpenter-practice__crd-yamls__nodepool__nodepool-gpu.yaml", 62, 7),
+    ("EKS002", "karpenter/devyoushin__karpenter-practice__crd-yamls__nodepool__nodepool-spot.yaml", 68, 7),
+    # A `.yaml` file that is a shell here-document (`cat <<EOF | envsubst | kubectl apply`):
+    # not YAML, so kubectl cannot apply the file as it is.
+    ("EKS001", "karpenter/kubernetes-learning-projects__karpenter-eks__np-ec2-nc.yaml", 2, 11),
 }
 
 

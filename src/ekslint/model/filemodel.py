@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 from ekslint.model import cni as cni_model
+from ekslint.model import karpenter
 from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import removed_api
 from ekslint.model.context import ModelContext
@@ -22,7 +23,7 @@ from ekslint.model.userdata import (
     userdata_model,
 )
 from ekslint.parse.numbers import abbreviate
-from ekslint.parse.sources import SourceFile
+from ekslint.parse.sources import ReadLimits, SourceFile
 from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
 
@@ -57,6 +58,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
     model = FileModel(source.path, source=source, problems=list(source.problems))
     version = context.kubernetes_version
     nodeconfigs: list[YMap] = []
+    karpenter_objects: list[tuple[YMap, str]] = []
     for doc in source.yaml_docs:
         root = doc.root()
         if isinstance(root, YSeq) and any(isinstance(i, YMap) and "kind" in i and "apiVersion" in i for i in root):
@@ -106,8 +108,17 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             nodeconfigs.append(obj)
         elif kind == "KubeletConfiguration":
             model.node_groups.append(_kubelet_config_group(obj, source, version))
+        elif karpenter.is_pool(obj, kind) or karpenter.is_node_class(obj, kind):
+            karpenter_objects.append((obj, kind))
         elif kind and k8s.is_custom_resource(obj):
             model.custom_resources.append((k8s.namespace_of(obj), kind))
+    if karpenter_objects:
+        found = karpenter.read_file(karpenter_objects, ReadLimits(yaml=limits), model.problems)
+        for pool in found.pools:
+            pool.kubernetes_version = version
+        model.node_groups.extend(found.pools)
+        model.node_classes.extend(found.node_classes)
+        model.userdata.extend(found.userdata)
     own_versions = [c.version for c in model.clusters if c.version]
     model.kubernetes_version = min(own_versions) if own_versions else version
     standalone: UserdataModel | None = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ekslint.model.capacity import Capacity, InstanceInfo, InstanceTable, capacity, pd_supported, windows_capacity
 from ekslint.model.cni import CniSettings
+from ekslint.model.instancereqs import allows, judgeable
 from ekslint.model.nodegroup import InstanceType, NodeGroup, Origin
 from ekslint.parse.templates import is_placeholder
 
@@ -64,14 +65,26 @@ class GroupCapacity:
 
 
 def assess(group: NodeGroup, cni: CniSettings, table: InstanceTable) -> GroupCapacity | None:
-    """None when the group's instance types are not fixed (instanceSelector)."""
+    """None when the group's instance types are not fixed (instanceSelector, or a
+    Karpenter NodePool's requirements that ekslint cannot judge from its table)."""
     if group.instance_selector:
         return None
     result = GroupCapacity(group, cni)
     max_eni = cni.max_eni.value if cni.max_eni is not None else None
     custom = cni.custom_networking is not None and cni.custom_networking.value
     version = cni.version.value if cni.version is not None else None
-    for written in group.instance_types:
+    types = group.instance_types
+    requirements = group.instance_requirements
+    if requirements is not None:
+        # A NodePool: the types its requirements allow, among those written (an
+        # instance-type In list) or else every type ekslint knows.
+        if not judgeable(requirements):
+            return None
+        if types:
+            types = [t for t in types if (info := table.get(t.name.strip())) is None or allows(requirements, info)]
+        else:
+            types = [InstanceType(name, group.span) for name, info in table.types.items() if allows(requirements, info)]
+    for written in types:
         name = written.name.strip()
         if not name or is_placeholder(name):  # templated: not a type name to check
             continue
