@@ -35,7 +35,12 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
     config. The instance type comes from `instanceType`, `instanceTypes`,
     `instancesDistribution.instanceTypes`, or `instance-types` in the ekslint config
     (for userdata files); with several types the smallest capacity decides. Groups
-    using `instanceSelector` are skipped.
+    using `instanceSelector` are skipped. A Karpenter or Auto Mode NodePool may launch
+    every type its `requirements` allow (instance type, family, size, category,
+    generation, CPU, hypervisor, architecture; any type when unconstrained): the
+    smallest capacity among them decides, and the message names that type and counts
+    the others. A pool with a requirement ekslint cannot judge from its table (memory,
+    GPUs) is skipped.
 
     Where an AL2023 NodeConfig sets `kubelet.maxPodsExpression` and no maxPods,
     nodeadm evaluates the expression on each instance type (`default_enis`,
