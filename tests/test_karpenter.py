@@ -308,3 +308,37 @@ def test_public_karpenter_configs_read_without_crash() -> None:
         pytest.skip("public configs not present")
     result = lint(folder)
     assert not result.crashed and not result.input_errors
+
+
+def test_al2_userdata_bootstrap_call_is_replaced_by_karpenters() -> None:
+    path = Path(__file__).parent / "rules" / "EKS205" / "fail.karpenter-al2-userdata-bootstrap.yaml"
+    (group,) = _project(path).node_groups
+    assert group.ami_family == "AmazonLinux2" and group.allowances == []
+    (ignored,) = group.ignored_allowances
+    assert ignored.allowance.pattern == "net.core.somaxconn" and "Karpenter runs" in ignored.reason
+
+
+def test_karpenters_kubelet_max_pods_wins_over_the_users_nodeconfig(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "class.yaml": """apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: default
+spec:
+  amiSelectorTerms: [{alias: al2023@latest}]
+  kubelet:
+    maxPods: 20
+  userData: |
+    apiVersion: node.eks.aws/v1alpha1
+    kind: NodeConfig
+    spec:
+      kubelet:
+        config:
+          maxPods: 500
+"""
+        },
+    )
+    (group,) = _project(tmp_path / "class.yaml").node_groups
+    assert [(m.value, m.span.line) for m in group.max_pods] == [(20, 8)]

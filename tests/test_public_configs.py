@@ -146,6 +146,21 @@ EXPECTED = {
     # server refuses (strict field validation) or prunes, so it never reaches a node.
     ("EKS002", "karpenter/devyoushin__karpenter-practice__crd-yamls__nodepool__nodepool-gpu.yaml", 62, 7),
     ("EKS002", "karpenter/devyoushin__karpenter-practice__crd-yamls__nodepool__nodepool-spot.yaml", 68, 7),
+    # EC2NodeClass userData that calls /etc/eks/bootstrap.sh. On AL2 Karpenter appends its
+    # own bootstrap.sh call (pkg/providers/amifamily/bootstrap/eksbootstrap.go) and its
+    # docs say not to call it yourself ("use the Custom AMI family instead"): bootstrapped
+    # twice. On AL2023 the AMI's bootstrap.sh is a stub that exits 1.
+    (
+        "EKS205",
+        "karpenter/jasontsaicc__eks-terraform-karpenter__archived__karpenter-tests__karpenter-nodeclass-fixed.yaml",
+        64,
+        5,
+    ),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__configs__current__karpenter-resources.yaml", 42, 5),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioner.yaml", 182, 5),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioner.yaml", 244, 5),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioners.yaml", 81, 5),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioners.yaml", 190, 5),
     # A `.yaml` file that is a shell here-document (`cat <<EOF | envsubst | kubectl apply`):
     # not YAML, so kubectl cannot apply the file as it is.
     ("EKS001", "karpenter/kubernetes-learning-projects__karpenter-eks__np-ec2-nc.yaml", 2, 11),

@@ -52,6 +52,7 @@ from ekslint.model.nodegroup import (
     MaxPodsSetting,
     NodeGroup,
     Origin,
+    is_al2,
     is_windows,
 )
 from ekslint.model.scheduling import Requirement, Taint
@@ -132,12 +133,13 @@ class KarpenterFacts:
     userdata: list[UserdataModel] = field(default_factory=list)
 
 
-def _family(obj: YMap, spec: YMap) -> tuple[str | None, Span | None, bool | None]:
+def _family(obj: YMap, spec: YMap) -> tuple[str | None, Span | None, bool | None, str]:
     """(family, where, custom AMI) from ``amiSelectorTerms`` aliases or ``amiFamily``;
     amiFamily wins (``EC2NodeClass.AMIFamily()``). v1beta1 and v1alpha5 default to AL2."""
     terms = spec.seq("amiSelectorTerms")
     alias_family: str | None = None
     alias_span: Span | None = None
+    alias_text = ""
     selected = False
     for term in terms or ():
         if not isinstance(term, YMap):
@@ -145,19 +147,22 @@ def _family(obj: YMap, spec: YMap) -> tuple[str | None, Span | None, bool | None
         alias = term.scalar("alias")
         if alias is not None and isinstance(alias.value, str):
             alias_family, alias_span = alias.text.partition("@")[0].lower(), term.entry_span("alias")
+            alias_text = alias.text
         elif any(k in term for k in ("id", "name", "tags", "ssmParameter")):
             selected = True
     declared = spec.scalar("amiFamily")
     if declared is not None and isinstance(declared.value, str):
         value = declared.text.lower()
+        how = f"amiFamily {declared.text}"
         if value == CUSTOM:
-            return None, spec.entry_span("amiFamily"), True
-        return _FAMILIES.get(value), spec.entry_span("amiFamily"), selected or bool(spec.seq("amiSelector"))
+            return None, spec.entry_span("amiFamily"), True, how
+        return _FAMILIES.get(value), spec.entry_span("amiFamily"), selected or bool(spec.map("amiSelector")), how
     if alias_family is not None:
-        return _FAMILIES.get(alias_family), alias_span, False
+        return _FAMILIES.get(alias_family), alias_span, False, f"alias {alias_text}"
     if (obj.text("apiVersion") or "").endswith("/v1"):
-        return None, None, selected or None  # v1 requires an alias or amiFamily
-    return "AmazonLinux2", None, selected or bool(spec.map("amiSelector"))  # v1beta1 / v1alpha5 default
+        return None, None, selected or None, ""  # v1 requires an alias or amiFamily
+    # v1beta1 / v1alpha5 default to AL2.
+    return "AmazonLinux2", None, selected or bool(spec.map("amiSelector")), "the default amiFamily AL2"
 
 
 def node_class(
@@ -171,7 +176,7 @@ def node_class(
     result = NodeClass(f"{group}/{name}", name, where, where.file, auto_mode=group == AUTO_MODE_GROUP)
     if result.auto_mode or spec is None:
         return result, None
-    family, family_span, custom = _family(obj, spec)
+    family, family_span, custom, how = _family(obj, spec)
     result.ami_family, result.ami_family_span, result.custom_ami = family, family_span, custom
     generated = not (custom and family is None)  # amiFamily Custom: Karpenter adds nothing
     label = f"userData of {kind} {name}"
@@ -182,10 +187,18 @@ def node_class(
     kubelet = KubeletSettings()
     if userdata is not None:
         userdata.declared_family = family
+        userdata.declared_by = f"{kind} {name}" + (f" ({how})" if how else "")
         userdata.must_be_complete = not generated
         if userdata.nodeconfig is not None and generated:
             userdata.nodeconfig.implicit_cluster = "Karpenter"
-        kubelet.merge(userdata.kubelet())
+        if is_al2(family) and generated:
+            # Karpenter appends its own bootstrap.sh call (eksbootstrap.go), and that run
+            # rewrites the kubelet's arguments: a call in the userData does not count.
+            userdata.bootstrapped_after = "Karpenter"
+            for script in userdata.scripts:
+                kubelet.merge(script.settings_without_bootstrap(_BOOTSTRAPPED_AGAIN))
+        else:
+            kubelet.merge(userdata.kubelet())
         result.max_pods_expression = userdata.nodeconfig.max_pods_expression if userdata.nodeconfig else None
         for script in userdata.scripts:
             result.allowances_unknown = result.allowances_unknown or script.unknown_edit
@@ -201,6 +214,12 @@ def node_class(
     result.max_pods = kubelet.max_pods
     result.taints = kubelet.taints
     return result, userdata
+
+
+_BOOTSTRAPPED_AGAIN = (
+    "Karpenter runs /etc/eks/bootstrap.sh itself after this userData (amiFamily AL2), and its run rewrites the "
+    "kubelet's arguments"
+)
 
 
 def _karpenter_kubelet(config: YMap, kubelet: KubeletSettings, source: str) -> None:
