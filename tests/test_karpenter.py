@@ -300,6 +300,9 @@ def test_fixture_bad_input_is_reported_with_positions() -> None:
     found = {(f.rule_id, f.span.line, f.span.col) for f in result.findings}
     assert ("EKS002", 13, 14) in found  # maxPods: notanumber
     assert ("EKS001", 22, 5) in found  # no closing MIME boundary
+    (unclosed,) = [f for f in result.findings if f.rule_id == "EKS001"]
+    assert "Karpenter merges it with Go's mime/multipart" in unclosed.message
+    assert unclosed.message.startswith("userData of EC2NodeClass broken")
 
 
 def test_public_karpenter_configs_read_without_crash() -> None:
@@ -342,3 +345,25 @@ spec:
     )
     (group,) = _project(tmp_path / "class.yaml").node_groups
     assert [(m.value, m.span.line) for m in group.max_pods] == [(20, 8)]
+
+
+def test_auto_mode_builtin_pools_from_eksctl(tmp_path: Path) -> None:
+    # eksctl examples/42-auto-mode.yaml: nodePools defaults to general-purpose and system.
+    config = """apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata: {name: auto, region: us-west-2, version: "1.33"}
+autoModeConfig:
+  enabled: true
+"""
+    write(
+        tmp_path,
+        {"cluster.yaml": config, "none.yaml": config.replace("enabled: true", "enabled: true\n  nodePools: []")},
+    )
+    groups = _project(tmp_path / "cluster.yaml").node_groups
+    assert [(g.name, g.origin) for g in groups] == [("general-purpose", Origin.AUTO_MODE), ("system", Origin.AUTO_MODE)]
+    system = groups[1]
+    assert [str(t) for t in system.taints] == ["CriticalAddonsOnly:NoSchedule"]
+    assert system.accepts(NodeRequirements(node_selector={"kubernetes.io/arch": "arm64"}))[0] is Match.NO  # tainted
+    assert groups[0].accepts(NodeRequirements(node_selector={"kubernetes.io/arch": "arm64"}))[0] is Match.NO
+    assert groups[0].allowances == []
+    assert _project(tmp_path / "none.yaml").node_groups == []

@@ -104,6 +104,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
                 model.node_groups.append(entry.group)
                 if entry.userdata is not None:
                     model.userdata.append(entry.userdata)
+            model.node_groups.extend(karpenter.builtin_pools(obj, config.cluster.version))
         elif is_nodeconfig(obj):
             nodeconfigs.append(obj)
         elif kind == "KubeletConfiguration":

@@ -53,6 +53,7 @@ from ekslint.model.nodegroup import (
     NodeGroup,
     Origin,
     is_al2,
+    is_al2023,
     is_windows,
 )
 from ekslint.model.scheduling import Requirement, Taint
@@ -183,7 +184,10 @@ def node_class(
     userdata: UserdataModel | None = None
     raw = spec.scalar("userData")
     if raw is not None and isinstance(raw.value, str) and not is_windows(family):
+        before = len(problems)
         userdata = embedded_userdata(raw.as_text(), label, limits, problems)
+        if generated and (is_al2(family) or is_al2023(family)):
+            problems[before:] = [_karpenter_reads_mime(p, label) for p in problems[before:]]
     kubelet = KubeletSettings()
     if userdata is not None:
         userdata.declared_family = family
@@ -214,6 +218,24 @@ def node_class(
     result.max_pods = kubelet.max_pods
     result.taints = kubelet.taints
     return result, userdata
+
+
+_UNCLOSED = "multipart userdata has no closing `"
+
+
+def _karpenter_reads_mime(problem: Problem, label: str) -> Problem:
+    """Karpenter parses a MIME userData itself before anything boots (Go mime/multipart
+    in ``bootstrap/mime/mime.go`` and ``eksbootstrap.go``): a missing closing boundary
+    fails that read (``unexpected EOF``), and no launch template is built."""
+    if not problem.message.startswith(_UNCLOSED):
+        return problem
+    close = problem.message[len(_UNCLOSED) :].partition("`")[0]
+    return Problem(
+        problem.span,
+        f"{label}: the multipart userdata has no closing `{close}` line; Karpenter merges it with Go's "
+        "mime/multipart, which fails with `unexpected EOF`, so it builds no launch template and launches no node "
+        f"from this class. End the last part with `{close}`",
+    )
 
 
 _BOOTSTRAPPED_AGAIN = (
@@ -416,3 +438,67 @@ def read_file(objects: list[tuple[YMap, str]], limits: ReadLimits, problems: lis
             found.used = True
             facts.pools[index] = joined(pool, found)
     return facts
+
+
+# EKS Auto Mode's built-in NodePools, as EKS creates them (the objects as a cluster
+# shows them: lindarr915/eks-auto-mode-demo karpenter/managed-nodepool.yaml; EKS user
+# guide "Enable or disable built-in NodePools"): on-demand c/m/r of generation 5 and
+# later, Linux; general-purpose amd64, system amd64 or arm64 and tainted
+# CriticalAddonsOnly:NoSchedule.
+_BUILTIN_REQUIREMENTS = (
+    Requirement("karpenter.sh/capacity-type", "In", ("on-demand",)),
+    Requirement("eks.amazonaws.com/instance-category", "In", ("c", "m", "r")),
+    Requirement("eks.amazonaws.com/instance-generation", "Gt", ("4",)),
+    Requirement("kubernetes.io/os", "In", ("linux",)),
+)
+BUILTIN_POOLS = {
+    "general-purpose": ((Requirement("kubernetes.io/arch", "In", ("amd64",)),), ()),
+    "system": (
+        (Requirement("kubernetes.io/arch", "In", ("amd64", "arm64")),),
+        (Taint("CriticalAddonsOnly", "", "NoSchedule"),),
+    ),
+}
+
+
+def builtin_pools(config: YMap, version: tuple[int, int] | None) -> list[NodeGroup]:
+    """The built-in NodePools an eksctl ClusterConfig's ``autoModeConfig`` enables
+    (``nodePools`` defaults to general-purpose and system; ``[]`` disables them)."""
+    auto = config.map("autoModeConfig")
+    if auto is None or auto.value("enabled") is not True:
+        return []
+    listed = auto.seq("nodePools")
+    names = [n.text for n in listed if isinstance(n, YScalar)] if listed is not None else list(BUILTIN_POOLS)
+    span = auto.entry_span("nodePools") if listed is not None else auto.entry_span("enabled")
+    groups = []
+    for name in names:
+        if name not in BUILTIN_POOLS:
+            continue
+        extra, taints = BUILTIN_POOLS[name]
+        requirements = _BUILTIN_REQUIREMENTS + extra
+        labels = {"karpenter.sh/nodepool": name, "karpenter.sh/capacity-type": "on-demand", "kubernetes.io/os": "linux"}
+        options: dict[str, tuple[str, ...] | None] = {
+            "eks.amazonaws.com/instance-category": ("c", "m", "r"),
+            "eks.amazonaws.com/instance-generation": None,
+        }
+        arch = extra[0].values
+        if len(arch) == 1:
+            labels["kubernetes.io/arch"] = arch[0]
+        else:
+            options["kubernetes.io/arch"] = arch
+        groups.append(
+            NodeGroup(
+                name=name,
+                origin=Origin.AUTO_MODE,
+                span=span,
+                file=span.file,
+                ami_family="Bottlerocket",
+                custom_ami=False,
+                labels=labels,
+                label_options=options,
+                unknown_label_prefixes=_AUTO_MODE_LABEL_PREFIXES,
+                taints=list(taints),
+                instance_requirements=requirements,
+                kubernetes_version=version,
+            )
+        )
+    return groups
