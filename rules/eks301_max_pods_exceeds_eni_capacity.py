@@ -234,7 +234,7 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
     @staticmethod
     def _related(span: Span, assessed: GroupCapacity, smallest: TypeCapacity) -> tuple[Related, ...]:
         related = []
-        where = smallest.instance_type.span
+        where = assessed.where(smallest)
         if where != span:
             related.append(Related(where, f"instance type {smallest.info.name} of node group {assessed.group.name}"))
         fact = assessed.cni.windows_prefix_delegation if smallest.capacity.windows else assessed.cni.prefix_delegation
