@@ -467,7 +467,6 @@ def stamp() -> str:
 def check_file(model: FileModel) -> list[Problem]:
     """Validate every document of a file that ekslint knows the schema of, embedded
     ones included (NodeConfig parts, overrideBootstrapCommand, Bottlerocket settings)."""
-    from ekslint.model import karpenter
     from ekslint.model.apiversions import never_served
     from ekslint.model.eksctl import DEFAULT_KUBERNETES_VERSION, is_cluster_config
     from ekslint.model.nodeconfig import is_nodeconfig
@@ -487,8 +486,6 @@ def check_file(model: FileModel) -> list[Problem]:
                     problems += _check_yaml(validator("kubelet-configuration"), extra, KUBELET, "kubeletExtraConfig")
         elif is_nodeconfig(obj):
             continue  # validated below with the userdata it belongs to
-        elif karpenter.is_pool(obj, kind) or karpenter.is_node_class(obj, kind):
-            problems += _check_karpenter(obj, kind)
         elif kind == "KubeletConfiguration" and api_version.startswith("kubelet.config.k8s.io/"):
             problems += _check_yaml(validator("kubelet-configuration"), obj, KUBELET, "the KubeletConfiguration")
         elif (unserved := never_served(obj, kind)) is not None:
@@ -530,6 +527,22 @@ def check_file(model: FileModel) -> list[Problem]:
         else:
             continue
         problems += validate(validator("bottlerocket-kubernetes"), data, locator, BOTTLEROCKET, "settings.kubernetes")
+    return problems + _karpenter_problems(model)
+
+
+def _karpenter_problems(model: FileModel) -> list[Problem]:
+    """Karpenter and Auto Mode objects (custom resources: no Kubernetes schema covers them)."""
+    from ekslint.model import karpenter
+    from ekslint.model.nodegroup import Origin
+
+    pools = (Origin.KARPENTER, Origin.AUTO_MODE)
+    if not model.node_classes and not any(g.origin in pools for g in model.node_groups):
+        return []  # no pool or class was read from this file
+    problems: list[Problem] = []
+    for obj in model.objects:
+        kind = obj.text("kind") or ""
+        if karpenter.is_pool(obj, kind) or karpenter.is_node_class(obj, kind):
+            problems += _check_karpenter(obj, kind)
     return problems
 
 
