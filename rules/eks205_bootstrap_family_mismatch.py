@@ -319,7 +319,8 @@ class BootstrapFamilyMismatch(FileRule):
         if userdata.bootstrapped_after is not None:
             yield Violation(
                 where,
-                f"{source} calls /etc/eks/bootstrap.sh, but {userdata.bootstrapped_after} appends its own "
+                f"bootstrap.sh is called here and again by {userdata.bootstrapped_after} after this userData",
+                detail=f"{source} calls /etc/eks/bootstrap.sh, but {userdata.bootstrapped_after} appends its own "
                 f"bootstrap.sh call after this userData ({who}): the node is bootstrapped twice, may register "
                 "before Karpenter's labels and taints apply, and the second run replaces this call's kubelet "
                 "arguments. Remove the call and set kubelet options in the EC2NodeClass's spec.kubelet, or use "
@@ -329,7 +330,8 @@ class BootstrapFamilyMismatch(FileRule):
             reason = AL2023_NO_BOOTSTRAP if is_al2023(family) else "Bottlerocket has no bootstrap.sh"
             yield Violation(
                 where,
-                f"{source} calls /etc/eks/bootstrap.sh, but {who} boots {family}: {reason}; the call fails "
+                f"bootstrap.sh is called, but {family} boots without it: the call fails",
+                detail=f"{source} calls /etc/eks/bootstrap.sh, but {who} boots {family}: {reason}; the call fails "
                 "and its kubelet arguments never apply. Remove the call and give its kubelet arguments as "
                 + (
                     "NodeConfig spec.kubelet.config / spec.kubelet.flags"
