@@ -48,7 +48,13 @@ class BootstrapFamilyMismatch(FileRule):
       so an empty `[]` or `{}` counts as set. A managed group that sets
       `overrideBootstrapCommand` without a custom AMI is EKS201's;
     - `overrideBootstrapCommand` or a non-empty `preBootstrapCommands` on a managed
-      group with a `launchTemplate`, on every family, AmazonLinux2023 included.
+      group with a `launchTemplate`, on every family, AmazonLinux2023 included;
+    - `/etc/eks/bootstrap.sh` called in the `userData` of a Karpenter EC2NodeClass:
+      on AL2023 or Bottlerocket (as above), and on AL2, where Karpenter appends its own
+      bootstrap.sh call after the userData (aws/karpenter-provider-aws
+      `pkg/providers/amifamily/bootstrap/eksbootstrap.go`; Karpenter's docs: use
+      `amiFamily: Custom` to bootstrap yourself), so the node is bootstrapped twice
+      and the second run replaces the first call's kubelet arguments.
 
     The family is the one eksctl judges the group by: `amiFamily`, else its default
     (AmazonLinux2023), except for a group that sets `ami` without `amiFamily`, which
@@ -245,6 +251,9 @@ class BootstrapFamilyMismatch(FileRule):
         related: tuple[Related, ...] = ()
         if context is not None and declared is not None:
             related = (Related(context.span, f"{context.declared_by} declares node group {context.name} {declared}"),)
+        if context is None and userdata.declared_by is not None:
+            yield from self._declared_elsewhere(userdata)
+            return
         calls = [(script, call) for script in userdata.scripts for call in script.unguarded_calls]
         if calls and (userdata.nodeconfig is not None or is_al2023(declared) or is_bottlerocket(declared)):
             script, call = calls[0]
@@ -298,6 +307,45 @@ class BootstrapFamilyMismatch(FileRule):
                 "never joins. Call /etc/eks/bootstrap.sh in a shell script instead, or declare ami-family: "
                 "AmazonLinux2023",
                 related,
+            )
+
+    @staticmethod
+    def _declared_elsewhere(userdata: UserdataModel) -> Iterator[Violation]:
+        """Userdata whose family its own object declares (a Karpenter EC2NodeClass):
+        bootstrap.sh where nodeadm or Bottlerocket boots, or where Karpenter calls it
+        itself (aws/karpenter-provider-aws pkg/providers/amifamily/bootstrap/
+        eksbootstrap.go; Karpenter's docs: "When using amiFamily: AL2 you should not call
+        this script yourself ... use the Custom AMI family instead")."""
+        family = userdata.declared_family
+        who = userdata.declared_by
+        calls = [(script, call) for script in userdata.scripts for call in script.unguarded_calls]
+        if not calls:
+            return
+        script, call = calls[0]
+        where = script.span_of(call.program)
+        source = userdata.source if script.source == "userdata" else f"{script.source} of {userdata.source}"
+        if userdata.bootstrapped_after is not None:
+            yield Violation(
+                where,
+                f"bootstrap.sh is called here and again by {userdata.bootstrapped_after} after this userData",
+                detail=f"{source} calls /etc/eks/bootstrap.sh, but {userdata.bootstrapped_after} appends its own "
+                f"bootstrap.sh call after this userData ({who}): the node is bootstrapped twice, may register "
+                "before Karpenter's labels and taints apply, and the second run replaces this call's kubelet "
+                "arguments. Remove the call and set kubelet options in the EC2NodeClass's spec.kubelet, or use "
+                "amiFamily: Custom to bootstrap the node yourself",
+            )
+        elif is_al2023(family) or is_bottlerocket(family):
+            reason = AL2023_NO_BOOTSTRAP if is_al2023(family) else "Bottlerocket has no bootstrap.sh"
+            yield Violation(
+                where,
+                f"bootstrap.sh is called, but {family} boots without it: the call fails",
+                detail=f"{source} calls /etc/eks/bootstrap.sh, but {who} boots {family}: {reason}; the call fails "
+                "and its kubelet arguments never apply. Remove the call and give its kubelet arguments as "
+                + (
+                    "NodeConfig spec.kubelet.config / spec.kubelet.flags"
+                    if is_al2023(family)
+                    else "TOML settings ([settings.kubernetes])"
+                ),
             )
 
     @staticmethod

@@ -19,6 +19,9 @@ from ekslint.plugin import (
     Violation,
 )
 
+# How many of a node group's other instance types a message names.
+MAX_OTHERS = 3
+
 
 class MaxPodsExceedsEniCapacity(ProjectRule):
     """## What it does
@@ -32,7 +35,12 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
     config. The instance type comes from `instanceType`, `instanceTypes`,
     `instancesDistribution.instanceTypes`, or `instance-types` in the ekslint config
     (for userdata files); with several types the smallest capacity decides. Groups
-    using `instanceSelector` are skipped.
+    using `instanceSelector` are skipped. A Karpenter or Auto Mode NodePool may launch
+    every type its `requirements` allow (instance type, family, size, category,
+    generation, CPU, hypervisor, architecture; any type when unconstrained): the
+    smallest capacity among them decides, and the message names that type and counts
+    the others. A pool with a requirement ekslint cannot judge from its table (memory,
+    GPUs) is skipped.
 
     Where an AL2023 NodeConfig sets `kubelet.maxPodsExpression` and no maxPods,
     nodeadm evaluates the expression on each instance type (`default_enis`,
@@ -168,8 +176,12 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
         limit = smallest.capacity.max_pods
         name = smallest.info.name
         if len(assessed.known) > 1:
-            others = ", ".join(t.info.name for t in assessed.known if t is not smallest)
-            which = f"{name}, the smallest of its instance types (also {others}),"
+            # A Karpenter NodePool may launch hundreds of types: name a few.
+            others = [t.info.name for t in assessed.known if t is not smallest]
+            shown = ", ".join(others[:MAX_OTHERS])
+            if len(others) > MAX_OTHERS:
+                shown += f" and {len(others) - MAX_OTHERS} more"
+            which = f"{name}, the smallest of its instance types (also {shown}),"
         else:
             which = name
         info = smallest.info
@@ -222,7 +234,7 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
     @staticmethod
     def _related(span: Span, assessed: GroupCapacity, smallest: TypeCapacity) -> tuple[Related, ...]:
         related = []
-        where = smallest.instance_type.span
+        where = assessed.where(smallest)
         if where != span:
             related.append(Related(where, f"instance type {smallest.info.name} of node group {assessed.group.name}"))
         fact = assessed.cni.windows_prefix_delegation if smallest.capacity.windows else assessed.cni.prefix_delegation

@@ -104,9 +104,11 @@ class PrefixDelegationUnsupported(ProjectRule):
                     related=(Related(pd.span, "prefix delegation is turned on here"),),
                 )
             assessed = target.capacity_of(group, table)
+            if assessed is None:
+                continue
             cni_ok = version is None or pd_supported(version.value)
-            for entry in assessed.known if assessed is not None else ():
-                info, span = entry.info, entry.instance_type.span
+            for entry in assessed.known:
+                info, span = entry.info, assessed.where(entry)
                 # A type that gets prefixes from a current CNI is the version's finding (above).
                 unsupported = not info.prefix_capable() or (
                     cni_ok and not info.prefix_capable(version.value if version is not None else None)
@@ -114,12 +116,13 @@ class PrefixDelegationUnsupported(ProjectRule):
                 if not unsupported or span in seen:
                     continue
                 seen.add(span)
-                yield self._unsupported_type(group.name, entry, pd, ipv6, version)
+                yield self._unsupported_type(group.name, entry, span, pd, ipv6, version)
 
     @staticmethod
     def _unsupported_type(
         group: str,
         entry: TypeCapacity,
+        span: Span,
         pd: CniFact[bool] | None,
         ipv6: CniFact[bool] | None,
         version: CniFact[tuple[int, ...]] | None,
@@ -138,7 +141,7 @@ class PrefixDelegationUnsupported(ProjectRule):
         if ipv6 is not None:
             # ipamd: "IPv6 is only supported in Prefix delegation Mode"; it refuses to start.
             return Violation(
-                entry.instance_type.span,
+                span,
                 f"instance type {info.name} of node group {group} cannot run IPv6 pods: it gets no prefixes",
                 detail=f"The cluster runs IPv6 pods ({ipv6.where()}), which the VPC CNI serves in prefix mode "
                 "only, but "
@@ -148,7 +151,7 @@ class PrefixDelegationUnsupported(ProjectRule):
             )
         assert pd is not None
         return Violation(
-            entry.instance_type.span,
+            span,
             f"prefix delegation is on, but instance type {info.name} of node group {group} gets no prefixes",
             detail=f"Prefix delegation is on ({pd.where()}), but {why}: its nodes in node group {group} get one "
             f"secondary IP per pod, at most {entry.capacity.formula}. {fix}, or size max pods for secondary IPs",

@@ -96,8 +96,8 @@ class MaxPodsAboveRecommended(ProjectRule):
                 else:
                     effect = "higher densities are beyond what Kubernetes and EKS test"
                 related: tuple[Related, ...] = ()
-                if lowest is not None and lowest.instance_type.span != setting.span:
-                    related = (Related(lowest.instance_type.span, f"instance type {lowest.info.name}"),)
+                if lowest is not None and assessed.where(lowest) != setting.span:
+                    related = (Related(assessed.where(lowest), f"instance type {lowest.info.name}"),)
                 yield Violation(
                     setting.span,
                     f"{setting.source} of node group {group.name} is {value}, above the EKS recommendation: "

@@ -17,6 +17,7 @@ PUBLIC = SHARED / "public-configs"
 # later (terraform/, karpenter/, kustomize/, ...) must be read without a crash; their
 # findings are reviewed with the template, kustomize and node-source work.
 REVIEWED = ("al2", "bottlerocket", "eksctl-examples", "k8s", "nodeadm")
+REVIEWED += ("karpenter",)  # Karpenter NodePools/EC2NodeClasses and Auto Mode (issue 14)
 
 KYVERNO = "k8s/kyverno-policies__pod-security__baseline__restrict-sysctls__"
 EXPECTED = {
@@ -143,6 +144,31 @@ EXPECTED = {
     # clusterDNS 10.0.100.10 lies outside its literal cidr 10.100.0.0/16 whatever the %s values, as in
     # the launchtemplate goldens above (the kubelet's cluster DNS must be a service IP).
     ("EKS204", "nodeadm/karpenter-provider-aws__test-suites-ami__al2023_userdata_input.yaml", 12, 9),
+    # -- karpenter/ (issue 14: Karpenter and EKS Auto Mode) ---------------------------------
+    # Karpenter v1 moved the kubelet settings from the NodePool to the EC2NodeClass
+    # (sigs.k8s.io/karpenter pkg/apis/v1 NodeClaimTemplateSpec has no kubelet): these
+    # karpenter.sh/v1 NodePools set spec.template.spec.kubelet.maxPods, which the API
+    # server refuses (strict field validation) or prunes, so it never reaches a node.
+    ("EKS002", "karpenter/devyoushin__karpenter-practice__crd-yamls__nodepool__nodepool-gpu.yaml", 62, 7),
+    ("EKS002", "karpenter/devyoushin__karpenter-practice__crd-yamls__nodepool__nodepool-spot.yaml", 68, 7),
+    # EC2NodeClass userData that calls /etc/eks/bootstrap.sh. On AL2 Karpenter appends its
+    # own bootstrap.sh call (pkg/providers/amifamily/bootstrap/eksbootstrap.go) and its
+    # docs say not to call it yourself ("use the Custom AMI family instead"): bootstrapped
+    # twice. On AL2023 the AMI's bootstrap.sh is a stub that exits 1.
+    (
+        "EKS205",
+        "karpenter/jasontsaicc__eks-terraform-karpenter__archived__karpenter-tests__karpenter-nodeclass-fixed.yaml",
+        64,
+        5,
+    ),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__configs__current__karpenter-resources.yaml", 42, 5),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioner.yaml", 182, 5),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioner.yaml", 244, 5),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioners.yaml", 81, 5),
+    ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioners.yaml", 190, 5),
+    # A `.yaml` file that is a shell here-document (`cat <<EOF | envsubst | kubectl apply`):
+    # not YAML, so kubectl cannot apply the file as it is.
+    ("EKS001", "karpenter/kubernetes-learning-projects__karpenter-eks__np-ec2-nc.yaml", 2, 11),
 }
 
 

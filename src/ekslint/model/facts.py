@@ -16,6 +16,7 @@ from ekslint.fastpickle import fast_pickle
 from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import RemovedApi
 from ekslint.model.cni import CniSettings
+from ekslint.model.karpenter import NodeClass
 from ekslint.model.nodegroup import Cluster, NodeGroup
 
 NODES, OBJECTS = "nodes", "objects"
@@ -40,6 +41,9 @@ class FileFacts:
     autoscalers: list[k8s.Autoscaler] = field(default_factory=list, metadata=_OBJECT_SIDE)
     config_maps: list[k8s.ConfigMap] = field(default_factory=list, metadata=_OBJECT_SIDE)
     cni: list[CniSettings] = field(default_factory=list, metadata=_NODE_SIDE)  # vpc-cni addon, aws-node DaemonSet
+    # Karpenter EC2NodeClasses and Auto Mode NodeClasses, joined with the pools that
+    # reference them in the project (``karpenter.join``).
+    node_classes: list[NodeClass] = field(default_factory=list, metadata=_NODE_SIDE)
     # Objects of kinds Kubernetes does not define (operators' custom resources), by
     # namespace: they may own pods that no analysed file shows.
     custom_resources: list[tuple[str | None, str]] = field(default_factory=list, metadata=_OBJECT_SIDE)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 
 from ekslint.model import cloudformation
 from ekslint.model import cni as cni_model
+from ekslint.model import karpenter
 from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import removed_api
 from ekslint.model.context import ModelContext
@@ -24,7 +25,7 @@ from ekslint.model.userdata import (
     userdata_model,
 )
 from ekslint.parse.numbers import abbreviate
-from ekslint.parse.sources import Content, SourceFile
+from ekslint.parse.sources import Content, ReadLimits, SourceFile
 from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
 
@@ -61,6 +62,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
     model = FileModel(source.path, source=source, problems=list(source.problems))
     version = context.kubernetes_version
     nodeconfigs: list[YMap] = []
+    karpenter_objects: list[tuple[YMap, str]] = []
     for doc in source.yaml_docs:
         root = doc.root()
         if isinstance(root, YSeq) and any(isinstance(i, YMap) and "kind" in i and "apiVersion" in i for i in root):
@@ -106,10 +108,13 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
                 model.node_groups.append(entry.group)
                 if entry.userdata is not None:
                     model.userdata.append(entry.userdata)
+            model.node_groups.extend(karpenter.builtin_pools(obj, config.cluster.version))
         elif is_nodeconfig(obj):
             nodeconfigs.append(obj)
         elif kind == "KubeletConfiguration":
             model.node_groups.append(_kubelet_config_group(obj, source, version))
+        elif karpenter.is_pool(obj, kind) or karpenter.is_node_class(obj, kind):
+            karpenter_objects.append((obj, kind))
         elif kind and k8s.is_custom_resource(obj):
             model.custom_resources.append((k8s.namespace_of(obj), kind))
     terraform = terraform_source(source, version, limits)
@@ -121,6 +126,13 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         model.reads_files += terraform.reads_files
     if source.content is Content.CLOUDFORMATION:
         _add_template(model, cloudformation.template_model(source, context, limits, model.problems))
+    if karpenter_objects:
+        found = karpenter.read_file(karpenter_objects, ReadLimits(yaml=limits), model.problems)
+        for pool in found.pools:
+            pool.kubernetes_version = version
+        model.node_groups.extend(found.pools)
+        model.node_classes.extend(found.node_classes)
+        model.userdata.extend(found.userdata)
     own_versions = [c.version for c in model.clusters if c.version]
     model.kubernetes_version = min(own_versions) if own_versions else version
     standalone: UserdataModel | None = None

@@ -15,7 +15,7 @@ from enum import Enum
 from ekslint.fastpickle import fast_pickle
 from ekslint.model import sysctls
 from ekslint.model.maxpods import MaxPodsExpression
-from ekslint.model.scheduling import Match, NodeRequirements, Taint
+from ekslint.model.scheduling import Match, NodeRequirements, Requirement, Taint
 from ekslint.parse.numbers import OutOfRange, decimal_int32
 from ekslint.parse.shell import Flag, Word, split_list
 from ekslint.parse.text import Span, Text
@@ -81,6 +81,8 @@ class Origin(Enum):
     CONFIG = "ekslint config"
     TERRAFORM = "Terraform"
     CLOUDFORMATION = "CloudFormation"
+    KARPENTER = "Karpenter NodePool"
+    AUTO_MODE = "EKS Auto Mode NodePool"
 
 
 @fast_pickle
@@ -197,6 +199,15 @@ class NodeGroup:
     kubernetes_version: tuple[int, int] | None = None  # from the cluster or the config
     # nodeadm's spec.kubelet.maxPodsExpression (AL2023), evaluated per instance type.
     max_pods_expression: MaxPodsExpression | None = None
+    # Karpenter and Auto Mode NodePools: the values a label may take on the pool's nodes
+    # (its ``requirements``; None: some value no file shows), the prefixes of labels the
+    # provisioner sets with values no file shows, the requirements that bound the
+    # instance types it may launch (None: the types are listed, or not a NodePool), and
+    # the node class it references (``group/name``) until that is joined in.
+    label_options: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    unknown_label_prefixes: tuple[str, ...] = ()
+    instance_requirements: tuple[Requirement, ...] | None = None
+    node_class: str | None = None
     _node_labels: dict[str, str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -233,14 +244,30 @@ class NodeGroup:
         if requirements.unconstrained:
             match = Match.YES  # most pods: no selector to match the labels against
         else:
-            unknowable = (lambda _key: True) if not self.labels_complete else unknowable_label
-            match = requirements.label_match(self.node_labels(), unknowable)
+            match = requirements.label_match(self.node_labels(), self.unknowable, self.label_options)
             if match is Match.NO:
                 return match, "its nodeSelector/node affinity does not match the group's labels"
         blocking = requirements.tolerates_all(self.taints)
         if blocking is not None:
             return Match.NO, f"it does not tolerate the taint {blocking}"
         return match, ""
+
+    def unknowable(self, key: str) -> bool:
+        """Whether the nodes may carry label ``key`` with a value no file shows."""
+        if not self.labels_complete:
+            return True
+        return unknowable_label(key) or (
+            bool(self.unknown_label_prefixes) and key.startswith(self.unknown_label_prefixes)
+        )
+
+    def label_view(self, key: str) -> tuple[object, ...]:
+        """All that decides how label ``key`` matches on this group's nodes."""
+        return (self.node_labels().get(key), self.label_options.get(key, ()), self.unknowable(key))
+
+    @property
+    def plainly_labelled(self) -> bool:
+        """Its labels are all known and each has one value (indexable by label)."""
+        return self.labels_complete and not self.label_options and not self.unknown_label_prefixes
 
     def allowance_for(self, name: str) -> Allowance | None:
         for allowance in self.allowances:

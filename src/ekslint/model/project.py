@@ -9,8 +9,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 
 from ekslint.model import cni as cni_model
+from ekslint.model import karpenter, sysctls
 from ekslint.model import kubernetes as k8s
-from ekslint.model import sysctls
 from ekslint.model.capacity import InstanceTable
 from ekslint.model.context import ModelContext
 from ekslint.model.eksctl import DEFAULT_KUBERNETES_VERSION, DEFAULT_VERSION_SOURCE
@@ -78,11 +78,18 @@ class Project:
         if self._reported is None:
             return self.node_groups
         groups = [g for f in self.reported_files() for g in f.node_groups]
+        if any(g.node_class is not None for g in groups) or any(f.node_classes for f in self.reported_files()):
+            # A Karpenter pool or class: the join needs every file's classes and pools.
+            return [g for g in self.node_groups if self.reports(g.file)]
         return groups + [g for g in self._declared_groups if self.reports(g.span.file)]
 
     @cached_property
     def node_groups(self) -> list[NodeGroup]:
-        return [g for f in self._sides(node_side=True) for g in f.node_groups] + self._declared_groups
+        sides = list(self._sides(node_side=True))
+        groups = [g for f in sides for g in f.node_groups]
+        # Karpenter pools with their node classes from other files (karpenter.join).
+        groups = karpenter.join(groups, [c for f in sides for c in f.node_classes])
+        return groups + self._declared_groups
 
     @cached_property
     def _declared_groups(self) -> list[NodeGroup]:

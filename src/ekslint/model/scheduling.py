@@ -78,6 +78,16 @@ class Requirement:
             return Match.YES if (left > right if op == "Gt" else left < right) else Match.NO
         return Match.NO
 
+    def evaluate_options(self, options: tuple[str, ...] | None) -> Match:
+        """Against a node label that takes one of ``options`` (a Karpenter NodePool's
+        requirement on it; None: some value no file shows)."""
+        if options is None:
+            return Match.YES if self.operator == "Exists" else Match.MAYBE
+        results = [self.evaluate({self.key: value}) for value in options]
+        if all(r is Match.YES for r in results):
+            return Match.YES
+        return Match.NO if all(r is Match.NO for r in results) else Match.MAYBE
+
 
 @fast_pickle
 @dataclass(frozen=True, slots=True)
@@ -166,16 +176,33 @@ class NodeRequirements:
     def unconstrained(self) -> bool:
         return not self.node_selector and self.affinity_terms is None
 
-    def label_match(self, labels: dict[str, str], unknowable: Callable[[str], bool]) -> Match:
+    def label_match(
+        self,
+        labels: dict[str, str],
+        unknowable: Callable[[str], bool],
+        options: dict[str, tuple[str, ...] | None] | None = None,
+    ) -> Match:
         """Match against a node's ``labels``; a key missing from them is certainly
-        absent unless ``unknowable(key)`` (set by something ekslint cannot see)."""
+        absent unless ``unknowable(key)`` (set by something ekslint cannot see).
+        ``options``: labels that take one of several values (Karpenter requirements)."""
         results = [
-            (Match.YES if labels[k] == v else Match.NO) if k in labels else (Match.MAYBE if unknowable(k) else Match.NO)
+            (Match.YES if labels[k] == v else Match.NO)
+            if k in labels
+            else Requirement(k, "In", (v,)).evaluate_options(options[k])
+            if options and k in options
+            else (Match.MAYBE if unknowable(k) else Match.NO)
             for k, v in self.node_selector.items()
         ]
         if self.affinity_terms is not None:
             terms = [
-                all_of([r.evaluate(labels, known=r.key in labels or not unknowable(r.key)) for r in term])
+                all_of(
+                    [
+                        r.evaluate_options(options[r.key])
+                        if options and r.key in options and r.key not in labels
+                        else r.evaluate(labels, known=r.key in labels or not unknowable(r.key))
+                        for r in term
+                    ]
+                )
                 for term in self.affinity_terms
             ]
             results.append(any_of(terms))

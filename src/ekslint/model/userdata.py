@@ -211,6 +211,10 @@ class UserdataModel:
     must_be_complete: bool = False
     # The AMI family its node group declares (eksctl amiFamily), when not from context.
     declared_family: str | None = None
+    # What declares that family, for messages (e.g. "EC2NodeClass web (alias al2@latest)").
+    declared_by: str | None = None
+    # Who runs /etc/eks/bootstrap.sh itself after this userdata (Karpenter on AL2).
+    bootstrapped_after: str | None = None
 
     @property
     def bootstrap_calls(self) -> list[tuple[ScriptFacts, BootstrapCall]]:

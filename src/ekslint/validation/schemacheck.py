@@ -90,6 +90,14 @@ BOTTLEROCKET = Reader(
     "it is not a Bottlerocket setting, so it never reaches the kubelet",
     "Bottlerocket's settings API rejects the value",
 )
+# aws/karpenter-provider-aws pkg/apis/v1/kubeletconfiguration_validation.go: spec.kubelet
+# is decoded strictly into the upstream KubeletConfiguration (released v1 CRDs type the
+# fields, so the API server refuses a wrong one).
+KARPENTER = Reader(
+    "Karpenter",
+    "Karpenter refuses the kubelet settings (ValidationSucceeded=False) and launches no node from this class",
+    "the API server or Karpenter refuses the kubelet settings, and no node is launched from this class",
+)
 KUBERNETES = Reader(
     "the Kubernetes API server",
     "kubectl and the API server reject it (`strict decoding error: unknown field`)",
@@ -533,7 +541,67 @@ def check_file(model: FileModel) -> list[Problem]:
         else:
             continue
         problems += validate(validator("bottlerocket-kubernetes"), data, locator, BOTTLEROCKET, "settings.kubernetes")
+    return problems + _karpenter_problems(model)
+
+
+def _karpenter_problems(model: FileModel) -> list[Problem]:
+    """Karpenter and Auto Mode objects (custom resources: no Kubernetes schema covers them)."""
+    from ekslint.model import karpenter
+    from ekslint.model.nodegroup import Origin
+
+    pools = (Origin.KARPENTER, Origin.AUTO_MODE)
+    if not model.node_classes and not any(g.origin in pools for g in model.node_groups):
+        return []  # no pool or class was read from this file
+    problems: list[Problem] = []
+    for obj in model.objects:
+        kind = obj.text("kind") or ""
+        if karpenter.is_pool(obj, kind) or karpenter.is_node_class(obj, kind):
+            problems += _check_karpenter(obj, kind)
     return problems
+
+
+def _check_karpenter(obj: YMap, kind: str) -> list[Problem]:
+    """The kubelet settings of Karpenter objects, and fields Auto Mode and v1 do not have."""
+    from ekslint.model import karpenter
+
+    spec = obj.map("spec")
+    if spec is None:
+        return []
+    name = obj.map("metadata").text("name") if obj.map("metadata") is not None else ""  # type: ignore[union-attr]
+    what = f"{kind} {name}"
+    if karpenter.group_of(obj) == karpenter.AUTO_MODE_GROUP:
+        return [
+            Problem(
+                spec.key_span(key),
+                f"spec.{key} is not a field of an EKS Auto Mode NodeClass: Auto Mode boots its nodes itself and "
+                f"takes no {reason}; the API server refuses the field. Remove it, or use a Karpenter EC2NodeClass "
+                "on self-managed Karpenter for custom node bootstrap",
+            )
+            for key, reason in (("userData", "userdata"), ("kubelet", "kubelet settings"))
+            if key in spec
+        ]
+    if kind == "NodePool":
+        template = spec.map("template")
+        node_spec = template.map("spec") if template is not None else None
+        if node_spec is None or node_spec.map("kubelet") is None:
+            return []
+        if karpenter.pool_version(obj) == "v1":
+            return [
+                Problem(
+                    node_spec.key_span("kubelet"),
+                    f"spec.template.spec.kubelet is not a field of a karpenter.sh/v1 NodePool ({what}): Karpenter v1 "
+                    "moved the kubelet settings to the EC2NodeClass, and the API server refuses or drops this field, "
+                    "so none of it reaches the nodes. Move it to spec.kubelet of the EC2NodeClass",
+                )
+            ]
+        config = node_spec.map("kubelet")
+    else:
+        config = spec.map("kubelet") if kind == "EC2NodeClass" else None
+    if config is None:
+        config = spec.map("kubeletConfiguration") if kind == "Provisioner" else None
+    if config is None:
+        return []
+    return _check_yaml(validator("kubelet-configuration"), config, KARPENTER, f"the kubelet settings of {what}")
 
 
 def _check_yaml(checker: CompiledSchema, node: YNode, reader: Reader, what: str, label: str = "") -> list[Problem]:

@@ -67,13 +67,20 @@ class PlacementIndex:
             taints = tuple(group.taints)
             taints = interned.setdefault(taints, taints)
             index.taints.append(taints)
-            if group.labels_complete:
+            if group.plainly_labelled:
                 index.complete_by_taints[taints].append(position)
                 for label in group.node_labels().items():
                     index.by_label[label].append(position)
                     index.by_key[label[0]].append(position)
             else:
-                index.partly[(taints, frozenset(group.node_labels().items()))].append(position)
+                key = (
+                    taints,
+                    group.labels_complete,
+                    frozenset(group.node_labels().items()),
+                    frozenset(group.label_options.items()),
+                    group.unknown_label_prefixes,
+                )
+                index.partly[key].append(position)
         return index
 
     def candidates(self, pod: k8s.PodSpec) -> list[Candidate]:
@@ -161,8 +168,8 @@ class PlacementIndex:
             classes[(True, taints[position], values)].append(position)
         # The partly labelled groups of one entry share taints and labels: one class.
         for members in index.partly.values():
-            values = tuple(map(groups[members[0]].node_labels().get, keys))
-            classes[(False, taints[members[0]], values)].extend(members)
+            views = tuple(map(groups[members[0]].label_view, keys))
+            classes[(False, taints[members[0]], views)].extend(members)
         found = []
         for members in classes.values():
             members.sort()  # a class of partly labelled groups joins several entries

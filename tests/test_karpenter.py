@@ -1,0 +1,369 @@
+"""Karpenter NodePools/EC2NodeClasses and EKS Auto Mode as node groups (issue 14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ekslint.model.capacity import InstanceInfo, table
+from ekslint.model.context import ModelContext
+from ekslint.model.filemodel import build_file_model
+from ekslint.model.instancereqs import allows, architecture, judgeable
+from ekslint.model.nodegroup import Origin
+from ekslint.model.project import Project
+from ekslint.model.scheduling import Match, NodeRequirements, Requirement, Toleration
+from ekslint.parse.sources import ReadLimits, load_bytes
+from tests.conftest import SHARED, lint, write
+
+FIXTURES = Path(__file__).parent / "fixtures" / "karpenter"
+
+
+def _model(path: Path):  # type: ignore[no-untyped-def]
+    source = load_bytes(str(path), path.read_bytes(), ReadLimits())
+    assert source is not None
+    return build_file_model(source, ModelContext())
+
+
+def _project(*paths: Path) -> Project:
+    return Project([_model(p).facts() for p in paths], ModelContext())
+
+
+def test_pool_and_class_in_different_files_are_joined() -> None:
+    project = _project(FIXTURES / "nodepool-web.yaml", FIXTURES / "ec2nodeclass-al2023.yaml")
+    (group,) = project.node_groups
+    assert group.origin is Origin.KARPENTER and group.name == "web"
+    assert group.ami_family == "AmazonLinux2023" and group.custom_ami is False
+    assert [a.pattern for a in group.allowances] == ["net.core.somaxconn"]
+    assert [m.value for m in group.max_pods] == [110]
+    assert group.labels["team"] == "web" and group.labels["karpenter.sh/nodepool"] == "web"
+    # startupTaints are removed once the node is ready: only the taint counts.
+    assert [str(t) for t in group.taints] == ["team=web:NoSchedule"]
+    # The same objects whichever way a rule asks (rules compare groups by identity).
+    assert project.reported_node_groups()[0] is group
+
+
+def test_a_class_no_pool_references_is_a_group_of_unknown_types() -> None:
+    (group,) = _project(FIXTURES / "ec2nodeclass-al2023.yaml").node_groups
+    assert group.instance_selector and not group.labels_complete
+    assert [a.pattern for a in group.allowances] == ["net.core.somaxconn"]
+
+
+def test_al2023_userdata_is_complete_with_karpenters_part() -> None:
+    model = _model(FIXTURES / "ec2nodeclass-al2023.yaml")
+    (userdata,) = model.userdata
+    assert userdata.nodeconfig is not None and userdata.nodeconfig.missing_cluster_fields() == []
+    assert userdata.declared_family == "AmazonLinux2023" and not userdata.must_be_complete
+    # Positions point into the EC2NodeClass file.
+    part = userdata.nodeconfig.parts[0]
+    assert part.span.file.endswith("ec2nodeclass-al2023.yaml") and part.span.line == 28
+
+
+def test_requirements_act_as_labels_for_placement() -> None:
+    (group,) = _project(FIXTURES / "nodepool-web.yaml", FIXTURES / "ec2nodeclass-al2023.yaml").node_groups
+    tolerations = [Toleration("team", "Equal", "web", "NoSchedule")]  # the pool's taint
+    spot = NodeRequirements(node_selector={"karpenter.sh/capacity-type": "spot"}, tolerations=tolerations)
+    reserved = NodeRequirements(node_selector={"karpenter.sh/capacity-type": "reserved"}, tolerations=tolerations)
+    family = NodeRequirements(
+        affinity_terms=[[Requirement("karpenter.k8s.aws/instance-family", "In", ("m5", "c5"))]],
+        tolerations=tolerations,
+    )
+    other = NodeRequirements(node_selector={"team": "db"}, tolerations=tolerations)
+    zone = NodeRequirements(node_selector={"topology.kubernetes.io/zone": "eu-west-1a"}, tolerations=tolerations)
+    karpenter_label = NodeRequirements(
+        node_selector={"karpenter.k8s.aws/instance-gpu-count": "1"}, tolerations=tolerations
+    )
+    assert group.accepts(NodeRequirements(node_selector={"karpenter.sh/capacity-type": "spot"}))[0] is Match.NO
+    assert group.label_options["karpenter.sh/capacity-type"] == ("spot", "on-demand")
+    assert group.accepts(spot)[0] is Match.MAYBE  # the pool may launch spot nodes
+    assert group.accepts(reserved)[0] is Match.NO
+    assert group.accepts(family)[0] is Match.YES
+    assert group.accepts(other)[0] is Match.NO
+    assert group.accepts(zone)[0] is Match.MAYBE
+    assert group.accepts(karpenter_label)[0] is Match.MAYBE
+
+
+def test_placement_index_keeps_pools_with_different_options_apart(tmp_path: Path) -> None:
+    pools = "\n---\n".join(
+        f"""apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: {name}
+spec:
+  template:
+    spec:
+      nodeClassRef: {{group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}}
+      requirements:
+        - key: karpenter.sh/capacity-type
+          operator: In
+          values: [{values}]"""
+        for name, values in (("a", "spot, on-demand"), ("b", "on-demand, reserved"), ("c", "spot"))
+    )
+    write(tmp_path, {"pools.yaml": pools})
+    project = _project(tmp_path / "pools.yaml")
+    found = project.placements(NodeRequirements(node_selector={"karpenter.sh/capacity-type": "spot"}))
+    assert [(g.name, m) for g, m in found] == [("a", Match.MAYBE), ("c", Match.YES)]
+
+
+def test_instance_requirements() -> None:
+    info = table().get("m6g.large")
+    assert info is not None and architecture(info) == "arm64"
+    assert architecture(table().get("g4dn.xlarge")) == "amd64"  # type: ignore[arg-type]
+    graviton = (Requirement("kubernetes.io/arch", "In", ("arm64",)),)
+    assert allows(graviton, info)
+    assert not allows((Requirement("karpenter.k8s.aws/instance-generation", "Gt", ("6",)),), info)
+    assert allows((Requirement("karpenter.k8s.aws/instance-category", "In", ("m",)),), info)
+    assert allows((Requirement("karpenter.k8s.aws/instance-cpu", "In", ("2",)),), info)
+    metal = InstanceInfo("u-6tb1.metal", 15, 50, 448, "", True)
+    assert allows((Requirement("karpenter.k8s.aws/instance-category", "In", ("u",)),), metal)
+    # Memory cannot be judged from the table: the set of types is unknown.
+    assert not judgeable((Requirement("karpenter.k8s.aws/instance-memory", "Gt", ("8192",)),))
+    assert judgeable((Requirement("team", "In", ("web",)), Requirement("topology.kubernetes.io/zone", "In", ("a",))))
+
+
+def test_worst_type_is_named_and_the_rest_counted(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pool.yaml": """apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: default
+spec:
+  amiSelectorTerms: [{alias: bottlerocket@latest}]
+  kubelet:
+    maxPods: 110
+---
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: default
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+        - {key: karpenter.k8s.aws/instance-category, operator: In, values: [c, m, r]}
+        - {key: karpenter.k8s.aws/instance-generation, operator: Gt, values: ["5"]}
+"""
+        },
+    )
+    result = lint(tmp_path, select=["EKS301"])
+    (finding,) = result.findings
+    assert finding.span.line == 8
+    assert "the smallest of its instance types" in finding.message
+    assert " more)" in finding.message and len(finding.message) < 1200
+
+
+def test_unjudgeable_requirements_are_not_judged(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pool.yaml": """apiVersion: karpenter.sh/v1beta1
+kind: NodePool
+metadata:
+  name: big
+spec:
+  template:
+    spec:
+      nodeClassRef: {name: default}
+      kubelet:
+        maxPods: 250
+      requirements:
+        - {key: karpenter.k8s.aws/instance-memory, operator: Gt, values: ["65536"]}
+"""
+        },
+    )
+    assert lint(tmp_path, select=["EKS301"]).findings == []
+
+
+def test_v1beta1_pool_kubelet_counts_and_v1_pool_kubelet_is_refused(tmp_path: Path) -> None:
+    body = """kind: NodePool
+metadata:
+  name: small
+spec:
+  template:
+    spec:
+      nodeClassRef: {name: default}
+      kubelet:
+        maxPods: 40
+      requirements:
+        - {key: node.kubernetes.io/instance-type, operator: In, values: [m5.large]}
+"""
+    write(
+        tmp_path,
+        {"beta.yaml": "apiVersion: karpenter.sh/v1beta1\n" + body, "v1.yaml": "apiVersion: karpenter.sh/v1\n" + body},
+    )
+    found = {(f.rule_id, Path(f.span.file).name, f.span.line) for f in lint(tmp_path).findings}
+    assert ("EKS301", "beta.yaml", 10) in found  # m5.large holds 29
+    assert ("EKS002", "v1.yaml", 9) in found
+    assert not any(f[1] == "v1.yaml" and f[0] == "EKS301" for f in found)
+
+
+def test_auto_mode(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "auto.yaml": """apiVersion: eks.amazonaws.com/v1
+kind: NodeClass
+metadata:
+  name: private
+spec:
+  role: MyNodeRole
+  userData: |
+    #!/bin/bash
+    echo hello
+---
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: system
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: eks.amazonaws.com, kind: NodeClass, name: private}
+      taints:
+        - {key: CriticalAddonsOnly, effect: NoSchedule}
+"""
+        },
+    )
+    result = lint(tmp_path)
+    (finding,) = [f for f in result.findings if f.rule_id == "EKS002"]
+    assert finding.span.line == 7 and "Auto Mode" in finding.message and "userdata" in finding.message
+    project = _project(tmp_path / "auto.yaml")
+    (group,) = project.node_groups
+    assert group.origin is Origin.AUTO_MODE and [str(t) for t in group.taints] == ["CriticalAddonsOnly:NoSchedule"]
+
+
+def test_legacy_kinds_are_recognised(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "legacy.yaml": """apiVersion: karpenter.sh/v1alpha5
+kind: Provisioner
+metadata:
+  name: default
+spec:
+  labels: {team: batch}
+  kubeletConfiguration:
+    maxPods: notanumber
+  providerRef: {name: default}
+---
+apiVersion: karpenter.k8s.aws/v1alpha1
+kind: AWSNodeTemplate
+metadata:
+  name: default
+spec:
+  amiFamily: Bottlerocket
+"""
+        },
+    )
+    (group,) = _project(tmp_path / "legacy.yaml").node_groups
+    assert group.ami_family == "Bottlerocket" and group.labels["team"] == "batch"
+    assert any(f.rule_id == "EKS002" and f.span.line == 8 for f in lint(tmp_path).findings)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "spec: 5",
+        "spec: {template: 3}",
+        "spec: {template: {spec: {requirements: [1, {key: 2}], taints: {a: b}, nodeClassRef: []}}}",
+        "spec: {template: {spec: {requirements: [{key: a, operator: Gt, values: [x]}]}}}",
+    ],
+)
+def test_bad_pool_shapes_never_crash(tmp_path: Path, spec: str) -> None:
+    write(tmp_path, {"p.yaml": f"apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {{name: p}}\n{spec}\n"})
+    result = lint(tmp_path)
+    assert not result.crashed
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "spec: {amiSelectorTerms: 3, userData: 5, kubelet: [1]}",
+        "spec: {amiSelectorTerms: [{alias: 7}], userData: ''}",
+        'spec: {amiFamily: AL2, userData: "H4sIAAAA"}',
+        "spec: {amiSelectorTerms: [{alias: windows2022@latest}], userData: '<powershell>x</powershell>'}",
+    ],
+)
+def test_bad_class_shapes_never_crash(tmp_path: Path, spec: str) -> None:
+    write(
+        tmp_path, {"c.yaml": f"apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {{name: c}}\n{spec}\n"}
+    )
+    result = lint(tmp_path)
+    assert not result.crashed
+
+
+def test_fixture_bad_input_is_reported_with_positions() -> None:
+    result = lint(FIXTURES, "ec2nodeclass-bad.yaml")
+    found = {(f.rule_id, f.span.line, f.span.col) for f in result.findings}
+    assert ("EKS002", 13, 14) in found  # maxPods: notanumber
+    assert ("EKS001", 22, 5) in found  # no closing MIME boundary
+    (unclosed,) = [f for f in result.findings if f.rule_id == "EKS001"]
+    assert "Karpenter merges it with Go's mime/multipart" in unclosed.message
+    assert unclosed.message.startswith("userData of EC2NodeClass broken")
+
+
+def test_public_karpenter_configs_read_without_crash() -> None:
+    folder = SHARED / "public-configs" / "karpenter"
+    if not folder.is_dir():
+        pytest.skip("public configs not present")
+    result = lint(folder)
+    assert not result.crashed and not result.input_errors
+
+
+def test_al2_userdata_bootstrap_call_is_replaced_by_karpenters() -> None:
+    path = Path(__file__).parent / "rules" / "EKS205" / "fail.karpenter-al2-userdata-bootstrap.yaml"
+    (group,) = _project(path).node_groups
+    assert group.ami_family == "AmazonLinux2" and group.allowances == []
+    (ignored,) = group.ignored_allowances
+    assert ignored.allowance.pattern == "net.core.somaxconn" and "Karpenter runs" in ignored.reason
+
+
+def test_karpenters_kubelet_max_pods_wins_over_the_users_nodeconfig(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "class.yaml": """apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: default
+spec:
+  amiSelectorTerms: [{alias: al2023@latest}]
+  kubelet:
+    maxPods: 20
+  userData: |
+    apiVersion: node.eks.aws/v1alpha1
+    kind: NodeConfig
+    spec:
+      kubelet:
+        config:
+          maxPods: 500
+"""
+        },
+    )
+    (group,) = _project(tmp_path / "class.yaml").node_groups
+    assert [(m.value, m.span.line) for m in group.max_pods] == [(20, 8)]
+
+
+def test_auto_mode_builtin_pools_from_eksctl(tmp_path: Path) -> None:
+    # eksctl examples/42-auto-mode.yaml: nodePools defaults to general-purpose and system.
+    config = """apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata: {name: auto, region: us-west-2, version: "1.33"}
+autoModeConfig:
+  enabled: true
+"""
+    write(
+        tmp_path,
+        {"cluster.yaml": config, "none.yaml": config.replace("enabled: true", "enabled: true\n  nodePools: []")},
+    )
+    groups = _project(tmp_path / "cluster.yaml").node_groups
+    assert [(g.name, g.origin) for g in groups] == [("general-purpose", Origin.AUTO_MODE), ("system", Origin.AUTO_MODE)]
+    system = groups[1]
+    assert [str(t) for t in system.taints] == ["CriticalAddonsOnly:NoSchedule"]
+    assert system.accepts(NodeRequirements(node_selector={"kubernetes.io/arch": "arm64"}))[0] is Match.NO  # tainted
+    assert groups[0].accepts(NodeRequirements(node_selector={"kubernetes.io/arch": "arm64"}))[0] is Match.NO
+    assert groups[0].allowances == []
+    assert _project(tmp_path / "none.yaml").node_groups == []
