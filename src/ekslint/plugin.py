@@ -100,7 +100,7 @@ from ekslint.parse.mime import Part
 from ekslint.parse.shell import BootstrapCall, Flag, Word
 from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Problem, Span, Text
-from ekslint.validation.schemacheck import check_file as schema_problems
+from ekslint.validation.documents import check_file as schema_problems
 from ekslint.validation.schemacheck import stamp as schema_stamp
 
 __all__ = [

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from ekslint.model import cloudformation
+from ekslint.model import cloudformation, karpenter
 from ekslint.model import cni as cni_model
-from ekslint.model import karpenter
 from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import removed_api
 from ekslint.model.context import ModelContext
