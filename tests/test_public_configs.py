@@ -166,9 +166,17 @@ EXPECTED = {
     ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioner.yaml", 244, 5),
     ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioners.yaml", 81, 5),
     ("EKS205", "karpenter/jasontsaicc__eks-terraform-karpenter__karpenter__provisioners.yaml", 190, 5),
-    # A `.yaml` file that is a shell here-document (`cat <<EOF | envsubst | kubectl apply`):
-    # not YAML, so kubectl cannot apply the file as it is.
-    ("EKS001", "karpenter/kubernetes-learning-projects__karpenter-eks__np-ec2-nc.yaml", 2, 11),
+    # (A `.yaml` file that is a shell here-document, `cat <<EOF | envsubst | kubectl apply -f -`,
+    # is the script Karpenter's getting-started guide writes: read as a script, not as YAML.)
+    # The blueprints' Bottlerocket NodePool sets kubelet maxPods 110 on c/m types of 8-32 vCPUs,
+    # and its cluster's vpc-cni addon (patterns/bottlerocket/eks.tf) leaves prefix delegation
+    # off: c5.2xlarge gets 4 ENIs x (15 - 1) + 2 = 58 pod IPs, so pods beyond 58 never start.
+    (
+        "EKS301",
+        "karpenter/aws-ia__terraform-aws-eks-blueprints__patterns__bottlerocket__karpenter-resources__templates__nodepool.yaml",
+        14,
+        9,
+    ),
 }
 
 
