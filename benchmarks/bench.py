@@ -176,7 +176,7 @@ def _worker_bare(list_file: str) -> dict[str, Any]:
     yaml = YAML(typ="safe", pure=False)
     paths = Path(list_file).read_text("utf-8").splitlines()
     documents = errors = size = 0
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for path in paths:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -186,9 +186,10 @@ def _worker_bare(list_file: str) -> dict[str, Any]:
                 documents += 1
         except YAMLError:  # unrendered templates: ekslint meets the same error
             errors += 1
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "files": len(paths),
         "bytes": size,
         "documents": documents,
@@ -292,11 +293,11 @@ def _worker_lint(jobs: int, profile: bool) -> dict[str, Any]:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     result = runner.run(RunRequest(["."], settings, jobs=jobs))
     run_seconds = time.perf_counter() - t
     report = formatter.render(result, registry, settings, options)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     if profiler is not None:
         profiler.disable()
     gc.callbacks.remove(gc_pauses)
@@ -309,6 +310,7 @@ def _worker_lint(jobs: int, profile: bool) -> dict[str, Any]:
         stages.restore()
     out: dict[str, Any] = {
         "seconds": seconds,
+        "cpu_seconds": cpu,  # this process only: a parallel run's workers are not in it
         "setup_seconds": setup,
         "phases": phases,
         "per_rule": dict(sorted(runner.per_rule.items(), key=lambda item: -item[1])),
@@ -781,6 +783,18 @@ def size_table(s: dict[str, Any]) -> str:
             _verdict(ratio, TARGET_SERIAL_VS_BARE, at_most=True),
         )
     )
+    if "cpu_seconds" in serial and "cpu_seconds" in bare:
+        # On a busy machine wall times stretch, and unevenly; CPU times much less.
+        cpu_ratio = serial["cpu_seconds"] / bare["cpu_seconds"]
+        rows.append(
+            _row(
+                f"  CPU time: serial {serial['cpu_seconds']:.2f} s / bare {bare['cpu_seconds']:.2f} s",
+                None,
+                None,
+                f"{cpu_ratio:.2f}x bare",
+                "(info)",
+            )
+        )
     labels = {
         "discover": "discover (a --context run's file order)",
         "analyse": "analyse (walk, read, parse, model, file rules)",
