@@ -39,6 +39,17 @@ SCHEMAS: list[dict[str, Any]] = [
         },
     },
     {"minItems": 1},  # a keyword the check does not know: always "not sure"
+    # oneOf whose branches a value's type tells apart (eksctl's taints: a list or a
+    # mapping; Bottlerocket's string-or-list settings, where null fits both branches).
+    {
+        "oneOf": [
+            {"type": ["array", "null"], "items": {"type": "object", "required": ["k"]}},
+            {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+        ]
+    },
+    {"oneOf": [{"type": ["string", "null"]}, {"type": ["array", "null"], "items": {"type": ["string", "null"]}}]},
+    {"oneOf": [{"minimum": 3}, {"type": "string"}]},  # a branch without a type: decided only when it holds
+    {"type": ["integer", "boolean"]},
 ]
 
 JSON = st.recursive(
@@ -76,6 +87,18 @@ def test_the_check_decides_the_common_valid_cases() -> None:
     assert compile_check(SCHEMAS[8], None, True)({"n": {"child": {"v": "x"}}})
     assert not compile_check(SCHEMAS[9], None, True)([1])  # unknown keyword: not sure
     assert Draft7Validator(SCHEMAS[9]).is_valid([1])
+    taints = compile_check(SCHEMAS[10], None, True)
+    assert taints([{"k": "a"}]) and taints({"a": "b"}) and taints(None)
+    assert not taints([{"x": 1}]) and not taints({"a": 1}) and not taints("a")
+    either = compile_check(SCHEMAS[11], None, True)
+    assert either("a") and either(["a", None])
+    assert not either(None)  # both branches hold: invalid
+    assert not Draft7Validator(SCHEMAS[11]).is_valid(None)
+    untyped = compile_check(SCHEMAS[12], None, True)
+    assert untyped(5) and not untyped("a")  # "a": the untyped branch may hold too (it does)
+    assert not Draft7Validator(SCHEMAS[12]).is_valid("a")
+    types = compile_check(SCHEMAS[13], None, True)
+    assert types(3) and types(3.0) and types(True) and not types(3.5) and not types("3")
 
 
 def documents(roots: list[Path]) -> list[tuple[str, str, Any, schemacheck.CompiledSchema]]:

@@ -25,6 +25,7 @@ import pytest
 from ekslint import cli, config
 from ekslint.engine import cache as cache_module
 from ekslint.engine import isolation, plugins, stamps
+from ekslint.engine import runner as runner_module
 from ekslint.engine.runner import Runner, RunRequest, RunResult
 from ekslint.model.filemodel import FileModel
 from ekslint.plugin import FileRule, ProjectRule, RuleContext, Span, Violation
@@ -392,6 +393,10 @@ def unreadable(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
     monkeypatch.setattr(builtins, "open", fake_open)
     monkeypatch.setattr(os, "open", fake_os_open)
     monkeypatch.setattr(os, "access", fake_access)
+    # A file refused with its stat unchanged is one of another owner's (a lost group
+    # membership): for the user's own files the owner read bit decides, and the engine
+    # trusts it without asking (runner._readable). Here the test's files stand for those.
+    monkeypatch.setattr(runner_module, "_OWNER", None)
 
     def make(path: Path) -> None:
         refused.add(str(path.resolve()))
@@ -735,3 +740,20 @@ def test_a_plugin_that_prints_while_loading_does_not_corrupt_the_report(
     out, err = capfd.readouterr()
     assert code == 0 and json.loads(out)["runs"][0]["results"]
     assert "registering rules" in err and "loud" in err
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="POSIX owners")
+def test_readable_trusts_the_owner_read_bit_and_asks_for_other_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_text("a: 1\n")
+    asked: list[str] = []
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: asked.append(p) or False)
+    own = os.stat(path)
+    assert runner_module._readable(str(path), own) and asked == []
+    path.chmod(0o044)  # group and others may read, the owner not: the kernel refuses the owner
+    assert not runner_module._readable(str(path), os.stat(path)) and asked == [str(path)]
+    monkeypatch.setattr(runner_module, "_OWNER", own.st_uid + 1)  # another user's file
+    path.chmod(0o644)
+    assert not runner_module._readable(str(path), os.stat(path)) and len(asked) == 2

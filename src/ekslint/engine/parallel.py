@@ -13,7 +13,6 @@ holds without their being sent anywhere.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import pickle
 import signal
@@ -21,10 +20,8 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from itertools import chain, islice
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 from ekslint.config import Settings
 from ekslint.engine import isolation
@@ -34,6 +31,9 @@ from ekslint.engine.rule import Rule
 from ekslint.model.facts import PackedFacts
 from ekslint.parse.mime import refused_by_run_total
 from ekslint.parse.sources import read_head
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # Below this many files to analyse, starting workers costs more than it saves
 # (measured with benchmarks/bench.py: a fork and its first chunk take ~30 ms).
@@ -150,6 +150,11 @@ def _chunks(items: Iterator[WorkItem], size: int) -> Iterator[list[WorkItem]]:
 def _in_workers(
     chunks: Iterator[list[WorkItem]], analyser: FileAnalyser, jobs: int, keep_blobs: bool
 ) -> Generator[Result, None, None]:
+    # Imported here: a serial run (every one-file pre-commit run) never needs them.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     # fork starts workers in milliseconds with the plugins already loaded; elsewhere
     # (spawn) the initializer loads them again.
     context = multiprocessing.get_context("fork" if fork_is_safe() else "spawn")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import TYPE_CHECKING
-from xml.etree import ElementTree as ET
 
 from ekslint.engine.hookspecs import Formatter, ReportOptions
 from ekslint.parse.escape import xml_text
@@ -41,6 +40,8 @@ class JunitFormatter(Formatter):
     description = "JUnit XML: a test suite per file, a test case per finding (failing at --fail-on)"
 
     def render(self, result: RunResult, registry: Registry, settings: Settings, options: ReportOptions) -> str:
+        from xml.etree import ElementTree as ET  # only when a JUnit report is asked for
+
         failing = [f for f in result.findings if f.severity >= settings.fail_on]
         suites = ET.Element("testsuites", name="ekslint", tests=str(max(1, len(result.findings))))
         suites.set("failures", str(len(failing)))

@@ -49,15 +49,37 @@ def _unsure(_value: Any) -> bool:
     return False
 
 
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "object": lambda v: type(v) is dict,
-    "array": lambda v: type(v) is list,
-    "string": lambda v: type(v) is str,
-    "boolean": lambda v: type(v) is bool,
-    "null": lambda v: v is None,
-    "integer": lambda v: type(v) is int or (type(v) is float and v.is_integer()),
-    "number": lambda v: type(v) is int or type(v) is float,
+# The Python types of the JSON types, as jsonschema tells them apart (a bool is no
+# integer; a float with an integral value is an integer).
+_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "integer": (int,),
+    "number": (int, float),
 }
+
+
+def _type_test(names: list[str]) -> Check:
+    """The test of a ``type`` keyword: one set lookup of the value's exact type (the
+    documents are plain data: ``plain`` makes only these types)."""
+    allowed = frozenset(t for name in names for t in _PYTHON_TYPES[name])
+    if "integer" in names and float not in allowed:
+        return lambda value: type(value) in allowed or (type(value) is float and value.is_integer())
+    return lambda value: type(value) in allowed
+
+
+def _all_of(checks: list[Check]) -> Check:
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda value: first(value) and second(value)
+    return lambda value: all(check(value) for check in checks)
 
 
 def _is_number(value: Any) -> bool:
@@ -120,11 +142,7 @@ class Compiler:
             if "patternProperties" in schema:
                 return _unsure
             checks.append(self._object(schema, resolver))
-        if not checks:
-            return _always
-        if len(checks) == 1:
-            return checks[0]
-        return lambda value: all(check(value) for check in checks)
+        return _all_of(checks)
 
     def _ref(self, ref: str, resolver: Any) -> Check:
         try:
@@ -141,6 +159,37 @@ class Compiler:
         if keywords != ["type"]:
             return None
         return self._keyword("type", schema["type"], schema, self.resolver)
+
+    def _type_gate(self, schema: Any) -> Check | None:
+        """An exact test that fails only for values ``schema`` rejects by their type
+        alone (its ``type`` keyword), else None: no such test can be had."""
+        if not isinstance(schema, dict) or "type" not in schema or (self.draft7 and "$ref" in schema):
+            return None  # Draft 7 ignores the siblings of $ref, ``type`` among them
+        return self._keyword("type", schema["type"], schema, self.resolver)
+
+    def _one_of(self, branches: Any, resolver: Any) -> Check | None:
+        """Exactly one branch holds: certain when one branch is certainly valid and every
+        other one certainly invalid. A branch counts as certainly invalid only when
+        its ``type`` rejects the value (eksctl's taints: a list or a mapping;
+        Bottlerocket's string-or-list settings), and a bare-type branch (IntOrString,
+        Quantity) is decided exactly both ways."""
+        if not isinstance(branches, list) or not branches:
+            return None
+        valid = [self.compile(branch, resolver) for branch in branches]
+        gates = [self._type_gate(branch) for branch in branches]
+        exact = [self._bare_type(branch) is not None for branch in branches]
+
+        def check(value: Any) -> bool:
+            chosen = False
+            for is_valid, gate, bare in zip(valid, gates, exact, strict=True):
+                if gate is not None and not gate(value):
+                    continue  # certainly invalid
+                if chosen or (not bare and not is_valid(value)):
+                    return False  # a second branch that may hold, or one not decided
+                chosen = True  # a bare type that holds, or a branch certainly valid
+            return chosen
+
+        return check
 
     def _object(self, schema: dict[str, Any], resolver: Any) -> Check:
         properties = {name: self.compile(sub, resolver) for name, sub in (schema.get("properties") or {}).items()}
@@ -165,10 +214,9 @@ class Compiler:
     def _keyword(self, keyword: str, argument: Any, schema: dict[str, Any], resolver: Any) -> Check | None:
         if keyword == "type":
             names = [argument] if isinstance(argument, str) else argument
-            if not isinstance(names, list) or not all(n in _TYPES for n in names):
+            if not isinstance(names, list) or not all(n in _PYTHON_TYPES for n in names):
                 return None
-            tests = [_TYPES[n] for n in names]
-            return lambda value: any(test(value) for test in tests)
+            return _type_test(names)
         if keyword == "enum":
             choices = list(argument)
             return lambda value: any(_same(value, choice) for choice in choices)
@@ -186,21 +234,12 @@ class Compiler:
             item = self.compile(argument, resolver)
             return lambda value: type(value) is not list or all(item(v) for v in value)
         if keyword == "allOf":
-            parts = [self.compile(s, resolver) for s in argument]
-            return lambda value: all(p(value) for p in parts)
+            return _all_of([self.compile(s, resolver) for s in argument])
         if keyword == "anyOf":
             parts = [self.compile(s, resolver) for s in argument]
             return lambda value: any(p(value) for p in parts)
         if keyword == "oneOf":
-            # "Exactly one" needs exact answers, not "valid or not sure": decided only
-            # for branches that are bare types (IntOrString, Quantity), where it is.
-            exact: list[Check] = []
-            for branch in argument:
-                test = self._bare_type(branch)
-                if test is None:
-                    return None
-                exact.append(test)
-            return lambda value: sum(1 for t in exact if t(value)) == 1
+            return self._one_of(argument, resolver)
         if keyword == "propertyNames":
             names_check = self.compile(argument, resolver)
             return lambda value: type(value) is not dict or all(names_check(k) for k in value)
