@@ -25,6 +25,7 @@ class RunRequest:
     disallow_suppressions: bool = False
     jobs: int | None = None  # worker processes; None: as many as cores when there is enough to do
     cache_dir: Path | None = None  # None: no cache
+    render_helm: bool = False  # run `helm template` on chart directories
 
 
 @dataclass(slots=True)
@@ -39,6 +40,9 @@ class RunResult:
     from_cache: int = 0  # files whose outcome came from the cache
     jobs: int = 1  # processes that analysed files
     rules: list[type[Rule]] = field(default_factory=list)
+    # What the run did not analyse, once per file with the reason (a kustomize build
+    # with a remote resource, a Helm chart not rendered): never dropped in silence.
+    not_analysed: list[tuple[str, str]] = field(default_factory=list)
 
     def failed(self, fail_on: Severity) -> bool:
         return any(f.severity >= fail_on for f in self.findings)

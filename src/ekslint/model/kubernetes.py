@@ -3,7 +3,10 @@ ConfigMaps. Built from positioned YAML; values a rule may point at carry a Span.
 
 Every kind with a pod template is a workload (DOMAIN.md, RULES.md EKS101): Pod,
 Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, and CronJob
-(whose pod spec sits two levels down, under ``jobTemplate``).
+(whose pod spec sits two levels down, under ``jobTemplate``), and Argo Rollouts'
+``Rollout`` (argoproj.io; argoproj/argo-rollouts pkg/apis/rollouts/v1alpha1/types.go:
+``spec.template``, or ``spec.workloadRef`` naming a Deployment whose template it runs).
+Other kinds carry a pod template where the ekslint config's ``pod-templates:`` says.
 """
 
 from __future__ import annotations
@@ -27,8 +30,13 @@ POD_TEMPLATE_PATHS: dict[str, tuple[str, ...] | None] = {
     "ReplicationController": ("spec", "template"),
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "Rollout": ("spec", "template"),
 }
-SCALABLE_KINDS = frozenset(("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"))
+# The API group a built-in carrier must have (a ``Rollout`` of another group is not Argo's).
+CARRIER_GROUPS = {"Rollout": "argoproj.io"}
+# A Rollout has a scale subresource (argo-rollouts manifests/crds/rollout-crd.yaml), which
+# the disruption controller reads as it reads a Deployment's replicas.
+SCALABLE_KINDS = frozenset(("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout"))
 # The resource (resource.group) that owns a workload's pods when the disruption
 # controller cannot read its scale: it finds the owners' scale for the kinds above
 # and otherwise asks the owner's scale subresource, which these lack (kubernetes
@@ -78,6 +86,15 @@ class Workload:
     replicas: int | None  # None: not fixed by the manifest (DaemonSet, CronJob)
     replicas_span: Span | None
     replicas_defaulted: bool = False
+    # The fields the manifest writes (``replicas``, ``labels``, ``sysctls``,
+    # ``tolerations``, ``nodeSelector``, ``affinity``, ``hostNetwork``, ``hostIPC``):
+    # a kustomize patch replaces only what it writes.
+    present: frozenset[str] = frozenset()
+    # The kustomize build the object belongs to (its top-level kustomization), "" for
+    # a plain file: objects of two builds (dev, prod) never meet.
+    build: str = ""
+    # A Rollout's ``spec.workloadRef``: the name of the Deployment whose pod template it runs.
+    template_ref: str | None = None
 
     @property
     def ref(self) -> str:
@@ -123,6 +140,9 @@ class PodDisruptionBudget:
     min_available: Budget | None
     max_unavailable: Budget | None
     api_version: str
+    present: frozenset[str] = frozenset()  # minAvailable, maxUnavailable, selector, as written
+    build: str = ""  # see Workload.build
+    api_version_span: Span | None = None
 
     @property
     def ref(self) -> str:
@@ -144,6 +164,9 @@ class Autoscaler:
     target_name: str
     min_replicas: int
     span: Span
+    present: frozenset[str] = frozenset()  # minReplicas, scaleTargetRef, as written
+    build: str = ""  # see Workload.build
+    min_replicas_span: Span | None = None  # the minReplicas entry (a kustomize patch's when it sets it)
 
 
 @fast_pickle
@@ -267,16 +290,42 @@ def pod_spec(spec: YMap | None) -> PodSpec:
     return pod
 
 
-def workload(obj: YMap, kind: str) -> Workload | None:
-    path = POD_TEMPLATE_PATHS[kind]
+_POD_FIELDS = ("tolerations", "nodeSelector", "affinity", "hostNetwork", "hostIPC")
+
+
+def _present(obj: YMap, path: tuple[str, ...] | None, template: YMap | None) -> frozenset[str]:
+    found: list[str] = []
+    spec = obj.map("spec")
+    if spec is not None and "replicas" in spec:
+        found.append("replicas")
+    pod_spec_node = obj.map("spec") if path is None else (template.map("spec") if template is not None else None)
+    pod_meta = obj.map("metadata") if path is None else (template.map("metadata") if template is not None else None)
+    if pod_meta is not None and "labels" in pod_meta:
+        found.append("labels")
+    if pod_spec_node is not None:
+        found.extend(key for key in _POD_FIELDS if key in pod_spec_node)
+        security = pod_spec_node.map("securityContext")
+        if security is not None and "sysctls" in security:
+            found.append("sysctls")
+    return frozenset(found)
+
+
+def workload(obj: YMap, kind: str, path: tuple[str, ...] | str | None = "", partial: bool = False) -> Workload | None:
+    """The workload an object is; ``path`` overrides the kind's pod-template path (a
+    ``pod-templates:`` entry of the config). ``partial``: also without a pod template
+    (a kustomize patch that writes only ``spec.replicas``)."""
+    if path == "":
+        path = POD_TEMPLATE_PATHS[kind]
+    assert not isinstance(path, str)
     template = obj if path is None else _path(obj, path)
-    if template is None:
+    ref = _workload_ref(obj) if kind == "Rollout" and template is None else None
+    if template is None and ref is None and not partial:
         return None
     name, namespace = _meta(obj)
-    template_meta = template.map("metadata")
+    template_meta = template.map("metadata") if template is not None else None
     object_meta = obj.map("metadata")
     annotations = _str_map(object_meta.map("annotations") if object_meta else None)
-    if path is not None:
+    if path is not None and template is not None:
         annotations.update(_str_map(template_meta.map("annotations") if template_meta else None))
     replicas: int | None = None
     replicas_span: Span | None = None
@@ -292,6 +341,7 @@ def workload(obj: YMap, kind: str) -> Workload | None:
             replicas, defaulted = 1, True
     elif kind == "Pod":
         replicas, defaulted = 1, True
+    pod_node = obj.map("spec") if path is None else (template.map("spec") if template is not None else None)
     return Workload(
         kind=kind,
         name=name,
@@ -299,11 +349,23 @@ def workload(obj: YMap, kind: str) -> Workload | None:
         span=_name_span(obj),
         pod_labels=_str_map(template_meta.map("labels") if template_meta else None),
         annotations=annotations,
-        pod=pod_spec(template.map("spec") if path is not None else obj.map("spec")),
+        pod=pod_spec(pod_node),
         replicas=replicas,
         replicas_span=replicas_span,
         replicas_defaulted=defaulted,
+        present=_present(obj, path, template),
+        template_ref=ref,
     )
+
+
+def _workload_ref(obj: YMap) -> str | None:
+    """The Deployment a Rollout's ``spec.workloadRef`` names (argo-rollouts
+    pkg/apis/rollouts/v1alpha1/types.go ObjectRef: apiVersion, kind, name)."""
+    spec = obj.map("spec")
+    ref = spec.map("workloadRef") if spec is not None else None
+    if ref is None or (ref.text("kind") or "Deployment") != "Deployment":
+        return None
+    return ref.text("name")
 
 
 def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
@@ -327,23 +389,28 @@ def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
         min_available=budgets.get("minAvailable"),
         max_unavailable=budgets.get("maxUnavailable"),
         api_version=obj.text("apiVersion") or "",
+        present=frozenset(k for k in ("minAvailable", "maxUnavailable", "selector") if spec is not None and k in spec),
+        api_version_span=obj.entry_span("apiVersion") if "apiVersion" in obj else None,
     )
 
 
 def autoscaler(obj: YMap) -> Autoscaler | None:
     spec = obj.map("spec")
-    target = spec.map("scaleTargetRef") if spec else None
-    if spec is None or target is None:
+    if spec is None:
         return None
+    # Without a scaleTargetRef (a kustomize patch of minReplicas) it scales nothing.
+    target = spec.map("scaleTargetRef")
     name, namespace = _meta(obj)
-    minimum, _ = _int(spec, "minReplicas")
+    minimum, minimum_span = _int(spec, "minReplicas")
     return Autoscaler(
         name,
         namespace,
-        target.text("kind") or "",
-        target.text("name") or "",
+        (target.text("kind") or "") if target is not None else "",
+        (target.text("name") or "") if target is not None else "",
         minimum if minimum is not None else 1,
         _name_span(obj),
+        frozenset(k for k in ("minReplicas", "scaleTargetRef") if k in spec),
+        min_replicas_span=minimum_span,
     )
 
 
@@ -355,7 +422,7 @@ def config_map(obj: YMap) -> ConfigMap:
 
 
 # API groups of objects that run no pods of their own although they are not built in.
-_PODLESS_GROUPS = ("eksctl.io", "node.eks.aws", "karpenter.sh", "karpenter.k8s.aws")
+_PODLESS_GROUPS = ("eksctl.io", "node.eks.aws", "karpenter.sh", "karpenter.k8s.aws", "kustomize.config.k8s.io")
 
 
 def is_custom_resource(obj: YMap) -> bool:
@@ -374,6 +441,12 @@ def namespace_key(namespace: str | None) -> str | None:
     """Objects without a namespace go wherever they are applied; treat them as one
     namespace together with ``default`` (None), as cross-file matching does."""
     return None if namespace in (None, "", "default") else namespace
+
+
+def same_build(a: str, b: str) -> bool:
+    """Whether objects of these kustomize builds can meet: objects of one build, or
+    with a plain file's ("") — never of two builds (alternatives such as dev, prod)."""
+    return not a or not b or a == b
 
 
 IGNORE_ANNOTATION = "ekslint.io/ignore"

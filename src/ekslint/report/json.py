@@ -68,6 +68,7 @@ class JsonFormatter(Formatter):
                 {"path": e.path, "message": e.message, **({"skipped": True} if e.skipped else {})}
                 for e in result.input_errors
             ],
+            "not_analysed": [{"path": path, "reason": why} for path, why in result.not_analysed],
             "summary": {
                 "files_seen": result.files_seen,
                 "files_analysed": result.files_analysed,

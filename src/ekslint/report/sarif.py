@@ -102,6 +102,16 @@ class SarifFormatter(Formatter):
             )
             for error in result.input_errors
         ]
+        notifications += [
+            om.Notification(
+                message=om.Message(text=f"{path}: not analysed: {why}"),
+                level="note",
+                locations=[
+                    om.Location(physical_location=om.PhysicalLocation(artifact_location=self._artifact(om, path, root)))
+                ],
+            )
+            for path, why in result.not_analysed
+        ]
         invocation = om.Invocation(
             execution_successful=not result.crashed,
             tool_execution_notifications=notifications or None,

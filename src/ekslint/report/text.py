@@ -75,6 +75,10 @@ def summary_line(result: RunResult) -> str:
         extra.append(_plural(unreadable, "unreadable path"))
     if len(result.input_errors) > unreadable:
         extra.append(f"{len(result.input_errors) - unreadable} skipped")
+    if result.not_analysed:
+        extra.append(
+            f"{len(result.not_analysed)} not analysed: " + "; ".join(f"{p}: {w}" for p, w in result.not_analysed)
+        )
     tail = f" ({'; '.join(extra)})" if extra else ""
     if not result.findings:
         return f"No problems found in {files}{tail}."
