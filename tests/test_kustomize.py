@@ -355,3 +355,24 @@ def test_a_diamond_of_bases_is_bounded(tmp_path: Path, levels: int, reason: str)
     result = lint(tmp_path)
     assert time.perf_counter() - start < 30
     assert result.not_analysed == [("l0/kustomization.yaml", f"kustomize build not analysed: {reason}")]
+
+
+@pytest.mark.parametrize(
+    ("name", "blocked", "reason"),
+    [
+        ("ap.*", True, None),  # a regular expression matched whole, as kustomize's selector does
+        ("a", False, None),  # "a" is not "api"
+        ("(a+)+$", False, "the patch target pattern '(a+)+$' (only simple patterns are matched)"),
+    ],
+)
+def test_target_patterns(tmp_path: Path, name: str, blocked: bool, reason: str | None) -> None:
+    kustomization = (
+        "resources: [deployment.yaml, pdb.yaml]\npatches:\n"
+        f"  - target: {{kind: Deployment, name: '{name}'}}\n"
+        "    patch: |-\n      - {op: replace, path: /spec/replicas, value: 1}\n"
+    )
+    write(tmp_path, {"deployment.yaml": DEPLOYMENT, "pdb.yaml": PDB, "kustomization.yaml": kustomization})
+    result = lint(tmp_path)
+    assert (("EKS401", "pdb.yaml", 6) in found(result)) is blocked
+    expected = [("kustomization.yaml", f"kustomize build not analysed: {reason}")] if reason else []
+    assert result.not_analysed == expected

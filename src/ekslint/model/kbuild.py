@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 from ekslint.model import kubernetes as k8s
 from ekslint.model.facts import KEY_SEPARATOR, FileFacts, PackedFacts, object_key, object_keys
-from ekslint.model.kpatch import Acc, Named, apply_json, apply_smp
+from ekslint.model.kpatch import Acc, Named, UnsupportedTarget, apply_json, apply_smp
 from ekslint.model.kustomize import (
     KUSTOMIZATION_NAMES,
     JsonOp,
@@ -191,8 +191,14 @@ class _Builder:
             component = self.kustomizations[path]
             used.add(path)
             self._accumulate(component, component.resources, acc, used, (*stack, me, path))
-            self._transform(component, acc, used)
-        self._transform(k, acc, used)
+            try:
+                self._transform(component, acc, used)
+            except UnsupportedTarget as unsupported:
+                raise _Failed(component.path, str(unsupported)) from None
+        try:
+            self._transform(k, acc, used)
+        except UnsupportedTarget as unsupported:
+            raise _Failed(k.path, str(unsupported)) from None
         return acc, used
 
     def _accumulate(self, k: Kustomization, refs: list[Ref], acc: Acc, used: set[str], stack: tuple[str, ...]) -> None:

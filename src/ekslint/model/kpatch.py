@@ -39,12 +39,38 @@ class Acc:
 # -- patches ------------------------------------------------------------------------------
 
 
+class UnsupportedTarget(Exception):
+    """A target pattern ekslint does not match (see ``_pattern_matches``)."""
+
+
+# Regular expression syntax; a pattern without it is a name compared as it is.
+_META = frozenset(".^$*+?()[]{}|\\")
+_UNSAFE = frozenset("(){}\\")
+
+
+def _pattern_matches(pattern: str, value: str) -> bool:
+    """Whether a target's name or namespace pattern matches ``value`` whole, as
+    kustomize's selector does (Go's regexp, which is linear). Python's re backtracks,
+    so a pattern from a kustomization is used as a regular expression only where it
+    cannot backtrack badly: no groups, counted repetition or escapes, at most two
+    quantifiers, at most 253 characters (a Kubernetes name's limit). Others raise
+    UnsupportedTarget and the build is said to be not analysed."""
+    if not _META.intersection(pattern):
+        return pattern == value
+    if len(pattern) > 253 or _UNSAFE.intersection(pattern) or sum(pattern.count(q) for q in "*+?") > 2:
+        raise UnsupportedTarget(f"the patch target pattern {pattern[:60]!r} (only simple patterns are matched)")
+    try:
+        return re.fullmatch(pattern, value) is not None
+    except re.error as err:
+        raise UnsupportedTarget(f"the patch target pattern {pattern[:60]!r} is not a regular expression") from err
+
+
 def _selected(target: Target, kind: str, names: set[str], namespace: str | None, group: str) -> bool:
     if target.kind and target.kind != kind:
         return False
-    if target.name and not any(re.fullmatch(target.name, n) for n in names):
+    if target.name and not any(_pattern_matches(target.name, n) for n in names):
         return False
-    if target.namespace and not re.fullmatch(target.namespace, namespace or ""):
+    if target.namespace and not _pattern_matches(target.namespace, namespace or ""):
         return False
     return not (target.group is not None and target.group != group)
 
@@ -63,10 +89,7 @@ def _matches(acc: Acc, obj: object, kind: str, name: str, target: Target | None,
     names = acc.known_names(obj, name)
     if target is not None:
         namespace = getattr(obj, "namespace", None)
-        try:
-            return _selected(target, kind, names, namespace if isinstance(namespace, str) else None, _group_of(kind))
-        except re.error:
-            return False
+        return _selected(target, kind, names, namespace if isinstance(namespace, str) else None, _group_of(kind))
     return patch_name in names
 
 

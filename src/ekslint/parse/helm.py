@@ -13,24 +13,28 @@ from __future__ import annotations
 
 import re
 
-_SOURCE = re.compile(rb"^# Source: (\S[^\r\n]*?)\s*$", re.M)
-_FENCE = re.compile(rb"^---[ \t]*(?:#[^\n]*)?$", re.M)
+_SOURCE = re.compile(r"^# Source: (\S[^\r\n]*?)[ \t\r]*$", re.M)
+_FENCE = re.compile(r"^---[ \t]*(?:#[^\n]*)?$", re.M)
 
 
 def split_rendered(data: bytes) -> list[tuple[str, bytes]] | None:
     """The stream's documents grouped by ``# Source:`` path, in first-seen order; None
-    when no document names its source (not helm output: read as one input)."""
-    if b"# Source: " not in data or not _SOURCE.search(data):
+    when no document names its source (not helm output: read as one input). Bytes that
+    are not UTF-8 pass through unchanged (the file's own reading reports them)."""
+    if b"# Source: " not in data:
         return None
-    groups: dict[str, list[bytes]] = {}
-    for document in _FENCE.split(data):
-        body = document.lstrip(b"\r\n")
-        found = _SOURCE.match(body)
+    text = data.decode("utf-8", "surrogateescape")
+    if not _SOURCE.search(text):
+        return None
+    groups: dict[str, list[str]] = {}
+    for document in _FENCE.split(text):
+        body = document.lstrip("\r\n")
         if not body.strip():
             continue
-        path = found.group(1).decode("utf-8", "replace") if found else "-"
-        groups.setdefault(path, []).append(body.rstrip(b"\n") + b"\n")
-    return [(path, b"---\n".join(parts)) for path, parts in groups.items()]
+        found = _SOURCE.match(body)
+        path = found.group(1).encode("utf-8", "surrogateescape").decode("utf-8", "replace") if found else "-"
+        groups.setdefault(path, []).append(body.rstrip("\n") + "\n")
+    return [(path, "---\n".join(parts).encode("utf-8", "surrogateescape")) for path, parts in groups.items()]
 
 
 NOT_RENDERED = "Helm chart not rendered: its templates are not analysed (pass --render-helm with helm on PATH)"
