@@ -363,6 +363,8 @@ def test_a_diamond_of_bases_is_bounded(tmp_path: Path, levels: int, reason: str)
         ("ap.*", True, None),  # a regular expression matched whole, as kustomize's selector does
         ("a", False, None),  # "a" is not "api"
         ("(a+)+$", False, "the patch target pattern '(a+)+$' (only simple patterns are matched)"),
+        # Selection by metadata labels is not modelled: not analysed, never guessed.
+        ("api', labelSelector: 'tier=web", False, "a patch target with labelSelector/annotationSelector 'tier=web'"),
     ],
 )
 def test_target_patterns(tmp_path: Path, name: str, blocked: bool, reason: str | None) -> None:

@@ -66,6 +66,10 @@ def _pattern_matches(pattern: str, value: str) -> bool:
 
 
 def _selected(target: Target, kind: str, names: set[str], namespace: str | None, group: str) -> bool:
+    if target.label_selector:
+        # Selection by the objects' metadata labels, which the facts do not keep: the
+        # build is not analysed rather than patched in the wrong places.
+        raise UnsupportedTarget(f"a patch target with labelSelector/annotationSelector {target.label_selector[:60]!r}")
     if target.kind and target.kind != kind:
         return False
     if target.name and not any(_pattern_matches(target.name, n) for n in names):

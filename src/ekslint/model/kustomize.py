@@ -196,7 +196,7 @@ def _target(node: YMap | None) -> Target | None:
         node.text("namespace"),
         node.text("group"),
         node.text("version"),
-        node.text("labelSelector"),
+        node.text("labelSelector") or node.text("annotationSelector"),
     )
 
 
