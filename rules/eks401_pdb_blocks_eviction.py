@@ -246,7 +246,8 @@ class PdbBlocksEviction(ProjectRule):
     @staticmethod
     def _where(workload: Workload, scaler: Autoscaler | None) -> Span:
         if scaler is not None:
-            return scaler.span
+            # Where minReplicas is set (a kustomize overlay's patch), else the HPA.
+            return scaler.min_replicas_span or scaler.span
         return workload.replicas_span or workload.span
 
     @staticmethod

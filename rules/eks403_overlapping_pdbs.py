@@ -180,5 +180,12 @@ class _PdbIndex:
         pool = list(self.unlabelled.get(ns, ()))
         for key, value in workload.pod_labels.items():
             pool.extend(self.by_label.get((ns, key, value), ()))
-        # Each PDB is indexed once, under its first matchLabels pair: no duplicates.
-        return [p for p in pool if p.selector is not None and p.selector.matches(workload.pod_labels)]
+        # Each PDB is indexed once, under its first matchLabels pair: no duplicates. PDBs
+        # of another kustomize build (an alternative overlay) never meet the workload.
+        return [
+            p
+            for p in pool
+            if p.selector is not None
+            and (not p.build or not workload.build or p.build == workload.build)
+            and p.selector.matches(workload.pod_labels)
+        ]

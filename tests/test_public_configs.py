@@ -300,3 +300,47 @@ def test_no_eks001_on_public_templates_that_render_valid(everything) -> None:  #
     eks001 = {f.span.file for f in everything.findings if f.rule_id == "EKS001"}
     assert sorted(p for p in eks001 if templated(p) and not p.endswith(".tf")) == []
     assert all(note.reason for note in everything.not_analysed)
+
+
+# -- kustomize/, helm-rendered/, k8s-community/ (reviewed with the kustomize and Helm work) --
+# The kustomize trees are rebuilt as their repositories lay them out in
+# tests/test_kustomize.py (the shared copies are flattened, so no kustomization here is
+# named kustomization.yaml and each file is judged alone). The rendered Helm files carry
+# their `# Source:` comments as plain comments: each file is judged as written.
+KUSTOMIZE_HELM_FOLDERS = ("kustomize", "helm-rendered", "k8s-community")
+KC = "k8s-community/"
+KALM = KC + "dynatrace-oss__Kalm-Benchmark__manifests__pod-021-"
+KUBE_LINTER = KC + "stackrox__kube-linter__tests__checks__"
+KUBE_SCORE = KC + "zegl__kube-score__score__testdata__"
+KUSTOMIZE_HELM_EXPECTED = {
+    # minAvailable: 1 over a Deployment of replicas: 1 (deployment.yaml beside it): the
+    # disruption controller allows 0 evictions (kubernetes pkg/controller/disruption).
+    ("EKS401", KC + "Kelvinskell__spring-boot-app-eks__manifests__pdb.yaml", 6, 3),
+    # kube-linter's own negative fixtures: maxUnavailable: 0, and minAvailable: 1 over an
+    # HPA floor of 1 / a single replica; its HPA is autoscaling/v2beta1, gone since 1.25.
+    ("EKS401", KUBE_LINTER + "pdb-max-unavailable.yaml", 16, 3),
+    ("EKS401", KUBE_LINTER + "pdb-min-available.yaml", 30, 3),
+    ("EKS401", KUBE_LINTER + "pdb-min-available.yaml", 71, 3),
+    ("EKS003", KUBE_LINTER + "pdb-min-available.yaml", 35, 1),
+    # kernel.sem and net.core.rmem_default are not in the kubelet's safe set
+    # (pkg/kubelet/sysctl/safe_sysctls.go) and no node group in the folder allows them.
+    ("EKS101", KUBE_LINTER + "unsafe-sysctls.yml", 14, 11),
+    ("EKS101", KALM + "2-using-sysctl-net.core.rmem-c844ee67.yaml", 111, 13),
+    # kernel.oops_limit and kernel.pid_max are node-wide (component-helpers sysctl
+    # namespace.go lists neither): no pod can set them.
+    ("EKS102", KALM + "0-using-sysctl-kernel.oops-limit-c897c715.yaml", 111, 13),
+    ("EKS102", KALM + "1-using-sysctl-kernel.pid-max-c8eb8be1.yaml", 111, 13),
+    # kube-score's policy/v1beta1 PDB fixtures: not served since Kubernetes 1.25.
+    ("EKS003", KUBE_SCORE + "deployment-poddisruptionbudget-v1beta1-expression-no-match.yaml", 1, 1),
+    ("EKS003", KUBE_SCORE + "statefulset-poddisruptionbudget-v1beta1-expression-matches.yaml", 1, 1),
+    ("EKS003", KUBE_SCORE + "statefulset-poddisruptionbudget-v1beta1-matches.yaml", 1, 1),
+}
+
+
+def test_kustomize_helm_and_k8s_community_findings_are_reviewed() -> None:
+    if not PUBLIC.is_dir():
+        pytest.skip(f"the public configs are expected at {PUBLIC}")
+    result = lint(PUBLIC, *KUSTOMIZE_HELM_FOLDERS)
+    assert not result.crashed and not result.input_errors
+    found = {(f.rule_id, f.span.file, f.span.line, f.span.col) for f in result.findings}
+    assert found == KUSTOMIZE_HELM_EXPECTED

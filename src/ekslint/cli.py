@@ -149,6 +149,12 @@ def _add_speed_options(parser: argparse.ArgumentParser) -> None:
         help="worker processes (default: one per core when there are enough files; 1: no workers)",
     )
     perf.add_argument(
+        "--render-helm",
+        action="store_true",
+        help="render each Helm chart directory (Chart.yaml + templates/) with `helm template DIR` when helm is on "
+        "PATH, and lint what it renders (default: charts are reported as not analysed)",
+    )
+    perf.add_argument(
         "--no-cache",
         action="store_true",
         help="do not read or write the cache of unchanged files (also: EKSLINT_NO_CACHE=1)",
@@ -359,6 +365,7 @@ def _build_request(args: argparse.Namespace, settings: Settings) -> RunRequest:
         disallow_suppressions=args.disallow_suppressions,
         jobs=args.jobs,
         cache_dir=_cache_dir(args, root),
+        render_helm=args.render_helm,
     )
 
 

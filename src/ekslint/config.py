@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ekslint.model.context import DeclaredNodeGroup, ModelContext
+from ekslint.model.context import DeclaredNodeGroup, ModelContext, PodTemplateKind
 from ekslint.model.scheduling import Taint
 from ekslint.model.sysctls import parse_version
 from ekslint.parse.escape import visible
@@ -298,6 +298,10 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
             )
         )
     settings.context = ModelContext(version, declared, str(root))
+    settings.context.pod_templates = tuple(
+        PodTemplateKind(entry["kind"], entry.get("group"), tuple(entry["path"].split(".")))
+        for entry in data.get("pod-templates", [])
+    )
     for rule, values in data.get("rule-options", {}).items():
         where = ("rule-options", rule)
         written = {

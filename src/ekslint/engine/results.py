@@ -25,6 +25,7 @@ class RunRequest:
     disallow_suppressions: bool = False
     jobs: int | None = None  # worker processes; None: as many as cores when there is enough to do
     cache_dir: Path | None = None  # None: no cache
+    render_helm: bool = False  # run `helm template` on chart directories
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,9 @@ class RunResult:
     baselined: list[Finding] = field(default_factory=list)  # hidden by --baseline
     input_errors: list[InputError] = field(default_factory=list)
     crashed: list[Finding] = field(default_factory=list)
-    not_analysed: list[NotAnalysed] = field(default_factory=list)  # once per file, in walk order
+    # What the run did not analyse, once per file with the reason (a template too dynamic
+    # to read, a kustomize build with a remote resource, a Helm chart not rendered).
+    not_analysed: list[NotAnalysed] = field(default_factory=list)
     files_seen: int = 0
     files_analysed: int = 0
     from_cache: int = 0  # files whose outcome came from the cache

@@ -44,9 +44,11 @@ from ekslint.engine.parallel import WorkItem
 from ekslint.engine.results import NotAnalysed, RunRequest, RunResult
 from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
+from ekslint.model import kbuild
 from ekslint.model.facts import KEY_SEPARATOR, NODE_FIELDS, UNKEYED, FileFacts, PackedFacts, object_key, object_keys
 from ekslint.model.project import Project
-from ekslint.parse.sources import InputError, read_head, walk
+from ekslint.parse.helm import NOT_RENDERED, render_chart, split_rendered
+from ekslint.parse.sources import HELM_CHART_FILE, InputError, read_head, walk
 from ekslint.parse.text import Span
 from ekslint.severity import Severity
 
@@ -142,6 +144,16 @@ def _reach(sources: list[FileFacts | PackedFacts], targets: set[str] | None) -> 
     return reach
 
 
+def _with_builds(targets: set[str] | None, consumed: dict[str, set[str]]) -> set[str] | None:
+    """The targets and the kustomize builds made from one of them: a changed base
+    re-judges the overlays built from it (their findings point into the base, or
+    relate to it)."""
+    if targets is None:
+        return None
+    builds = {build for build, files in consumed.items() if not files.isdisjoint(targets)}
+    return targets | builds
+
+
 def _without_stdin_file(
     files: Iterable[WorkItem], stdin_name: str, stats: dict[str, os.stat_result]
 ) -> Iterator[WorkItem]:
@@ -186,6 +198,7 @@ class Runner:
         self.rules = enabled_rules(registry, settings)
         self.file_rules = [r for r in self.rules if r.scope is Scope.FILE]
         # The engine's own diagnostics (EKS004, EKS005) have no check: it reports them.
+        self._built: set[str] = set()  # files more than one kustomize build consumed
         self.project_rules = [
             r for r in self.rules if r.scope is not Scope.FILE and not issubclass(r, EngineDiagnostic)
         ]
@@ -206,9 +219,19 @@ class Runner:
         analyser = FileAnalyser(self.file_rules, self.settings, self.registry.owners)
         outcomes: list[FileOutcome] = []
         if "-" in request.paths and request.stdin is not None:
-            result.files_seen += 1
-            outcomes.append(analyser.analyse_bytes(request.stdin_name, request.stdin))
+            rendered = split_rendered(request.stdin)
+            if rendered is None:
+                result.files_seen += 1
+                outcomes.append(analyser.analyse_bytes(request.stdin_name, request.stdin))
+            else:  # `helm template ... | ekslint -`: each document at its template's path
+                for path, data in rendered:
+                    shown = request.stdin_name if path == "-" else path
+                    result.files_seen += 1
+                    outcomes.append(analyser.analyse_bytes(shown, data))
+                    if targets is not None:  # stdin is always reported on, under these names
+                        targets.add(shown)
         outcomes.extend(self._analyse(files, targets, stats, analyser, request, result))
+        outcomes.extend(self._helm_charts(outcomes, targets, analyser, request, result))
         for outcome in outcomes:
             reported = targets is None or outcome.path in targets
             if outcome.read_error is not None:
@@ -223,12 +246,45 @@ class Runner:
         # A crash on a context file belongs to the run that reports on that file.
         result.crashed.extend(c for o in outcomes if targets is None or o.path in targets for c in o.crashed)
         analysed = [o for o in outcomes if o.facts is not None]
-        sources = [o.facts for o in analysed if o.facts is not None]
-        project = Project(sources, self.settings.context, _reach(sources, targets))
+        assembly = kbuild.assemble([o.facts for o in analysed if o.facts is not None])
+        sources = assembly.sources
+        self._built = set().union(*assembly.consumed.values()) if len(assembly.consumed) > 1 else set()
+        result.not_analysed.extend(
+            NotAnalysed(path, why) for path, why in assembly.not_analysed if targets is None or path in targets
+        )
+        project = Project(sources, self.settings.context, _reach(sources, _with_builds(targets, assembly.consumed)))
         violations = [v for o in analysed for v in o.violations]
+        if "EKS001" in {rule.id for rule in self.rules}:
+            violations.extend(("EKS001", Violation(p.span, p.message)) for p in assembly.problems)
         violations.extend(self._check_project(project, analysed, result))
         self._finish(violations, analysed, targets, request, result)
         return result
+
+    def _helm_charts(
+        self,
+        outcomes: list[FileOutcome],
+        targets: set[str] | None,
+        analyser: FileAnalyser,
+        request: RunRequest,
+        result: RunResult,
+    ) -> list[FileOutcome]:
+        """Each Helm chart (its Chart.yaml) rendered with ``helm template`` on request,
+        else said once as not analysed."""
+        rendered: list[FileOutcome] = []
+        for outcome in list(outcomes):
+            if os.path.basename(outcome.path) != HELM_CHART_FILE or outcome.path == request.stdin_name:
+                continue
+            if targets is not None and outcome.path not in targets:
+                continue
+            documents, why = render_chart(outcome.path) if request.render_helm else (None, NOT_RENDERED)
+            if why is not None:
+                result.not_analysed.append(NotAnalysed(outcome.path, why))
+            for path, data in documents or ():
+                result.files_seen += 1
+                rendered.append(analyser.analyse_bytes(path, data))
+                if targets is not None:  # the chart is reported on: so are its templates
+                    targets.add(path)
+        return rendered
 
     # -- discovery ---------------------------------------------------------------------
     def _discover(
@@ -435,10 +491,17 @@ class Runner:
         used: dict[int, set[str]] = {}  # id(suppression) -> rule IDs it hid
         severities = {rule.id: effective_severity(rule, self.settings) for rule in self.registry.rules.values()}
         findings: list[Finding] = []
+        seen: set[tuple[str, Span, str, str]] = set()
         for rule_id, violation in violations:
             span = violation.span
             if targets is not None and not _touches(violation, targets):
                 continue
+            # Two kustomize builds of one base (dev, prod) find the same problem in it once
+            # (their messages differ only in the names each build gives the objects).
+            key = (rule_id, span, "" if span.file in self._built else violation.message, violation.identity)
+            if key in seen:
+                continue
+            seen.add(key)
             if self._ignored_for_file(rule_id, span.file):
                 continue
             rule = self.registry.rules[rule_id]

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ekslint.model.kubernetes import CARRIER_GROUPS, POD_TEMPLATE_PATHS
 from ekslint.model.nodegroup import Allowance, MaxPodsSetting, NodeGroup, Origin, normalize_family
 from ekslint.model.scheduling import Taint
 from ekslint.parse.text import Span
@@ -63,12 +64,33 @@ class DeclaredNodeGroup:
         return group
 
 
+@dataclass(frozen=True, slots=True)
+class PodTemplateKind:
+    """A ``pod-templates:`` entry: a kind that carries a pod template at ``path``."""
+
+    kind: str
+    group: str | None  # None: any API group
+    path: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class ModelContext:
     kubernetes_version: tuple[int, int] | None = None
     declared: list[DeclaredNodeGroup] = field(default_factory=list)
     root: str | None = None  # directory the config's globs are relative to
     cni: CniSettings | None = None  # `cni:` in the config: the VPC CNI set up elsewhere
+    pod_templates: tuple[PodTemplateKind, ...] = ()  # `pod-templates:` in the config
+
+    def pod_template_path(self, kind: str, api_version: str) -> tuple[str, ...] | str | None:
+        """Where an object of this kind keeps its pod template: a path, None (the
+        object is a pod), or "" (it carries none)."""
+        group = api_version.rpartition("/")[0]
+        for entry in self.pod_templates:
+            if entry.kind == kind and (entry.group is None or entry.group == group):
+                return entry.path
+        if kind not in POD_TEMPLATE_PATHS or CARRIER_GROUPS.get(kind, group) != group:
+            return ""
+        return POD_TEMPLATE_PATHS[kind]
 
     def for_userdata(self, path: str) -> DeclaredNodeGroup | None:
         relative = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/") if self.root else path

@@ -17,6 +17,7 @@ from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import RemovedApi
 from ekslint.model.cni import CniSettings
 from ekslint.model.karpenter import NodeClass
+from ekslint.model.kustomize import JsonOp, Kustomization
 from ekslint.model.nodegroup import Cluster, NodeGroup
 
 NODES, OBJECTS = "nodes", "objects"
@@ -49,6 +50,13 @@ class FileFacts:
     custom_resources: list[tuple[str | None, str]] = field(default_factory=list, metadata=_OBJECT_SIDE)
     # Objects whose apiVersion some Kubernetes version no longer serves (EKS003).
     removed_apis: list[RemovedApi] = field(default_factory=list, metadata=_OBJECT_SIDE)
+    # A kustomization file's facts, and the operations of a JSON6902 patch file: the
+    # cross-file stage assembles kustomize builds from them (model/kbuild.py).
+    kustomizations: list[Kustomization] = field(default_factory=list, metadata=_OBJECT_SIDE)
+    json_patches: list[JsonOp] = field(default_factory=list, metadata=_OBJECT_SIDE)
+    # Pod carriers without a pod template (a patch that sets only replicas): never a
+    # workload of their own, only what a kustomize patch writes.
+    patch_workloads: list[k8s.Workload] = field(default_factory=list, metadata=_OBJECT_SIDE)
     object_keys: str = ""  # see object_keys(); kept beside the two packed sides
 
 
@@ -118,6 +126,8 @@ def object_keys(facts: FileFacts) -> str:
         keys.add(object_key("w", w.namespace))
         keys.update(object_key("l", w.namespace, k, v) for k, v in w.pod_labels.items())
         parts += [w.namespace, *w.pod_labels, *w.pod_labels.values()]
+        if w.template_ref:  # a Rollout running a Deployment's template (kbuild)
+            keys.add(object_key("r", w.namespace))
     for p in facts.pdbs:
         keys.add(object_key("p", p.namespace))
         parts.append(p.namespace)

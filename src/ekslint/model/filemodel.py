@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from ekslint.model import cloudformation, karpenter
+from ekslint.model import cloudformation, karpenter, kustomize
 from ekslint.model import cni as cni_model
 from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import removed_api
@@ -73,6 +73,12 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
                     "`kind: List` with `items:`",
                 )
             )
+        elif isinstance(root, YSeq) and kustomize.is_json_patch(root):
+            model.json_patches.extend(kustomize.json_ops(root))
+    if kustomize.is_kustomization(source.path) and source.yaml_docs:
+        root = source.yaml_docs[0].root()
+        if isinstance(root, YMap):
+            model.kustomizations.append(kustomize.kustomization(root, source.path, context, model.problems))
     model.objects = list(source.objects())
     for obj in model.objects:
         kind = obj.text("kind") or ""
@@ -80,10 +86,15 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         removed = removed_api(obj, kind)
         if removed is not None:
             model.removed_apis.append(removed)
-        if kind in k8s.POD_TEMPLATE_PATHS:
-            workload = k8s.workload(obj, kind)
+        template_path = context.pod_template_path(kind, obj.text("apiVersion") or "") if kind else ""
+        if template_path != "":
+            workload = k8s.workload(obj, kind, template_path)
             if workload is not None:
                 model.workloads.append(workload)
+            else:  # no pod template: material for a kustomize patch only
+                patch = k8s.workload(obj, kind, template_path, partial=True)
+                if patch is not None and patch.present:
+                    model.patch_workloads.append(patch)
             daemonset = cni_model.from_daemonset(obj) if kind == "DaemonSet" else None
             if daemonset is not None:
                 model.cni.append(daemonset)

@@ -3,7 +3,10 @@ ConfigMaps. Built from positioned YAML; values a rule may point at carry a Span.
 
 Every kind with a pod template is a workload (DOMAIN.md, RULES.md EKS101): Pod,
 Deployment, StatefulSet, DaemonSet, ReplicaSet, ReplicationController, Job, and CronJob
-(whose pod spec sits two levels down, under ``jobTemplate``).
+(whose pod spec sits two levels down, under ``jobTemplate``), and Argo Rollouts'
+``Rollout`` (argoproj.io; argoproj/argo-rollouts pkg/apis/rollouts/v1alpha1/types.go:
+``spec.template``, or ``spec.workloadRef`` naming a Deployment whose template it runs).
+Other kinds carry a pod template where the ekslint config's ``pod-templates:`` says.
 """
 
 from __future__ import annotations
@@ -28,8 +31,13 @@ POD_TEMPLATE_PATHS: dict[str, tuple[str, ...] | None] = {
     "ReplicationController": ("spec", "template"),
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "Rollout": ("spec", "template"),
 }
-SCALABLE_KINDS = frozenset(("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"))
+# The API group a built-in carrier must have (a ``Rollout`` of another group is not Argo's).
+CARRIER_GROUPS = {"Rollout": "argoproj.io"}
+# A Rollout has a scale subresource (argo-rollouts manifests/crds/rollout-crd.yaml), which
+# the disruption controller reads as it reads a Deployment's replicas.
+SCALABLE_KINDS = frozenset(("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout"))
 # The resource (resource.group) that owns a workload's pods when the disruption
 # controller cannot read its scale: it finds the owners' scale for the kinds above
 # and otherwise asks the owner's scale subresource, which these lack (kubernetes
@@ -82,6 +90,15 @@ class Workload:
     # A pod label key or value is an unrendered placeholder: which selectors match the
     # pods only the rendering knows.
     labels_templated: bool = False
+    # The fields the manifest writes (``replicas``, ``labels``, ``sysctls``,
+    # ``tolerations``, ``nodeSelector``, ``affinity``, ``hostNetwork``, ``hostIPC``):
+    # a kustomize patch replaces only what it writes.
+    present: frozenset[str] = frozenset()
+    # The kustomize build the object belongs to (its top-level kustomization), "" for
+    # a plain file: objects of two builds (dev, prod) never meet.
+    build: str = ""
+    # A Rollout's ``spec.workloadRef``: the name of the Deployment whose pod template it runs.
+    template_ref: str | None = None
 
     @property
     def ref(self) -> str:
@@ -128,6 +145,9 @@ class PodDisruptionBudget:
     max_unavailable: Budget | None
     api_version: str
     selector_templated: bool = False  # a selector key or value is a placeholder: what it selects is unknown
+    present: frozenset[str] = frozenset()  # minAvailable, maxUnavailable, selector, as written
+    build: str = ""  # see Workload.build
+    api_version_span: Span | None = None
 
     @property
     def ref(self) -> str:
@@ -149,6 +169,9 @@ class Autoscaler:
     target_name: str
     min_replicas: int
     span: Span
+    present: frozenset[str] = frozenset()  # minReplicas, scaleTargetRef, as written
+    build: str = ""  # see Workload.build
+    min_replicas_span: Span | None = None  # the minReplicas entry (a kustomize patch's when it sets it)
 
 
 @fast_pickle
@@ -281,16 +304,42 @@ def pod_spec(spec: YMap | None) -> PodSpec:
     return pod
 
 
-def workload(obj: YMap, kind: str) -> Workload | None:
-    path = POD_TEMPLATE_PATHS[kind]
+_POD_FIELDS = ("tolerations", "nodeSelector", "affinity", "hostNetwork", "hostIPC")
+
+
+def _present(obj: YMap, path: tuple[str, ...] | None, template: YMap | None) -> frozenset[str]:
+    found: list[str] = []
+    spec = obj.map("spec")
+    if spec is not None and "replicas" in spec:
+        found.append("replicas")
+    pod_spec_node = obj.map("spec") if path is None else (template.map("spec") if template is not None else None)
+    pod_meta = obj.map("metadata") if path is None else (template.map("metadata") if template is not None else None)
+    if pod_meta is not None and "labels" in pod_meta:
+        found.append("labels")
+    if pod_spec_node is not None:
+        found.extend(key for key in _POD_FIELDS if key in pod_spec_node)
+        security = pod_spec_node.map("securityContext")
+        if security is not None and "sysctls" in security:
+            found.append("sysctls")
+    return frozenset(found)
+
+
+def workload(obj: YMap, kind: str, path: tuple[str, ...] | str | None = "", partial: bool = False) -> Workload | None:
+    """The workload an object is; ``path`` overrides the kind's pod-template path (a
+    ``pod-templates:`` entry of the config). ``partial``: also without a pod template
+    (a kustomize patch that writes only ``spec.replicas``)."""
+    if path == "":
+        path = POD_TEMPLATE_PATHS[kind]
+    assert not isinstance(path, str)
     template = obj if path is None else _path(obj, path)
-    if template is None:
+    ref = _workload_ref(obj) if kind == "Rollout" and template is None else None
+    if template is None and ref is None and not partial:
         return None
     name, namespace = _meta(obj)
-    template_meta = template.map("metadata")
+    template_meta = template.map("metadata") if template is not None else None
     object_meta = obj.map("metadata")
     annotations = _str_map(object_meta.map("annotations") if object_meta else None)
-    if path is not None:
+    if path is not None and template is not None:
         annotations.update(_str_map(template_meta.map("annotations") if template_meta else None))
     replicas: int | None = None
     replicas_span: Span | None = None
@@ -307,6 +356,7 @@ def workload(obj: YMap, kind: str) -> Workload | None:
     elif kind == "Pod":
         replicas, defaulted = 1, True
     pod_labels = _str_map(template_meta.map("labels") if template_meta else None)
+    pod_node = obj.map("spec") if path is None else (template.map("spec") if template is not None else None)
     return Workload(
         kind=kind,
         name=name,
@@ -314,12 +364,24 @@ def workload(obj: YMap, kind: str) -> Workload | None:
         span=_name_span(obj),
         pod_labels=pod_labels,
         annotations=annotations,
-        pod=pod_spec(template.map("spec") if path is not None else obj.map("spec")),
+        pod=pod_spec(pod_node),
         replicas=replicas,
         replicas_span=replicas_span,
         replicas_defaulted=defaulted,
         labels_templated=any(is_placeholder(k) or is_placeholder(v) for k, v in pod_labels.items()),
+        present=_present(obj, path, template),
+        template_ref=ref,
     )
+
+
+def _workload_ref(obj: YMap) -> str | None:
+    """The Deployment a Rollout's ``spec.workloadRef`` names (argo-rollouts
+    pkg/apis/rollouts/v1alpha1/types.go ObjectRef: apiVersion, kind, name)."""
+    spec = obj.map("spec")
+    ref = spec.map("workloadRef") if spec is not None else None
+    if ref is None or (ref.text("kind") or "Deployment") != "Deployment":
+        return None
+    return ref.text("name")
 
 
 def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
@@ -350,6 +412,8 @@ def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
         max_unavailable=budgets.get("maxUnavailable"),
         api_version=obj.text("apiVersion") or "",
         selector_templated=_templated_selector(label_selector(selector_node)),
+        present=frozenset(k for k in ("minAvailable", "maxUnavailable", "selector") if spec is not None and k in spec),
+        api_version_span=obj.entry_span("apiVersion") if "apiVersion" in obj else None,
     )
 
 
@@ -363,18 +427,21 @@ def _templated_selector(selector: LabelSelector | None) -> bool:
 
 def autoscaler(obj: YMap) -> Autoscaler | None:
     spec = obj.map("spec")
-    target = spec.map("scaleTargetRef") if spec else None
-    if spec is None or target is None:
+    if spec is None:
         return None
+    # Without a scaleTargetRef (a kustomize patch of minReplicas) it scales nothing.
+    target = spec.map("scaleTargetRef")
     name, namespace = _meta(obj)
-    minimum, _ = _int(spec, "minReplicas")
+    minimum, minimum_span = _int(spec, "minReplicas")
     return Autoscaler(
         name,
         namespace,
-        target.text("kind") or "",
-        target.text("name") or "",
+        (target.text("kind") or "") if target is not None else "",
+        (target.text("name") or "") if target is not None else "",
         minimum if minimum is not None else 1,
         _name_span(obj),
+        frozenset(k for k in ("minReplicas", "scaleTargetRef") if k in spec),
+        min_replicas_span=minimum_span,
     )
 
 
@@ -386,7 +453,7 @@ def config_map(obj: YMap) -> ConfigMap:
 
 
 # API groups of objects that run no pods of their own although they are not built in.
-_PODLESS_GROUPS = ("eksctl.io", "node.eks.aws", "karpenter.sh", "karpenter.k8s.aws")
+_PODLESS_GROUPS = ("eksctl.io", "node.eks.aws", "karpenter.sh", "karpenter.k8s.aws", "kustomize.config.k8s.io")
 
 
 def is_custom_resource(obj: YMap) -> bool:
@@ -405,6 +472,12 @@ def namespace_key(namespace: str | None) -> str | None:
     """Objects without a namespace go wherever they are applied; treat them as one
     namespace together with ``default`` (None), as cross-file matching does."""
     return None if namespace in (None, "", "default") else namespace
+
+
+def same_build(a: str, b: str) -> bool:
+    """Whether objects of these kustomize builds can meet: objects of one build, or
+    with a plain file's ("") — never of two builds (alternatives such as dev, prod)."""
+    return not a or not b or a == b
 
 
 IGNORE_ANNOTATION = "ekslint.io/ignore"

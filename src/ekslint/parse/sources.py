@@ -43,6 +43,15 @@ ALWAYS_SKIPPED_DIRS = frozenset(
 )
 # ``[ \t]``, not ``\s``: with re.M, ``^\s*`` runs over every following blank line from
 # each line start (quadratic on a file of newlines).
+# helm pkg/chartutil: a chart directory holds Chart.yaml; templates/ and charts/ (its
+# subcharts) are rendered by helm, never read as they are.
+HELM_CHART_FILE = "Chart.yaml"
+HELM_CHART_DIRS = ("templates", "charts")
+# kustomize's api/konfig/general.go RecognizedKustomizationFileNames: read as YAML
+# whatever they hold (a kustomization needs no apiVersion or kind).
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# A JSON6902 patch file a kustomization names (a list of ``op``/``path`` operations).
+_JSON_PATCH_HINT = re.compile(r"^-[ \t]+[\"']?op[\"']?[ \t]*:|^\[?[ \t]*\{[ \t]*\"op\"[ \t]*:", re.M)
 _MANIFEST_HINT = re.compile(r"^[ \t]*[\"']?(apiVersion|kind)[\"']?[ \t]*:", re.M)
 _BOOTSTRAP_HINT = re.compile(r"(^|[\s/;&|])(/etc/eks/)?bootstrap\.sh\b", re.M)
 YAML_HINT = (
@@ -232,6 +241,9 @@ def _walk_tree(
             continue
         prefix = _join(shown_folder, "")
         subdirs = []
+        # A Helm chart's templates are not YAML until rendered (helm.py renders them
+        # on request); its Chart.yaml stands for the chart.
+        chart = any(entry.name == HELM_CHART_FILE for entry in entries)
         for entry in entries:
             name = entry.name
             shown = prefix + name
@@ -240,6 +252,8 @@ def _walk_tree(
             except OSError:
                 continue
             if is_dir:
+                if chart and name in HELM_CHART_DIRS:
+                    continue
                 if name not in ALWAYS_SKIPPED_DIRS and not (exclude and excluded(shown, exclude)):
                     subdirs.append((entry.path, shown))
                 continue
@@ -329,6 +343,11 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
             # ${Param} in a CloudFormation template is !Sub's, and a plan's values are
             # resolved: neither is a template to render.
             rendered = None
+        if kind is None and (
+            os.path.basename(shown_as) in KUSTOMIZATION_NAMES
+            or (shown_as.lower().endswith(CONFIG_SUFFIXES) and _JSON_PATCH_HINT.search(content[:65536]))
+        ):
+            kind = Content.YAML
     if kind is None and bad_utf8 is not None and shown_as.lower().endswith(CONFIG_SUFFIXES):
         kind = Content.YAML  # a .yaml file of bytes that are not UTF-8: reported below
     if kind is None:

@@ -20,7 +20,7 @@ class ObjectIndex:
         self._sources = sources
         self._objects_by_key: dict[str, list[int]] | None = None
         self._selected: dict[int, tuple[k8s.PodDisruptionBudget, list[k8s.Workload]]] = {}
-        self._floors: dict[tuple[str | None, str, str], tuple[int, k8s.Autoscaler] | None] = {}
+        self._floors: dict[tuple[str | None, str, str, str], tuple[int, k8s.Autoscaler] | None] = {}
 
     def _keys(self) -> dict[str, list[int]]:
         """File positions by object key. Files still packed give their keys without
@@ -102,7 +102,9 @@ class ObjectIndex:
             w
             for f in self._objects_with(key)
             for w in f.workloads
-            if k8s.namespace_key(w.namespace) == ns and selector.matches(w.pod_labels)
+            if k8s.namespace_key(w.namespace) == ns
+            and k8s.same_build(w.build, pdb.build)
+            and selector.matches(w.pod_labels)
         ]
         self._selected[id(pdb)] = (pdb, found)  # the PDB kept alive: its id stays unique
         return list(found)
@@ -112,16 +114,19 @@ class ObjectIndex:
         scales it, else its own replicas."""
         ns = k8s.namespace_key(workload.namespace)
         target = (ns, workload.kind, workload.name)
-        if target not in self._floors:
+        cached = (*target, workload.build)
+        if cached not in self._floors:
             lowest: tuple[int, k8s.Autoscaler] | None = None
             for f in self._objects_with(object_key("a", ns, workload.kind, workload.name)):
                 for scaler in f.autoscalers:
                     if (k8s.namespace_key(scaler.namespace), scaler.target_kind, scaler.target_name) != target:
                         continue
+                    if not k8s.same_build(scaler.build, workload.build):
+                        continue
                     if lowest is None or scaler.min_replicas < lowest[0]:
                         lowest = (scaler.min_replicas, scaler)
-            self._floors[target] = lowest
-        floor = self._floors[target]
+            self._floors[cached] = lowest
+        floor = self._floors[cached]
         if floor is not None:
             return floor
         return workload.replicas, None
