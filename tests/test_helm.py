@@ -116,12 +116,12 @@ def test_a_chart_is_said_to_be_not_rendered(tmp_path: Path) -> None:
     assert document["findings"] == []
     assert document["not_analysed"] == [
         {
-            "path": "chart/Chart.yaml",
+            "file": "chart/Chart.yaml",
             "reason": "Helm chart not rendered: its templates are not analysed (pass --render-helm with helm on PATH)",
         }
     ]
     text = ekslint(tmp_path, ".").stdout
-    assert "1 not analysed: chart/Chart.yaml: Helm chart not rendered" in text
+    assert "chart/Chart.yaml: not analysed: Helm chart not rendered" in text and "1 input not analysed" in text
 
 
 def test_render_helm_runs_helm_template(tmp_path: Path) -> None:

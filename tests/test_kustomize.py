@@ -12,10 +12,15 @@ import pytest
 
 from ekslint import config
 from ekslint.engine import plugins
-from ekslint.engine.runner import Runner, RunRequest
+from ekslint.engine.runner import Runner, RunRequest, RunResult
 from tests.conftest import REPO, SHARED, chdir, lint, write
 
 WEB = REPO / "tests" / "fixtures" / "kustomize" / "web"
+
+
+def notes(result: RunResult) -> list[tuple[str, str]]:
+    """The run's not-analysed notes as (file, reason)."""
+    return [(note.file, note.reason) for note in result.not_analysed]
 
 
 def found(result) -> set[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
@@ -45,7 +50,8 @@ def test_the_patch_is_not_a_second_deployment(web: Path) -> None:
     from ekslint.model import kbuild
     from ekslint.model.context import ModelContext
     from ekslint.model.filemodel import build_file_model
-    from ekslint.parse.sources import ReadLimits, load_bytes, walk
+    from ekslint.parse.discovery import walk
+    from ekslint.parse.sources import ReadLimits, load_bytes
 
     with chdir(web):
         facts = []
@@ -250,7 +256,7 @@ def test_a_cycle_is_a_parse_error_and_the_run_goes_on(tmp_path: Path) -> None:
     result = lint(tmp_path)
     eks001 = [f for f in result.findings if f.rule_id == "EKS001"]
     assert eks001 and "kustomization cycle" in eks001[0].message
-    assert any("cycle" in why for _, why in result.not_analysed)
+    assert any("cycle" in why for _, why in notes(result))
 
 
 def test_remote_and_out_of_tree_resources_are_not_analysed(tmp_path: Path) -> None:
@@ -270,12 +276,12 @@ def test_remote_and_out_of_tree_resources_are_not_analysed(tmp_path: Path) -> No
         },
     )
     result = lint(tree)
-    reasons = dict(result.not_analysed)
+    reasons = dict(notes(result))
     assert reasons["remote/kustomization.yaml"] == (
         "kustomize build not analysed: remote resource "
         "github.com/kubernetes-sigs/kustomize/examples/helloWorld?ref=v5.4.0 at line 2 (not fetched)"
     )
-    assert len(result.not_analysed) == 2
+    assert len(notes(result)) == 2
     assert "not among the linted files" in reasons["escape/kustomization.yaml"]
     # The remote build is not analysed: its files are judged as they are (EKS401 on the
     # plain PDB and Deployment), never in silence.
@@ -291,7 +297,7 @@ def test_helm_charts_in_a_kustomization_are_not_analysed(tmp_path: Path) -> None
         },
     )
     result = lint(tmp_path)
-    assert result.not_analysed == [("kustomization.yaml", "helmCharts (the chart is not rendered) at line 1")]
+    assert notes(result) == [("kustomization.yaml", "helmCharts (the chart is not rendered) at line 1")]
 
 
 def test_public_kustomize_trees_rebuilt(tmp_path: Path) -> None:
@@ -314,7 +320,7 @@ def test_public_kustomize_trees_rebuilt(tmp_path: Path) -> None:
     eks401 = result.findings[0]
     assert "(DevSars24/terraform-eks-devops/k8s/overlays/dev/kustomization.yaml:42)" in eks401.message
     # The one chart and the one helmCharts overlay are said, not dropped.
-    assert sorted(p for p, _ in result.not_analysed) == [
+    assert sorted(p for p, _ in notes(result)) == [
         "yieon-lyon/karpenter-sample/base/charts/nodegroups/Chart.yaml",
         "yieon-lyon/karpenter-sample/overlays/platform/kustomization.yaml",
     ]
@@ -354,7 +360,7 @@ def test_a_diamond_of_bases_is_bounded(tmp_path: Path, levels: int, reason: str)
     start = time.perf_counter()
     result = lint(tmp_path)
     assert time.perf_counter() - start < 30
-    assert result.not_analysed == [("l0/kustomization.yaml", f"kustomize build not analysed: {reason}")]
+    assert notes(result) == [("l0/kustomization.yaml", f"kustomize build not analysed: {reason}")]
 
 
 @pytest.mark.parametrize(
@@ -377,4 +383,4 @@ def test_target_patterns(tmp_path: Path, name: str, blocked: bool, reason: str |
     result = lint(tmp_path)
     assert (("EKS401", "pdb.yaml", 6) in found(result)) is blocked
     expected = [("kustomization.yaml", f"kustomize build not analysed: {reason}")] if reason else []
-    assert result.not_analysed == expected
+    assert notes(result) == expected

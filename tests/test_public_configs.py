@@ -334,6 +334,19 @@ KUSTOMIZE_HELM_EXPECTED = {
     ("EKS003", KUBE_SCORE + "deployment-poddisruptionbudget-v1beta1-expression-no-match.yaml", 1, 1),
     ("EKS003", KUBE_SCORE + "statefulset-poddisruptionbudget-v1beta1-expression-matches.yaml", 1, 1),
     ("EKS003", KUBE_SCORE + "statefulset-poddisruptionbudget-v1beta1-matches.yaml", 1, 1),
+    # kube-score's "no match" fixtures: a namespace-less PDB whose selector (app: not-foo, or
+    # app in (not-foo, not-foo2)) misses the pods of the Deployment in its own file (app: foo).
+    ("EKS404", KUBE_SCORE + "deployment-poddisruptionbudget-v1-no-match.yaml", 7, 3),
+    ("EKS404", KUBE_SCORE + "deployment-poddisruptionbudget-v1beta1-expression-no-match.yaml", 7, 3),
+    # TuringML's ZooKeeper manifests: `apiVersion: v1beta1` (no group) for a PDB and a
+    # StatefulSet, which no Kubernetes version serves: kubectl fails with "no matches for kind".
+    (
+        "EKS002",
+        KC + "TuringML__infrastructure__kubernetes__nifi__zookeeper__deployment__poddisruptionbudget.yaml",
+        1,
+        1,
+    ),
+    ("EKS002", KC + "TuringML__infrastructure__kubernetes__nifi__zookeeper__deployment__statefulset.yaml", 1, 1),
 }
 
 

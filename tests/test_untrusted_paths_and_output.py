@@ -153,10 +153,10 @@ def test_a_file_replaced_by_a_fifo_after_the_walk_does_not_hang(
 ) -> None:
     if not hasattr(os, "mkfifo"):
         pytest.skip("no FIFOs here")
-    from ekslint.parse import sources
+    from ekslint.parse import discovery
 
     write(tmp_path, {"a.yaml": CANARY, "b.yaml": CANARY})
-    walk = sources.walk
+    walk = discovery.walk
 
     def swapping_walk(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         for path, shown in walk(*args, **kwargs):  # type: ignore[arg-type]

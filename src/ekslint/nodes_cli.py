@@ -101,7 +101,8 @@ def _read(paths: list[str], settings: Settings) -> tuple[list[FileFacts], list[t
     """Every input under ``paths`` modelled as a lint run models it (config excludes
     honoured), and the paths that could not be read."""
     from ekslint.model.filemodel import build_file_model
-    from ekslint.parse.sources import InputError, load_bytes, read_head, walk
+    from ekslint.parse.discovery import InputError, walk
+    from ekslint.parse.sources import load_bytes, read_head
 
     input_errors: list[InputError] = []
     exclude = [_exclude_pattern(pattern, settings.root) for pattern in settings.exclude]

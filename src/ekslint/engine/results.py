@@ -9,7 +9,7 @@ from pathlib import Path
 from ekslint.config import Settings
 from ekslint.engine.finding import Finding
 from ekslint.engine.rule import Rule
-from ekslint.parse.sources import InputError
+from ekslint.parse.discovery import InputError
 from ekslint.severity import Severity
 
 

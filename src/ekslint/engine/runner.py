@@ -47,8 +47,9 @@ from ekslint.engine.suppress import FileSuppressions, Suppression
 from ekslint.model import kbuild
 from ekslint.model.facts import KEY_SEPARATOR, NODE_FIELDS, UNKEYED, FileFacts, PackedFacts, object_key, object_keys
 from ekslint.model.project import Project
+from ekslint.parse.discovery import HELM_CHART_FILE, InputError, walk
 from ekslint.parse.helm import NOT_RENDERED, render_chart, split_rendered
-from ekslint.parse.sources import HELM_CHART_FILE, InputError, read_head, walk
+from ekslint.parse.sources import read_head
 from ekslint.parse.text import Span
 from ekslint.severity import Severity
 
