@@ -55,7 +55,7 @@ class FileModel(FileFacts):
 
 def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimits = DEFAULT_LIMITS) -> FileModel:
     model = FileModel(source.path, source=source, problems=list(source.problems))
-    version = context.kubernetes_version
+    version = context.version_for(source.path)
     nodeconfigs: list[YMap] = []
     for doc in source.yaml_docs:
         root = doc.root()
