@@ -25,6 +25,7 @@ class RunRequest:
     disallow_suppressions: bool = False
     jobs: int | None = None  # worker processes; None: as many as cores when there is enough to do
     cache_dir: Path | None = None  # None: no cache
+    cluster: str | None = None  # --cluster: report on this cluster's files only
 
 
 @dataclass(slots=True)
