@@ -163,19 +163,18 @@ class UnsafeSysctlNotAllowed(ProjectRule):
             group, reason = allowing[0]
             message = (
                 f"sysctl {sysctl.name} {why}; node group {group.describe()} allows it, but {workload.ref} cannot "
-                f"run there: {reason}, and no other node group in the analysed files fits it. Fix the pod's "
+                f"run there: {reason}, and no other node group {project.where} fits it. Fix the pod's "
                 f"scheduling (tolerations, nodeSelector, affinity) so that it lands on {group.name}"
             )
             related = tuple(Related(g.span, f"node group {g.name} allows {sysctl.name}; {r}") for g, r in allowing)
             return Violation(sysctl.span, message, related[:MAX_RELATED])
         if excluded:
             reasons = "; ".join(f"{g.name}: {reason}" for g, reason in excluded[:MAX_NAMED])
-            where = f"{workload.ref} can run on none of the node groups in the analysed files ({reasons})"
+            where = f"{workload.ref} can run on none of the node groups {project.where} ({reasons})"
             related = tuple(Related(g.span, f"node group {g.name}: {reason}") for g, reason in excluded[:MAX_RELATED])
         else:
             where = (
-                "no node group configuration was found in the analysed files, "
-                "and a default kubelet allows no unsafe sysctls"
+                f"no node group configuration was found {project.where}, and a default kubelet allows no unsafe sysctls"
             )
             related = ()
         message = (
@@ -212,7 +211,7 @@ class UnsafeSysctlNotAllowed(ProjectRule):
             for p, match in first[:MAX_NAMED]
         )
         if count > MAX_NAMED:
-            names += f" and {count - MAX_NAMED} more"
+            names += f" and {project.more_node_groups(count - MAX_NAMED)}"
         notes = ""
         for group in (everything[p] for p in sorted(p for groups, _ in landing for p in groups.ignoring)):
             ignored = group.ignored_allowance_for(name)
