@@ -295,3 +295,27 @@ def test_cni_settings_apply_within_their_cluster(tmp_path: Path) -> None:
         },
     )
     assert found(lint(tmp_path, select=["EKS301"])) == {("EKS301", "dev/cluster.yaml", 10)}
+
+
+def test_a_clusters_version_applies_to_its_node_groups_without_one(tmp_path: Path) -> None:
+    # A KubeletConfiguration file (kubernetes/kubelet config/v1beta1 types.go) is a node group with no
+    # version of its own: it runs its cluster's. net.ipv4.ip_local_reserved_ports is safe from 1.27.
+    kubelet = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nmaxPods: 50\n"
+    pod = (MONOREPO / "clusters/dev/system/tuner.yaml").read_text()
+    write(
+        tmp_path,
+        {
+            ".ekslint.yaml": "clusters:\n"
+            '  old: {paths: [old/**], kubernetes-version: "1.24"}\n'
+            '  new: {paths: [new/**], kubernetes-version: "1.30"}\n',
+            "old/kubelet.yaml": kubelet,
+            "old/tuner.yaml": pod,
+            "new/kubelet.yaml": kubelet,
+            "new/tuner.yaml": pod,
+        },
+    )
+    result = lint(tmp_path, select=["EKS101"])
+    assert found(result) == {("EKS101", "old/tuner.yaml", 18)}
+    assert "unsafe on Kubernetes 1.24" in result.findings[0].message
+    assert "kubernetes-version of cluster old" in result.findings[0].message
+    assert "new/" not in messages(result, "old/tuner.yaml")

@@ -272,7 +272,8 @@ class Project:
         if group.cluster is not None and group.cluster.version_source and group.kubernetes_version is not None:
             return group.cluster.version_source
         if group.kubernetes_version is not None:
-            return "kubernetes-version in the ekslint config"
+            configured, source = self._configured_version()
+            return source if configured == group.kubernetes_version else "kubernetes-version in the ekslint config"
         return f"version from {self.default_version()[1]}"
 
     # The indexes ----------------------------------------------------------------------
