@@ -319,3 +319,18 @@ def test_a_clusters_version_applies_to_its_node_groups_without_one(tmp_path: Pat
     assert "unsafe on Kubernetes 1.24" in result.findings[0].message
     assert "kubernetes-version of cluster old" in result.findings[0].message
     assert "new/" not in messages(result, "old/tuner.yaml")
+
+
+def test_cluster_names_are_read_without_unpacking_the_node_side() -> None:
+    from ekslint.model.facts import PackedFacts, cluster_names, object_keys
+    from ekslint.model.nodegroup import Cluster
+    from ekslint.parse.text import Span
+
+    where = Span("c.yaml", 1, 1, 1, 1)
+    facts = FileFacts("c.yaml", clusters=[Cluster("prod", (1, 30), "1.30", where, where, "c.yaml")])
+    facts.object_keys = object_keys(facts)
+    packed = PackedFacts.pack(facts)
+    assert cluster_names(packed) == ["prod"] and packed._nodes is None  # still packed
+    by_hand = PackedFacts.pack(FileFacts("d.yaml", clusters=facts.clusters))  # no object keys: unpacked
+    assert cluster_names(by_hand) == ["prod"]
+    assert cluster_names(PackedFacts.pack(FileFacts("e.yaml"))) == []

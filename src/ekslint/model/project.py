@@ -18,7 +18,7 @@ from ekslint.model import sysctls
 from ekslint.model.capacity import InstanceTable
 from ekslint.model.context import ModelContext
 from ekslint.model.eksctl import DEFAULT_KUBERNETES_VERSION, DEFAULT_VERSION_SOURCE
-from ekslint.model.facts import FileFacts, PackedFacts
+from ekslint.model.facts import FileFacts, PackedFacts, cluster_names
 from ekslint.model.index.cni import CniIndex
 from ekslint.model.index.objects import ObjectIndex
 from ekslint.model.index.placement import Candidate, PlacementClass, PlacementIndex
@@ -144,8 +144,8 @@ class Project:
         directories of the ClusterConfigs (see ``ekslint.model.scopes``)."""
         if self.context.clusters:
             return ScopeMap.configured(self.context.clusters, self.context.root)
-        sides = self._sides(node_side=True)
-        return ScopeMap.automatic((f.path, [c.name for c in f.clusters]) for f in sides if f.clusters)
+        named = ((source.path, cluster_names(source)) for source in self._sources)
+        return ScopeMap.automatic((path, names) for path, names in named if names)
 
     def scopes(self) -> list[Project]:
         """The run as one project per cluster, then one for the files no cluster owns

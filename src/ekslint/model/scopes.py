@@ -83,6 +83,7 @@ class ScopeMap:
     _owners: dict[str, str] = field(default_factory=dict)  # directory -> key (automatic)
     _ambiguous: set[str] = field(default_factory=set)  # directories of several clusters
     _files: dict[str, str] = field(default_factory=dict)  # ClusterConfig file -> key
+    _directories: dict[str, str] = field(default_factory=dict)  # directory -> key, as found
 
     @classmethod
     def configured(cls, clusters: list[ClusterPaths], root: str | None) -> ScopeMap:
@@ -159,7 +160,11 @@ class ScopeMap:
         own = self._files.get(path)
         if own is not None:
             return own
-        return self._nearest_owner(posixpath.dirname(_posix(path))) or UNOWNED
+        directory = posixpath.dirname(_posix(path))
+        key = self._directories.get(directory)
+        if key is None:
+            key = self._directories[directory] = self._nearest_owner(directory) or UNOWNED
+        return key
 
     def _nearest_owner(self, directory: str) -> str | None:
         """The cluster of the nearest directory at or above ``directory`` holding
