@@ -160,10 +160,28 @@ class ScopeMap:
         own = self._files.get(path)
         if own is not None:
             return own
-        directory = posixpath.dirname(_posix(path))
+        return self._directory_key(posixpath.dirname(_posix(path)))
+
+    def _directory_key(self, directory: str) -> str:
+        """``_nearest_owner`` of a directory, remembered for it and for every directory
+        between it and the answer: each directory of the run is looked at once."""
+        chain: list[str] = []
         key = self._directories.get(directory)
-        if key is None:
-            key = self._directories[directory] = self._nearest_owner(directory) or UNOWNED
+        while key is None:
+            chain.append(directory)
+            if directory in self._ambiguous:
+                key = UNOWNED
+            elif directory in self._owners:
+                key = self._owners[directory]
+            else:
+                parent = posixpath.dirname(directory)
+                if parent == directory or directory in ("", "."):
+                    key = UNOWNED
+                else:
+                    directory = parent
+                    key = self._directories.get(directory)
+        for seen in chain:
+            self._directories[seen] = key
         return key
 
     def _nearest_owner(self, directory: str) -> str | None:
