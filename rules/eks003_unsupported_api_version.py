@@ -17,11 +17,13 @@ class UnsupportedApiVersion(ProjectRule):
     `networking.k8s.io/v1beta1` Ingresses and `rbac.authorization.k8s.io/v1beta1`
     roles from 1.22.
 
-    The target version is the cluster's: `metadata.version` of the ClusterConfig in
-    any analysed file (the oldest, with several), else `kubernetes-version` in the
-    ekslint config, else eksctl's default version (`DefaultVersion`, 1.34, which eksctl
-    gives a ClusterConfig without `metadata.version`). The message names where the
-    version came from.
+    The target version is that of the object's cluster (see "Several clusters" in the
+    README): `metadata.version` of the cluster's ClusterConfig, else the cluster's
+    `kubernetes-version` under `clusters:`, else `kubernetes-version` in the ekslint
+    config, else eksctl's default version (`DefaultVersion`, 1.34, which eksctl gives a
+    ClusterConfig without `metadata.version`). A file no cluster owns is judged by the
+    configured version or eksctl's default, never by some other cluster's. The message
+    names where the version came from.
 
     ## Why is this bad?
     The API server answers `no matches for kind "PodDisruptionBudget" in version

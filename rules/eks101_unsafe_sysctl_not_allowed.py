@@ -171,7 +171,7 @@ class UnsafeSysctlNotAllowed(ProjectRule):
             )
             detail = (
                 f"It {why}; node group {group.describe()} allows it, but {workload.ref} cannot "
-                f"run there: {reason}, and no other node group in the analysed files fits it. Fix the pod's "
+                f"run there: {reason}, and no other node group {project.where} fits it. Fix the pod's "
                 f"scheduling (tolerations, nodeSelector, affinity) so that it lands on {group.name}"
             )
             related = tuple(Related(g.span, f"node group {g.name} allows {sysctl.name}; {r}") for g, r in allowing)
@@ -179,13 +179,12 @@ class UnsafeSysctlNotAllowed(ProjectRule):
         if excluded:
             reasons = "; ".join(f"{g.name}: {reason}" for g, reason in excluded[:MAX_NAMED])
             headline = f"sysctl {sysctl.name} is not allowed: {workload.ref} fits no analysed node group"
-            where = f"{workload.ref} can run on none of the node groups in the analysed files ({reasons})"
+            where = f"{workload.ref} can run on none of the node groups {project.where} ({reasons})"
             related = tuple(Related(g.span, f"node group {g.name}: {reason}") for g, reason in excluded[:MAX_RELATED])
         else:
             headline = f"sysctl {sysctl.name} is not allowed: no node group configuration found"
             where = (
-                "no node group configuration was found in the analysed files, "
-                "and a default kubelet allows no unsafe sysctls"
+                f"no node group configuration was found {project.where}, and a default kubelet allows no unsafe sysctls"
             )
             related = ()
         detail = (
@@ -222,7 +221,7 @@ class UnsafeSysctlNotAllowed(ProjectRule):
             for p, match in first[:MAX_NAMED]
         )
         if count > MAX_NAMED:
-            names += f" and {count - MAX_NAMED} more"
+            names += f" and {project.more_node_groups(count - MAX_NAMED)}"
         notes = ""
         for group in (everything[p] for p in sorted(p for groups, _ in landing for p in groups.ignoring)):
             ignored = group.ignored_allowance_for(name)

@@ -97,7 +97,7 @@ class SysctlAllowanceNotNeeded(ProjectRule):
         """The group's Kubernetes version when some file or the config states it."""
         if group.kubernetes_version is not None:
             return group.kubernetes_version
-        if project.context.kubernetes_version is not None or any(c.version for c in project.clusters):
+        if project.default_version_stated():
             return project.default_version()[0]
         return None
 

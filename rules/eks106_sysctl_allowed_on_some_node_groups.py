@@ -247,12 +247,13 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
         accepting = sum(len(piece) for piece in beside)
         accepted_by = [groups[p] for p in sorted(p for piece in beside for p in heapq.nsmallest(2, piece))[:2]]
         if refusing > MAX_NAMED:
-            names = ", ".join(listed) + f" and {refusing - MAX_NAMED} more"
+            names = ", ".join(listed) + f" and {project.more_node_groups(refusing - MAX_NAMED)}"
         else:
             names = " and ".join((", ".join(listed[:-1]), listed[-1])) if len(listed) > 1 else listed[0]
         allowed = " and ".join(g.describe() for g in accepted_by)
         if accepting > 2:
-            allowed = f"{accepted_by[0].describe()}, {accepted_by[1].describe()} and {accepting - 2} more"
+            rest = project.more_node_groups(accepting - 2)
+            allowed = f"{accepted_by[0].describe()}, {accepted_by[1].describe()} and {rest}"
         plural = refusing > 1
         their = "their" if plural else "its"
         versions = project.linux_versions()

@@ -177,6 +177,11 @@ EXPECTED = {
         14,
         9,
     ),
+    # -- cluster scoping (issue 13 item 2) --
+    # cockroachdb's PDB is policy/v1beta1, which Kubernetes stopped serving in 1.25 (the Deprecated API
+    # Migration Guide). k8s/ holds no ClusterConfig and lies under no ClusterConfig's directory, so it is
+    # judged by eksctl's default version (1.34), no longer by the oldest eksctl example's metadata.version.
+    ("EKS003", "k8s/kubernetes-examples___archived__cockroachdb__cockroachdb-statefulset.yaml", 57, 1),
 }
 
 
@@ -357,3 +362,39 @@ def test_kustomize_helm_and_k8s_community_findings_are_reviewed() -> None:
     assert not result.crashed and not result.input_errors
     found = {(f.rule_id, f.span.file, f.span.line, f.span.col) for f in result.findings}
     assert found == KUSTOMIZE_HELM_EXPECTED
+
+
+# -- cluster scoping (issue 13 item 2) --
+# Over the whole corpus, the files no cluster owns (k8s/, k8s-community/, ...) reach no node
+# group of eksctl-community's or eksctl-examples' ClusterConfigs: each of those directories
+# holds ClusterConfigs of many clusters, so each ClusterConfig is a cluster of its own and
+# owns no other file. The 31 EKS106 findings that matched kyverno's pods to eksctl-community
+# node groups are gone, and the PDBs and HPA of removed APIs are judged by eksctl's default
+# version 1.34 (no longer by the oldest ClusterConfig's).
+REMOVED_APIS = {
+    ("k8s-community/stackrox__kube-linter__tests__checks__pdb-min-available.yaml", 35),
+    (
+        "k8s-community/zegl__kube-score__score__testdata__deployment-poddisruptionbudget-v1beta1-expression-no-match.yaml",
+        1,
+    ),
+    (
+        "k8s-community/zegl__kube-score__score__testdata__statefulset-poddisruptionbudget-v1beta1-expression-matches.yaml",
+        1,
+    ),
+    ("k8s-community/zegl__kube-score__score__testdata__statefulset-poddisruptionbudget-v1beta1-matches.yaml", 1),
+    ("k8s/kubernetes-examples___archived__cockroachdb__cockroachdb-statefulset.yaml", 57),
+}
+
+
+def test_unowned_files_reach_no_clusterconfig_node_group(everything) -> None:  # type: ignore[no-untyped-def]
+    for finding in everything.findings:
+        if finding.span.file.startswith(("k8s/", "k8s-community/")):
+            text = finding.message + "".join(r.span.file + r.message for r in finding.related)
+            assert "eksctl-community/" not in text and "eksctl-examples/" not in text, finding
+    assert not [f for f in everything.findings if f.rule_id == "EKS106" and f.span.file.startswith("k8s/")]
+    removed = {
+        (f.span.file, f.span.line)
+        for f in everything.findings
+        if f.rule_id == "EKS003" and f.span.file.startswith(("k8s/", "k8s-community/"))
+    }
+    assert removed == REMOVED_APIS

@@ -127,6 +127,12 @@ def _add_config_options(parser: argparse.ArgumentParser) -> None:
     cfg.add_argument(
         "--kubernetes-version", metavar="X.Y", help="cluster version when no ClusterConfig says (overrides the config)"
     )
+    cfg.add_argument(
+        "--cluster",
+        metavar="NAME",
+        help="lint only the files of this cluster (a key of clusters: in the config, else a ClusterConfig's "
+        "metadata.name)",
+    )
     cfg.add_argument("--stdin-filename", metavar="NAME", default="-", help="name of the input read from - in reports")
     cfg.add_argument(
         "--context",
@@ -366,7 +372,18 @@ def _build_request(args: argparse.Namespace, settings: Settings) -> RunRequest:
         jobs=args.jobs,
         cache_dir=_cache_dir(args, root),
         render_helm=args.render_helm,
+        cluster=_cluster(args, settings),
     )
+
+
+def _cluster(args: argparse.Namespace, settings: Settings) -> str | None:
+    """--cluster, checked now against ``clusters:`` when the config has the key (else
+    the run finds the clusters in the files)."""
+    name: str | None = args.cluster
+    known = [c.name for c in settings.context.clusters]
+    if name is not None and known and name not in known:
+        raise UsageError(f"--cluster {name!r}: no such cluster; known clusters: {', '.join(known)}")
+    return name
 
 
 def _cache_dir(args: argparse.Namespace, root: str) -> Path | None:
@@ -382,9 +399,12 @@ def _cache_dir(args: argparse.Namespace, root: str) -> Path | None:
 
 
 def _lint(registry: Registry, request: RunRequest) -> RunResult:
-    from ekslint.engine.runner import Runner
+    from ekslint.engine.runner import Runner, UnknownCluster
 
-    return Runner(registry, request.settings).run(request)
+    try:
+        return Runner(registry, request.settings).run(request)
+    except UnknownCluster as err:
+        raise UsageError(str(err)) from err
 
 
 def _report_options(args: argparse.Namespace, argv: list[str]) -> ReportOptions:

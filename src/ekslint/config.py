@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ekslint.model.context import DeclaredNodeGroup, ModelContext, PodTemplateKind
 from ekslint.model.scheduling import Taint
+from ekslint.model.scopes import ClusterPaths
 from ekslint.model.sysctls import parse_version
 from ekslint.parse.escape import visible
 from ekslint.parse.mime import DecodeLimits
@@ -279,6 +280,7 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
     settings.exclude = list(data.get("exclude", []))
     settings.per_file_ignores = {k: [c.upper() for c in v] for k, v in data.get("per-file-ignores", {}).items()}
     version = parse_version(data.get("kubernetes-version"))
+    clusters = _clusters(data.get("clusters", {}), locate)
     declared = []
     for index, entry in enumerate(data.get("node-groups", [])):
         userdata = entry.get("userdata", [])
@@ -295,9 +297,10 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
                 max_pods=entry.get("max-pods"),
                 instance_types=list(entry.get("instance-types", [])),
                 userdata=[userdata] if isinstance(userdata, str) else list(userdata),
+                cluster=_cluster_of(entry, index, clusters, locate),
             )
         )
-    settings.context = ModelContext(version, declared, str(root))
+    settings.context = ModelContext(version, declared, str(root), clusters=clusters)
     settings.context.pod_templates = tuple(
         PodTemplateKind(entry["kind"], entry.get("group"), tuple(entry["path"].split(".")))
         for entry in data.get("pod-templates", [])
@@ -317,6 +320,62 @@ def _settings(data: dict[str, Any], shown: str, root: Path, locate: Locator) -> 
     settings.limits = read_limits(limits)
     settings.rule_time_limit = min(float(limits.get("rule-time-limit", RULE_TIME_LIMIT)), CEILINGS["rule-time-limit"])
     return settings
+
+
+def _clusters(written: dict[str, Any], locate: Locator) -> list[ClusterPaths]:
+    """``clusters:``: each cluster's globs (relative to the config file) and version.
+    A glob that can never match a file under the config's directory is an error."""
+    clusters = []
+    for name, entry in written.items():
+        for index, pattern in enumerate(entry["paths"]):
+            problem = _glob_problem(pattern)
+            if problem is not None:
+                span = locate(("clusters", name, "paths", index))
+                raise ConfigError(
+                    f"{visible(span.file)}:{span.line}:{span.col}: clusters.{visible(name)}.paths: "
+                    f"{visible(repr(pattern))} {problem}"
+                )
+        version = None
+        if "kubernetes-version" in entry:
+            version = parse_version(entry["kubernetes-version"])
+            if version is None:
+                span = locate(("clusters", name, "kubernetes-version"))
+                raise ConfigError(
+                    f"{visible(span.file)}:{span.line}:{span.col}: clusters.{visible(name)}.kubernetes-version: "
+                    f"{visible(repr(entry['kubernetes-version']))} is not a version like 1.31"
+                )
+        clusters.append(ClusterPaths(name, list(entry["paths"]), version, locate(("clusters", name), key=True)))
+    return clusters
+
+
+def _glob_problem(pattern: str) -> str | None:
+    """Why a ``clusters:`` glob cannot name files under the config's directory, or None."""
+    if pattern.startswith("/") or (len(pattern) > 1 and pattern[1] == ":"):
+        return "is absolute: write it relative to the config file (clusters/prod/**)"
+    if ".." in pattern.replace("\\", "/").split("/"):
+        return "leaves the config's directory ('..'): write it relative to the config file"
+    depth = 0
+    for char in pattern:
+        if char == "[":
+            depth += 1
+        elif char == "]" and depth:
+            depth -= 1
+    if depth:
+        return "has a '[' without its ']'"
+    return None
+
+
+def _cluster_of(entry: dict[str, Any], index: int, clusters: list[ClusterPaths], locate: Locator) -> str | None:
+    """The ``cluster:`` of a ``node-groups`` entry, which must name a key of ``clusters:``."""
+    name = entry.get("cluster")
+    if name is None or any(c.name == name for c in clusters):
+        return name
+    span = locate(("node-groups", index, "cluster"))
+    known = ", ".join(c.name for c in clusters) or "none: add a clusters: key"
+    raise ConfigError(
+        f"{visible(span.file)}:{span.line}:{span.col}: node-groups.{index}.cluster: {visible(repr(name))} "
+        f"is not a cluster under clusters: (known: {visible(known)})"
+    )
 
 
 def read_limits(written: dict[str, int]) -> ReadLimits:

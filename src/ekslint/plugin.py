@@ -94,6 +94,7 @@ from ekslint.model.nodegroup import (
 from ekslint.model.podcapacity import GroupCapacity, TypeCapacity
 from ekslint.model.project import Project
 from ekslint.model.scheduling import LabelSelector, Match, NodeRequirements, Taint, Toleration, percent
+from ekslint.model.scopes import ClusterScope
 from ekslint.model.userdata import NODECONFIG_MEDIA, ScriptFacts, UserdataModel, UserdataPart
 from ekslint.parse.cel import NODEADM_VARIABLES
 from ekslint.parse.mime import Part
@@ -126,6 +127,7 @@ __all__ = [
     "Cluster",
     "ClusterConfig",
     "ClusterField",
+    "ClusterScope",
     "CniFact",
     "CniSettings",
     "ConfigMap",

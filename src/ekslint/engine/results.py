@@ -26,6 +26,7 @@ class RunRequest:
     jobs: int | None = None  # worker processes; None: as many as cores when there is enough to do
     cache_dir: Path | None = None  # None: no cache
     render_helm: bool = False  # run `helm template` on chart directories
+    cluster: str | None = None  # --cluster: report on this cluster's files only
 
 
 @dataclass(frozen=True, slots=True)

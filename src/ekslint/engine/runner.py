@@ -113,6 +113,25 @@ def _touches(violation: Violation, targets: set[str]) -> bool:
     return violation.span.file in targets or any(r.span.file in targets for r in violation.related)
 
 
+class UnknownCluster(ValueError):
+    """``--cluster`` names no cluster of the run."""
+
+
+def _only_cluster(scopes: list[Project], project: Project, name: str) -> list[Project]:
+    """The scopes of the cluster ``name`` (a key of ``clusters:``, else a
+    ClusterConfig's metadata.name), or UnknownCluster listing the known ones."""
+    chosen = [s for s in scopes if s.scope is not None and s.scope.name == name and (s.scope.owned or s.scope.whole)]
+    if chosen:
+        return chosen
+    known = project.scope_map.names()
+    listed = (
+        f"known clusters: {', '.join(known)}"
+        if known
+        else "the files name no cluster (no ClusterConfig, no clusters: key)"
+    )
+    raise UnknownCluster(f"--cluster {name!r}: no such cluster; {listed}")
+
+
 def _reach(sources: list[FileFacts | PackedFacts], targets: set[str] | None) -> set[str] | None:
     """The files the cross-file rules check in a run that reports on ``targets``
     (None: all): the targets and the files whose findings can point into them. A
@@ -254,10 +273,16 @@ class Runner:
             NotAnalysed(path, why) for path, why in assembly.not_analysed if targets is None or path in targets
         )
         project = Project(sources, self.settings.context, _reach(sources, _with_builds(targets, assembly.consumed)))
+        scopes = project.scopes()
+        if request.cluster is not None:
+            scopes = _only_cluster(scopes, project, request.cluster)
+            kept = {path for scope in scopes for path in scope.file_paths()}
+            analysed = [o for o in analysed if o.path in kept]
+            result.files_analysed = sum(1 for o in analysed if targets is None or o.path in targets)
         violations = [v for o in analysed for v in o.violations]
         if "EKS001" in {rule.id for rule in self.rules}:
             violations.extend(("EKS001", Violation(p.span, p.message)) for p in assembly.problems)
-        violations.extend(self._check_project(project, analysed, result))
+        violations.extend(self._check_project(scopes, analysed, result))
         self._finish(violations, analysed, targets, request, result)
         return result
 
@@ -442,12 +467,14 @@ class Runner:
 
     # -- the cross-file stage ----------------------------------------------------------
     def _check_project(
-        self, project: Project, analysed: list[FileOutcome], result: RunResult
+        self, scopes: list[Project], analysed: list[FileOutcome], result: RunResult
     ) -> list[tuple[str, Violation]]:
-        """Every cross-file rule; in a parallel run shared with a forked child, an
+        """Every cross-file rule, asked about each cluster of the run in turn (those
+        this run reports on); in a parallel run shared with a forked child, an
         index group of rules at a time (a group shares the project's indexes: the
         placement index of the sysctl rules, the capacity of each node group)."""
         where = Span(analysed[0].path, 1, 1, 1, 1) if analysed else Span("-", 1, 1, 1, 1)
+        scopes = [scope for scope in scopes if scope.has_reported()]
 
         owners = self.registry.owners
 
@@ -460,7 +487,13 @@ class Runner:
                 if rule is None:
                     checked.append(([], crash_finding(rule_class, failure or RuntimeError(), where, plugin)))
                     continue
-                found, crashed, _ = run_rule(rule, project, ctx, where, plugin)
+                found: list[tuple[str, Violation]] = []
+                crashed: Finding | None = None
+                for scope in scopes:
+                    more, crashed, _ = run_rule(rule, scope, ctx, where, plugin)
+                    found.extend(more)
+                    if crashed is not None:
+                        break  # said once; its findings in the clusters after this one are missing
                 checked.append((found, crashed))
             return checked
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ekslint.model.kubernetes import CARRIER_GROUPS, POD_TEMPLATE_PATHS
 from ekslint.model.nodegroup import Allowance, MaxPodsSetting, NodeGroup, Origin, normalize_family
 from ekslint.model.scheduling import Taint
+from ekslint.model.scopes import ClusterPaths, relative_path
 from ekslint.parse.text import Span
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class DeclaredNodeGroup:
     # Who declares it, for messages: the config, or the file that defines the node
     # group around a userdata (a CloudFormation template).
     declared_by: str = "the ekslint config"
+    cluster: str | None = None  # the entry of ``clusters:`` it belongs to; None: no cluster's
 
     def matches_file(self, path: str) -> bool:
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.userdata)
@@ -91,6 +93,19 @@ class ModelContext:
         if kind not in POD_TEMPLATE_PATHS or CARRIER_GROUPS.get(kind, group) != group:
             return ""
         return POD_TEMPLATE_PATHS[kind]
+
+    clusters: list[ClusterPaths] = field(default_factory=list)  # `clusters:` in the config
+
+    def version_for(self, path: str) -> tuple[int, int] | None:
+        """The version stated for the file's cluster: the ``kubernetes-version`` of the
+        entry of ``clusters:`` that owns it, else the top-level one. A file's own
+        ClusterConfig version still comes first (the file model decides)."""
+        if self.clusters:
+            relative = relative_path(path, self.root)
+            for entry in self.clusters:
+                if entry.matches(relative):
+                    return entry.kubernetes_version or self.kubernetes_version
+        return self.kubernetes_version
 
     def for_userdata(self, path: str) -> DeclaredNodeGroup | None:
         relative = os.path.relpath(os.path.abspath(path), self.root).replace(os.sep, "/") if self.root else path

@@ -109,6 +109,7 @@ class PackedFacts:
 # PDB rule looks up, by kind letter and namespace. A name containing a separator
 # cannot be keyed: its file is marked UNKEYED and searched for every key.
 KEY_SEPARATOR = "\x1e"
+CLUSTERS = "k"  # the key of a file with a node side; with a name, one of its ClusterConfigs
 _FIELD_SEPARATOR = "\x1f"
 UNKEYED = "?"
 
@@ -119,9 +120,16 @@ def object_key(kind: str, namespace: str | None, *names: str) -> str:
 
 def object_keys(facts: FileFacts) -> str:
     """The object index keys of a file: the namespaces it has workloads, PDBs and
-    custom resources in, its workloads' pod labels and its autoscalers' targets."""
+    custom resources in, its workloads' pod labels and its autoscalers' targets. With
+    them, for a file with a node side, the names of the clusters its ClusterConfigs
+    define (``CLUSTERS`` keys), so a run finds which cluster each file belongs to
+    without unpacking node sides (``cluster_names``)."""
     keys: set[str] = set()
     parts: list[str | None] = []
+    if any(getattr(facts, name) for name in NODE_FIELDS):
+        keys.add(CLUSTERS)
+        keys.update(object_key(CLUSTERS, None, c.name) for c in facts.clusters)
+        parts += [c.name for c in facts.clusters]
     for w in facts.workloads:
         keys.add(object_key("w", w.namespace))
         keys.update(object_key("l", w.namespace, k, v) for k, v in w.pod_labels.items())
@@ -140,6 +148,20 @@ def object_keys(facts: FileFacts) -> str:
     if any(part and (KEY_SEPARATOR in part or _FIELD_SEPARATOR in part) for part in parts):
         return UNKEYED
     return KEY_SEPARATOR.join(sorted(keys))
+
+
+def cluster_names(source: FileFacts | PackedFacts) -> list[str]:
+    """The ``metadata.name`` of each ClusterConfig in the file, read from its object
+    keys when it is still packed (its node side unpacked only when they cannot say)."""
+    if isinstance(source, FileFacts):
+        return [c.name for c in source.clusters]
+    if source.nodes is None:
+        return []
+    keys = source.object_keys.split(KEY_SEPARATOR)
+    if CLUSTERS not in keys:  # unkeyed, or packed from facts built by hand
+        return [c.name for c in source.node_side().clusters]
+    prefix = CLUSTERS + _FIELD_SEPARATOR
+    return [key[len(prefix) :] for key in keys if key.startswith(prefix)]
 
 
 def _pack_side(facts: FileFacts, names: tuple[str, ...]) -> bytes | None:

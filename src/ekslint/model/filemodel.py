@@ -59,7 +59,7 @@ class FileModel(FileFacts):
 
 def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimits = DEFAULT_LIMITS) -> FileModel:
     model = FileModel(source.path, source=source, problems=list(source.problems))
-    version = context.kubernetes_version
+    version = context.version_for(source.path)
     nodeconfigs: list[YMap] = []
     karpenter_objects: list[tuple[YMap, str]] = []
     for doc in source.yaml_docs:

@@ -1,6 +1,10 @@
 """The project: every analysed file's facts, the node groups and objects across them,
 and the cross-file questions rules ask. A thin front: the questions are answered by
 the indexes in ``ekslint.model.index``, each built on first use from what it indexes.
+
+A run may hold several clusters (``ekslint.model.scopes``): ``scopes()`` splits it into
+one project per cluster, plus one for the files no cluster owns, and the engine asks
+the cross-file rules about each, so every index is built over one cluster's files.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from ekslint.model import kubernetes as k8s
 from ekslint.model.capacity import InstanceTable
 from ekslint.model.context import ModelContext
 from ekslint.model.eksctl import DEFAULT_KUBERNETES_VERSION, DEFAULT_VERSION_SOURCE
-from ekslint.model.facts import FileFacts, PackedFacts
+from ekslint.model.facts import FileFacts, PackedFacts, cluster_names
 from ekslint.model.index.cni import CniIndex
 from ekslint.model.index.objects import ObjectIndex
 from ekslint.model.index.placement import Candidate, PlacementClass, PlacementIndex
@@ -22,6 +26,7 @@ from ekslint.model.index.sysctls import SysctlIndex
 from ekslint.model.nodegroup import Cluster, NodeGroup, Origin
 from ekslint.model.podcapacity import GroupCapacity
 from ekslint.model.scheduling import Match, NodeRequirements
+from ekslint.model.scopes import UNOWNED, ClusterScope, ScopeMap
 
 __all__ = ["Candidate", "PlacementClass", "Project"]
 
@@ -34,9 +39,15 @@ class Project:
     """
 
     def __init__(
-        self, files: Sequence[FileFacts | PackedFacts], context: ModelContext, reported: set[str] | None = None
+        self,
+        files: Sequence[FileFacts | PackedFacts],
+        context: ModelContext,
+        reported: set[str] | None = None,
+        scope: ClusterScope | None = None,
     ) -> None:
         self.context = context
+        # The cluster this project is (None: the whole run, not yet split by scopes()).
+        self.scope = scope
         # Shared with the object index: files unpacked for one are unpacked for both.
         self._sources: list[FileFacts | PackedFacts] = list(files)
         self._reported = reported
@@ -95,8 +106,13 @@ class Project:
     def _declared_groups(self) -> list[NodeGroup]:
         """Node groups the ekslint config declares (built once: rules compare groups
         by identity)."""
-        version = self.context.kubernetes_version
-        return [d.node_group(version) for d in self.context.declared if not d.userdata]
+        version = self._configured_version()[0] or self.context.kubernetes_version
+        scope = self.scope
+        return [
+            d.node_group(version)
+            for d in self.context.declared
+            if not d.userdata and (scope is None or scope.whole or d.cluster == (scope.name if scope.owned else None))
+        ]
 
     @cached_property
     def workloads(self) -> list[k8s.Workload]:
@@ -128,6 +144,78 @@ class Project:
         in them, which keeps a one-file run in a large repository fast."""
         return self._reported is None or path in self._reported
 
+    # Clusters --------------------------------------------------------------------------
+    @cached_property
+    def scope_map(self) -> ScopeMap:
+        """Which cluster each file belongs to: ``clusters:`` in the config, else the
+        directories of the ClusterConfigs (see ``ekslint.model.scopes``)."""
+        if self.context.clusters:
+            return ScopeMap.configured(self.context.clusters, self.context.root)
+        named = ((source.path, cluster_names(source)) for source in self._sources)
+        return ScopeMap.automatic((path, names) for path, names in named if names)
+
+    def scopes(self) -> list[Project]:
+        """The run as one project per cluster, then one for the files no cluster owns
+        (those with nothing in them left out); itself when it is one scope. Each
+        file's facts go to exactly one; node groups a config declares go to the
+        cluster their ``cluster:`` names."""
+        if self.scope is not None:
+            return [self]
+        scope_map = self.scope_map
+        if scope_map.single:
+            self.scope = scope_map.scopes[UNOWNED]
+            return [self]
+        members: dict[str, list[FileFacts | PackedFacts]] = {key: [] for key in scope_map.scopes}
+        for source in self._sources:
+            members[scope_map.scope_key(source.path)].append(source)
+        split = [Project(members[key], self.context, self._reported, scope) for key, scope in scope_map.scopes.items()]
+        return [p for p in split if p._sources or p._declared_groups]
+
+    def file_paths(self) -> list[str]:
+        """The paths of the files this project holds, in the run's order."""
+        return [source.path for source in self._sources]
+
+    def has_reported(self) -> bool:
+        """Whether this run reports on something of this project's: a file, or a node
+        group the config declares."""
+        return (
+            self._reported is None
+            or bool(self._reported_positions)
+            or any(self.reports(g.span.file) for g in self._declared_groups)
+        )
+
+    def pair_key(self, path: str) -> str:
+        """Objects of files with different keys never pair (a PDB and the workloads it
+        selects, an autoscaler and its target): the file's cluster."""
+        return self.scope_map.scope_key(path)
+
+    @property
+    def cluster_name(self) -> str | None:
+        """The name of the cluster this project is (after ``scopes()``), None for the
+        files no cluster owns or a run of one unnamed scope."""
+        return self.scope.name if self.scope is not None else None
+
+    @property
+    def where(self) -> str:
+        """Where this project's node groups are, for messages: ``"in cluster prod"``,
+        ``"among the files no cluster owns"``, or ``"in the analysed files"`` when
+        the run is one scope."""
+        scope = self.scope
+        if scope is None or scope.whole:
+            return "in the analysed files"
+        if scope.owned:
+            return f"in cluster {scope.name}"
+        return "among the files no cluster owns"
+
+    def more_node_groups(self, count: int) -> str:
+        """``"12 more node groups in cluster prod"``: the rest of a list of node
+        groups, saying which cluster they are in when the run holds several."""
+        noun = "node group" if count == 1 else "node groups"
+        scope = self.scope
+        if scope is None or scope.whole:
+            return f"{count} more"
+        return f"{count} more {noun} {self.where}"
+
     # Kubernetes version ----------------------------------------------------------------
     def default_version(self) -> tuple[tuple[int, int], str]:
         """The version to judge pods by when no node group says, and where it came from."""
@@ -135,23 +223,52 @@ class Project:
             self._default_version = self._find_default_version()
         return self._default_version
 
+    def default_version_stated(self) -> bool:
+        """Whether ``default_version`` comes from a file or the config (not eksctl's
+        default)."""
+        return not self.default_version()[1].startswith(DEFAULT_VERSION_SOURCE)
+
     def _find_default_version(self) -> tuple[tuple[int, int], str]:
-        versions = sorted({c.version for c in self.clusters if c.version})
-        if versions:
-            # Several clusters: the oldest is the one a manifest must still work on.
-            source = (
-                "metadata.version of the ClusterConfig"
-                if len(versions) == 1
-                else "the oldest ClusterConfig metadata.version"
-            )
-            return versions[0], source
+        """A cluster's ClusterConfig version, else its ``kubernetes-version`` under
+        ``clusters:``, else the top-level ``kubernetes-version`` (or
+        ``--kubernetes-version``), else eksctl's default. The files no cluster owns
+        take no ClusterConfig's version; nor does a cluster whose ClusterConfigs
+        disagree (no guess at which one a file is applied to)."""
+        scope = self.scope
+        note = ""
+        if scope is None or scope.whole or scope.owned:
+            versions = sorted({c.version for c in self.clusters if c.version})
+            if len(versions) == 1:
+                return versions[0], "metadata.version of the ClusterConfig"
+            if versions:
+                shown = ", ".join(sysctls.format_version(v) for v in versions)
+                note = f"; the ClusterConfigs of {self._scope_text()} state different versions ({shown})"
+        configured = self._configured_version()
+        if configured[0] is not None:
+            return configured[0], configured[1] + note
         if self.context.kubernetes_version:
-            return self.context.kubernetes_version, "kubernetes-version in the ekslint config"
+            return self.context.kubernetes_version, "kubernetes-version in the ekslint config" + note
+        unowned = scope is not None and not scope.owned and not scope.whole
+        states = "setting states one for the files no cluster owns" if unowned else "file or setting states one"
         return (
             DEFAULT_KUBERNETES_VERSION,
-            f"{DEFAULT_VERSION_SOURCE} {sysctls.format_version(DEFAULT_KUBERNETES_VERSION)}, as no file or "
-            "setting states one; set metadata.version or kubernetes-version",
+            f"{DEFAULT_VERSION_SOURCE} {sysctls.format_version(DEFAULT_KUBERNETES_VERSION)}, as no {states}{note}; "
+            "set metadata.version or kubernetes-version",
         )
+
+    def _configured_version(self) -> tuple[tuple[int, int] | None, str]:
+        """``kubernetes-version`` of this cluster's entry under ``clusters:``."""
+        scope = self.scope
+        if scope is not None and scope.configured is not None and scope.configured.kubernetes_version:
+            source = f"kubernetes-version of cluster {scope.name} in the ekslint config"
+            return scope.configured.kubernetes_version, source
+        return None, ""
+
+    def _scope_text(self) -> str:
+        scope = self.scope
+        if scope is not None and scope.owned and scope.name:
+            return f"cluster {scope.name}"
+        return "the run"
 
     def version_of(self, group: NodeGroup) -> tuple[int, int]:
         return group.kubernetes_version or self.default_version()[0]
@@ -164,7 +281,8 @@ class Project:
         if group.cluster is not None and group.cluster.version_source and group.kubernetes_version is not None:
             return group.cluster.version_source
         if group.kubernetes_version is not None:
-            return "kubernetes-version in the ekslint config"
+            configured, source = self._configured_version()
+            return source if configured == group.kubernetes_version else "kubernetes-version in the ekslint config"
         return f"version from {self.default_version()[1]}"
 
     # The indexes ----------------------------------------------------------------------
@@ -178,7 +296,9 @@ class Project:
 
     @cached_property
     def object_index(self) -> ObjectIndex:
-        return ObjectIndex(self._sources)
+        # Split by scopes(), a project is one cluster: its objects all pair.
+        whole = self.scope is None and not self.scope_map.single
+        return ObjectIndex(self._sources, self.pair_key if whole else None)
 
     @cached_property
     def cni_index(self) -> CniIndex:

@@ -1,13 +1,20 @@
 """Which workloads, PDBs and autoscalers the files hold, by namespace and label, so a
-PDB's workloads are found among the files that can have them."""
+PDB's workloads are found among the files that can have them.
+
+Objects pair (a PDB with the workloads it selects, an autoscaler with its target) only
+within one partition: files with the same ``pair_key``. The project gives the index
+its files of one cluster (``ekslint.model.scopes``); ``pair_key`` partitions further
+where objects of one cluster still never meet (None: no further partition)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ekslint.model import kubernetes as k8s
 from ekslint.model.facts import KEY_SEPARATOR, UNKEYED, FileFacts, PackedFacts, object_key, object_keys
+
+_PAIR_SEPARATOR = "\x1d"  # ends a pair key before the object key
 
 
 class ObjectIndex:
@@ -16,11 +23,15 @@ class ObjectIndex:
     object side of only the files that share a namespace, label or autoscaler target
     with what it checks."""
 
-    def __init__(self, sources: Sequence[FileFacts | PackedFacts]) -> None:
+    def __init__(
+        self, sources: Sequence[FileFacts | PackedFacts], pair_key: Callable[[str], str] | None = None
+    ) -> None:
         self._sources = sources
+        self._pair_key = pair_key
+        self._partitions: set[str] = set()
         self._objects_by_key: dict[str, list[int]] | None = None
         self._selected: dict[int, tuple[k8s.PodDisruptionBudget, list[k8s.Workload]]] = {}
-        self._floors: dict[tuple[str | None, str, str, str], tuple[int, k8s.Autoscaler] | None] = {}
+        self._floors: dict[tuple[str, str | None, str, str, str], tuple[int, k8s.Autoscaler] | None] = {}
 
     def _keys(self) -> dict[str, list[int]]:
         """File positions by object key. Files still packed give their keys without
@@ -28,26 +39,38 @@ class ObjectIndex:
         share a namespace, label or autoscaler target with what it checks."""
         if self._objects_by_key is None:
             index: dict[str, list[int]] = defaultdict(list)
+            pair_key = self._pair_key
             for position, source in enumerate(self._sources):
                 keys = source.object_keys
                 if not keys and isinstance(source, FileFacts):
                     keys = object_keys(source)  # facts built by hand, not by FileModel.facts()
                 if keys:
+                    prefix = ""
+                    if pair_key is not None:
+                        prefix = pair_key(source.path) + _PAIR_SEPARATOR
+                        self._partitions.add(prefix)
                     for key in keys.split(KEY_SEPARATOR):
-                        index[key].append(position)
+                        index[prefix + key].append(position)
             self._objects_by_key = index
         return self._objects_by_key
 
-    def _objects_with(self, key: str) -> Iterator[FileFacts]:
-        """The object sides of the files that may hold ``key``, in order;
-        callers still check each object."""
+    def _objects_with(self, key: str, near: str | None = None) -> Iterator[FileFacts]:
+        """The object sides of the files that may hold ``key``, in order, among the
+        files that pair with the file ``near`` (None: every file); callers still
+        check each object."""
         index = self._keys()
-        positions = index.get(key, [])
-        unkeyed = index.get(UNKEYED)
-        if unkeyed:
-            positions = sorted({*positions, *unkeyed})
+        if self._pair_key is None:
+            prefixes = [""]
+        elif near is not None:
+            prefixes = [self._pair_key(near) + _PAIR_SEPARATOR]
+        else:
+            prefixes = sorted(self._partitions)
+        found: set[int] = set()
+        for prefix in prefixes:
+            found.update(index.get(prefix + key, ()))
+            found.update(index.get(prefix + UNKEYED, ()))
         sources = self._sources
-        for position in positions:
+        for position in sorted(found):
             source = sources[position]
             yield source if isinstance(source, FileFacts) else source.object_side()
 
@@ -94,13 +117,14 @@ class ObjectIndex:
         if selector.match_labels:
             # The files with the rarest label narrow the search; the full selector decides.
             index = self._keys()
+            prefix = "" if self._pair_key is None else self._pair_key(pdb.span.file) + _PAIR_SEPARATOR
             keys = [object_key("l", ns, k, v) for k, v in selector.match_labels]
-            key = min(keys, key=lambda k: len(index.get(k, ())))
+            key = min(keys, key=lambda k: len(index.get(prefix + k, ())))
         else:
             key = object_key("w", ns)
         found = [
             w
-            for f in self._objects_with(key)
+            for f in self._objects_with(key, pdb.span.file)
             for w in f.workloads
             if k8s.namespace_key(w.namespace) == ns
             and k8s.same_build(w.build, pdb.build)
@@ -113,11 +137,13 @@ class ObjectIndex:
         """The fewest replicas the workload runs with: an HPA's minReplicas if one
         scales it, else its own replicas."""
         ns = k8s.namespace_key(workload.namespace)
+        pair = "" if self._pair_key is None else self._pair_key(workload.span.file)
         target = (ns, workload.kind, workload.name)
-        cached = (*target, workload.build)
-        if cached not in self._floors:
+        paired = (pair, ns, workload.kind, workload.name, workload.build)
+        if paired not in self._floors:
             lowest: tuple[int, k8s.Autoscaler] | None = None
-            for f in self._objects_with(object_key("a", ns, workload.kind, workload.name)):
+            near = workload.span.file
+            for f in self._objects_with(object_key("a", ns, workload.kind, workload.name), near):
                 for scaler in f.autoscalers:
                     if (k8s.namespace_key(scaler.namespace), scaler.target_kind, scaler.target_name) != target:
                         continue
@@ -125,8 +151,8 @@ class ObjectIndex:
                         continue
                     if lowest is None or scaler.min_replicas < lowest[0]:
                         lowest = (scaler.min_replicas, scaler)
-            self._floors[cached] = lowest
-        floor = self._floors[cached]
+            self._floors[paired] = lowest
+        floor = self._floors[paired]
         if floor is not None:
             return floor
         return workload.replicas, None
