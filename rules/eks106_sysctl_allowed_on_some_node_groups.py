@@ -77,7 +77,8 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
     sysctl that is safe from some Kubernetes version on, only groups whose version is
     stated (`metadata.version`, or `kubernetes-version` in the config) take part.
     Groups that the pod reaches only if labels no analysed file shows match are not
-    counted as refusing. When no group the pod can land on accepts the sysctl, EKS101
+    counted as refusing, and groups whose allowance ekslint cannot read (a script
+    that edits the kubelet config, a templated Bottlerocket line) count on neither side. When no group the pod can land on accepts the sysctl, EKS101
     reports it instead; node-level sysctls are EKS102's.
 
     ## Why is this bad?
@@ -192,11 +193,14 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
             if by_cluster is None:
                 by_cluster = work.members[placement] = self._members(work.project, placement)
             permitting = work.project.permitting_positions(name)
+            # A group whose allowance cannot be read is on neither side: only groups
+            # that surely accept the sysctl make the others' refusal a split.
+            accepting = work.project.known_permitting_positions(name)
             always_unsafe = sysctls.safe_since(name) is None
             found = work.pieces[key] = []
             for cluster, members in by_cluster.items():
                 judged = members.linux if always_unsafe else members.versioned
-                piece = _Piece(judged & permitting, judged - permitting)
+                piece = _Piece(judged & accepting, judged - permitting)
                 if piece.accepting or piece.refusing:
                     found.append((cluster, piece))
         return found

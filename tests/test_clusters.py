@@ -11,7 +11,8 @@ import pytest
 
 from ekslint import cli, config
 from ekslint.engine import plugins
-from ekslint.engine.runner import Runner, RunRequest, RunResult, UnknownCluster
+from ekslint.engine.reach import UnknownCluster
+from ekslint.engine.runner import Runner, RunRequest, RunResult
 from ekslint.model.context import ModelContext
 from ekslint.model.facts import FileFacts
 from ekslint.model.project import Project

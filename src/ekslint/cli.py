@@ -399,7 +399,8 @@ def _cache_dir(args: argparse.Namespace, root: str) -> Path | None:
 
 
 def _lint(registry: Registry, request: RunRequest) -> RunResult:
-    from ekslint.engine.runner import Runner, UnknownCluster
+    from ekslint.engine.reach import UnknownCluster
+    from ekslint.engine.runner import Runner
 
     try:
         return Runner(registry, request.settings).run(request)

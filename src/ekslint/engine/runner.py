@@ -41,11 +41,11 @@ from ekslint.engine.finding import Finding, assign_fingerprints
 from ekslint.engine.hookspecs import Registry
 from ekslint.engine.options import options_for, resolve_rule_options
 from ekslint.engine.parallel import WorkItem
+from ekslint.engine.reach import only_cluster, reach, with_builds
 from ekslint.engine.results import NotAnalysed, RunRequest, RunResult
 from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
 from ekslint.model import kbuild
-from ekslint.model.facts import KEY_SEPARATOR, NODE_FIELDS, UNKEYED, FileFacts, PackedFacts, object_key, object_keys
 from ekslint.model.project import Project
 from ekslint.parse.discovery import HELM_CHART_FILE, InputError, walk
 from ekslint.parse.helm import NOT_RENDERED, render_chart, split_rendered
@@ -111,67 +111,6 @@ def _touches(violation: Violation, targets: set[str]) -> bool:
     """Whether a finding concerns the reported files: its location or any related one
     lies in them (changing a Deployment's replicas breaks the unchanged PDB)."""
     return violation.span.file in targets or any(r.span.file in targets for r in violation.related)
-
-
-class UnknownCluster(ValueError):
-    """``--cluster`` names no cluster of the run."""
-
-
-def _only_cluster(scopes: list[Project], project: Project, name: str) -> list[Project]:
-    """The scopes of the cluster ``name`` (a key of ``clusters:``, else a
-    ClusterConfig's metadata.name), or UnknownCluster listing the known ones."""
-    chosen = [s for s in scopes if s.scope is not None and s.scope.name == name and (s.scope.owned or s.scope.whole)]
-    if chosen:
-        return chosen
-    known = project.scope_map.names()
-    listed = (
-        f"known clusters: {', '.join(known)}"
-        if known
-        else "the files name no cluster (no ClusterConfig, no clusters: key)"
-    )
-    raise UnknownCluster(f"--cluster {name!r}: no such cluster; {listed}")
-
-
-def _reach(sources: list[FileFacts | PackedFacts], targets: set[str] | None) -> set[str] | None:
-    """The files the cross-file rules check in a run that reports on ``targets``
-    (None: all): the targets and the files whose findings can point into them. A
-    finding elsewhere is reported when a related location lies in a target
-    (``_finish``): the PDB a change of replicas broke, the workload whose HPA
-    changed. Objects relate within a namespace, so those are the files with objects
-    in a target's namespaces (and the autoscalers of its workloads); a target with
-    node-side facts (clusters, node groups, CNI settings) concerns every workload,
-    so then every file is checked."""
-    if targets is None:
-        return None
-    keys: set[str] = set()
-    for source in sources:
-        if source.path not in targets:
-            continue
-        facts = source.unpack() if isinstance(source, PackedFacts) else source
-        if any(getattr(facts, name) for name in NODE_FIELDS):
-            return None
-        namespaces: set[str | None] = {w.namespace for w in facts.workloads}
-        namespaces.update(p.namespace for p in facts.pdbs)
-        namespaces.update(a.namespace for a in facts.autoscalers)
-        namespaces.update(namespace for namespace, _ in facts.custom_resources)
-        keys.update(object_key(kind, namespace) for kind in "wpc" for namespace in namespaces)
-        keys.update(object_key("a", w.namespace, w.kind, w.name) for w in facts.workloads)
-    reach = set(targets)
-    for source in sources:
-        own = source.object_keys or (object_keys(source) if isinstance(source, FileFacts) else "")
-        if own == UNKEYED or not keys.isdisjoint(own.split(KEY_SEPARATOR)):
-            reach.add(source.path)
-    return reach
-
-
-def _with_builds(targets: set[str] | None, consumed: dict[str, set[str]]) -> set[str] | None:
-    """The targets and the kustomize builds made from one of them: a changed base
-    re-judges the overlays built from it (their findings point into the base, or
-    relate to it)."""
-    if targets is None:
-        return None
-    builds = {build for build, files in consumed.items() if not files.isdisjoint(targets)}
-    return targets | builds
 
 
 def _without_stdin_file(
@@ -272,10 +211,10 @@ class Runner:
         result.not_analysed.extend(
             NotAnalysed(path, why) for path, why in assembly.not_analysed if targets is None or path in targets
         )
-        project = Project(sources, self.settings.context, _reach(sources, _with_builds(targets, assembly.consumed)))
+        project = Project(sources, self.settings.context, reach(sources, with_builds(targets, assembly.consumed)))
         scopes = project.scopes()
         if request.cluster is not None:
-            scopes = _only_cluster(scopes, project, request.cluster)
+            scopes = only_cluster(scopes, project, request.cluster)
             kept = {path for scope in scopes for path in scope.file_paths()}
             analysed = [o for o in analysed if o.path in kept]
             result.files_analysed = sum(1 for o in analysed if targets is None or o.path in targets)

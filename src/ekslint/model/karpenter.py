@@ -39,6 +39,7 @@ type").
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 from ekslint.fastpickle import fast_pickle
@@ -403,15 +404,15 @@ def join(groups: list[NodeGroup], classes: list[NodeClass]) -> list[NodeGroup]:
     pool references become node groups of their own, after the others."""
     if not classes and not any(g.node_class for g in groups):
         return groups
-    by_key: dict[str, NodeClass] = {}
+    by_key: dict[str, list[NodeClass]] = {}
     for nodeclass in classes:
-        by_key.setdefault(nodeclass.key, nodeclass)
+        by_key.setdefault(nodeclass.key, []).append(nodeclass)
     used: set[str] = {c.key for c in classes if c.used}
     result = []
     for group in groups:
         if group.node_class is not None:
             used.add(group.node_class)
-            result.append(joined(group, by_key.get(group.node_class)))
+            result.append(joined(group, _nearest(group.file, by_key.get(group.node_class, []))))
         else:
             result.append(group)
     result += [unused_class_group(c) for c in classes if c.key not in used and not c.auto_mode]
@@ -502,3 +503,25 @@ def builtin_pools(config: YMap, version: tuple[int, int] | None) -> list[NodeGro
             )
         )
     return groups
+
+
+def _nearest(path: str, candidates: list[NodeClass]) -> NodeClass | None:
+    """Of the classes a pool's reference names, the one whose file lies closest to the
+    pool's (the longest shared directory; the first of equals). A cluster has one class
+    of a name (they are cluster-scoped objects): several of one name in one run belong
+    to different clusters or overlays, and the pool's neighbour is the one it is
+    applied with."""
+    if len(candidates) < 2:
+        return candidates[0] if candidates else None
+    folder = os.path.dirname(path).split("/")
+
+    def shared(nodeclass: NodeClass) -> int:
+        other = os.path.dirname(nodeclass.file).split("/")
+        count = 0
+        for mine, theirs in zip(folder, other, strict=False):
+            if mine != theirs:
+                break
+            count += 1
+        return count
+
+    return max(candidates, key=shared)  # max keeps the first of equals

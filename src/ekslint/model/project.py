@@ -315,6 +315,11 @@ class Project:
         """``permitting(sysctl)`` as positions in ``node_groups`` (cached per name)."""
         return self.sysctl_index.permitting_positions(sysctl)
 
+    def known_permitting_positions(self, sysctl: str) -> frozenset[int]:
+        """``permitting_positions`` without the groups whose allowance ekslint cannot
+        read: the groups that surely accept the sysctl (cached per name)."""
+        return self.sysctl_index.known_permitting_positions(sysctl)
+
     def allowing(self, sysctl: str) -> list[NodeGroup]:
         """Linux node groups whose kubelet allowance names the sysctl (explicitly), in
         the project's order."""

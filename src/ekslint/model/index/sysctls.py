@@ -46,6 +46,7 @@ class SysctlIndex:
                 self._index.unreadable.append((position, version))
         self._permitting: dict[str, list[NodeGroup]] = {}
         self._permitting_at: dict[str, frozenset[int]] = {}
+        self._known_at: dict[str, frozenset[int]] = {}
         self._allowing: dict[str, list[NodeGroup]] = {}
 
     @property
@@ -74,6 +75,21 @@ class SysctlIndex:
             allowed = [p for p, version in index.unreadable if version not in safe]
             allowed.extend(p for p, version in self._allowance_matches(sysctl) if version not in safe)
             found = self._permitting_at[sysctl] = frozenset(allowed).union(*(index.by_version[v] for v in safe))
+        return found
+
+    def known_permitting_positions(self, sysctl: str) -> frozenset[int]:
+        """``permitting_positions`` without the groups that accept the sysctl only
+        because their allowance cannot be read: those that surely accept it."""
+        found = self._known_at.get(sysctl)
+        if found is None:
+            permitting = self.permitting_positions(sysctl)
+            unreadable = {p for p, _ in self._index.unreadable}
+            if unreadable & permitting:
+                explicit = {p for p, _ in self._allowance_matches(sysctl)}
+                safe = {v for v in self._index.by_version if sysctls.is_safe(sysctl, v)}
+                unsure = {p for p, v in self._index.unreadable if v not in safe and p not in explicit}
+                permitting = permitting - unsure
+            found = self._known_at[sysctl] = permitting
         return found
 
     def allowing(self, sysctl: str) -> list[NodeGroup]:
