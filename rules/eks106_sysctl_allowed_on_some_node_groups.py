@@ -78,8 +78,9 @@ class SysctlAllowedOnSomeNodeGroups(ProjectRule):
     stated (`metadata.version`, or `kubernetes-version` in the config) take part.
     Groups that the pod reaches only if labels no analysed file shows match are not
     counted as refusing, and groups whose allowance ekslint cannot read (a script
-    that edits the kubelet config, a templated Bottlerocket line) count on neither side. When no group the pod can land on accepts the sysctl, EKS101
-    reports it instead; node-level sysctls are EKS102's.
+    that edits the kubelet config, a templated Bottlerocket line) count on neither
+    side. When no group the pod can land on accepts the sysctl, EKS101 reports it
+    instead; node-level sysctls are EKS102's.
 
     ## Why is this bad?
     The scheduler does not look at sysctls: no scheduling plugin filters nodes by
