@@ -150,3 +150,25 @@ def test_a_path_named_nodes_is_linted_as_dot_slash(tmp_path: Path, capsys: pytes
         code = cli.main(["--isolated", "./nodes", "--select", "EKS209"])
     out, _ = capsys.readouterr()
     assert code == 1 and "EKS209" in out
+
+
+def test_a_node_group_without_a_cluster_of_its_own_is_shown_in_the_cluster_it_lies_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A userdata file beside the cluster's ClusterConfig belongs to that cluster (the
+    # automatic scoping), and `ekslint nodes` says so, as the cross-file rules place it.
+    write(
+        tmp_path,
+        {
+            "cluster.yaml": "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: shop, region: eu-west-1}\n"
+            "managedNodeGroups:\n  - name: general\n",
+            "other/cluster.yaml": "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\n"
+            "metadata: {name: lab, region: eu-west-1}\n",
+            "nodes/userdata.sh": "#!/bin/bash\n/etc/eks/bootstrap.sh shop --kubelet-extra-args '--max-pods=20'\n",
+        },
+    )
+    with chdir(tmp_path):
+        assert cli.main(["nodes", "--isolated", "--format", "json"]) == 0
+    groups = {g["name"]: g for g in json.loads(capsys.readouterr().out)["nodeGroups"]}
+    assert groups["userdata.sh"]["cluster"] == {"name": "shop", "file": None, "line": None}
+    assert groups["general"]["cluster"]["name"] == "shop" and groups["general"]["cluster"]["file"] == "cluster.yaml"

@@ -138,6 +138,16 @@ def _exclude_pattern(pattern: str, root: Path) -> str:
 # -- one node group ------------------------------------------------------------------------
 
 
+def _scope_cluster(group: NodeGroup, project: Project) -> dict[str, Any] | None:
+    """The cluster a node group without one of its own (userdata, Karpenter, a bare
+    KubeletConfiguration) belongs to by where it lies (``clusters:`` or the directory of
+    a cluster's definition), as the cross-file rules place it; None: no cluster's."""
+    scope = project.scope_map.scope_of(group.span.file)
+    if scope.name is None:
+        return None
+    return {"name": scope.name, "file": None, "line": None}
+
+
 def describe(group: NodeGroup, project: Project) -> dict[str, Any]:
     """A node group as the JSON document lists it (and the text table shows it)."""
     from ekslint.model import capacity
@@ -153,7 +163,7 @@ def describe(group: NodeGroup, project: Project) -> dict[str, Any]:
         "line": group.span.line,
         "column": group.span.col,
         "origin": group.origin.value,
-        "cluster": None
+        "cluster": _scope_cluster(group, project)
         if cluster is None
         else {
             "name": cluster.name,
