@@ -150,3 +150,35 @@ def test_a_path_named_nodes_is_linted_as_dot_slash(tmp_path: Path, capsys: pytes
         code = cli.main(["--isolated", "./nodes", "--select", "EKS209"])
     out, _ = capsys.readouterr()
     assert code == 1 and "EKS209" in out
+
+
+def test_templates_the_lint_run_reads_are_listed_with_placeholders_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # terraform-aws-eks templates/bottlerocket_user_data.tpl and al2023 NodeConfig shapes:
+    # a directive (%{ }) sends them through the template step, which the lint run reads;
+    # `nodes` lists them too, and a value only the rendering knows shows as "?", never
+    # as the template step's stand-in token.
+    write(
+        tmp_path,
+        {
+            "bottlerocket.toml.tpl": (
+                '[settings.kubernetes]\ncluster-name = "${cluster_name}"\nmax-pods = ${max_pods}\n'
+                "%{ for k, v in node_labels ~}\n[settings.kubernetes.node-labels]\n"
+                '"${k}" = "${v}"\n%{ endfor ~}\n'
+            ),
+            "nodeconfig.yaml.tftpl": (
+                "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n"
+                '      allowedUnsafeSysctls: ["net.core.somaxconn"]\n'
+                "%{ if max_pods != null ~}\n      maxPods: 17\n%{ endif ~}\n"
+            ),
+        },
+    )
+    code, out, _ = run(tmp_path, "-f", "json", capsys=capsys)
+    assert code == 0
+    rows = {row["name"]: row for row in json.loads(out)["nodeGroups"]}
+    assert set(rows) == {"bottlerocket.toml.tpl", "nodeconfig.yaml.tftpl"}
+    assert rows["bottlerocket.toml.tpl"]["maxPods"]["configured"][0]["text"] is None
+    assert [a["pattern"] for a in rows["nodeconfig.yaml.tftpl"]["allowedUnsafeSysctls"]] == ["net.core.somaxconn"]
+    code, out, _ = run(tmp_path, capsys=capsys)
+    assert "$_" not in out and "? / ?" in out and "17 / ?" in out
