@@ -367,3 +367,26 @@ autoModeConfig:
     assert groups[0].accepts(NodeRequirements(node_selector={"kubernetes.io/arch": "arm64"}))[0] is Match.NO
     assert groups[0].allowances == []
     assert _project(tmp_path / "none.yaml").node_groups == []
+
+
+def test_a_sysctl_refused_on_auto_mode_pools_says_they_take_no_kubelet_settings(tmp_path: Path) -> None:
+    # EKS user guide create-node-class: an Auto Mode NodeClass has no kubelet settings, so
+    # "add it to the kubelet's allowed unsafe sysctls" cannot be done on its pools.
+    write(
+        tmp_path,
+        {
+            "auto.yaml": (
+                "apiVersion: eks.amazonaws.com/v1\nkind: NodeClass\nmetadata: {name: private}\n"
+                "spec:\n  role: MyNodeRole\n---\n"
+                "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: general}\nspec:\n  template:\n"
+                "    spec:\n      nodeClassRef: {group: eks.amazonaws.com, kind: NodeClass, name: private}\n"
+            ),
+            "pod.yaml": (
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n"
+                '    sysctls: [{name: net.core.somaxconn, value: "1"}]\n  containers: [{name: c, image: x}]\n'
+            ),
+        },
+    )
+    (finding,) = lint(tmp_path, select=["EKS101"]).findings
+    assert "EKS Auto Mode node pools take no kubelet settings" in finding.message
+    assert "Add net.core.somaxconn to the kubelet's allowed unsafe sysctls" not in finding.message
