@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ekslint.plugin import (
     Match,
     NodeGroup,
+    Origin,
     PlacementClass,
     PodSpec,
     Project,
@@ -230,11 +231,19 @@ class UnsafeSysctlNotAllowed(ProjectRule):
                 notes += f" {group.name} lists it at {span.file}:{span.line}, but {ignored.reason}."
         for group, reason in self._elsewhere(project, pod, name)[:MAX_NAMED]:
             notes += f" {group.describe()} allows it, but the pod cannot run there: {reason}."
+        fix = (
+            f"Add {name} to the kubelet's allowed unsafe sysctls (--allowed-unsafe-sysctls or allowedUnsafeSysctls) "
+            "on a node group the pod runs on, pin the pod to a node group that allows it, or remove the sysctl"
+        )
+        if all(everything[p].origin is Origin.AUTO_MODE for p, _ in first):
+            # An Auto Mode NodeClass has no kubelet settings (model/karpenter.py): nothing to add there.
+            fix = (
+                "EKS Auto Mode node pools take no kubelet settings, so none of them can allow it: pin the pod to a "
+                "Karpenter EC2NodeClass or managed node group that allows it, or remove the sysctl"
+            )
         return _Refusal(
             f"It {why}, and none of the node groups that ",
-            f" can run on allows it: {names}.{notes} The kubelet will reject the pod with SysctlForbidden. Add "
-            f"{name} to the kubelet's allowed unsafe sysctls (--allowed-unsafe-sysctls or allowedUnsafeSysctls) on "
-            "a node group the pod runs on, pin the pod to a node group that allows it, or remove the sysctl",
+            f" can run on allows it: {names}.{notes} The kubelet will reject the pod with SysctlForbidden. {fix}",
             tuple(self._related(everything[p], name) for p, _ in first[:MAX_RELATED]),
         )
 

@@ -62,7 +62,9 @@ class MaxPodsWithoutUseMaxPodsFalse(FileRule):
                 for flag in call.extra_kubelet_flags:
                     if flag.name != "max-pods":
                         continue
-                    value = flag.value.text if flag.value is not None else "?"
+                    # A value only the shell or a template render knows is not quoted as "".
+                    known = flag.value is not None and not flag.value.unknown and flag.value.text
+                    shown = f"--max-pods={flag.value.text}" if known and flag.value is not None else "--max-pods"
                     related: tuple[Related, ...] = ()
                     if use is not None:
                         related = (Related(script.span_of(use), "--use-max-pods is true here"),)
@@ -73,9 +75,9 @@ class MaxPodsWithoutUseMaxPodsFalse(FileRule):
                     )
                     yield Violation(
                         script.span_of(flag.flag),
-                        f"--max-pods={value} is set without --use-max-pods false: bootstrap.sh also writes its own",
+                        f"{shown} is set without --use-max-pods false: bootstrap.sh also writes its own",
                         related,
-                        detail=f"--max-pods={value} reaches the kubelet through {through} in {script.source}, "
+                        detail=f"{shown} reaches the kubelet through {through} in {script.source}, "
                         "but bootstrap.sh still writes its own maxPods from eni-max-pods.txt into "
                         "kubelet-config.json (it does unless --use-max-pods is false), so the node carries two "
                         "different values. Add --use-max-pods false to the bootstrap.sh call (or export "

@@ -173,3 +173,17 @@ def test_corrupt_gzip_files_do_not_stop_the_run(tmp_path: Path) -> None:
     assert "invalid gzip data" in by_file["crc.gz"].message
     assert "archive.tgz" not in by_file  # an archive is not an input, corrupt or not
     assert by_file["canary.yaml"].rule_id == "EKS402"
+
+
+def test_a_binary_tf_file_and_a_truncated_plan_are_reported_as_what_they_are(tmp_path: Path) -> None:
+    # A .tf file is Terraform by its name; binary bytes there are an EKS001 naming
+    # terraform, not silence. A `terraform show -json` plan cut short is a JSON error
+    # that says how to write the plan again, not advice about kubectl.
+    (tmp_path / "main.tf").write_bytes(b"\x00\x01\x02\x03" * 40 + b'resource "aws_launch_template" "x" {}')
+    write(tmp_path, {"plan.json": '{"format_version": "1.2", "terraform_version": "1.6.0", "planned_values": {"ro'})
+    result = lint(tmp_path)
+    by_file = {f.span.file: f for f in result.findings}
+    assert {f.rule_id for f in result.findings} == {"EKS001"} and set(by_file) == {"main.tf", "plan.json"}
+    assert "binary data" in by_file["main.tf"].message and "terraform refuses it" in by_file["main.tf"].message
+    assert by_file["plan.json"].message.startswith("JSON syntax error in a Terraform plan")
+    assert "terraform show -json" in by_file["plan.json"].message

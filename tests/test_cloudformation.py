@@ -340,3 +340,15 @@ def test_managed_group_without_custom_ami_may_leave_cluster_fields_out(tmp_path:
         text = text.replace(piece, "")
     write(tmp_path, {"t.json": text})
     assert not lint(tmp_path, select=["EKS203"]).findings
+
+
+def test_managed_group_without_custom_ami_merges_a_partial_cluster_section(tmp_path: Path) -> None:
+    # A launch template NodeConfig that sets only spec.cluster.name: on EKS's own AMI the
+    # managed group's NodeConfig supplies the rest (as eksctl and Terraform groups are
+    # read), so nothing is missing; with the custom AMI it is EKS203.
+    text = (FIXTURES / "custom-ami-al2023.json").read_text()
+    image = '"ImageId": "ami-0123456789abcdef0",'
+    assert image in text
+    write(tmp_path, {"custom/t.json": text, "eks-ami/t.json": text.replace(image, "")})
+    result = lint(tmp_path, select=["EKS203"])
+    assert {f.span.file for f in result.findings} == {"custom/t.json"}

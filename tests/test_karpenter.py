@@ -367,3 +367,66 @@ autoModeConfig:
     assert groups[0].accepts(NodeRequirements(node_selector={"kubernetes.io/arch": "arm64"}))[0] is Match.NO
     assert groups[0].allowances == []
     assert _project(tmp_path / "none.yaml").node_groups == []
+
+
+def test_a_sysctl_refused_on_auto_mode_pools_says_they_take_no_kubelet_settings(tmp_path: Path) -> None:
+    # EKS user guide create-node-class: an Auto Mode NodeClass has no kubelet settings, so
+    # "add it to the kubelet's allowed unsafe sysctls" cannot be done on its pools.
+    write(
+        tmp_path,
+        {
+            "auto.yaml": (
+                "apiVersion: eks.amazonaws.com/v1\nkind: NodeClass\nmetadata: {name: private}\n"
+                "spec:\n  role: MyNodeRole\n---\n"
+                "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: general}\nspec:\n  template:\n"
+                "    spec:\n      nodeClassRef: {group: eks.amazonaws.com, kind: NodeClass, name: private}\n"
+            ),
+            "pod.yaml": (
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n"
+                '    sysctls: [{name: net.core.somaxconn, value: "1"}]\n  containers: [{name: c, image: x}]\n'
+            ),
+        },
+    )
+    (finding,) = lint(tmp_path, select=["EKS101"]).findings
+    assert "EKS Auto Mode node pools take no kubelet settings" in finding.message
+    assert "Add net.core.somaxconn to the kubelet's allowed unsafe sysctls" not in finding.message
+
+
+@pytest.mark.parametrize(
+    ("alias", "words"),
+    [
+        ("ubuntu@latest", "names family 'ubuntu'"),
+        ("al2023", "is not of the form family@version"),
+        ("windows2022@v20240101", "Windows aliases take only @latest"),
+    ],
+)
+def test_a_v1_alias_the_api_server_refuses_is_eks002(tmp_path: Path, alias: str, words: str) -> None:
+    # aws/karpenter-provider-aws pkg/apis/v1/ec2nodeclass.go AMISelectorTerm.Alias CEL rules.
+    write(
+        tmp_path,
+        {
+            "nc.yaml": (
+                "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata: {name: x}\nspec:\n  role: R\n"
+                f"  amiSelectorTerms:\n    - alias: {alias}\n"
+            )
+        },
+    )
+    (finding,) = lint(tmp_path, select=["EKS002"]).findings
+    assert (finding.span.line, finding.span.col) == (7, 14) and words in finding.message
+
+
+def test_pool_taints_the_api_server_refuses_are_eks002(tmp_path: Path) -> None:
+    pool = (
+        "apiVersion: karpenter.sh/v1\nkind: NodePool\nmetadata: {name: p}\nspec:\n  template:\n    spec:\n"
+        "      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: x}\n"
+    )
+    write(
+        tmp_path,
+        {
+            "a.yaml": pool + "      taints: notalist\n",
+            "b.yaml": pool + "      startupTaints: [{key: k, effect: NoSchedul}]\n",
+            "ok.yaml": pool + "      taints: [{key: k, effect: NoExecute}]\n",
+        },
+    )
+    found = {(f.span.file, f.span.line, f.span.col) for f in lint(tmp_path, select=["EKS002"]).findings}
+    assert found == {("a.yaml", 8, 7), ("b.yaml", 8, 40)}

@@ -259,6 +259,23 @@ def test_a_cycle_is_a_parse_error_and_the_run_goes_on(tmp_path: Path) -> None:
     assert any("cycle" in why for _, why in notes(result))
 
 
+def test_a_cycle_with_no_top_level_kustomization_is_still_reported(tmp_path: Path) -> None:
+    # a -> b -> a and nothing above them: no build starts from a top level, but
+    # kustomize build refuses either directory, so the cycle is said, not dropped.
+    write(
+        tmp_path,
+        {
+            "a/kustomization.yaml": "resources: [../b, deployment.yaml]\n",
+            "a/deployment.yaml": DEPLOYMENT,
+            "b/kustomization.yaml": "resources: [../a]\n",
+        },
+    )
+    result = lint(tmp_path)
+    eks001 = [f for f in result.findings if f.rule_id == "EKS001"]
+    assert len(eks001) == 1 and "kustomization cycle" in eks001[0].message
+    assert len([why for _, why in notes(result) if "cycle" in why]) == 1
+
+
 def test_remote_and_out_of_tree_resources_are_not_analysed(tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     write(outside, {"deployment.yaml": DEPLOYMENT})

@@ -282,3 +282,22 @@ def test_a_plugin_message_without_detail_still_reads_headline_first(tmp_path: Pa
     )
     assert finding.headline == "Deployment/shop/web runs 3 replicas and no PodDisruptionBudget selects it"
     assert finding.detail.startswith("Add a PDB.")
+
+
+def test_a_max_pods_value_only_the_render_knows_is_not_quoted_as_empty(tmp_path: Path) -> None:
+    # terraform-aws-eks templates/al2_user_data.tpl style: "--max-pods=${max_pods}" in
+    # double quotes is a shell expansion ekslint cannot evaluate; EKS207 names the flag,
+    # never "--max-pods=" with an empty value.
+    from tests.conftest import lint, write
+
+    write(
+        tmp_path,
+        {
+            "userdata.sh.tpl": (
+                '#!/bin/bash\n/etc/eks/bootstrap.sh ${cluster_name} --kubelet-extra-args "--max-pods=${max_pods}"\n'
+            )
+        },
+    )
+    (finding,) = lint(tmp_path, select=["EKS207"]).findings
+    assert finding.message.startswith("--max-pods is set without --use-max-pods false")
+    assert "--max-pods=" not in finding.message and (finding.span.line, finding.span.col) == (2, 61)

@@ -172,3 +172,35 @@ def test_a_node_group_without_a_cluster_of_its_own_is_shown_in_the_cluster_it_li
     groups = {g["name"]: g for g in json.loads(capsys.readouterr().out)["nodeGroups"]}
     assert groups["userdata.sh"]["cluster"] == {"name": "shop", "file": None, "line": None}
     assert groups["general"]["cluster"]["name"] == "shop" and groups["general"]["cluster"]["file"] == "cluster.yaml"
+
+
+def test_templates_the_lint_run_reads_are_listed_with_placeholders_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # terraform-aws-eks templates/bottlerocket_user_data.tpl and al2023 NodeConfig shapes:
+    # a directive (%{ }) sends them through the template step, which the lint run reads;
+    # `nodes` lists them too, and a value only the rendering knows shows as "?", never
+    # as the template step's stand-in token.
+    write(
+        tmp_path,
+        {
+            "bottlerocket.toml.tpl": (
+                '[settings.kubernetes]\ncluster-name = "${cluster_name}"\nmax-pods = ${max_pods}\n'
+                "%{ for k, v in node_labels ~}\n[settings.kubernetes.node-labels]\n"
+                '"${k}" = "${v}"\n%{ endfor ~}\n'
+            ),
+            "nodeconfig.yaml.tftpl": (
+                "apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n"
+                '      allowedUnsafeSysctls: ["net.core.somaxconn"]\n'
+                "%{ if max_pods != null ~}\n      maxPods: 17\n%{ endif ~}\n"
+            ),
+        },
+    )
+    code, out, _ = run(tmp_path, "-f", "json", capsys=capsys)
+    assert code == 0
+    rows = {row["name"]: row for row in json.loads(out)["nodeGroups"]}
+    assert set(rows) == {"bottlerocket.toml.tpl", "nodeconfig.yaml.tftpl"}
+    assert rows["bottlerocket.toml.tpl"]["maxPods"]["configured"][0]["text"] is None
+    assert [a["pattern"] for a in rows["nodeconfig.yaml.tftpl"]["allowedUnsafeSysctls"]] == ["net.core.somaxconn"]
+    code, out, _ = run(tmp_path, capsys=capsys)
+    assert "$_" not in out and "? / ?" in out and "17 / ?" in out

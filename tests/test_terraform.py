@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -266,3 +267,75 @@ def test_a_file_read_through_templatefile_is_not_cached(tmp_path: Path, private_
     )
     second = run()
     assert not second.findings
+
+
+def test_placeholder_in_single_quoted_kubelet_args_is_unknown_not_malformed(tmp_path: Path) -> None:
+    # terraform-aws-eks templates/al2_user_data.tpl style: a templatefile whose
+    # bootstrap.sh line carries ${...} inside single quotes. The shell would keep it, but
+    # templatefile replaces it first: an allowance or label only the render knows,
+    # never an EKS103 "malformed sysctl" quoting the placeholder.
+    from tests.conftest import write
+
+    write(
+        tmp_path,
+        {
+            "main.tf": (
+                'resource "aws_launch_template" "ng" {\n'
+                '  user_data = base64encode(templatefile("${path.module}/userdata.sh.tftpl", {\n'
+                '    sysctls = "net.core.somaxconn"\n  }))\n}\n'
+                'resource "aws_eks_node_group" "ng" {\n  ami_type = "AL2_x86_64"\n'
+                '  instance_types = ["m5.large"]\n'
+                "  launch_template {\n    id = aws_launch_template.ng.id\n  }\n}\n"
+            ),
+            "userdata.sh.tftpl": (
+                "#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args "
+                "'--allowed-unsafe-sysctls=${sysctls},kernel.msgmax --node-labels=${labels}'\n"
+            ),
+        },
+    )
+    result = lint(tmp_path)
+    assert not [f for f in result.findings if f.rule_id == "EKS103"]
+    source = load_bytes("main.tf", (tmp_path / "main.tf").read_bytes(), ReadLimits())
+    assert source is not None
+    with chdir(tmp_path):
+        (group,) = build_file_model(source, ModelContext()).node_groups
+    assert [a.pattern for a in group.allowances] == ["kernel.msgmax"]
+    assert group.allowances_unknown is not None and not group.labels_complete
+    assert not any("$" in key for key in group.labels)
+
+
+def test_a_templatefile_target_is_the_group_that_renders_it_not_one_of_its_own(tmp_path: Path) -> None:
+    # The template beside the module is also a userdata file on its own; read through
+    # templatefile() it belongs to the tainted aws_eks_node_group alone, so a pod that
+    # does not tolerate the taint finds no group allowing its sysctl (EKS101), and
+    # `ekslint nodes` lists one group.
+    from tests.conftest import write
+
+    write(
+        tmp_path,
+        {
+            "main.tf": (
+                'resource "aws_launch_template" "ng" {\n'
+                '  user_data = base64encode(templatefile("${path.module}/tpl/userdata.sh.tftpl", {}))\n}\n'
+                'resource "aws_eks_node_group" "ng" {\n  ami_type = "AL2_x86_64"\n'
+                '  instance_types = ["m5.large"]\n'
+                '  taint {\n    key = "dedicated"\n    value = "w"\n    effect = "NO_SCHEDULE"\n  }\n'
+                "  launch_template {\n    id = aws_launch_template.ng.id\n  }\n}\n"
+            ),
+            "tpl/userdata.sh.tftpl": (
+                "#!/bin/bash\n/etc/eks/bootstrap.sh c --kubelet-extra-args '--allowed-unsafe-sysctls=kernel.msgmax'\n"
+            ),
+            "pod.yaml": (
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n"
+                '    sysctls: [{name: kernel.msgmax, value: "1"}]\n  containers: [{name: c, image: x}]\n'
+            ),
+        },
+    )
+    result = lint(tmp_path)
+    assert {(f.rule_id, f.span.file) for f in result.findings} == {("EKS101", "pod.yaml")}
+    assert "allowed only on node group aws_eks_node_group.ng, where Pod/p cannot run" in result.findings[0].message
+    with chdir(tmp_path):
+        out = subprocess.run(
+            [sys.executable, "-m", "ekslint", "nodes", "-f", "json", "."], capture_output=True, text=True, check=True
+        ).stdout
+    assert [row["name"] for row in json.loads(out)["nodeGroups"]] == ["aws_eks_node_group.ng"]

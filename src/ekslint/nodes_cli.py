@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_ERROR = 0, 2
 SCHEMA_VERSION = 1
 SHOWN_INSTANCE_TYPES = 4  # more are "and N more" in the text table
+# What parse/templates.py writes in place of a placeholder TOML cannot hold (_bare_token).
+_STAND_IN = re.compile(r'"?\$_[0-9a-z]*_*"?')
 
 
 class _Usage(Exception):
@@ -115,8 +118,8 @@ def _read(paths: list[str], settings: Settings) -> tuple[list[FileFacts], list[t
             errors.append((shown, err.strerror or str(err)))
             continue
         source = load_bytes(shown, data, settings.limits)
-        if source is None or source.template:
-            continue
+        if source is None or source.not_analysed is not None:
+            continue  # as a lint run skips it (engine/analysis.py); a rendered template is read
         facts.append(build_file_model(source, settings.context, settings.limits.yaml).facts())
     errors.extend((e.path, e.message) for e in input_errors if not e.skipped)
     return facts, errors
@@ -178,7 +181,7 @@ def describe(group: NodeGroup, project: Project) -> dict[str, Any]:
         "instanceSelector": group.instance_selector,
         "maxPods": {
             "configured": [
-                {"value": s.value, "text": s.raw, "source": s.source, "file": s.span.file, "line": s.span.line}
+                {"value": s.value, "text": _shown(s.raw), "source": s.source, "file": s.span.file, "line": s.span.line}
                 for s in group.max_pods
             ],
             "expression": expression.expression if expression is not None else None,
@@ -200,6 +203,12 @@ def describe(group: NodeGroup, project: Project) -> dict[str, Any]:
         "labels": dict(group.labels),
         "labelsComplete": group.labels_complete,
     }
+
+
+def _shown(raw: str) -> str | None:
+    """A setting's text as written; None when only a template's rendering knows it (the
+    template step's stand-in token, or a shell variable that expands to nothing here)."""
+    return None if not raw or _STAND_IN.fullmatch(raw) else raw
 
 
 # -- the text table --------------------------------------------------------------------------
@@ -266,7 +275,7 @@ def _cells(row: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _max_pods(max_pods: dict[str, Any]) -> str:
-    configured = [str(s["value"]) if s["value"] is not None else s["text"] for s in max_pods["configured"]]
+    configured = [str(s["value"]) if s["value"] is not None else s["text"] or "?" for s in max_pods["configured"]]
     if configured:
         setting = ", ".join(configured)
     elif max_pods["expression"] is not None:

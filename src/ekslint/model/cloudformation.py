@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ekslint.model import sysctls
 from ekslint.model.context import DeclaredNodeGroup, ModelContext
+from ekslint.model.nodeconfig import merge
 from ekslint.model.nodegroup import Cluster, InstanceType, NodeGroup, Origin, normalize_family
 from ekslint.model.scheduling import Taint
 from ekslint.model.userdata import UserdataModel, embedded_userdata, node_group_from_userdata
@@ -356,7 +357,13 @@ class _Template:
             declared_by=_DECLARED_BY,
         )
         declared.self_managed = False
+        first = spec is not None and not spec.used
         group = self.group_for(resource, spec, declared, version)
+        userdata = spec.userdata if spec is not None else None
+        if first and not custom_ami and userdata is not None and userdata.nodeconfig is not None:
+            # On EKS's own AMI, EKS merges its NodeConfig (cluster details) with the launch
+            # template's, as for eksctl and Terraform managed groups (eksctl.py, terraform.py).
+            userdata.nodeconfig = merge(userdata.nodeconfig.parts, implicit_cluster="EKS")
         group.name = name
         group.cluster = cluster
         group.ami_family = family or group.ami_family

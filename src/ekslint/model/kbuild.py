@@ -127,6 +127,7 @@ def assemble(sources: Sequence[FileFacts | PackedFacts]) -> Assembly:
         builds[path] = acc.facts
         result.consumed[k.path] = {sources[by_path[p]].path for p in used}
         removed.update(used)
+    _report_orphan_cycles(builder, kustomizations, referenced, result)
     for k in kustomizations.values():
         for span, what in k.not_analysed:
             result.not_analysed.append((k.path, f"{what} at line {span.line}"))
@@ -139,6 +140,41 @@ def assemble(sources: Sequence[FileFacts | PackedFacts]) -> Assembly:
             kept.append(source)
     result.sources = kept
     return _resolve_workload_refs(result)
+
+
+def _report_orphan_cycles(
+    builder: _Builder, kustomizations: dict[str, Kustomization], referenced: set[str], result: Assembly
+) -> None:
+    """Kustomizations only ever named by each other (a -> b -> a, no top level above
+    them) are never built above; kustomize refuses each of them, so say so once."""
+    reached: set[str] = set()
+
+    def reach(path: str) -> None:
+        pending = [path]
+        while pending:
+            current = pending.pop()
+            if current in reached:
+                continue
+            reached.add(current)
+            k = kustomizations[current]
+            for ref in [*k.resources, *k.components]:
+                kind, target = builder.resolve(k, ref)
+                if kind == "kustomization":
+                    pending.append(target)
+
+    for path, k in kustomizations.items():
+        if path not in referenced or k.component:
+            reach(path)
+    for path in sorted(kustomizations):
+        if path in reached:
+            continue
+        reach(path)
+        try:
+            builder.build(kustomizations[path])
+        except _Failed as failed:
+            result.not_analysed.append((kustomizations[path].path, f"kustomize build not analysed: {failed.reason}"))
+            if failed.problem is not None:
+                result.problems.append(failed.problem)
 
 
 def _objects(source: FileFacts | PackedFacts) -> FileFacts:

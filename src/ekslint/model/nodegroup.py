@@ -18,6 +18,7 @@ from ekslint.model.maxpods import MaxPodsExpression
 from ekslint.model.scheduling import Match, NodeRequirements, Requirement, Taint
 from ekslint.parse.numbers import OutOfRange, decimal_int32
 from ekslint.parse.shell import Flag, Word, split_list
+from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Span, Text
 
 # eksctl SupportedAMIFamilies (DOMAIN.md §3.1); matched case-insensitively.
@@ -341,6 +342,9 @@ class KubeletSettings:
                 continue
             if flag.name == "allowed-unsafe-sysctls":
                 self.flag_allowances = (self.flag_allowances or []) + allowances_in_flags([flag], text, source)
+                templated = [item for item in split_list(value) if not item.unknown and is_placeholder(item.text)]
+                if templated and self.allowances_unknown is None:
+                    self.allowances_unknown = word_span(text, templated[0])
             elif flag.name == "max-pods":
                 parsed = decimal_int32(value.text)
                 number = parsed if isinstance(parsed, int) else None
@@ -358,7 +362,9 @@ class KubeletSettings:
                     self.labels_unknown = True
                 for item in split_list(value):
                     key, _, label_value = item.text.partition("=")
-                    if key and not item.unknown:
+                    if item.unknown or is_placeholder(item.text):
+                        self.labels_unknown = True
+                    elif key:
                         self.labels[key] = label_value
             elif flag.name == "register-with-taints":
                 for item in split_list(value):
@@ -373,7 +379,9 @@ def allowances_in_flags(flags: list[Flag], text: Text, source: str) -> list[Allo
         for flag in flags
         if flag.name == "allowed-unsafe-sysctls" and flag.value is not None
         for item in split_list(flag.value)
-        if not item.unknown
+        # A template placeholder (Terraform ${...} in single quotes, which the shell
+        # keeps but templatefile/heredoc rendering replaces): only the render knows it.
+        if not item.unknown and not is_placeholder(item.text)
     ]
 
 

@@ -9,6 +9,7 @@ the cross-file rules about each, so every index is built over one cluster's file
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 
@@ -97,7 +98,10 @@ class Project:
     @cached_property
     def node_groups(self) -> list[NodeGroup]:
         sides = list(self._sides(node_side=True))
-        groups = [g for f in sides for g in f.node_groups]
+        # A template a .tf file renders (templatefile) is that file's node group, not
+        # a standalone userdata group beside it.
+        rendered = {path for f in sides for path in f.reads_files}
+        groups = [g for f in sides if not rendered or os.path.normpath(f.path) not in rendered for g in f.node_groups]
         # Karpenter pools with their node classes from other files (karpenter.join).
         groups = karpenter.join(groups, [c for f in sides for c in f.node_classes])
         return groups + self._declared_groups

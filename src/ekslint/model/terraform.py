@@ -285,6 +285,8 @@ def apply_kubelet(group: NodeGroup, userdata: UserdataModel | None, extra: Kubel
         kubelet.merge(extra)
     group.allowances = kubelet.allowances()
     group.ignored_allowances = kubelet.ignored_allowances()
+    if kubelet.allowances_unknown is not None and group.allowances_unknown is None:
+        group.allowances_unknown = kubelet.allowances_unknown  # an entry only the render knows
     group.max_pods = kubelet.max_pods
     for key, label in kubelet.labels.items():
         group.labels.setdefault(key, label)

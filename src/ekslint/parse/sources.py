@@ -202,8 +202,9 @@ def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
     "Unicode"), or binary data. Reported when it is an input (its text says so, or its
     name ends in .yaml, .yml, .json or .toml); skipped otherwise (images, archives)."""
     named = shown_as.lower().endswith(CONFIG_SUFFIXES)
+    terraform = shown_as.endswith(".tf")  # read as Terraform by its name alone (load_bytes)
     encoding = wide_encoding(data)
-    kind: Content | None = Content.YAML if named else None
+    kind: Content | None = Content.TERRAFORM if terraform else Content.YAML if named else None
     if encoding is not None:
         kind = sniff(normalize_newlines(data[:65536].decode(encoding, "replace"))) or kind
     if kind is None:
@@ -213,6 +214,11 @@ def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
         message = (
             f"file is {encoding.upper().replace('-LE', '').replace('-BE', '')} text, not UTF-8: kubectl, eksctl, "
             "nodeadm and ekslint read UTF-8; save it as UTF-8 (it was not analysed)"
+        )
+    elif terraform:
+        message = (
+            "file holds binary data (NUL bytes and control characters), not text, so it was not analysed; "
+            "terraform refuses it. Replace it with the HCL it should hold, or exclude it"
         )
     else:
         message = (
@@ -381,6 +387,11 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
             message = (
                 f"template syntax error (YAML or JSON): {error.message}; fix the template at this position "
                 "(indentation, quoting, commas, unclosed brackets); CloudFormation refuses it"
+            )
+        elif source.content is Content.TERRAFORM_PLAN:
+            message = (
+                f"JSON syntax error in a Terraform plan: {error.message}; the plan is truncated or edited: write it "
+                "again with `terraform show -json PLANFILE > plan.json`"
             )
     source.problems.append(Problem(text.span(line, col, line, col + 1), message))
 

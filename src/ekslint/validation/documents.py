@@ -4,6 +4,7 @@ kubelet blocks), against the schema of the program that reads it."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from ekslint.parse.text import Problem
@@ -133,11 +134,16 @@ def _check_karpenter(obj: YMap, kind: str) -> list[Problem]:
             for key, reason in (("userData", "userdata"), ("kubelet", "kubelet settings"))
             if key in spec
         ]
+    if kind == "EC2NodeClass" and karpenter.pool_version(obj) == "v1":
+        problems = _alias_problems(spec, what)
+        if problems:
+            return problems
     if kind == "NodePool":
         template = spec.map("template")
         node_spec = template.map("spec") if template is not None else None
-        if node_spec is None or node_spec.map("kubelet") is None:
-            return []
+        taint_problems = _taint_list_problems(node_spec, what) if node_spec is not None else []
+        if node_spec is None or node_spec.map("kubelet") is None or taint_problems:
+            return taint_problems
         if karpenter.pool_version(obj) == "v1":
             return [
                 Problem(
@@ -155,6 +161,70 @@ def _check_karpenter(obj: YMap, kind: str) -> list[Problem]:
     if config is None:
         return []
     return _check_yaml(validator("kubelet-configuration"), config, KARPENTER, f"the kubelet settings of {what}")
+
+
+# aws/karpenter-provider-aws pkg/apis/v1/ec2nodeclass.go AMISelectorTerm.Alias: CEL rules
+# the API server enforces (format, family, Windows only at "latest").
+_ALIAS = re.compile(r"[a-zA-Z0-9]+@.+")
+_ALIAS_FAMILIES = ("al2", "al2023", "bottlerocket", "windows2019", "windows2022", "windows2025")
+# kubernetes-sigs/karpenter pkg/apis/v1/nodepool.go: taints are core/v1 Taints.
+_TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def _alias_problems(spec: YMap, what: str) -> list[Problem]:
+    from ekslint.parse.templates import is_placeholder
+
+    problems: list[Problem] = []
+    for term in spec.seq("amiSelectorTerms") or ():
+        alias = term.scalar("alias") if isinstance(term, YMap) else None
+        if alias is None or not isinstance(alias.value, str) or is_placeholder(alias.text):
+            continue
+        text, span = alias.text, alias.span
+        family, _, version = text.partition("@")
+        if not _ALIAS.fullmatch(text):
+            why = "is not of the form family@version"
+        elif family not in _ALIAS_FAMILIES:
+            why = f"names family {family!r}, which Karpenter v1 does not have (it has {', '.join(_ALIAS_FAMILIES)})"
+        elif family.startswith("windows") and version != "latest":
+            why = "pins a Windows AMI version, but Windows aliases take only @latest"
+        else:
+            continue
+        problems.append(
+            Problem(
+                span,
+                f"alias {text!r} in amiSelectorTerms of {what} is refused by the API server: it {why}, so no node "
+                "is launched from the class. Write family@version, for example al2023@latest or bottlerocket@v1.20.0",
+            )
+        )
+    return problems
+
+
+def _taint_list_problems(node_spec: YMap, what: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for key in ("taints", "startupTaints"):
+        if key not in node_spec:
+            continue
+        items = node_spec.seq(key)
+        if items is None:
+            problems.append(
+                Problem(
+                    node_spec.entry_span(key),
+                    f"spec.template.spec.{key} of {what} is not a list: the API server refuses the NodePool. Write a "
+                    "list of taints ({key: ..., value: ..., effect: NoSchedule})",
+                )
+            )
+            continue
+        for item in items:
+            effect = item.scalar("effect") if isinstance(item, YMap) else None
+            if effect is not None and isinstance(effect.value, str) and effect.text not in _TAINT_EFFECTS:
+                problems.append(
+                    Problem(
+                        effect.span,
+                        f"taint effect {effect.text!r} in spec.template.spec.{key} of {what} is refused by the API "
+                        f"server: it is not one of {', '.join(_TAINT_EFFECTS)}. Use one of them",
+                    )
+                )
+    return problems
 
 
 def _check_yaml(checker: CompiledSchema, node: YNode, reader: Reader, what: str, label: str = "") -> list[Problem]:
