@@ -66,7 +66,10 @@ class UnsafeSysctlNotAllowed(ProjectRule):
     The Kubernetes version comes from the ClusterConfig's `metadata.version`, else
     `kubernetes-version` in the config, else eksctl's default version (1.34). A pod
     can run on a node group unless its `nodeSelector`, required node affinity or
-    missing tolerations rule the group out.
+    missing tolerations rule the group out. In a repository of several clusters, a
+    pod in files no cluster owns is judged against the node groups no cluster owns;
+    when there are none, which nodes it runs on is unknown and it is not judged (say
+    where it runs with `clusters:` in the config).
 
     ## Why is this bad?
     The scheduler does not know about sysctls: the pod is placed on a node and the
@@ -113,6 +116,10 @@ class UnsafeSysctlNotAllowed(ProjectRule):
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
         project = target
+        if project.placement_unknown:
+            # Pods outside every cluster's files in a repository of several clusters, and
+            # no node group among them: "no node group allows it" would be a guess.
+            return
         # Per (pod signature, sysctl): whether a group that permits it can take the
         # pod, and the finding when none can (None: no Linux group can take it).
         # Pods that schedule alike share both.

@@ -194,6 +194,13 @@ class Project:
         return self.scope_map.scope_key(path)
 
     @property
+    def placement_unknown(self) -> bool:
+        """The files no cluster owns, in a run of several clusters, with no node group
+        of their own: which cluster's nodes their pods run on, no file says."""
+        scope = self.scope
+        return scope is not None and not scope.owned and not scope.whole and not self.node_groups
+
+    @property
     def cluster_name(self) -> str | None:
         """The name of the cluster this project is (after ``scopes()``), None for the
         files no cluster owns or a run of one unnamed scope."""
