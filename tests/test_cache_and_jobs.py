@@ -20,6 +20,7 @@ from ekslint.engine.analysis import crash_finding
 from ekslint.engine.finding import Finding
 from ekslint.engine.runner import Runner, RunRequest, RunResult
 from ekslint.model.project import Project
+from ekslint.parse import discovery
 from ekslint.parse.text import Span
 from ekslint.plugin import ProjectRule, RuleContext, Severity, Violation
 
@@ -430,3 +431,95 @@ def test_spawned_workers_report_what_forked_ones_do(tmp_path: Path, monkeypatch:
     spawned = run(root, jobs=2)
     assert spawned.jobs == 2
     assert summary(spawned) == summary(serial)
+
+
+# -- directory listings kept in the cache (git's untracked cache) ------------------------
+
+PDB_0 = (
+    "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: web\n"
+    "spec:\n  maxUnavailable: 0\n  selector:\n    matchLabels:\n      app: web\n"
+)
+WEB = (
+    "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 3\n"
+    "  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n"
+    "        app: web\n    spec:\n      containers:\n        - name: web\n          image: web\n"
+)
+
+
+def _count_scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    scanned: list[str] = []
+    real = discovery.scan
+
+    def counting(folder: str) -> tuple[discovery.Entries, bool]:
+        scanned.append(folder)
+        return real(folder)
+
+    monkeypatch.setattr(discovery, "scan", counting)
+    return scanned
+
+
+def _next_tick() -> None:
+    time.sleep(0.05)  # past the file system's timestamp granularity
+
+
+def test_unchanged_directories_are_not_listed_again_changed_ones_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write(tmp_path / "repo", {"apps/web/web.yaml": WEB, "apps/pdb/pdb.yaml": PDB_0, "other/x.yaml": WEB})
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setattr(discovery, "RACY_LISTING_NS", 0)  # trust a listing as soon as the clock moved on
+    _next_tick()
+    scanned = _count_scans(monkeypatch)
+    cold = run(root, cache_dir=cache_dir)
+    assert sorted(scanned) == [".", "./apps", "./apps/pdb", "./apps/web", "./other"]
+    assert [f.rule_id for f in cold.findings] == ["EKS401"]
+
+    scanned.clear()
+    warm = run(root, cache_dir=cache_dir)
+    assert scanned == [] and summary(warm) == summary(cold) and warm.files_seen == 3
+
+    # A file appears: its directory's mtime moves, so that directory alone is listed again.
+    _next_tick()
+    (root / "apps/pdb/pdb2.yaml").write_text(PDB_0.replace("name: web\n", "name: web2\n", 1))
+    scanned.clear()
+    grown = run(root, cache_dir=cache_dir)
+    assert scanned == ["./apps/pdb"] and grown.files_seen == 4
+    assert "apps/pdb/pdb2.yaml" in {f.span.file for f in grown.findings}
+    assert summary(grown) == summary(run(root))
+
+    # A directory replaced by a file of its name, and a file removed.
+    _next_tick()
+    shutil.rmtree(root / "other")
+    (root / "other").write_text(WEB)
+    (root / "apps/pdb/pdb2.yaml").unlink()
+    scanned.clear()
+    changed = run(root, cache_dir=cache_dir)
+    assert sorted(scanned) == [".", "./apps/pdb"] and changed.files_seen == 3
+    assert summary(changed) == summary(run(root))  # what an uncached run reports
+
+
+def test_a_listing_taken_right_after_a_change_is_not_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A directory changed within the racy window may change again within the same
+    mtime tick without its stat showing it: its listing is taken again next time."""
+    folder = write(tmp_path / "d", {"a.yaml": WEB})
+    listings = discovery.Listings()
+    assert listings.entries(str(folder)) == (["a.yaml"], bytes([discovery.FILE]))
+    assert listings.known[str(folder)][4] is False and listings.changed
+    scanned = _count_scans(monkeypatch)
+    again = discovery.Listings(dict(listings.known))
+    again.entries(str(folder))
+    assert scanned == [str(folder)]
+
+
+def test_a_subdirectory_run_keeps_the_other_listings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write(tmp_path / "repo", {"a/x.yaml": WEB, "b/y.yaml": WEB})
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setattr(discovery, "RACY_LISTING_NS", 0)
+    _next_tick()
+    run(root, cache_dir=cache_dir)
+    _next_tick()
+    (root / "a/z.yaml").write_text(WEB)
+    run(root, "a", cache_dir=cache_dir)  # lists "a" (its own key) again and saves
+    scanned = _count_scans(monkeypatch)
+    # "./a" changed since the first run listed it; "." and "./b" are as they were.
+    assert run(root, cache_dir=cache_dir).files_seen == 3 and scanned == ["./a"]

@@ -8,7 +8,9 @@ and inode (a same-size edit with the mtime put back still changes the ctime; a f
 swapped in by ``cp -p``, rsync or tar has another inode and ctime), else by a
 content hash: when the stat changed (a checkout touches every file), or when the
 file was written so recently that an edit within the same timestamp tick could go
-unseen ("racily clean", as git says).
+unseen ("racily clean", as git says). Beside the entries it keeps the directories'
+listings (``ekslint.parse.discovery.Listings``): an unchanged directory is not listed
+again, as git's untracked cache does.
 
 The cache lives in ``.ekslint_cache/`` beside the config file (a ``.gitignore`` in it
 keeps it out of commits), which a repository can ship too. So:
@@ -41,8 +43,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ekslint.parse.discovery import Listings
+
 DIRECTORY_NAME = ".ekslint_cache"
-FORMAT = b"ekslint-cache-4\n"
+FORMAT = b"ekslint-cache-5\n"
 KEY_BYTES = 32
 KEY_NAME = "cache-key"
 # A file modified this close to when its entry was written may have changed again
@@ -252,6 +256,7 @@ class Cache:
         self.file = directory / self.name
         self.key = signing_key() if key_outside(directory) else None
         self.entries: dict[str, RawEntry] = {}
+        self.listings = Listings()  # the directories' listings, for the walk
         self.dirty = False
         self.started = time.time()
         self.hits = 0
@@ -278,11 +283,12 @@ class Cache:
             ):
                 return  # not ours, or damaged: start afresh
             try:
-                entries = pickle.loads(payload)
+                loaded = pickle.loads(payload)
             except Exception:
                 return
-            if isinstance(entries, dict):
-                self.entries = entries
+            if isinstance(loaded, tuple) and len(loaded) == 2 and all(isinstance(part, dict) for part in loaded):
+                self.entries, listings = loaded
+                self.listings = Listings(listings)
                 folder.touch(self.name)  # used: pruning keeps it
 
     def lookup(self, shown: str, stat: os.stat_result) -> Entry | None:
@@ -294,6 +300,25 @@ class Cache:
         size, mtime_ns, ctime_ns, inode, digest, packed, trusted = raw
         same = size == stat.st_size and mtime_ns == stat.st_mtime_ns and ctime_ns == stat.st_ctime_ns
         return Entry(size, mtime_ns, ctime_ns, inode, digest, packed, trusted and same and inode == stat.st_ino)
+
+    def vouched(self, shown: str, stat: os.stat_result) -> tuple[bytes, bytes | None, bytes | None, str] | None:
+        """The packed outcome when the file's stat alone vouches for its entry (a warm
+        run's usual case, answered without building an ``Entry``); else None, and
+        ``lookup`` says more. Not yet counted as a hit: see ``count_hit``."""
+        raw = self.entries.get(shown)
+        if (
+            raw is None
+            or not raw[6]
+            or raw[0] != stat.st_size
+            or raw[1] != stat.st_mtime_ns
+            or raw[2] != stat.st_ctime_ns
+            or raw[3] != stat.st_ino
+        ):
+            return None
+        return raw[5]
+
+    def count_hit(self) -> None:
+        self.hits += 1
 
     def hit(self, shown: str, stat: os.stat_result, entry: Entry) -> tuple[bytes, bytes | None, bytes | None, str]:
         """The packed outcome of a file found unchanged."""
@@ -318,12 +343,16 @@ class Cache:
         """Write the cache if anything changed, then prune the directory. Entries of
         files this run did not see stay (a run on a subdirectory keeps the rest)
         unless the file is gone."""
-        if self.key is None or not self.dirty:
+        if self.key is None or not (self.dirty or self.listings.changed):
             return
         for shown in [s for s in self.entries if s not in seen]:
             if not os.path.lexists(shown):
                 del self.entries[shown]
-        payload = pickle.dumps(self.entries, protocol=pickle.HIGHEST_PROTOCOL)
+        listings = self.listings
+        for listed in [f for f in listings.known if f not in listings.listed]:
+            if not os.path.isdir(listed):
+                del listings.known[listed]
+        payload = pickle.dumps((self.entries, listings.known), protocol=pickle.HIGHEST_PROTOCOL)
         signature = hmac.new(self.key, payload, hashlib.sha256).digest()
         folder = SafeDirectory.open(self.directory, create=True)
         if folder is None:

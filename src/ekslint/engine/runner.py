@@ -47,7 +47,7 @@ from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
 from ekslint.model import kbuild
 from ekslint.model.project import Project
-from ekslint.parse.discovery import HELM_CHART_FILE, InputError, walk
+from ekslint.parse.discovery import HELM_CHART_FILE, InputError, Listings, walk
 from ekslint.parse.helm import NOT_RENDERED, render_chart, split_rendered
 from ekslint.parse.sources import read_head
 from ekslint.parse.text import Span
@@ -174,7 +174,8 @@ class Runner:
 
     def _run(self, request: RunRequest) -> RunResult:
         result = RunResult(rules=self.rules)
-        files, targets, stats = self._discover(request, result)
+        cache = self._open_cache(request)
+        files, targets, stats = self._discover(request, result, cache.listings if cache is not None else None)
         analyser = FileAnalyser(self.file_rules, self.settings, self.registry.owners)
         outcomes: list[FileOutcome] = []
         if "-" in request.paths and request.stdin is not None:
@@ -189,7 +190,7 @@ class Runner:
                     outcomes.append(analyser.analyse_bytes(shown, data))
                     if targets is not None:  # stdin is always reported on, under these names
                         targets.add(shown)
-        outcomes.extend(self._analyse(files, targets, stats, analyser, request, result))
+        outcomes.extend(self._analyse(files, targets, stats, analyser, cache, request, result))
         outcomes.extend(self._helm_charts(outcomes, targets, analyser, request, result))
         for outcome in outcomes:
             reported = targets is None or outcome.path in targets
@@ -237,7 +238,11 @@ class Runner:
         else said once as not analysed."""
         rendered: list[FileOutcome] = []
         for outcome in list(outcomes):
-            if os.path.basename(outcome.path) != HELM_CHART_FILE or outcome.path == request.stdin_name:
+            if (
+                not outcome.path.endswith(HELM_CHART_FILE)
+                or os.path.basename(outcome.path) != HELM_CHART_FILE
+                or outcome.path == request.stdin_name
+            ):
                 continue
             if targets is not None and outcome.path not in targets:
                 continue
@@ -253,14 +258,15 @@ class Runner:
 
     # -- discovery ---------------------------------------------------------------------
     def _discover(
-        self, request: RunRequest, result: RunResult
+        self, request: RunRequest, result: RunResult, listings: Listings | None
     ) -> tuple[Iterable[WorkItem], set[str] | None, dict[str, os.stat_result]]:
         """The files to analyse as (path, display path), the display paths to report
         on (None: all), and each file's stat from the walk. Without a context the
-        files are walked as they are analysed."""
+        files are walked as they are analysed. ``listings``: the cache's directory
+        listings, reused where a directory has not changed."""
         exclude = [self._exclude_pattern(p) for p in self.settings.exclude]
         stats: dict[str, os.stat_result] = {}
-        files = walk([p for p in request.paths if p != "-"], exclude, result.input_errors, stats)
+        files = walk([p for p in request.paths if p != "-"], exclude, result.input_errors, stats, listings)
         if "-" in request.paths:  # stdin replaces the file of its name, never adds to it
             files = _without_stdin_file(files, request.stdin_name, stats)
         if not request.context:
@@ -280,7 +286,7 @@ class Runner:
         # a part of the context that cannot be read is an input error: the cross-file
         # checks would silently miss its facts.
         context_errors: list[InputError] = []
-        context = walk(request.context, exclude, context_errors, stats)
+        context = walk(request.context, exclude, context_errors, stats, listings)
         if "-" in request.paths:
             context = _without_stdin_file(context, request.stdin_name, stats)
         for path, shown in context:
@@ -318,10 +324,10 @@ class Runner:
         targets: set[str] | None,
         stats: dict[str, os.stat_result],
         analyser: FileAnalyser,
+        cache: Cache | None,
         request: RunRequest,
         result: RunResult,
     ) -> list[FileOutcome]:
-        cache = self._open_cache(request)
         outcomes: list[FileOutcome | None] = []
         analysing: deque[tuple[int, str, str]] = deque()  # (position in outcomes, path, shown)
         everything: set[str] = set()
@@ -335,6 +341,12 @@ class Runner:
                 stat = stats.get(path)  # every walked file has one
                 if cache is not None and stat is not None:
                     everything.add(shown)
+                    vouched = cache.vouched(shown, stat)
+                    if vouched is not None and _readable(path, stat):
+                        cache.count_hit()
+                        context = targets is not None and shown not in targets
+                        outcomes[index] = context_only(shown, vouched) if context else unpack(vouched)
+                        continue
                     entry = cache.lookup(shown, stat)
                     # Never answer for a file that can no longer be read: an uncached
                     # run would report it (a content check reads it anyway).

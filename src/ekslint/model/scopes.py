@@ -160,7 +160,10 @@ class ScopeMap:
         own = self._files.get(path)
         if own is not None:
             return own
-        return self._directory_key(posixpath.dirname(_posix(path)))
+        # One dict lookup per file once its directory is known.
+        directory = _parent(_posix(path))
+        key = self._directories.get(directory)
+        return key if key is not None else self._directory_key(directory)
 
     def _directory_key(self, directory: str) -> str:
         """``_nearest_owner`` of a directory, remembered for it and for every directory
@@ -174,7 +177,7 @@ class ScopeMap:
             elif directory in self._owners:
                 key = self._owners[directory]
             else:
-                parent = posixpath.dirname(directory)
+                parent = _parent(directory)
                 if parent == directory or directory in ("", "."):
                     key = UNOWNED
                 else:
@@ -208,5 +211,15 @@ def relative_path(path: str, root: str | None) -> str:
     return _posix(os.path.relpath(os.path.abspath(path), root))
 
 
+def _parent(path: str) -> str:
+    """``posixpath.dirname(path)``, without its general case for the usual path (one
+    slash before the last component, as every walked path has)."""
+    cut = path.rfind("/")
+    return path[:cut] if cut > 0 and path[cut - 1] != "/" else posixpath.dirname(path)
+
+
 def _posix(path: str) -> str:
-    return path.replace(os.sep, "/") if os.sep != "/" else path
+    return path.replace(os.sep, "/") if _OTHER_SEPARATOR else path
+
+
+_OTHER_SEPARATOR = os.sep != "/"

@@ -4,9 +4,9 @@ safely (no symlink out of the tree, no FIFO, no loop), with gitignore-like exclu
 from __future__ import annotations
 
 import fnmatch
-import operator
 import os
 import stat
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,78 @@ class InputError:
 
 
 OUTSIDE_TREE = "a symlink to a file outside the linted tree is not followed (its content is not read); skipped"
+
+
+# A directory's listing, as ``Listings`` keeps it: the directory's device, inode, mtime
+# and ctime when it was listed, whether that stat may vouch for the listing, and its
+# entries in name order: their names joined by NUL (which no file name holds) and
+# their kinds, one byte each (a few objects per directory unpickle faster than a
+# tuple per entry).
+Listing = tuple[int, int, int, int, bool, str, bytes]
+Entries = tuple[list[str], bytes]  # names in order, and their kinds
+FILE, DIRECTORY, SYMLINK = 0, 1, 2  # kinds: a symlink here is one to a non-directory or dangling
+# A directory changed this close to when it was listed may change again within the
+# same mtime tick: its listing is not reused (git's untracked cache has the same rule).
+RACY_LISTING_NS = 2_000_000_000
+
+
+class Listings:
+    """Directory listings reused across runs, as git's untracked cache reuses them: a
+    directory whose device, inode, mtime and ctime are those it had when it was listed
+    has the same entries (creating, removing or renaming an entry changes the
+    directory's mtime; replacing it, its inode). One ``stat`` instead of a ``scandir``
+    per directory: most of the walk of a large tree in a one-file pre-commit run.
+    ``known`` is what an earlier run left (the cache keeps it, signed); ``changed``
+    says whether it has something new to keep."""
+
+    def __init__(self, known: dict[str, Listing] | None = None) -> None:
+        self.known: dict[str, Listing] = known if known is not None else {}
+        self.changed = False
+        self.listed: set[str] = set()  # directories of this run
+        self._trust_before = time.time_ns() - RACY_LISTING_NS
+
+    def entries(self, folder: str) -> Entries:
+        """The entries of ``folder`` in name order; OSError as ``os.scandir`` raises it."""
+        self.listed.add(folder)
+        st = os.stat(folder)
+        old = self.known.get(folder)
+        if (
+            old is not None
+            and old[4]
+            and old[0] == st.st_dev
+            and old[1] == st.st_ino
+            and old[2] == st.st_mtime_ns
+            and old[3] == st.st_ctime_ns
+        ):
+            return (old[5].split("\0") if old[6] else []), old[6]
+        (names, kinds), complete = scan(folder)
+        if complete:
+            trusted = max(st.st_mtime_ns, st.st_ctime_ns) < self._trust_before
+            new = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, trusted, "\0".join(names), kinds)
+            if new != old:
+                self.known[folder] = new
+                self.changed = True
+        elif old is not None:
+            del self.known[folder]
+            self.changed = True
+        return names, kinds
+
+
+def scan(folder: str) -> tuple[Entries, bool]:
+    """``folder``'s entries in name order, and whether each one's kind was known (an
+    entry whose type cannot be found is left out, and the listing not kept)."""
+    listed: list[tuple[str, int]] = []
+    complete = True
+    with os.scandir(folder) as found:
+        for entry in found:
+            try:
+                kind = DIRECTORY if entry.is_dir(follow_symlinks=False) else SYMLINK if entry.is_symlink() else FILE
+            except OSError:
+                complete = False
+                continue
+            listed.append((entry.name, kind))
+    listed.sort()
+    return ([name for name, _ in listed], bytes(kind for _, kind in listed)), complete
 
 
 def _outside(target: str, roots: tuple[str, ...]) -> bool:
@@ -70,7 +142,11 @@ def excluded(relative: str, patterns: Iterable[str]) -> bool:
 
 
 def walk(
-    paths: list[str], exclude: list[str], errors: list[InputError], stats: dict[str, os.stat_result] | None = None
+    paths: list[str],
+    exclude: list[str],
+    errors: list[InputError],
+    stats: dict[str, os.stat_result] | None = None,
+    listings: Listings | None = None,
 ) -> Iterator[tuple[str, str]]:
     """Files under ``paths`` in a stable order, as ``(path, display path)``, yielded
     as they are found (a parallel run sends them to workers while the rest of the
@@ -80,7 +156,8 @@ def walk(
     explicitly are kept even if excluded. A file reached twice under one display
     path (``d ./d/x.yaml``, ``. d``) is returned once. ``stats`` receives each file's
     stat before it is yielded (the cache and de-duplication reuse it); ``errors``
-    the paths that could not be read, in walk order."""
+    the paths that could not be read, in walk order; ``listings``, if given, lists
+    the directories (reusing what it knows)."""
     if stats is None:
         stats = {}
     seen: set[str] = set()
@@ -91,7 +168,7 @@ def walk(
             errors.append(InputError(arg, err.strerror or str(err)))
             continue
         if stat.S_ISDIR(st.st_mode):
-            yield from _walk_tree(arg, display_path(arg), exclude, errors, stats, seen)
+            yield from _walk_tree(arg, display_path(arg), exclude, errors, stats, seen, listings)
         elif stat.S_ISREG(st.st_mode):
             shown = display_path(arg)
             if os.path.islink(arg):
@@ -118,6 +195,7 @@ def _walk_tree(
     errors: list[InputError],
     stats: dict[str, os.stat_result],
     seen: set[str],
+    listings: Listings | None,
 ) -> Iterator[tuple[str, str]]:
     # Depth-first with an explicit stack: a hostile tree cannot exhaust the recursion
     # limit. Display paths are joined as we go (computing each from scratch was a
@@ -129,43 +207,40 @@ def _walk_tree(
     stack = [(top, shown_top)]
     roots = (os.path.realpath(top),)
     follow_stat, is_regular = os.stat, stat.S_ISREG
+    list_folder = listings.entries if listings is not None else _scan_only
     while stack:
         folder, shown_folder = stack.pop()
         try:
-            with os.scandir(folder) as scan:
-                entries = sorted(scan, key=_entry_name)
+            entries = list_folder(folder)
         except OSError as err:
             errors.append(InputError(display_path(err.filename or folder), err.strerror or str(err)))
             continue
         prefix = _join(shown_folder, "")
+        # Paths as os.scandir names its entries.
+        full_prefix = folder if folder.endswith(os.sep) else folder + os.sep
         subdirs = []
         # A Helm chart's templates are not YAML until rendered (helm.py renders them
         # on request); its Chart.yaml stands for the chart.
-        chart = any(entry.name == HELM_CHART_FILE for entry in entries)
-        for entry in entries:
-            name = entry.name
+        names, kinds = entries
+        chart = HELM_CHART_FILE in names
+        for name, kind in zip(names, kinds, strict=True):
             shown = prefix + name
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                continue
-            if is_dir:
+            if kind == DIRECTORY:
                 if chart and name in HELM_CHART_DIRS:
                     continue
                 if name not in ALWAYS_SKIPPED_DIRS and not (exclude and excluded(shown, exclude)):
-                    subdirs.append((entry.path, shown))
+                    subdirs.append((full_prefix + name, shown))
                 continue
             if (exclude and excluded(shown, exclude)) or shown in seen:
                 continue
-            full = entry.path
+            full = full_prefix + name
             try:
                 file_stat = follow_stat(full)  # follows a symlink to the file it names
-                link = entry.is_symlink()
             except OSError:
                 continue  # a dangling or looping symlink inside a tree is not an input
             if not is_regular(file_stat.st_mode):
                 continue  # FIFOs, sockets, devices, symlinks to directories
-            if link:
+            if kind == SYMLINK:
                 target = os.path.realpath(full)
                 if _outside(target, roots):
                     seen.add(shown)
@@ -177,7 +252,8 @@ def _walk_tree(
         stack.extend(reversed(subdirs))
 
 
-_entry_name = operator.attrgetter("name")
+def _scan_only(folder: str) -> Entries:
+    return scan(folder)[0]
 
 
 def _join(root: str, name: str) -> str:
