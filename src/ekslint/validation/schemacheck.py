@@ -160,13 +160,21 @@ def kubernetes_schema_versions() -> tuple[tuple[int, int], ...]:
 
 @cache
 def _kubernetes_schema_root() -> Any:
-    try:
-        from importlib.resources import files
+    # Found without importing kubernetes_validate: its package imports jsonschema and
+    # referencing (~0.1 s), which a run that validates nothing against it never needs.
+    from importlib.util import find_spec
+    from pathlib import Path
 
-        root = files("kubernetes_validate").joinpath("kubernetes-json-schema")
-    except (ImportError, ModuleNotFoundError):
+    try:
+        spec = find_spec("kubernetes_validate")
+    except (ImportError, ValueError):
         return None
-    return root if root.is_dir() else None
+    locations = list(spec.submodule_search_locations or ()) if spec is not None else []
+    for location in locations:
+        root = Path(location) / "kubernetes-json-schema"
+        if root.is_dir():
+            return root
+    return None
 
 
 def kubernetes_schemas_installed() -> bool:
