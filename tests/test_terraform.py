@@ -14,8 +14,9 @@ from ekslint.engine import plugins
 from ekslint.engine.results import RunResult
 from ekslint.engine.runner import Runner, RunRequest
 from ekslint.model.context import ModelContext
+from ekslint.model.eksapi import family_of_ami_type
 from ekslint.model.filemodel import build_file_model
-from ekslint.model.terraform import family_of_ami_type, is_eks_module
+from ekslint.model.terraform import is_eks_module
 from ekslint.parse.hcl import parse_hcl
 from ekslint.parse.sources import Content, ReadLimits, load_bytes
 from ekslint.parse.text import Text

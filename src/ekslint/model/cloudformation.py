@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from ekslint.model import sysctls
 from ekslint.model.context import DeclaredNodeGroup, ModelContext
+from ekslint.model.eksapi import EKS_DEFAULT_INSTANCE_TYPE, TAINT_EFFECTS, family_of_ami_type
 from ekslint.model.nodeconfig import merge
 from ekslint.model.nodegroup import Cluster, InstanceType, NodeGroup, Origin, normalize_family
 from ekslint.model.scheduling import Taint
@@ -29,25 +30,6 @@ from ekslint.parse.sources import ReadLimits, SourceFile
 from ekslint.parse.text import Problem, Span, Text
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YNode, YScalar, YSeq
 
-# AWS::EKS::Nodegroup AmiType (EKS API Nodegroup.amiType) by prefix, longest first.
-_AMI_TYPES = (
-    ("AL2023_", "AmazonLinux2023"),
-    ("AL2_", "AmazonLinux2"),
-    ("BOTTLEROCKET_ARM_64_FIPS", "BottlerocketFips"),
-    ("BOTTLEROCKET_X86_64_FIPS", "BottlerocketFips"),
-    ("BOTTLEROCKET_", "Bottlerocket"),
-    ("WINDOWS_CORE_2019", "WindowsServer2019CoreContainer"),
-    ("WINDOWS_FULL_2019", "WindowsServer2019FullContainer"),
-    ("WINDOWS_CORE_2022", "WindowsServer2022CoreContainer"),
-    ("WINDOWS_FULL_2022", "WindowsServer2022FullContainer"),
-    ("WINDOWS_CORE_2025", "WindowsServer2025CoreContainer"),
-    ("WINDOWS_FULL_2025", "WindowsServer2025FullContainer"),
-)
-# EKS API CreateNodegroup: "If you don't specify an instance type in a launch template
-# or for instanceTypes, then t3.medium is used, by default."
-EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"
-# Kubernetes taint effects as the EKS API spells them (Taint.effect).
-_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
 # SSM public parameters of the EKS-optimized and Bottlerocket AMIs, as a Parameter's
 # Default or a {{resolve:ssm:...}} reference names them (docs.aws.amazon.com/eks/latest/
 # userguide/retrieve-ami-id.html, retrieve-ami-id-bottlerocket.html).
@@ -343,7 +325,7 @@ class _Template:
         if template is not None:
             spec = self.launch_spec(self.local_ref(template.get("Id") or template.get("Name")))
         ami_type = literal(props.get("AmiType"))
-        family = _family_of_ami_type(ami_type)
+        family = family_of_ami_type(ami_type.upper() if ami_type else ami_type)
         custom_ami = (ami_type or "").upper() == "CUSTOM" or bool(spec is not None and spec.image is not None)
         cluster = self.cluster_of(props.get("ClusterName"))
         version = sysctls.parse_version(literal(props.get("Version")))
@@ -535,23 +517,13 @@ def _sub_text(node: YNode | None) -> str:
     return ""
 
 
-def _family_of_ami_type(ami_type: str | None) -> str | None:
-    if not ami_type:
-        return None
-    upper = ami_type.upper()
-    for prefix, family in _AMI_TYPES:
-        if upper.startswith(prefix):
-            return family
-    return None
-
-
 def _taint(item: YNode) -> Taint | None:
     if not isinstance(item, YMap):
         return None
     key, effect = literal(item.get("Key")), literal(item.get("Effect"))
     if key is None or effect is None:
         return None
-    return Taint(key, literal(item.get("Value")) or "", _EFFECTS.get(effect.upper(), effect))
+    return Taint(key, literal(item.get("Value")) or "", TAINT_EFFECTS.get(effect.upper(), effect))
 
 
 def _launch_instance_type(data: YMap) -> list[InstanceType]:

@@ -57,7 +57,7 @@ from ekslint.model.nodegroup import (
     is_al2023,
     is_windows,
 )
-from ekslint.model.scheduling import Requirement, Taint
+from ekslint.model.scheduling import TAINT_EFFECT_NAMES, Requirement, Taint
 from ekslint.model.userdata import UserdataModel, embedded_userdata
 from ekslint.parse.sources import ReadLimits
 from ekslint.parse.text import Problem, Span
@@ -85,7 +85,6 @@ CUSTOM = "custom"
 # sigs.k8s.io/karpenter pkg/apis/v1/labels.go).
 _KARPENTER_LABEL_PREFIXES = ("karpenter.sh/", "karpenter.k8s.aws/")
 _AUTO_MODE_LABEL_PREFIXES = ("karpenter.sh/", "eks.amazonaws.com/")
-_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 
 def group_of(obj: YMap) -> str:
@@ -257,7 +256,7 @@ def _karpenter_kubelet(config: YMap, kubelet: KubeletSettings, source: str) -> N
 def _taints(spec: YMap, key: str) -> list[Taint]:
     found = []
     for entry in spec.seq(key) or ():
-        if isinstance(entry, YMap) and entry.text("effect") in _EFFECTS:
+        if isinstance(entry, YMap) and entry.text("effect") in TAINT_EFFECT_NAMES:
             found.append(Taint(entry.text("key") or "", entry.text("value") or "", entry.text("effect") or ""))
     return found
 

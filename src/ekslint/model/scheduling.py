@@ -117,6 +117,10 @@ class LabelSelector:
         return ",".join(parts) or "(everything)"
 
 
+# The effects a Kubernetes taint may have (core/v1 TaintEffect).
+TAINT_EFFECT_NAMES = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
 @fast_pickle
 @dataclass(frozen=True, slots=True)
 class Taint:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ekslint.model.eksapi import EKS_DEFAULT_INSTANCE_TYPE, TAINT_EFFECTS, family_of_ami_type
 from ekslint.model.nodeconfig import merge
 from ekslint.model.nodegroup import (
     Cluster,
@@ -31,33 +32,7 @@ from ekslint.parse.sources import ReadLimits, read_head
 from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Problem, Span, Text
 
-# EKS amiType values (API Nodegroup.amiType; terraform-aws-eks modules/_user_data/main.tf
-# ami_type_to_user_data_path) by prefix, to ekslint's AMI families.
-_AMI_TYPE_FAMILIES = (
-    ("AL2023_", "AmazonLinux2023"),
-    ("AL2_", "AmazonLinux2"),
-    ("BOTTLEROCKET_", "Bottlerocket"),
-    ("WINDOWS_CORE_2019", "WindowsServer2019CoreContainer"),
-    ("WINDOWS_FULL_2019", "WindowsServer2019FullContainer"),
-    ("WINDOWS_CORE_2022", "WindowsServer2022CoreContainer"),
-    ("WINDOWS_FULL_2022", "WindowsServer2022FullContainer"),
-    ("WINDOWS_CORE_2025", "WindowsServer2025CoreContainer"),
-    ("WINDOWS_FULL_2025", "WindowsServer2025FullContainer"),
-)
-# EKS CreateNodegroup: instanceTypes defaults to t3.medium.
-EKS_DEFAULT_INSTANCE_TYPE = "t3.medium"
-# EKS taint effects (API Taint.effect) to Kubernetes'.
-TAINT_EFFECTS = {"NO_SCHEDULE": "NoSchedule", "NO_EXECUTE": "NoExecute", "PREFER_NO_SCHEDULE": "PreferNoSchedule"}
 _MAX_RESOLVE_DEPTH = 8
-
-
-def family_of_ami_type(ami_type: str | None) -> str | None:
-    if not ami_type:
-        return None
-    for prefix, family in _AMI_TYPE_FAMILIES:
-        if ami_type.startswith(prefix):
-            return "BottlerocketFips" if family == "Bottlerocket" and ami_type.endswith("_FIPS") else family
-    return None
 
 
 def eks_default_family(version: tuple[int, int] | None) -> str | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from ekslint.model.eksapi import EKS_DEFAULT_INSTANCE_TYPE, family_of_ami_type
 from ekslint.model.nodegroup import (
     IgnoredAllowance,
     InstanceType,
@@ -36,14 +37,12 @@ from ekslint.model.nodegroup import (
     is_windows,
 )
 from ekslint.model.terraform import (
-    EKS_DEFAULT_INSTANCE_TYPE,
     Lookup,
     Resolver,
     TerraformFacts,
     apply_kubelet,
     eks_default_family,
     eks_supplies_cluster,
-    family_of_ami_type,
     instance_types_of,
     is_eks_module,
     labels_of,

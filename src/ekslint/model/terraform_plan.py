@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import re
 
+from ekslint.model.eksapi import EKS_DEFAULT_INSTANCE_TYPE, TAINT_EFFECTS, family_of_ami_type
 from ekslint.model.nodegroup import Cluster, InstanceType, NodeGroup, Origin
 from ekslint.model.scheduling import Taint
 from ekslint.model.terraform import (
-    EKS_DEFAULT_INSTANCE_TYPE,
-    TAINT_EFFECTS,
     TerraformFacts,
     apply_kubelet,
     eks_default_family,
     eks_supplies_cluster,
-    family_of_ami_type,
     parse_version,
 )
 from ekslint.model.userdata import UserdataModel, embedded_userdata

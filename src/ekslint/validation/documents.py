@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from ekslint.model.scheduling import TAINT_EFFECT_NAMES
 from ekslint.parse.text import Problem
 from ekslint.parse.tomldoc import TomlDoc
 from ekslint.parse.yamltree import YMap, YNode
@@ -168,7 +169,6 @@ def _check_karpenter(obj: YMap, kind: str) -> list[Problem]:
 _ALIAS = re.compile(r"[a-zA-Z0-9]+@.+")
 _ALIAS_FAMILIES = ("al2", "al2023", "bottlerocket", "windows2019", "windows2022", "windows2025")
 # kubernetes-sigs/karpenter pkg/apis/v1/nodepool.go: taints are core/v1 Taints.
-_TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 
 def _alias_problems(spec: YMap, what: str) -> list[Problem]:
@@ -216,12 +216,12 @@ def _taint_list_problems(node_spec: YMap, what: str) -> list[Problem]:
             continue
         for item in items:
             effect = item.scalar("effect") if isinstance(item, YMap) else None
-            if effect is not None and isinstance(effect.value, str) and effect.text not in _TAINT_EFFECTS:
+            if effect is not None and isinstance(effect.value, str) and effect.text not in TAINT_EFFECT_NAMES:
                 problems.append(
                     Problem(
                         effect.span,
                         f"taint effect {effect.text!r} in spec.template.spec.{key} of {what} is refused by the API "
-                        f"server: it is not one of {', '.join(_TAINT_EFFECTS)}. Use one of them",
+                        f"server: it is not one of {', '.join(TAINT_EFFECT_NAMES)}. Use one of them",
                     )
                 )
     return problems
