@@ -113,8 +113,11 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
     index_group = "capacity"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        groups = target.reported_node_groups()
+        if not groups:
+            return  # before the instance table is read: most one-file runs have no group
         table = ctx.instance_table
-        for group in target.reported_node_groups():
+        for group in groups:
             settings = [s for s in group.max_pods if s.value is not None]
             if not settings:
                 # No maxPods: nodeadm configures what maxPodsExpression gives per type.

@@ -83,9 +83,12 @@ class PrefixDelegationUnsupported(ProjectRule):
     index_group = "capacity"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        groups = target.reported_node_groups()
+        if not groups:
+            return  # before the instance table is read
         table = ctx.instance_table
         seen: set[Span] = set()
-        for group in target.reported_node_groups():
+        for group in groups:
             cni = target.cni_for(group)
             pd = cni.prefix_delegation if cni.prefix_delegation is not None and cni.prefix_delegation.value else None
             ipv6 = cni.ipv6 if cni.ipv6 is not None and cni.ipv6.value else None

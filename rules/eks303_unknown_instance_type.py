@@ -48,9 +48,12 @@ class UnknownInstanceType(ProjectRule):
     index_group = "capacity"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        groups = target.reported_node_groups()
+        if not groups:
+            return  # before the instance table is read
         table = ctx.instance_table
         seen: set[Span] = set()
-        for group in target.reported_node_groups():
+        for group in groups:
             assessed = target.capacity_of(group, table)
             for written in assessed.unknown if assessed is not None else ():
                 if written.span in seen:

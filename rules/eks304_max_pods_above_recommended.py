@@ -62,8 +62,11 @@ class MaxPodsAboveRecommended(ProjectRule):
     index_group = "capacity"
 
     def check(self, target: Project, ctx: RuleContext) -> Iterator[Violation]:
+        groups = target.reported_node_groups()
+        if not groups:
+            return  # before the instance table is read
         table = ctx.instance_table
-        for group in target.reported_node_groups():
+        for group in groups:
             settings = [s for s in group.max_pods if s.value is not None]
             if not settings or group.windows:
                 continue

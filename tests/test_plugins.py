@@ -3,6 +3,8 @@ prefixes are owned, and a crashing rule is isolated."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterator
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -93,3 +95,49 @@ def test_a_crashing_rule_is_reported_and_the_others_still_run(
     assert "d.yaml:1:1: EKS004 [error] rule ACME001 (crashes) failed on this input: ZeroDivisionError: boom" in out
     assert "ACME002 [warning] web seen" in out and "EKS402 [warning]" in out
     assert "Traceback" not in out + err
+
+
+def test_the_fast_entry_point_scan_agrees_with_importlib_metadata() -> None:
+    from ekslint.engine import entrypoints
+
+    for group in ("ekslint", "console_scripts", "pytest11"):
+        fast = entrypoints._scan(group)
+        assert fast is not None  # this venv is the plain kind: dist-info folders on sys.path
+        expected = {(e.name, e.value) for e in entry_points(group=group)}
+        assert {(e.name, e.value) for e in fast} == expected
+
+
+def test_entry_points_of_a_path_the_scan_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ekslint.engine import entrypoints
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    for root, value in ((first, "acme_rules:plugin"), (second, "old_acme:plugin")):
+        info = root / "Acme_Rules-1.0.dist-info"
+        info.mkdir(parents=True)
+        (info / "entry_points.txt").write_text(
+            f"; a comment\n[console_scripts]\nacme = acme:main\n\n[ekslint]\nACME = {value} [extra]\n"
+        )
+    (first / "other-2.0.egg-info").mkdir()  # no entry_points.txt: no entries
+    monkeypatch.setattr(sys, "path", [str(first), str(second), str(tmp_path / "missing")])
+    # the first distribution of a name on sys.path wins, as in importlib.metadata
+    assert entrypoints.entry_points("ekslint") == [entrypoints.EntryPoint("ACME", "acme_rules:plugin [extra]")]
+    (first / "acme_rules.py").write_text("class plugin:\n    pass\n")
+    importlib.invalidate_caches()
+    monkeypatch.delitem(sys.modules, "acme_rules", raising=False)
+    loaded = entrypoints.EntryPoint("ACME", "acme_rules:plugin [extra]").load()
+    assert loaded.__name__ == "plugin"
+
+
+def test_an_egg_or_zip_on_the_path_is_left_to_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ekslint.engine import entrypoints
+
+    (tmp_path / "thing-1.0-py3.egg").mkdir()
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    assert entrypoints._scan("ekslint") is None
+    archive = tmp_path / "bundle.zip"
+    archive.write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    monkeypatch.setattr(sys, "path", [str(archive)])
+    assert entrypoints._scan("ekslint") is None
+    assert entrypoints.entry_points("ekslint") == []  # importlib.metadata's answer for that path

@@ -9,7 +9,6 @@ a usage error naming the plugin, so a bad rule pack cannot silently change resul
 from __future__ import annotations
 
 import re
-from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
@@ -17,6 +16,7 @@ import pluggy
 
 from ekslint.engine import hookspecs, isolation
 from ekslint.engine.diagnostics import ENGINE_DIAGNOSTICS
+from ekslint.engine.entrypoints import entry_points
 from ekslint.engine.hookspecs import Registry
 from ekslint.engine.rule import Rule
 

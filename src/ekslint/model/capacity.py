@@ -12,7 +12,6 @@ network.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -100,6 +99,8 @@ class InstanceTable:
         # Same family first: "m5.larg" should not become "m5a.large".
         same_family = [t for t in self.types if t.partition(".")[0] == family]
         for pool in (same_family, list(self.types)):
+            import difflib  # only for a misspelt type
+
             match = difflib.get_close_matches(lowered, pool, n=1, cutoff=0.6)
             if match:
                 return match[0]

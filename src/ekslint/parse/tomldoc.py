@@ -16,11 +16,6 @@ from typing import Any
 
 from ekslint.parse.text import Span, Text
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
 _POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -76,8 +71,18 @@ class TomlDoc:
         return Span(key.file, key.line, key.col, value.end_line, value.end_col, ".".join(path))
 
 
+def _tomllib() -> Any:
+    # Imported on first use: most runs (and every warm one-file run on YAML) read no TOML.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib
+
+
 def parse_toml(text: Text) -> TomlDoc:
     _check_shape(text.content)
+    tomllib = _tomllib()
     try:
         data = tomllib.loads(text.content)
     except (RecursionError, MemoryError):  # pragma: no cover - _check_shape bounds both
