@@ -125,3 +125,22 @@ def test_any_value_anywhere(value: object, case: str, rnd: random.Random) -> Non
 def test_found_by_fuzzing(data: bytes) -> None:
     result = harness.check_bytes("input", data)
     assert [f.rule_id for f in result.findings] == ["EKS001"]
+
+
+# -- the cheap pre-checks say exactly what the patterns they stand for say ---------------------
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="0123456789_eE+-xXabcfABCF.nNiI:{}$%#` \n", max_size=60))
+def test_the_number_precheck_agrees_with_its_pattern(content: str) -> None:
+    from ekslint.parse import numbers
+
+    assert numbers.may_hold_bad_numbers(content) == (numbers._SUSPECT.search(content) is not None)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="${}%#: sdvq\nab", max_size=40))
+def test_the_template_precheck_agrees_with_its_pattern(content: str) -> None:
+    from ekslint.parse import templates
+
+    assert templates.may_be_template(content) == (templates._OPENERS.search(content) is not None)

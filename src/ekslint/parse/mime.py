@@ -261,6 +261,8 @@ def looks_multipart(content: str) -> bool:
     header or a ``--boundary`` line inside a here-document is text the script prints."""
     if content.lstrip().startswith("#!"):
         return False
+    if "--" not in content or "content-type" not in content.lower():
+        return False  # what the patterns below need, found by substring search
     part_type = _PART_TYPE_LINE.search(content)
     delimiter = _DELIMITER_LINE.search(content)
     if part_type is None or delimiter is None:

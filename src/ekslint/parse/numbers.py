@@ -93,15 +93,64 @@ def not_an_integer(value: Any, key: str) -> bool:
 
 # A literal long enough to be out of range (uint64 has 20 decimal, 16 hex digits; a
 # binary or octal literal is longer still), or a float no integer holds (1e999, .nan):
-# number_problems walks a document only when the text has one. One pattern, each
-# branch starting with a fixed character class: a single linear scan of the file.
-# Hex digests and base64 without a 0x prefix are strings to YAML, not numbers.
-_SUSPECT = re.compile(r"[0-9][0-9_]{16}|0[xX][0-9a-fA-F_]{15}|[0-9][eE][-+]?[0-9]{3}|\.(?:nan|NaN|NAN|inf|Inf|INF)")
+# number_problems walks a document only when the text has one. Each branch ends where
+# a scalar can end (not inside a hex digest such as 7e2261ab..., which would make a
+# quarter of all files "suspect").
+_SUSPECT = re.compile(
+    r"[0-9][0-9_]{16,}(?![0-9A-Za-z_])|0[xX][0-9a-fA-F_]{15,}(?![0-9A-Za-z_])"
+    r"|[0-9][eE][-+]?[0-9]{3,}(?![0-9A-Za-z_])|\.(?:nan|NaN|NAN|inf|Inf|INF)"
+)
+_NAN_OR_INF = re.compile(r"\.(?:nan|NaN|NAN|inf|Inf|INF)")
+# Digits and underscores as "0": the fixed strings below then stand for the branches of
+# _SUSPECT (substring search is a hundred times faster than its scan).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789_", b"0000000000")
+_EXPONENTS = (b"0e000", b"0E000", b"0e+000", b"0E+000", b"0e-000", b"0E-000")
 
 
 def may_hold_bad_numbers(content: str) -> bool:
-    """Whether a text may hold a number no integer or float holds (cheap: one scan)."""
-    return _SUSPECT.search(content) is not None
+    """Whether a text may hold a number no integer or float holds (cheap: substring
+    searches first, the pattern only on a text they let through)."""
+    if _NAN_OR_INF.search(content) is not None:
+        return True
+    shape = content.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_ZERO)
+    if b"0" * 17 in shape or _long_hex(shape) or _exponent_ends_a_word(shape):
+        return _SUSPECT.search(content) is not None
+    return False
+
+
+_WORD_BYTES = frozenset(b"0ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # after _DIGITS_AS_ZERO
+
+
+_HEX_BYTES = frozenset(b"0abcdefABCDEF")  # after _DIGITS_AS_ZERO (underscores are "0")
+
+
+def _long_hex(shape: bytes) -> bool:
+    """``0x`` and fifteen hex digits: _SUSPECT's second branch (without its end check),
+    on the digits-as-zero text ("2xlarge" has an "0x" too)."""
+    for prefix in (b"0x", b"0X"):
+        at = shape.find(prefix)
+        while at >= 0:
+            digits = shape[at + 2 : at + 17]
+            if len(digits) == 15 and all(byte in _HEX_BYTES for byte in digits):
+                return True
+            at = shape.find(prefix, at + 1)
+    return False
+
+
+def _exponent_ends_a_word(shape: bytes) -> bool:
+    """A three-digit (or longer) exponent after a digit that ends where a scalar can end:
+    _SUSPECT's third branch, on the digits-as-zero text."""
+    size = len(shape)
+    for exponent in _EXPONENTS:
+        at = shape.find(exponent)
+        while at >= 0:
+            end = at + len(exponent)
+            while end < size and shape[end] == 0x30:
+                end += 1
+            if end == size or shape[end] not in _WORD_BYTES:
+                return True
+            at = shape.find(exponent, at + 1)
+    return False
 
 
 def number_problems(text: Text, root: Any, resolve: Callable[[str], Any]) -> list[tuple[Span, str]]:

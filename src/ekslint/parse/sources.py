@@ -285,7 +285,7 @@ def _gzip_head(data: bytes, size: int) -> bytes:
 def sniff(content: str) -> Content | None:
     """What an input looks like, from its first lines; None when it is not one."""
     head = content[:65536]
-    if _DOC_FENCE.search(head):
+    if ("```" in head or "~~~" in head) and _DOC_FENCE.search(head):
         return None  # Markdown with YAML examples: documentation, not configuration
     stripped = head.lstrip()
     if stripped.startswith("{") and _PLAN_HINT.search(head) and '"format_version"' in head:
