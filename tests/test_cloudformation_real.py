@@ -1,0 +1,228 @@
+"""CloudFormation as real repositories write it (the issue 14 trust pass): instance
+types from a Parameter's Default, EKS's max-pods cap on managed node groups, templates
+that a Go template renders, and ``ekslint nodes --cluster``. Each template is a small
+one of the shape named beside it, not a copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ekslint import cli
+from ekslint.model.context import ModelContext
+from ekslint.model.filemodel import build_file_model
+from ekslint.parse.sources import Content, ReadLimits, load_bytes
+from tests.conftest import chdir, lint, write
+
+# awslabs/amazon-eks-ami amazon-eks-nodegroup.yaml (ad1ae438, removed in b0012e80): the
+# instance type is a Parameter with a Default and AllowedValues, the launch template
+# names it with !Ref, and bootstrap.sh gets --max-pods through --kubelet-extra-args.
+SELF_MANAGED = """AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  ClusterName:
+    Type: String
+  NodeInstanceType:
+    Type: String
+    Default: t3.medium
+    AllowedValues: [t3.medium, m5.large, m5.24xlarge]
+  NodeImageIdSSMParam:
+    Type: "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>"
+    Default: /aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id
+Resources:
+  NodeLaunchTemplate:
+    Type: "AWS::EC2::LaunchTemplate"
+    Properties:
+      LaunchTemplateData:
+        ImageId: !Ref NodeImageIdSSMParam
+        InstanceType: !Ref NodeInstanceType
+        UserData: !Base64
+          "Fn::Sub": |
+            #!/bin/bash
+            set -o xtrace
+            /etc/eks/bootstrap.sh ${ClusterName} --kubelet-extra-args '--max-pods=110'
+            /opt/aws/bin/cfn-signal --exit-code $? --stack ${AWS::StackName} --resource NodeGroup
+  NodeGroup:
+    Type: "AWS::AutoScaling::AutoScalingGroup"
+    Properties:
+      LaunchTemplate:
+        LaunchTemplateId: !Ref NodeLaunchTemplate
+        Version: !GetAtt NodeLaunchTemplate.LatestVersionNumber
+      MinSize: 1
+      MaxSize: 3
+      Tags:
+        - Key: !Sub kubernetes.io/cluster/${ClusterName}
+          Value: owned
+          PropagateAtLaunch: true
+"""
+
+# A managed node group of the aws-quickstart/quickstart-amazon-eks-nodegroup shape
+# (AWS::EKS::Nodegroup with a launch template of its own), its NodeConfig max pods on
+# EKS's own AMI (no ImageId), and the instance types as a list of !Ref or a list
+# Parameter.
+MANAGED = """AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  NodeInstanceType:
+    Type: String
+    Default: m5.24xlarge
+  Types:
+    Type: CommaDelimitedList
+    Default: "m5.24xlarge, c5.24xlarge"
+  NoDefault:
+    Type: String
+Resources:
+  Template:
+    Type: AWS::EC2::LaunchTemplate
+    Properties:
+      LaunchTemplateData:
+        UserData:
+          Fn::Base64: |
+            MIME-Version: 1.0
+            Content-Type: multipart/mixed; boundary="BOUNDARY"
+
+            --BOUNDARY
+            Content-Type: application/node.eks.aws
+
+            apiVersion: node.eks.aws/v1alpha1
+            kind: NodeConfig
+            spec:
+              kubelet:
+                config:
+                  maxPods: 300
+
+            --BOUNDARY--
+  Managed:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      ClusterName: prod
+      NodeRole: arn:aws:iam::111122223333:role/eks-node
+      Subnets: [subnet-0a]
+      InstanceTypes: [!Ref NodeInstanceType]
+      LaunchTemplate:
+        Id: !Ref Template
+  FromList:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      ClusterName: prod
+      NodeRole: arn:aws:iam::111122223333:role/eks-node
+      Subnets: [subnet-0a]
+      InstanceTypes: !Ref Types
+  Unknown:
+    Type: AWS::EKS::Nodegroup
+    Properties:
+      ClusterName: prod
+      NodeRole: arn:aws:iam::111122223333:role/eks-node
+      Subnets: [subnet-0a]
+      InstanceTypes: [!Ref NoDefault]
+"""
+
+
+def model(name: str, content: str):  # type: ignore[no-untyped-def]
+    source = load_bytes(name, content.encode(), ReadLimits())
+    assert source is not None and source.content is Content.CLOUDFORMATION
+    return build_file_model(source, ModelContext())
+
+
+def test_instance_type_from_a_parameter_default_is_read_and_says_so() -> None:
+    (group,) = model("ng.yaml", SELF_MANAGED).node_groups
+    (written,) = group.instance_types
+    assert (written.name, written.parameter, written.span.line) == ("t3.medium", "NodeInstanceType", 7)
+    assert written.describe() == "t3.medium (the Default of Parameter NodeInstanceType)"
+    # Another value may be deployed: no instance-type label is promised to pods.
+    assert "node.kubernetes.io/instance-type" not in group.node_labels()
+    assert not group.eks_managed
+
+    groups = {g.name: g for g in model("m.yaml", MANAGED).node_groups}
+    assert [(t.name, t.parameter) for t in groups["Managed"].instance_types] == [("m5.24xlarge", "NodeInstanceType")]
+    assert [(t.name, t.parameter) for t in groups["FromList"].instance_types] == [
+        ("m5.24xlarge", "Types"),
+        ("c5.24xlarge", "Types"),
+    ]
+    assert groups["Unknown"].instance_types == []  # no Default: only the stack knows
+    assert all(g.eks_managed for g in groups.values())
+
+
+def test_mixed_instances_overrides_from_parameters() -> None:
+    # aws-quickstart/quickstart-amazon-eks-nodegroup UnmanagedASG: Overrides of !Ref.
+    text = SELF_MANAGED.replace(
+        "      LaunchTemplate:\n        LaunchTemplateId: !Ref NodeLaunchTemplate\n",
+        "      MixedInstancesPolicy:\n        LaunchTemplate:\n          LaunchTemplateSpecification:\n"
+        "            LaunchTemplateId: !Ref NodeLaunchTemplate\n          Overrides:\n"
+        "            - InstanceType: !Ref NodeInstanceType\n            - InstanceType: m5.large\n",
+    ).replace("        Version: !GetAtt NodeLaunchTemplate.LatestVersionNumber\n", "")
+    (group,) = model("mixed.yaml", text).node_groups
+    assert [(t.name, t.parameter) for t in group.instance_types] == [
+        ("t3.medium", "NodeInstanceType"),
+        ("m5.large", None),
+    ]
+
+
+def test_capacity_of_a_parameter_default_is_judged_and_named(tmp_path: Path) -> None:
+    write(tmp_path, {"ng.yaml": SELF_MANAGED})
+    (finding,) = lint(tmp_path, select=["EKS301"]).findings
+    assert finding.span.line == 23  # the --max-pods=110 of bootstrap.sh
+    assert "t3.medium (the Default of Parameter NodeInstanceType)" in finding.message
+    assert finding.related and finding.related[0].span.line == 7  # the Default
+
+
+def test_eks_caps_max_pods_of_managed_groups_on_its_own_ami(tmp_path: Path) -> None:
+    # awsdocs/amazon-eks-user-guide nodes/choosing-instance-type.adoc, "Managed node group
+    # enforcement": without a custom AMI EKS caps maxPods at 110 (250 above 30 vCPUs).
+    write(tmp_path, {"m.yaml": MANAGED})
+    findings = [f for f in lint(tmp_path, select=["EKS304"]).findings if f.span.line == 29]
+    assert len(findings) == 1
+    assert "EKS caps maxPods at 250 on managed node groups without a custom AMI" in findings[0].message
+    assert "m5.24xlarge (the Default of Parameter NodeInstanceType)" in findings[0].message
+    # With an ImageId the AMI is custom: EKS writes nothing, the value stands.
+    custom = MANAGED.replace("      LaunchTemplateData:\n", "      LaunchTemplateData:\n        ImageId: ami-0abc\n")
+    write(tmp_path, {"m.yaml": custom})
+    findings = [f for f in lint(tmp_path, select=["EKS304"]).findings if f.span.line == 30]
+    assert len(findings) == 1 and "EKS caps" not in findings[0].message
+
+
+def test_a_go_template_of_a_template_is_not_analysed(tmp_path: Path) -> None:
+    # aws/aws-k8s-tester internal/deployers/eksapi/templates/unmanaged-nodegroup.yaml.template:
+    # Go template actions between CloudFormation YAML lines.
+    rendered_by_go = (
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  LT:\n    Type: AWS::EC2::LaunchTemplate\n"
+        "    Properties:\n      LaunchTemplateData:\n        InstanceType: \"{{index .InstanceTypes 0}}\"\n"
+        "        {{ if .NetworkInterfaces -}}\n        NetworkInterfaces:\n        {{- range .NetworkInterfaces}}\n"
+        "          - DeviceIndex: {{ .DeviceIndex }}\n        {{- end}}\n        {{ end -}}\n"
+    )
+    # CloudFormation's own {{resolve:...}} does not make a broken template a Go one.
+    broken = (
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  LT:\n    Type: AWS::EC2::LaunchTemplate\n"
+        "    Properties:\n      LaunchTemplateData:\n"
+        "        ImageId: '{{resolve:ssm:/aws/service/eks/optimized-ami/1.31/amazon-linux-2/recommended/image_id}}'\n"
+        "        InstanceType: [m5.large\n"
+    )
+    write(tmp_path, {"ng.yaml.template": rendered_by_go, "broken.yaml": broken})
+    result = lint(tmp_path, select=["EKS001"])
+    assert {(f.span.file, f.rule_id) for f in result.findings} == {("broken.yaml", "EKS001")}
+    (skipped,) = result.not_analysed
+    assert skipped.file == "ng.yaml.template" and "line 7: a Go/Jinja template expression" in skipped.reason
+
+
+TWO_CLUSTERS = {
+    "prod/cluster.yaml": "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: prod, region: eu-west-1}\n"
+    "managedNodeGroups:\n  - name: web\n    instanceType: m5.large\n",
+    "prod/nodes.yaml": SELF_MANAGED,
+    "dev/cluster.yaml": "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: dev, region: eu-west-1}\n"
+    "managedNodeGroups:\n  - name: small\n    instanceType: t3.medium\n",
+}
+
+
+def test_nodes_cluster_lists_one_clusters_node_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, TWO_CLUSTERS)
+    with chdir(tmp_path):
+        code = cli.main(["nodes", "--isolated", "--cluster", "prod"])
+    out, err = capsys.readouterr()
+    assert code == 0 and not err
+    rows = {line.split()[0] for line in out.splitlines()[1:-1]}
+    assert rows == {"web", "NodeGroup"}  # the template lies in prod's directory
+    assert "t3.medium (Default of Parameter NodeInstanceType)" in out
+    with chdir(tmp_path):
+        code = cli.main(["nodes", "--isolated", "--cluster", "staging"])
+    out, err = capsys.readouterr()
+    assert code == 2 and not out
+    assert "--cluster 'staging': no such cluster; known clusters: dev, prod" in err
