@@ -185,7 +185,7 @@ def test_a_go_template_of_a_template_is_not_analysed(tmp_path: Path) -> None:
     # Go template actions between CloudFormation YAML lines.
     rendered_by_go = (
         "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  LT:\n    Type: AWS::EC2::LaunchTemplate\n"
-        "    Properties:\n      LaunchTemplateData:\n        InstanceType: \"{{index .InstanceTypes 0}}\"\n"
+        '    Properties:\n      LaunchTemplateData:\n        InstanceType: "{{index .InstanceTypes 0}}"\n'
         "        {{ if .NetworkInterfaces -}}\n        NetworkInterfaces:\n        {{- range .NetworkInterfaces}}\n"
         "          - DeviceIndex: {{ .DeviceIndex }}\n        {{- end}}\n        {{ end -}}\n"
     )
@@ -226,3 +226,54 @@ def test_nodes_cluster_lists_one_clusters_node_groups(tmp_path: Path, capsys: py
     out, err = capsys.readouterr()
     assert code == 2 and not out
     assert "--cluster 'staging': no such cluster; known clusters: dev, prod" in err
+
+
+def test_managed_groups_carry_the_labels_eks_sets() -> None:
+    # A spot managed group of two !Ref types, as CloudFormation examples of a payment
+    # platform write it (CapacityType: SPOT, AmiType: AL2_x86_64, no NodegroupName).
+    text = MANAGED.replace(
+        "      InstanceTypes: !Ref Types\n", "      InstanceTypes: !Ref Types\n      CapacityType: SPOT\n"
+    )
+    text = text.replace("      ClusterName: prod\n", "      ClusterName: prod\n      NodegroupName: web\n", 1)
+    groups = {g.name: g for g in model("m.yaml", text).node_groups}
+    assert groups["web"].labels == {"eks.amazonaws.com/capacityType": "ON_DEMAND", "eks.amazonaws.com/nodegroup": "web"}
+    # No NodegroupName: CloudFormation makes one up, so that label stays unknown.
+    assert groups["FromList"].labels == {"eks.amazonaws.com/capacityType": "SPOT"}
+    assert not groups["FromList"].labels_complete
+
+
+SYSCTL_POD = """apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  securityContext:
+    sysctls:
+      - {name: net.core.somaxconn, value: "1024"}
+  containers: [{name: c, image: nginx}]
+"""
+
+
+def test_bootstrap_arguments_parameter_leaves_the_allowance_unknown(tmp_path: Path) -> None:
+    # amazon-eks-nodegroup.yaml passes ${BootstrapArguments} (documented for
+    # --kubelet-extra-args) to bootstrap.sh: its sysctl allowance is the stack's to say.
+    opaque = SELF_MANAGED.replace(
+        "${ClusterName} --kubelet-extra-args '--max-pods=110'", "${ClusterName} ${BootstrapArguments}"
+    )
+    assert opaque != SELF_MANAGED
+    (group,) = model("ng.yaml", opaque).node_groups
+    assert group.allowances_unknown is not None and group.allowances_unknown.line == 23
+    assert not group.labels_complete
+    write(tmp_path, {"ng.yaml": opaque, "pod.yaml": SYSCTL_POD})
+    assert not lint(tmp_path, select=["EKS101"]).findings
+    # Before a written --kubelet-extra-args it changes nothing: bootstrap.sh keeps the last.
+    before = SELF_MANAGED.replace("${ClusterName} --kubelet", "${ClusterName} ${BootstrapArguments} --kubelet")
+    (group,) = model("ng.yaml", before).node_groups
+    assert group.allowances_unknown is None and group.labels_complete
+    write(tmp_path, {"ng.yaml": before})
+    assert [f.rule_id for f in lint(tmp_path, select=["EKS101"]).findings] == ["EKS101"]
+    # A --kubelet-extra-args of a variable ekslint cannot know (a userdata file).
+    write(
+        tmp_path,
+        {"ng.yaml": "", "userdata.sh": '#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args "$EXTRA"\n'},
+    )
+    assert not lint(tmp_path, select=["EKS101"]).findings

@@ -384,6 +384,15 @@ class _Template:
             text = literal(value)
             if text is not None:
                 group.labels.setdefault(key, text)
+        # The labels EKS puts on every node of a managed group (EKS user guide,
+        # managed-node-groups.html "Managed node group capacity types" and the
+        # eks.amazonaws.com/nodegroup label), as the eksctl and Terraform readers add them.
+        capacity = literal(props.get("CapacityType"))
+        if capacity in ("ON_DEMAND", "SPOT", "CAPACITY_BLOCK") or "CapacityType" not in props:
+            group.labels.setdefault("eks.amazonaws.com/capacityType", capacity or "ON_DEMAND")
+        written_name = literal(props.get("NodegroupName"))
+        if written_name:
+            group.labels.setdefault("eks.amazonaws.com/nodegroup", written_name)
         for item in (props.seq("Taints")) or ():
             taint = _taint(item)
             if taint is not None and taint not in group.taints:
