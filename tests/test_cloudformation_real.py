@@ -5,6 +5,7 @@ one of the shape named beside it, not a copy."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -277,3 +278,20 @@ def test_bootstrap_arguments_parameter_leaves_the_allowance_unknown(tmp_path: Pa
         {"ng.yaml": "", "userdata.sh": '#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args "$EXTRA"\n'},
     )
     assert not lint(tmp_path, select=["EKS101"]).findings
+
+
+def test_an_expansion_inside_one_flag_is_only_that_flags_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # eksctl examples/31-override-bootstrap-command-unmanaged-nodegroup.yaml: eksctl's
+    # helper sets NODE_LABELS; the expansion is the value of --node-labels, nothing more.
+    script = (
+        "#!/bin/bash\nsource /var/lib/cloud/scripts/eksctl/bootstrap.helper.sh\n"
+        '/etc/eks/bootstrap.sh prod --kubelet-extra-args "--node-labels=${NODE_LABELS}"\n'
+    )
+    write(tmp_path, {"userdata.sh": script, "pod.yaml": SYSCTL_POD})
+    with chdir(tmp_path):
+        code = cli.main(["nodes", "--isolated", "-f", "json"])
+    (group,) = json.loads(capsys.readouterr().out)["nodeGroups"]
+    assert code == 0 and not group["allowedUnsafeSysctlsUnknown"] and not group["labelsComplete"]
+    assert [f.rule_id for f in lint(tmp_path, select=["EKS101"]).findings] == ["EKS101"]

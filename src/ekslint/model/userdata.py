@@ -184,15 +184,30 @@ def _opaque_arguments(call: BootstrapCall, settings: KubeletSettings, text: Text
     order), so an expansion before a written one changes nothing there."""
     written = call.options.get(EXTRA_ARGS)
     after = written.start if written is not None else -1
-    opaque = [word for word in call.positional[1:] if word.unknown and not word.quoted and word.start > after]
+    content = text.content
+    opaque = [
+        word
+        for word in call.positional[1:]
+        if word.unknown and not word.quoted and word.start > after and _may_hold_options(word, content)
+    ]
     extra = call.option(EXTRA_ARGS)
-    if extra is not None and extra.unknown:
+    if extra is not None and extra.unknown and _may_hold_options(extra, content):
         opaque.append(extra)
     if not opaque:
         return
     settings.labels_unknown = True
     if settings.allowances_unknown is None:
         settings.allowances_unknown = word_span(text, opaque[0])
+
+
+# An expansion that starts a word (``$EXTRA``, ``"${ARGS} ..."``, ``$(cmd)``), which may
+# be whole options; one after ``--node-labels=`` (eksctl's ``"--node-labels=${NODE_LABELS}"``)
+# is only that flag's value.
+_OPTIONS_EXPANSION = re.compile(r"""(?<![^\s"'])(?:\$[{(A-Za-z_]|`)""")
+
+
+def _may_hold_options(word: Word, content: str) -> bool:
+    return _OPTIONS_EXPANSION.search(content, word.start, word.end) is not None
 
 
 KUBELET_DEFAULT_MAX_PODS = 110
