@@ -295,3 +295,12 @@ def test_an_expansion_inside_one_flag_is_only_that_flags_value(
     (group,) = json.loads(capsys.readouterr().out)["nodeGroups"]
     assert code == 0 and not group["allowedUnsafeSysctlsUnknown"] and not group["labelsComplete"]
     assert [f.rule_id for f in lint(tmp_path, select=["EKS101"]).findings] == ["EKS101"]
+
+
+def test_nodes_cluster_names_a_cloudformation_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "cloudformation" / "managed-al2023.yaml"
+    write(tmp_path, {"cfn/prod.yaml": fixture.read_text(), **{k: v for k, v in TWO_CLUSTERS.items() if "dev" in k}})
+    with chdir(tmp_path):
+        code = cli.main(["nodes", "--isolated", "--cluster", "prod"])  # the AWS::EKS::Cluster's Name
+    out = capsys.readouterr().out
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:-1]] == ["batch"]

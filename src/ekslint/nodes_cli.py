@@ -3,7 +3,8 @@ see them after every merge (eksctl defaults, userdata parts, launch templates jo
 to their node groups, the ekslint config): where each is defined, its origin, cluster,
 AMI family, instance types, max pods against the pod capacity of its worst instance
 type (as EKS301 computes it), allowed unsafe sysctls, taints and labels. Users need
-to see what ekslint believes before they trust its findings.
+to see what ekslint believes before they trust its findings. ``--cluster NAME`` keeps
+the node groups of one cluster's scope, as ``ekslint --cluster NAME`` judges them.
 
 ``--format json`` prints a stable document (``SCHEMA_VERSION``; keys are only ever
 added). Exit codes: 0 listed (also when nothing was found), 2 usage, config or read
@@ -58,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--cluster",
         metavar="NAME",
         help="list only the node groups of this cluster, the ones `ekslint --cluster NAME` judges (a key of "
-        "clusters: in the config, else a ClusterConfig's metadata.name)",
+        "clusters: in the config, else a cluster's name in the files)",
     )
     return parser
 
