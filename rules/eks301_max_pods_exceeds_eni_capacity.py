@@ -171,7 +171,7 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
     def _headline(value: int, assessed: GroupCapacity, smallest: TypeCapacity) -> str:
         return (
             f"max pods {value} of node group {assessed.group.name} is above the {smallest.capacity.max_pods} pods "
-            f"{smallest.info.name} can give an IP address"
+            f"{smallest.instance_type.describe()} can give an IP address"
         )
 
     @staticmethod
@@ -184,9 +184,9 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
             shown = ", ".join(others[:MAX_OTHERS])
             if len(others) > MAX_OTHERS:
                 shown += f" and {len(others) - MAX_OTHERS} more"
-            which = f"{name}, the smallest of its instance types (also {shown}),"
+            which = f"{smallest.instance_type.describe()}, the smallest of its instance types (also {shown}),"
         else:
-            which = name
+            which = smallest.instance_type.describe()
         info = smallest.info
         if smallest.capacity.windows and smallest.capacity.prefix_delegation:
             fact = assessed.cni.windows_prefix_delegation
@@ -239,7 +239,9 @@ class MaxPodsExceedsEniCapacity(ProjectRule):
         related = []
         where = assessed.where(smallest)
         if where != span:
-            related.append(Related(where, f"instance type {smallest.info.name} of node group {assessed.group.name}"))
+            related.append(
+                Related(where, f"instance type {smallest.instance_type.describe()} of node group {assessed.group.name}")
+            )
         fact = assessed.cni.windows_prefix_delegation if smallest.capacity.windows else assessed.cni.prefix_delegation
         if fact is not None and smallest.capacity.prefix_delegation:
             related.append(Related(fact.span, f"prefix delegation is turned on here ({fact.source})"))

@@ -145,7 +145,8 @@ class PrefixDelegationUnsupported(ProjectRule):
             # ipamd: "IPv6 is only supported in Prefix delegation Mode"; it refuses to start.
             return Violation(
                 span,
-                f"instance type {info.name} of node group {group} cannot run IPv6 pods: it gets no prefixes",
+                f"instance type {entry.instance_type.describe()} of node group {group} cannot run IPv6 pods: it gets "
+                "no prefixes",
                 detail=f"The cluster runs IPv6 pods ({ipv6.where()}), which the VPC CNI serves in prefix mode "
                 "only, but "
                 f"{why}: aws-node refuses to start there ('IPv6 is only supported in Prefix delegation Mode'), so "
@@ -155,7 +156,8 @@ class PrefixDelegationUnsupported(ProjectRule):
         assert pd is not None
         return Violation(
             span,
-            f"prefix delegation is on, but instance type {info.name} of node group {group} gets no prefixes",
+            f"prefix delegation is on, but instance type {entry.instance_type.describe()} of node group {group} gets "
+            "no prefixes",
             detail=f"Prefix delegation is on ({pd.where()}), but {why}: its nodes in node group {group} get one "
             f"secondary IP per pod, at most {entry.capacity.formula}. {fix}, or size max pods for secondary IPs",
             related=(Related(pd.span, "prefix delegation is turned on here"),),

@@ -64,9 +64,11 @@ class UnknownInstanceType(ProjectRule):
                     fix = f"Fix the name: did you mean {guess}?"
                 else:
                     fix = "Check the name against the EC2 instance type list."
+                whose = f" (the Default of Parameter {written.parameter})" if written.parameter else ""
                 yield Violation(
                     written.span,
-                    f"instance type {written.name!r} of node group {group.name} is not a known EC2 instance type",
+                    f"instance type {written.name!r}{whose} of node group {group.name} is not a known EC2 instance "
+                    "type",
                     detail=f"It is not among the {len(table.types)} types in {table.path} (generated "
                     f"{table.generated[:10]}), so its pod "
                     f"capacity is not checked. {fix} If it is a type newer than the table, run "

@@ -86,7 +86,7 @@ class MaxPodsAboveRecommended(ProjectRule):
                     vcpus = lowest.info.vcpus
                     size = f"{vcpus} vCPUs" if vcpus is not None else "an unpublished vCPU count"
                     basis = (
-                        f"{lowest.info.name} ({size}) is recommended at most {cap} pods "
+                        f"{lowest.instance_type.describe()} ({size}) is recommended at most {cap} pods "
                         f"({RECOMMENDED_SMALL}, or {RECOMMENDED_LARGE} above {LARGE_VCPUS} vCPUs)"
                     )
                 else:
@@ -100,7 +100,7 @@ class MaxPodsAboveRecommended(ProjectRule):
                     effect = "higher densities are beyond what Kubernetes and EKS test"
                 related: tuple[Related, ...] = ()
                 if lowest is not None and assessed.where(lowest) != setting.span:
-                    related = (Related(assessed.where(lowest), f"instance type {lowest.info.name}"),)
+                    related = (Related(assessed.where(lowest), f"instance type {lowest.instance_type.describe()}"),)
                 yield Violation(
                     setting.span,
                     f"{setting.source} of node group {group.name} is {value}, above the EKS recommendation: "

@@ -79,7 +79,13 @@ def test_managed_group_joins_its_launch_template() -> None:
     (group,) = built.node_groups
     assert group.name == "batch" and group.ami_family == "AmazonLinux2023" and group.ami_family_explicit
     assert group.launch_template and not group.custom_ami
-    assert group.labels == {"workload": "batch"} and not group.labels_complete
+    # EKS's own labels: the NodegroupName and the capacity type (ON_DEMAND when unset).
+    assert group.labels == {
+        "workload": "batch",
+        "eks.amazonaws.com/capacityType": "ON_DEMAND",
+        "eks.amazonaws.com/nodegroup": "batch",
+    }
+    assert not group.labels_complete
     assert [str(t) for t in group.taints] == ["dedicated=batch:NoSchedule"]
     assert len(group.instance_types) == 6
     assert [s.value for s in group.max_pods] == [200]

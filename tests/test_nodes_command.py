@@ -111,6 +111,7 @@ def test_json_document(mixed: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "customAmi",
         "instanceTypes",
         "instanceTypesDefault",
+        "instanceTypeParameters",
         "instanceSelector",
         "maxPods",
         "allowedUnsafeSysctls",

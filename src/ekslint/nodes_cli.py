@@ -3,7 +3,8 @@ see them after every merge (eksctl defaults, userdata parts, launch templates jo
 to their node groups, the ekslint config): where each is defined, its origin, cluster,
 AMI family, instance types, max pods against the pod capacity of its worst instance
 type (as EKS301 computes it), allowed unsafe sysctls, taints and labels. Users need
-to see what ekslint believes before they trust its findings.
+to see what ekslint believes before they trust its findings. ``--cluster NAME`` keeps
+the node groups of one cluster's scope, as ``ekslint --cluster NAME`` judges them.
 
 ``--format json`` prints a stable document (``SCHEMA_VERSION``; keys are only ever
 added). Exit codes: 0 listed (also when nothing was found), 2 usage, config or read
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--kubernetes-version", metavar="X.Y", help="cluster version when no cluster says (overrides the config)"
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="NAME",
+        help="list only the node groups of this cluster, the ones `ekslint --cluster NAME` judges (a key of "
+        "clusters: in the config, else a cluster's name in the files)",
+    )
     return parser
 
 
@@ -72,7 +79,20 @@ def main(argv: Sequence[str]) -> int:
     from ekslint.model.project import Project
 
     project = Project(facts, settings.context)
-    rows = [describe(group, project) for group in project.node_groups]
+    groups = project.node_groups
+    if args.cluster is not None:
+        from ekslint.engine.reach import UnknownCluster, only_cluster
+
+        try:
+            scopes = only_cluster(project.scopes(), project, args.cluster)
+        except UnknownCluster as err:
+            print(f"ekslint: error: {visible_lines(str(err))}", file=sys.stderr)
+            return EXIT_ERROR
+        # The rows are the whole run's (same cluster names and capacities as without
+        # --cluster), of the node groups in that cluster's scopes.
+        chosen = {_identity(group) for scope in scopes for group in scope.node_groups}
+        groups = [group for group in groups if _identity(group) in chosen]
+    rows = [describe(group, project) for group in groups]
     if args.format == "json":
         document = {"version": SCHEMA_VERSION, "nodeGroups": rows}
         sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
@@ -141,6 +161,11 @@ def _exclude_pattern(pattern: str, root: Path) -> str:
 # -- one node group ------------------------------------------------------------------------
 
 
+def _identity(group: NodeGroup) -> tuple[str, int, int, str]:
+    """A node group across projects of one run (a scope may join Karpenter pools anew)."""
+    return group.span.file, group.span.line, group.span.col, group.name
+
+
 def _scope_cluster(group: NodeGroup, project: Project) -> dict[str, Any] | None:
     """The cluster a node group without one of its own (userdata, Karpenter, a bare
     KubeletConfiguration) belongs to by where it lies (``clusters:`` or the directory of
@@ -178,6 +203,8 @@ def describe(group: NodeGroup, project: Project) -> dict[str, Any]:
         "customAmi": group.custom_ami,
         "instanceTypes": [t.name for t in group.instance_types],
         "instanceTypesDefault": bool(group.instance_types) and all(t.default for t in group.instance_types),
+        # Types that are a CloudFormation Parameter's Default: type -> Parameter.
+        "instanceTypeParameters": {t.name: t.parameter for t in group.instance_types if t.parameter is not None},
         "instanceSelector": group.instance_selector,
         "maxPods": {
             "configured": [
@@ -256,6 +283,9 @@ def _cells(row: dict[str, Any]) -> tuple[str, ...]:
             shown += f" and {len(types) - SHOWN_INSTANCE_TYPES} more"
         if row["instanceTypesDefault"]:
             shown += " (default)"
+        parameters = sorted(set(row.get("instanceTypeParameters", {}).values()))
+        if parameters:
+            shown += f" (Default of Parameter {', '.join(parameters)})"
     sysctls = ", ".join(a["pattern"] for a in row["allowedUnsafeSysctls"]) or "-"
     if row["allowedUnsafeSysctlsUnknown"]:
         sysctls += " (+ unknown)"

@@ -129,6 +129,31 @@ class _Template:
             return None
         return name, default, param
 
+    def instance_types(self, node: YNode | None, span: Span) -> list[InstanceType]:
+        """The instance type(s) a value names: written as is, or the Default of the
+        Parameter it references (``!Ref NodeInstanceType``, as AWS's node group templates
+        write it: awslabs/amazon-eks-ami ``amazon-eks-nodegroup.yaml``,
+        aws-quickstart/quickstart-amazon-eks-nodegroup). A stack created without that
+        parameter runs its Default, so the Default is judged, and the type says whose
+        Default it is (messages name the Parameter). A ``CommaDelimitedList`` parameter's
+        Default lists several. Nothing when the value is only known to the stack."""
+        text = literal(node)
+        if text is not None and isinstance(node, YScalar):
+            return [InstanceType(node.text, span)] if text else []
+        default = self.ref_default(node)
+        if default is None:
+            return []
+        name, value, param = default
+        where = param.entry_span("Default")
+        kind = literal(param.get("Type")) or ""
+        names = [v.strip() for v in value.split(",")] if kind.endswith(("DelimitedList", "List<String>")) else [value]
+        return [InstanceType(n, where, parameter=name) for n in names if n]
+
+    def launch_instance_types(self, data: YMap) -> list[InstanceType]:
+        if "InstanceType" not in data:
+            return []
+        return self.instance_types(data.get("InstanceType"), data.entry_span("InstanceType"))
+
     # -- clusters ----------------------------------------------------------------------
     def read_clusters(self) -> None:
         for resource in self.resources.values():
@@ -359,16 +384,27 @@ class _Template:
             text = literal(value)
             if text is not None:
                 group.labels.setdefault(key, text)
+        # The labels EKS puts on every node of a managed group (EKS user guide,
+        # managed-node-groups.html "Managed node group capacity types" and the
+        # eks.amazonaws.com/nodegroup label), as the eksctl and Terraform readers add them.
+        capacity = literal(props.get("CapacityType"))
+        if capacity in ("ON_DEMAND", "SPOT", "CAPACITY_BLOCK") or "CapacityType" not in props:
+            group.labels.setdefault("eks.amazonaws.com/capacityType", capacity or "ON_DEMAND")
+        written_name = literal(props.get("NodegroupName"))
+        if written_name:
+            group.labels.setdefault("eks.amazonaws.com/nodegroup", written_name)
         for item in (props.seq("Taints")) or ():
             taint = _taint(item)
             if taint is not None and taint not in group.taints:
                 group.taints.append(taint)
+        group.eks_managed = True
         types = props.seq("InstanceTypes")
-        group.instance_types = [
-            InstanceType(t.text, t.span) for t in types or () if isinstance(t, YScalar) and literal(t)
-        ]
+        if types is not None:
+            group.instance_types = [found for t in types for found in self.instance_types(t, t.span)]
+        elif "InstanceTypes" in props:  # !Ref of a list Parameter
+            group.instance_types = self.instance_types(props.get("InstanceTypes"), props.entry_span("InstanceTypes"))
         if not group.instance_types and spec is not None and spec.data is not None:
-            group.instance_types = _launch_instance_type(spec.data)
+            group.instance_types = self.launch_instance_types(spec.data)
         launch_data = spec.data if spec is not None else None
         if "InstanceTypes" not in props and (
             template is None or (launch_data is not None and "InstanceType" not in launch_data)
@@ -404,7 +440,7 @@ class _Template:
             version = cluster.effective_version or version
         group = self.group_for(resource, spec, declared, version)
         group.cluster = cluster
-        group.instance_types = overrides or (_launch_instance_type(spec.data) if spec and spec.data else [])
+        group.instance_types = overrides or (self.launch_instance_types(spec.data) if spec and spec.data else [])
         self.model.node_groups.append(group)
 
     def asg_launch(self, props: YMap) -> tuple[_LaunchSpec | None, list[InstanceType]]:
@@ -417,8 +453,8 @@ class _Template:
             inner = mixed.map("LaunchTemplate")
             template = inner.map("LaunchTemplateSpecification") if inner is not None else None
             for item in (inner.seq("Overrides") if inner is not None else None) or ():
-                if isinstance(item, YMap) and literal(item.get("InstanceType")) is not None:
-                    overrides.append(InstanceType(item.text("InstanceType") or "", item.entry_span("InstanceType")))
+                if isinstance(item, YMap) and "InstanceType" in item:
+                    overrides.extend(self.instance_types(item.get("InstanceType"), item.entry_span("InstanceType")))
         ref: YNode | None = None
         if template is not None:
             ref = template.get("LaunchTemplateId") or template.get("LaunchTemplateName")
@@ -524,10 +560,3 @@ def _taint(item: YNode) -> Taint | None:
     if key is None or effect is None:
         return None
     return Taint(key, literal(item.get("Value")) or "", TAINT_EFFECTS.get(effect.upper(), effect))
-
-
-def _launch_instance_type(data: YMap) -> list[InstanceType]:
-    written = data.scalar("InstanceType")
-    if written is None or literal(written) is None:
-        return []
-    return [InstanceType(written.text, data.entry_span("InstanceType"))]

@@ -126,6 +126,15 @@ class InstanceType:
     span: Span
     # Not written: the type eksctl gives a node group that names none (``span`` is the group's).
     default: bool = False
+    # The Default of this CloudFormation Parameter (``!Ref NodeInstanceType``): what a
+    # stack created without that parameter runs; ``span`` is the Default's value.
+    parameter: str | None = None
+
+    def describe(self) -> str:
+        """The type as messages name it: a Parameter's Default says so."""
+        if self.parameter is None:
+            return self.name
+        return f"{self.name} (the Default of Parameter {self.parameter})"
 
 
 # Labels the kubelet, the cloud provider or EKS set on every node with values no
@@ -187,6 +196,9 @@ class NodeGroup:
     custom_ami: bool | None = None  # None: unknown
     ami_span: Span | None = None
     launch_template: bool = False
+    # An EKS managed node group (AWS::EKS::Nodegroup): EKS writes its bootstrap and, on
+    # its own AMI, caps maxPods (eksctl's managed groups: Origin.EKSCTL_MANAGED).
+    eks_managed: bool = False
     instance_types: list[InstanceType] = field(default_factory=list)
     instance_selector: bool = False
     labels: dict[str, str] = field(default_factory=dict)
@@ -236,7 +248,7 @@ class NodeGroup:
         if os_name:
             labels.setdefault("kubernetes.io/os", os_name)
             labels.setdefault("beta.kubernetes.io/os", os_name)
-        if len(self.instance_types) == 1:
+        if len(self.instance_types) == 1 and self.instance_types[0].parameter is None:
             labels.setdefault("node.kubernetes.io/instance-type", self.instance_types[0].name)
         return labels
 

@@ -85,7 +85,8 @@ class GroupCapacity:
     def eks_capped(self) -> bool:
         """EKS enforces the 110/250 cap on managed node groups without a custom AMI
         (DOMAIN.md §1.4)."""
-        return self.group.origin is Origin.EKSCTL_MANAGED and not self.group.custom_ami
+        managed = self.group.origin is Origin.EKSCTL_MANAGED or self.group.eks_managed
+        return managed and not self.group.custom_ami
 
 
 def assess(group: NodeGroup, cni: CniSettings, table: InstanceTable) -> GroupCapacity | None:

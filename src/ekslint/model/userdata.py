@@ -137,6 +137,7 @@ def read_script(text: Text, source: str) -> ScriptFacts:
         understood.append(call.extent)
         flags = kubelet_flags(call.kubelet_args)
         settings.add_flags(flags, text, f"in {source}")
+        _opaque_arguments(call, settings, text)
         _default_max_pods(call, flags, settings, text, source)
         for option, value in call.overridden:
             if option == EXTRA_ARGS:
@@ -169,6 +170,44 @@ def read_script(text: Text, source: str) -> ScriptFacts:
         bool(calls) and bool(_FAMILY_GUARD.search(content)),
         bool(calls) and bool(_EXISTENCE_GUARD.search(content)),
     )
+
+
+def _opaque_arguments(call: BootstrapCall, settings: KubeletSettings, text: Text) -> None:
+    """Arguments of bootstrap.sh whose value ekslint cannot know may pass the kubelet
+    anything: an unquoted expansion after the cluster name splits into any options
+    (``/etc/eks/bootstrap.sh ${ClusterName} ${BootstrapArguments}`` in awslabs/
+    amazon-eks-ami ``amazon-eks-nodegroup.yaml``, whose BootstrapArguments parameter is
+    documented for ``--kubelet-extra-args``; terraform-aws-eks ``${bootstrap_extra_args}``),
+    and an unknown ``--kubelet-extra-args`` value holds any flags. Then the kubelet's
+    sysctl allowance and labels are unknown, not empty. bootstrap.sh keeps the last
+    ``--kubelet-extra-args`` (templates/al2/runtime/bootstrap.sh parses its arguments in
+    order), so an expansion before a written one changes nothing there."""
+    written = call.options.get(EXTRA_ARGS)
+    after = written.start if written is not None else -1
+    content = text.content
+    opaque = [
+        word
+        for word in call.positional[1:]
+        if word.unknown and not word.quoted and word.start > after and _may_hold_options(word, content)
+    ]
+    extra = call.option(EXTRA_ARGS)
+    if extra is not None and extra.unknown and _may_hold_options(extra, content):
+        opaque.append(extra)
+    if not opaque:
+        return
+    settings.labels_unknown = True
+    if settings.allowances_unknown is None:
+        settings.allowances_unknown = word_span(text, opaque[0])
+
+
+# An expansion that starts a word (``$EXTRA``, ``"${ARGS} ..."``, ``$(cmd)``), which may
+# be whole options; one after ``--node-labels=`` (eksctl's ``"--node-labels=${NODE_LABELS}"``)
+# is only that flag's value.
+_OPTIONS_EXPANSION = re.compile(r"""(?<![^\s"'])(?:\$[{(A-Za-z_]|`)""")
+
+
+def _may_hold_options(word: Word, content: str) -> bool:
+    return _OPTIONS_EXPANSION.search(content, word.start, word.end) is not None
 
 
 KUBELET_DEFAULT_MAX_PODS = 110

@@ -365,10 +365,13 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
             )
         return
     # A CloudFormation template is never a template of that kind: its ${Param} is !Sub's.
+    # But a Go or Jinja template may render one (aws/aws-k8s-tester
+    # internal/deployers/eksapi/templates/unmanaged-nodegroup.yaml.template): the error
+    # is then its rendering's, unknown here.
     reason = (
         structure_reason(source.rendered, source.text, error.line, "YAML")
         if source.content is not Content.CLOUDFORMATION
-        else None
+        else _renders_cloudformation(text)
     )
     if reason is not None:
         source.not_analysed = reason
@@ -394,6 +397,28 @@ def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
                 "again with `terraform show -json PLANFILE > plan.json`"
             )
     source.problems.append(Problem(text.span(line, col, line, col + 1), message))
+
+
+# A Go/Jinja directive or expression; CloudFormation's own ``{{resolve:ssm:...}}``
+# dynamic references are not one (docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/
+# dynamic-references.html).
+_TEMPLATE_IN_CFN = re.compile(r"\{\{(?!\s*resolve:)|\{%")
+
+
+def _renders_cloudformation(text: Text) -> str | None:
+    """Why a CloudFormation template that does not parse is not analysed: Go or Jinja
+    template text in it, which renders before CloudFormation reads it; None: it is
+    CloudFormation's own syntax error."""
+    found = _TEMPLATE_IN_CFN.search(text.content)
+    if found is None:
+        return None
+    line, _ = text.line_col(found.start())
+    where, _ = text.point(line, 0)
+    return (
+        f"line {where}: a Go/Jinja template expression: this file is a template that renders a CloudFormation "
+        "template, and its structure is only known once rendered, so it was not analysed; lint the rendered "
+        "template instead"
+    )
 
 
 def _load_userdata(source: SourceFile, limits: ReadLimits) -> None:
