@@ -354,9 +354,13 @@ class KubeletSettings:
                 continue
             if flag.name == "allowed-unsafe-sysctls":
                 self.flag_allowances = (self.flag_allowances or []) + allowances_in_flags([flag], text, source)
-                templated = [item for item in split_list(value) if not item.unknown and is_placeholder(item.text)]
-                if templated and self.allowances_unknown is None:
-                    self.allowances_unknown = word_span(text, templated[0])
+                # An item only a shell expansion or a template render knows: which sysctls
+                # the kubelet allows is unknown (never "none").
+                unknowable = [item for item in split_list(value) if item.unknown or is_placeholder(item.text)]
+                if value.unknown and not unknowable:
+                    unknowable = [value]
+                if unknowable and self.allowances_unknown is None:
+                    self.allowances_unknown = word_span(text, unknowable[0])
             elif flag.name == "max-pods":
                 parsed = decimal_int32(value.text)
                 number = parsed if isinstance(parsed, int) else None
