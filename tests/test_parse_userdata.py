@@ -61,6 +61,33 @@ def test_missing_closing_boundary_is_reported_and_parts_still_read() -> None:
     assert "closing" in problem.message and "NextPart: EOF" in problem.message
 
 
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_last_delimiter_line_ending_the_text_is_how_go_ends_the_parts(crlf: bool) -> None:
+    # The shape of aws/karpenter-provider-aws examples/v1/al2023-custom-userdata.yaml and
+    # pkg/providers/launchtemplate/testdata/al2023_mime_userdata_input.golden: the last
+    # part ends with `--//` and one newline, no `--//--`. Go's multipart reader returns
+    # io.EOF on the header-less part that line opens, so nodeadm and Karpenter read
+    # every part and stop cleanly.
+    content = mime(
+        ("application/node.eks.aws", NODECONFIG), ("text/x-shellscript", "#!/bin/bash\necho hi\n"), close=False
+    )
+    content += "--//\n"
+    userdata = read_userdata(Text.whole_file("u", content.replace("\n", "\r\n") if crlf else content))
+    assert not userdata.problems
+    assert [p.content_type for p in userdata.parts] == ["application/node.eks.aws", "text/x-shellscript"]
+    assert userdata.parts[1].text.content.split() == ["#!/bin/bash", "echo", "hi"]
+
+
+@pytest.mark.parametrize("ending", ["--//", "--//\n\n", "--//\nContent-Type: text/x-shellscript\n\necho\n"])
+def test_a_last_delimiter_line_without_its_newline_or_with_more_after_it_is_unclosed(ending: str) -> None:
+    # Without the newline ReadSlice meets EOF on a line that is not `--//--`
+    # ("multipart: NextPart: EOF"); a blank line or a part after it is a part whose
+    # body reaches EOF without a delimiter (unexpected EOF).
+    content = mime(("text/x-shellscript", "#!/bin/bash\necho hi\n"), close=False) + ending
+    userdata = read_userdata(Text.whole_file("u", content))
+    assert [p.message.split(";")[0] for p in userdata.problems] == ["multipart userdata has no closing `--//--` line"]
+
+
 def test_part_after_the_closing_boundary_is_reported() -> None:
     content = mime(("application/node.eks.aws", NODECONFIG)) + "Content-Type: application/node.eks.aws\n\n" + NODECONFIG
     userdata = read_userdata(Text.whole_file("u", content))
