@@ -8,7 +8,7 @@ import gzip
 import pytest
 
 from ekslint.parse.mime import DecodeError, DecodeLimits, gunzip, read_userdata
-from ekslint.parse.sources import Content, ReadLimits, load_bytes
+from ekslint.parse.sources import Content, ReadLimits, load_bytes, sniff
 from ekslint.parse.text import Text
 from ekslint.parse.tomldoc import TomlSyntaxError, parse_toml
 
@@ -209,3 +209,17 @@ def test_a_part_without_its_blank_line_is_read_as_each_consumer_reads_it() -> No
     assert part.text.content.startswith("#!/bin/bash")  # cloud-init's recovery
     assert part.malformed is not None and part.malformed.line == 6  # where nodeadm stops
     assert part.swallowed == []
+
+
+def test_a_yaml_values_file_holding_a_bootstrap_script_is_not_userdata() -> None:
+    # Shape of awslabs/data-on-eks data-stacks/flink-on-eks/values/karpenter-dev.yaml:
+    # Helm values whose node pools carry `userData: |` scripts calling bootstrap.sh.
+    values = (
+        "# Karpenter overrides\nkarpenter:\n  controller:\n    replicas: 2\n"
+        "nodePools:\n  - name: checkpoint\n    nodeClass:\n      userData: |\n        #!/bin/bash\n"
+        "        /etc/eks/bootstrap.sh {{ .Values.clusterName }} --kubelet-extra-args '--max-pods=50'\n"
+    )
+    assert sniff(values) is None
+    # A script and a cloud-config that call it are userdata.
+    assert sniff("set -e\n/etc/eks/bootstrap.sh my-cluster\n") is Content.USERDATA
+    assert sniff("#cloud-config\nruncmd:\n  - /etc/eks/bootstrap.sh my-cluster\n") is Content.USERDATA

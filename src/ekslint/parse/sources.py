@@ -56,6 +56,8 @@ _PLAN_HINT = re.compile(r'"(planned_values|values|terraform_version)"\s*:')
 # A shell command that feeds a here-document (``cat <<EOF | envsubst | kubectl apply -f -``,
 # as Karpenter's getting-started guide writes NodePools): a script, not the YAML it holds.
 _HEREDOC_COMMAND = re.compile(r"[A-Za-z_./][\w./-]*[ \t][^\n]*<<-?[ \t]*['\"]?[A-Za-z_]\w*['\"]?")
+# The first line of a YAML mapping (a key, a colon, then a space or the line's end).
+_YAML_KEY_LINE = re.compile(r"[\"']?[A-Za-z_][\w.-]*[\"']?:([ \t]|$)")
 # A Markdown code fence at the start of a line (YAML forbids "`" there).
 _DOC_FENCE = re.compile(r"^(```|~~~)", re.M)
 
@@ -302,13 +304,30 @@ def sniff(content: str) -> Content | None:
         return Content.USERDATA
     if _MANIFEST_HINT.search(head):
         return Content.YAML
-    if _BOOTSTRAP_HINT.search(head) and (stripped.startswith(("#!", "/")) or "\n" in stripped):
+    if (
+        _BOOTSTRAP_HINT.search(head)
+        and (stripped.startswith(("#!", "/")) or "\n" in stripped)
+        and not _yaml_mapping_file(stripped)
+    ):
         return Content.USERDATA
     if tomldoc.looks_like_bottlerocket(head):
         return Content.BOTTLEROCKET
     if mime.looks_base64(stripped[:65536]):
         return Content.USERDATA
     return None
+
+
+def _yaml_mapping_file(stripped: str) -> bool:
+    """Whether a text that mentions bootstrap.sh is a YAML mapping (a Helm values file
+    whose node pools carry a ``userData: |`` script, as awslabs/data-on-eks
+    data-stacks/*/values/karpenter-*.yaml do), not a script: its first line that is not
+    a comment is a ``key:``. A ``#cloud-config`` document is userdata, whatever follows."""
+    if stripped.startswith("#cloud-config"):
+        return False
+    for line in stripped.split("\n", 64)[:64]:
+        if line.strip() and not line.startswith("#"):
+            return _YAML_KEY_LINE.match(line) is not None
+    return False
 
 
 def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
