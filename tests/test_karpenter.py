@@ -46,6 +46,8 @@ def test_pool_and_class_in_different_files_are_joined() -> None:
 def test_a_class_no_pool_references_is_a_group_of_unknown_types() -> None:
     (group,) = _project(FIXTURES / "ec2nodeclass-al2023.yaml").node_groups
     assert group.instance_selector and not group.labels_complete
+    # `ekslint nodes` shows it as the class it is, not as a NodePool.
+    assert group.origin is Origin.KARPENTER_NODE_CLASS and group.origin.value.startswith("Karpenter node class")
     assert [a.pattern for a in group.allowances] == ["net.core.somaxconn"]
 
 

@@ -381,7 +381,7 @@ def unused_class_group(nodeclass: NodeClass) -> NodeGroup:
     labels and instance types no file shows."""
     return NodeGroup(
         name=nodeclass.name,
-        origin=Origin.AUTO_MODE if nodeclass.auto_mode else Origin.KARPENTER,
+        origin=Origin.AUTO_MODE if nodeclass.auto_mode else Origin.KARPENTER_NODE_CLASS,
         span=nodeclass.span,
         file=nodeclass.file,
         ami_family=nodeclass.ami_family if not nodeclass.auto_mode else "Bottlerocket",

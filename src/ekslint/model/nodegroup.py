@@ -84,6 +84,9 @@ class Origin(Enum):
     CLOUDFORMATION = "CloudFormation"
     KARPENTER = "Karpenter NodePool"
     AUTO_MODE = "EKS Auto Mode NodePool"
+    # An EC2NodeClass (or AWSNodeTemplate) that no NodePool among the files uses: some
+    # pool elsewhere does, with labels and instance types no file shows.
+    KARPENTER_NODE_CLASS = "Karpenter node class (no NodePool read)"
 
 
 @fast_pickle
