@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -105,6 +106,62 @@ spec:
     project = _project(tmp_path / "pools.yaml")
     found = project.placements(NodeRequirements(node_selector={"karpenter.sh/capacity-type": "spot"}))
     assert [(g.name, m) for g, m in found] == [("a", Match.MAYBE), ("c", Match.YES)]
+
+
+def test_notin_gt_lt_requirements_bound_the_label_for_placement(tmp_path: Path) -> None:
+    # Requirement shapes of aws/karpenter-provider-aws examples/v1/general-purpose.yaml
+    # (instance-generation Gt 2) and awslabs/data-on-eks infra/terraform/manifests/
+    # karpenter/nodepool-*.yaml (instance-family NotIn, capacity-type In two values).
+    write(
+        tmp_path,
+        {
+            "pool.yaml": """apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: general
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+        - key: karpenter.k8s.aws/instance-generation
+          operator: Gt
+          values: ["2"]
+        - key: karpenter.k8s.aws/instance-family
+          operator: NotIn
+          values: ["t2", "t3"]
+        - key: karpenter.sh/capacity-type
+          operator: In
+          values: ["spot", "on-demand"]
+        - key: karpenter.sh/capacity-type
+          operator: NotIn
+          values: ["spot"]
+        - key: workload-tier
+          operator: Exists
+"""
+        },
+    )
+    (group,) = _project(tmp_path / "pool.yaml").node_groups
+
+    def where(key: str, *values: str) -> Match:
+        return group.accepts(NodeRequirements(affinity_terms=[[Requirement(key, "In", values)]]))[0]
+
+    def selector(key: str, value: str) -> Match:
+        return group.accepts(NodeRequirements(node_selector={key: value}))[0]
+
+    assert selector("karpenter.k8s.aws/instance-generation", "2") is Match.NO
+    assert selector("karpenter.k8s.aws/instance-generation", "6") is Match.MAYBE
+    assert where("karpenter.k8s.aws/instance-family", "t3", "t2") is Match.NO
+    assert where("karpenter.k8s.aws/instance-family", "t3", "m5") is Match.MAYBE
+    # In [spot, on-demand] less NotIn [spot]: on-demand only.
+    assert group.label_options["karpenter.sh/capacity-type"] == ("on-demand",)
+    assert selector("karpenter.sh/capacity-type", "spot") is Match.NO
+    assert selector("karpenter.sh/capacity-type", "on-demand") is Match.YES
+    assert selector("workload-tier", "gold") is Match.MAYBE  # Exists: any value
+    # Pools differing only in a bound never share a placement answer.
+    other = replace(group, label_bounds={}, name="open")
+    key = "karpenter.k8s.aws/instance-family"
+    assert group.label_view(key) != other.label_view(key)
 
 
 def test_instance_requirements() -> None:

@@ -57,7 +57,7 @@ from ekslint.model.nodegroup import (
     is_al2023,
     is_windows,
 )
-from ekslint.model.scheduling import TAINT_EFFECT_NAMES, Requirement, Taint
+from ekslint.model.scheduling import TAINT_EFFECT_NAMES, Requirement, Taint, within_bounds
 from ekslint.model.userdata import UserdataModel, embedded_userdata
 from ekslint.parse.sources import ReadLimits
 from ekslint.parse.text import Problem, Span
@@ -274,6 +274,42 @@ def _requirements(spec: YMap) -> list[tuple[Requirement, Span]]:
     return found
 
 
+def _label_options(
+    requirements: list[tuple[Requirement, Span]], labels: dict[str, str]
+) -> tuple[dict[str, tuple[str, ...] | None], dict[str, tuple[Requirement, ...]]]:
+    """The values each label a pool's requirements constrain may take on its nodes.
+
+    Karpenter folds a pool's requirements on one key into one (sigs.k8s.io/karpenter
+    pkg/scheduling/requirements.go ``Add``, requirement.go ``Intersection``), lets a pod
+    on only where the two intersect (requirements.go ``Compatible``), and labels
+    the node with a value inside both: ``In`` with one value is a label (``labels``, in
+    place), with several a choice among them, less any ``NotIn`` value or one outside
+    ``Gt``/``Lt``; ``NotIn``, ``Gt``, ``Lt`` alone leave the value open but bounded
+    (the bounds: a pod asking only for excluded values cannot land); ``DoesNotExist``
+    removes the label."""
+    options: dict[str, tuple[str, ...] | None] = {}
+    bounds: dict[str, tuple[Requirement, ...]] = {}
+    for requirement, _ in requirements:
+        key, operator, values = requirement.key, requirement.operator, requirement.values
+        if operator == "In" and len(values) == 1 and key not in options:
+            labels.setdefault(key, values[0])
+        elif operator == "In":
+            options[key] = values
+        elif operator == "DoesNotExist":
+            labels.pop(key, None)
+        else:
+            if operator != "Exists":
+                bounds[key] = (*bounds.get(key, ()), requirement)
+            options.setdefault(key, None)
+    for key in list(options):
+        choices = options[key]
+        if key in labels:
+            del options[key]
+        elif choices is not None and key in bounds:
+            options[key] = within_bounds(bounds[key], key, choices)
+    return options, {k: b for k, b in bounds.items() if k in options and options[k] is None}
+
+
 def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
     """The node group of a NodePool (or v1alpha5 Provisioner), before its class is joined."""
     meta = obj.map("metadata")
@@ -302,21 +338,8 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
         if isinstance(value, YScalar) and value.value is not None:
             labels[key] = value.text
     labels["karpenter.sh/nodepool" if kind == "NodePool" else "karpenter.sh/provisioner-name"] = name
-    options: dict[str, tuple[str, ...] | None] = {}
     requirements = _requirements(node_spec)
-    for requirement, _ in requirements:
-        key = requirement.key
-        if requirement.operator == "In" and len(requirement.values) == 1 and key not in options:
-            labels.setdefault(key, requirement.values[0])
-        elif requirement.operator == "In":
-            options[key] = requirement.values
-        elif requirement.operator == "DoesNotExist":
-            labels.pop(key, None)
-        elif key not in labels:
-            options[key] = None
-    for key in list(options):
-        if key in labels:
-            del options[key]
+    options, bounds = _label_options(requirements, labels)
     span = meta.entry_span("name") if meta is not None and "name" in meta else obj.entry_span("kind")
     group = NodeGroup(
         name=name,
@@ -325,6 +348,7 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
         file=span.file,
         labels=labels,
         label_options=options,
+        label_bounds=bounds,
         unknown_label_prefixes=_AUTO_MODE_LABEL_PREFIXES if auto_mode else _KARPENTER_LABEL_PREFIXES,
         # startupTaints are removed once the node is ready: pods need not tolerate them.
         taints=_taints(node_spec, "taints"),
@@ -495,6 +519,7 @@ def builtin_pools(config: YMap, version: tuple[int, int] | None) -> list[NodeGro
                 custom_ami=False,
                 labels=labels,
                 label_options=options,
+                label_bounds={"eks.amazonaws.com/instance-generation": (_BUILTIN_REQUIREMENTS[2],)},
                 unknown_label_prefixes=_AUTO_MODE_LABEL_PREFIXES,
                 taints=list(taints),
                 instance_requirements=requirements,
