@@ -489,3 +489,63 @@ def test_pool_taints_the_api_server_refuses_are_eks002(tmp_path: Path) -> None:
     )
     found = {(f.span.file, f.span.line, f.span.col) for f in lint(tmp_path, select=["EKS002"]).findings}
     assert found == {("a.yaml", 8, 7), ("b.yaml", 8, 40)}
+
+
+def test_v1alpha5_inline_provider_and_launch_templates(tmp_path: Path) -> None:
+    # The v1alpha5 shapes of aws/karpenter-provider-aws's pre-v0.32 getting-started
+    # scripts (website/content/en/v0.17.0/getting-started/.../step11-create-provisioner.sh:
+    # spec.provider inline) and of AWSNodeTemplate with a launchTemplate
+    # (pkg/apis/v1alpha1/provider.go LaunchTemplateName, at dafe148a3^).
+    write(
+        tmp_path,
+        {
+            "provisioners.yaml": """apiVersion: karpenter.sh/v1alpha5
+kind: Provisioner
+metadata:
+  name: inline-br
+spec:
+  provider:
+    amiFamily: Bottlerocket
+    subnetSelector: {karpenter.sh/discovery: demo}
+---
+apiVersion: karpenter.sh/v1alpha5
+kind: Provisioner
+metadata:
+  name: inline-default
+spec:
+  provider:
+    subnetSelector: {karpenter.sh/discovery: demo}
+---
+apiVersion: karpenter.sh/v1alpha5
+kind: Provisioner
+metadata:
+  name: inline-lt
+spec:
+  provider:
+    launchTemplate: my-template
+---
+apiVersion: karpenter.sh/v1alpha5
+kind: Provisioner
+metadata:
+  name: by-ref
+spec:
+  providerRef:
+    name: lt
+---
+apiVersion: karpenter.k8s.aws/v1alpha1
+kind: AWSNodeTemplate
+metadata:
+  name: lt
+spec:
+  launchTemplate: my-template
+  subnetSelector: {karpenter.sh/discovery: demo}
+"""
+        },
+    )
+    groups = {g.name: g for g in _project(tmp_path / "provisioners.yaml").node_groups}
+    assert groups["inline-br"].ami_family == "Bottlerocket" and groups["inline-br"].ami_family_explicit
+    assert groups["inline-default"].ami_family == "AmazonLinux2"  # Karpenter's default family
+    # A launch template decides the AMI and userdata: unknown, and not taken for AL2.
+    for name in ("inline-lt", "by-ref"):
+        assert groups[name].ami_family is None and groups[name].custom_ami is None
+    assert set(groups) == {"inline-br", "inline-default", "inline-lt", "by-ref"}

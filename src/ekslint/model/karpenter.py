@@ -137,6 +137,11 @@ class KarpenterFacts:
 def _family(obj: YMap, spec: YMap) -> tuple[str | None, Span | None, bool | None, str]:
     """(family, where, custom AMI) from ``amiSelectorTerms`` aliases or ``amiFamily``;
     amiFamily wins (``EC2NodeClass.AMIFamily()``). v1beta1 and v1alpha5 default to AL2."""
+    if "launchTemplate" in spec and pool_version(obj) in ("v1alpha5", "v1alpha1"):
+        # v1alpha5/v1alpha1 ``launchTemplate``: Karpenter launches from that template,
+        # whose AMI and userdata no file here shows (pkg/apis/v1alpha1/provider.go
+        # ``LaunchTemplateName``, removed in v1beta1).
+        return None, spec.entry_span("launchTemplate"), None, "launchTemplate"
     terms = spec.seq("amiSelectorTerms")
     alias_family: str | None = None
     alias_span: Span | None = None
@@ -179,6 +184,8 @@ def node_class(
         return result, None
     family, family_span, custom, how = _family(obj, spec)
     result.ami_family, result.ami_family_span, result.custom_ami = family, family_span, custom
+    if how == "launchTemplate":
+        return result, None  # Karpenter refuses userData beside a launch template
     generated = not (custom and family is None)  # amiFamily Custom: Karpenter adds nothing
     label = f"userData of {kind} {name}"
     userdata: UserdataModel | None = None
@@ -360,6 +367,12 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
     ref_name = ref.text("name") if ref is not None else None
     if ref_name:
         group.node_class = f"{AUTO_MODE_GROUP if auto_mode else NODECLASS_GROUP}/{ref_name}"
+    provider = spec.map("provider") if kind == "Provisioner" and not ref_name else None
+    if provider is not None:
+        # The AWS provider written inline (v1alpha5 before AWSNodeTemplate and
+        # providerRef; the same fields, pkg/apis/v1alpha1/provider.go, less userData).
+        group.ami_family, group.ami_family_span, group.custom_ami, _ = _family(obj, provider)
+        group.ami_family_explicit = "amiFamily" in provider
     if auto_mode:
         # Auto Mode nodes run Bottlerocket-based AMIs that EKS builds and boots; their
         # max pods is EKS's own (the lower of 110 and the ENI capacity).
