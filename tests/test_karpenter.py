@@ -549,3 +549,94 @@ spec:
     for name in ("inline-lt", "by-ref"):
         assert groups[name].ami_family is None and groups[name].custom_ami is None
     assert set(groups) == {"inline-br", "inline-default", "inline-lt", "by-ref"}
+
+
+def test_pools_and_classes_in_terraform_manifest_heredocs_are_read(tmp_path: Path) -> None:
+    # Shape of aws-samples/karpenter-blueprints cluster/terraform/karpenter.tf: the
+    # default EC2NodeClass and NodePool as kubectl_manifest yaml_body heredocs with
+    # Terraform references; a kubernetes_manifest yamldecode() of a heredoc (hashicorp
+    # provider); a templatefile() manifest (awslabs/data-on-eks infra/terraform/
+    # karpenter.tf), which is a file of its own and not read twice.
+    write(
+        tmp_path,
+        {
+            "karpenter.tf": """resource "kubectl_manifest" "node_class" {
+  yaml_body = <<-YAML
+    apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata:
+      name: default
+    spec:
+      role: "${module.karpenter.node_iam_role_name}"
+      amiSelectorTerms:
+      - alias: bottlerocket@latest
+      subnetSelectorTerms:
+      - tags:
+          karpenter.sh/discovery: ${module.eks.cluster_name}
+  YAML
+}
+
+resource "kubectl_manifest" "node_pool" {
+  yaml_body = <<-YAML
+    apiVersion: karpenter.sh/v1
+    kind: NodePool
+    metadata:
+      name: default
+    spec:
+      template:
+        metadata:
+          labels:
+            intent: apps
+        spec:
+          requirements:
+            - key: karpenter.k8s.aws/instance-category
+              operator: In
+              values: ["c", "m"]
+          nodeClassRef:
+            name: default
+            group: karpenter.k8s.aws
+            kind: EC2NodeClass
+  YAML
+}
+
+resource "kubernetes_manifest" "gpu" {
+  manifest = yamldecode(<<-EOT
+    apiVersion: karpenter.sh/v1
+    kind: NodePool
+    metadata:
+      name: gpu
+    spec:
+      template:
+        spec:
+          nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+          taints:
+            - key: nvidia.com/gpu
+              effect: NoSchedule
+  EOT
+  )
+}
+
+resource "kubectl_manifest" "from_file" {
+  yaml_body = templatefile("${path.module}/pool.yaml", {})
+}
+""",
+            "pool.yaml": """apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: from-file
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+""",
+        },
+    )
+    project = _project(tmp_path / "karpenter.tf", tmp_path / "pool.yaml")
+    groups = {g.name: g for g in project.node_groups}
+    assert sorted(groups) == ["default", "from-file", "gpu"]
+    pool = groups["default"]
+    assert pool.origin is Origin.KARPENTER and pool.ami_family == "Bottlerocket"
+    assert pool.labels["intent"] == "apps" and pool.label_options["karpenter.k8s.aws/instance-category"] == ("c", "m")
+    assert pool.span.file.endswith("karpenter.tf") and (pool.span.line, pool.span.col) == (22, 7)  # its `name:`
+    assert [str(t) for t in groups["gpu"].taints] == ["nvidia.com/gpu:NoSchedule"]
+    assert groups["gpu"].ami_family == "Bottlerocket"  # joined across the two resources
