@@ -640,3 +640,39 @@ spec:
     assert pool.span.file.endswith("karpenter.tf") and (pool.span.line, pool.span.col) == (22, 7)  # its `name:`
     assert [str(t) for t in groups["gpu"].taints] == ["nvidia.com/gpu:NoSchedule"]
     assert groups["gpu"].ami_family == "Bottlerocket"  # joined across the two resources
+
+
+@pytest.mark.parametrize(
+    ("selector", "unclosed"), [("amiSelectorTerms: [{alias: al2023@latest}]", False), ("amiFamily: Custom", True)]
+)
+def test_userdata_ending_on_a_delimiter_without_newline(tmp_path: Path, selector: str, unclosed: bool) -> None:
+    # aws/karpenter-provider-aws test/suites/scheduling/testdata/hugepage_userdata_input.sh
+    # ends with `--==MYBOUNDARY==` and no newline; its e2e suite puts it in an
+    # EC2NodeClass's userData. Karpenter's NewArchive stops on errors.Is(err, io.EOF) and
+    # reads it whole; with amiFamily Custom nothing merges it and nodeadm's
+    # `err == io.EOF` does not match the wrapped error: the read fails.
+    write(
+        tmp_path,
+        {
+            "class.yaml": f"""apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: hugepages
+spec:
+  {selector}
+  role: KarpenterNodeRole-demo
+  userData: |-
+    MIME-Version: 1.0
+    Content-Type: multipart/mixed; boundary="==MYBOUNDARY=="
+
+    --==MYBOUNDARY==
+    Content-Type: text/x-shellscript; charset="us-ascii"
+
+    #!/bin/bash
+    sudo sysctl -w vm.nr_hugepages=2048
+    --==MYBOUNDARY==
+"""
+        },
+    )
+    found = [f for f in lint(tmp_path).findings if f.rule_id == "EKS001"]
+    assert bool(found) is unclosed

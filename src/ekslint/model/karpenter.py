@@ -192,9 +192,11 @@ def node_class(
     raw = spec.scalar("userData")
     if raw is not None and isinstance(raw.value, str) and not is_windows(family):
         before = len(problems)
-        userdata = embedded_userdata(raw.as_text(), label, limits, problems)
+        text = raw.as_text()
+        userdata = embedded_userdata(text, label, limits, problems)
         if generated and (is_al2(family) or is_al2023(family)):
-            problems[before:] = [_karpenter_reads_mime(p, label) for p in problems[before:]]
+            read = (_karpenter_reads_mime(p, label, text.content) for p in problems[before:])
+            problems[before:] = [p for p in read if p is not None]
     kubelet = KubeletSettings()
     if userdata is not None:
         userdata.declared_family = family
@@ -230,13 +232,19 @@ def node_class(
 _UNCLOSED = "multipart userdata has no closing `"
 
 
-def _karpenter_reads_mime(problem: Problem, label: str) -> Problem:
+def _karpenter_reads_mime(problem: Problem, label: str, content: str) -> Problem | None:
     """Karpenter parses a MIME userData itself before anything boots (Go mime/multipart
-    in ``bootstrap/mime/mime.go`` and ``eksbootstrap.go``): a missing closing boundary
-    fails that read (``unexpected EOF``), and no launch template is built."""
+    in ``bootstrap/mime/mime.go`` and ``eksbootstrap.go``): a last part that reaches the
+    end without a boundary fails that read (``unexpected EOF``), and no launch template
+    is built. A text whose last line is the ``--B`` delimiter without its newline is
+    read whole: NextPart wraps the io.EOF of that line, and ``NewArchive`` stops on
+    ``errors.Is(err, io.EOF)`` (the userData of Karpenter's e2e suites,
+    test/suites/scheduling/testdata/hugepage_userdata_input.sh, ends so); None then."""
     if not problem.message.startswith(_UNCLOSED):
         return problem
     close = problem.message[len(_UNCLOSED) :].partition("`")[0]
+    if content.rpartition("\n")[2].rstrip(" \t\r") == close[:-2]:
+        return None
     return Problem(
         problem.span,
         f"{label}: the multipart userdata has no closing `{close}` line; Karpenter merges it with Go's "
