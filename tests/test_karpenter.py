@@ -676,3 +676,14 @@ spec:
     )
     found = [f for f in lint(tmp_path).findings if f.rule_id == "EKS001"]
     assert bool(found) is unclosed
+
+
+def test_v1_class_selecting_amis_without_alias_needs_an_ami_family(tmp_path: Path) -> None:
+    # aws-samples/karpenter-blueprints blueprints/update-nodes-with-drift/latest-current-ami.yaml:
+    # AMIs pinned by id, no alias, no amiFamily: the v1 CRD's CEL rule refuses it.
+    head = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata:\n  name: pinned\nspec:\n  role: r\n"
+    terms = "  amiSelectorTerms:\n    - id: ami-0123456789abcdef0\n    - id: ami-0fedcba9876543210\n"
+    write(tmp_path, {"pinned.yaml": head + terms, "family.yaml": head + "  amiFamily: AL2023\n" + terms})
+    found = [(f.rule_id, Path(f.span.file).name, f.span.line) for f in lint(tmp_path).findings]
+    assert found == [("EKS002", "pinned.yaml", 7)]
+    assert "must specify amiFamily" in lint(tmp_path).findings[0].message
