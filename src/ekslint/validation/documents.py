@@ -210,7 +210,7 @@ def _family_problems(spec: YMap, what: str) -> list[Problem]:
         Problem(
             spec.key_span("amiSelectorTerms"),
             f"amiSelectorTerms of {what} select AMIs without an alias, and the class has no amiFamily: the API "
-            "server refuses it (\"must specify amiFamily if amiSelectorTerms does not contain an alias\"), since "
+            'server refuses it ("must specify amiFamily if amiSelectorTerms does not contain an alias"), since '
             "Karpenter would not know how to bootstrap those AMIs. Add amiFamily (AL2023, AL2, Bottlerocket, "
             "Windows2019/2022/2025, or Custom with complete userData)",
         )
