@@ -56,8 +56,9 @@ _PLAN_HINT = re.compile(r'"(planned_values|values|terraform_version)"\s*:')
 # A shell command that feeds a here-document (``cat <<EOF | envsubst | kubectl apply -f -``,
 # as Karpenter's getting-started guide writes NodePools): a script, not the YAML it holds.
 _HEREDOC_COMMAND = re.compile(r"[A-Za-z_./][\w./-]*[ \t][^\n]*<<-?[ \t]*['\"]?[A-Za-z_]\w*['\"]?")
-# The first line of a YAML mapping (a key, a colon, then a space or the line's end).
-_YAML_KEY_LINE = re.compile(r"[\"']?[A-Za-z_][\w.-]*[\"']?:([ \t]|$)")
+# The first line of a YAML mapping (a key, a colon, then a space or the line's end);
+# anchored, so a search tries one start only (linear).
+_YAML_KEY_LINE = re.compile(r"^[\"']?[A-Za-z_][\w.-]*[\"']?:(?:[ \t]|$)")
 # A Markdown code fence at the start of a line (YAML forbids "`" there).
 _DOC_FENCE = re.compile(r"^(```|~~~)", re.M)
 
