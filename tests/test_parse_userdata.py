@@ -223,3 +223,22 @@ def test_a_yaml_values_file_holding_a_bootstrap_script_is_not_userdata() -> None
     # A script and a cloud-config that call it are userdata.
     assert sniff("set -e\n/etc/eks/bootstrap.sh my-cluster\n") is Content.USERDATA
     assert sniff("#cloud-config\nruncmd:\n  - /etc/eks/bootstrap.sh my-cluster\n") is Content.USERDATA
+
+
+def test_a_script_whose_here_document_holds_a_manifest_is_not_a_manifest() -> None:
+    # Shape of aws/karpenter-provider-aws website/content/en/v1.0/getting-started/
+    # getting-started-with-karpenter/scripts/step02-create-cluster.sh: a command first,
+    # then `eksctl create cluster -f - <<EOF` with the ClusterConfig, no shebang.
+    script = (
+        'curl -fsSL https://example.invalid/cloudformation.yaml > "${TEMPOUT}" \\\n'
+        '&& aws cloudformation deploy --stack-name "Karpenter-${CLUSTER_NAME}"\n\n'
+        "eksctl create cluster -f - <<EOF\n---\napiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\n"
+        "metadata:\n  name: ${CLUSTER_NAME}\nmanagedNodeGroups:\n- instanceType: m5.large\n  amiFamily: AmazonLinux2\n"
+        "  name: ${CLUSTER_NAME}-ng\nEOF\n"
+    )
+    assert sniff(script) is Content.USERDATA  # read as the script it is, never as YAML
+    # A manifest with a here-document only inside a block scalar stays a manifest.
+    configmap = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\ndata:\n  run.sh: |\n    cat <<EOF > /x\n    EOF\n"
+    )
+    assert sniff(configmap) is Content.YAML

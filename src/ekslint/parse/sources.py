@@ -293,7 +293,7 @@ def sniff(content: str) -> Content | None:
     stripped = head.lstrip()
     if stripped.startswith("{") and _PLAN_HINT.search(head) and '"format_version"' in head:
         return Content.TERRAFORM_PLAN
-    if stripped.startswith("#!") or _HEREDOC_COMMAND.match(stripped):
+    if stripped.startswith("#!") or _HEREDOC_COMMAND.match(stripped) or _heredoc_before_manifest(head):
         # A script, to cloud-init and nodeadm alike: the MIME or YAML it prints in a
         # here-document is not the userdata's own structure.
         if _BOOTSTRAP_HINT.search(head) or _MANIFEST_HINT.search(head):
@@ -316,6 +316,17 @@ def sniff(content: str) -> Content | None:
     if mime.looks_base64(stripped[:65536]):
         return Content.USERDATA
     return None
+
+
+def _heredoc_before_manifest(head: str) -> bool:
+    """Whether a command feeding a here-document starts a line before the first
+    ``apiVersion``/``kind`` line: a script whose YAML is that command's input (Karpenter's
+    getting-started step02-create-cluster.sh runs curl first, then
+    ``eksctl create cluster -f - <<EOF``), not a manifest."""
+    manifest = _MANIFEST_HINT.search(head)
+    if manifest is None:
+        return False
+    return any(_HEREDOC_COMMAND.match(line) for line in head[: manifest.start()].split("\n"))
 
 
 def _yaml_mapping_file(stripped: str) -> bool:
