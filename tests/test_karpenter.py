@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,8 @@ def test_pool_and_class_in_different_files_are_joined() -> None:
 def test_a_class_no_pool_references_is_a_group_of_unknown_types() -> None:
     (group,) = _project(FIXTURES / "ec2nodeclass-al2023.yaml").node_groups
     assert group.instance_selector and not group.labels_complete
+    # `ekslint nodes` shows it as the class it is, not as a NodePool.
+    assert group.origin is Origin.KARPENTER_NODE_CLASS and group.origin.value.startswith("Karpenter node class")
     assert [a.pattern for a in group.allowances] == ["net.core.somaxconn"]
 
 
@@ -103,6 +106,62 @@ spec:
     project = _project(tmp_path / "pools.yaml")
     found = project.placements(NodeRequirements(node_selector={"karpenter.sh/capacity-type": "spot"}))
     assert [(g.name, m) for g, m in found] == [("a", Match.MAYBE), ("c", Match.YES)]
+
+
+def test_notin_gt_lt_requirements_bound_the_label_for_placement(tmp_path: Path) -> None:
+    # Requirement shapes of aws/karpenter-provider-aws examples/v1/general-purpose.yaml
+    # (instance-generation Gt 2) and awslabs/data-on-eks infra/terraform/manifests/
+    # karpenter/nodepool-*.yaml (instance-family NotIn, capacity-type In two values).
+    write(
+        tmp_path,
+        {
+            "pool.yaml": """apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: general
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+        - key: karpenter.k8s.aws/instance-generation
+          operator: Gt
+          values: ["2"]
+        - key: karpenter.k8s.aws/instance-family
+          operator: NotIn
+          values: ["t2", "t3"]
+        - key: karpenter.sh/capacity-type
+          operator: In
+          values: ["spot", "on-demand"]
+        - key: karpenter.sh/capacity-type
+          operator: NotIn
+          values: ["spot"]
+        - key: workload-tier
+          operator: Exists
+"""
+        },
+    )
+    (group,) = _project(tmp_path / "pool.yaml").node_groups
+
+    def where(key: str, *values: str) -> Match:
+        return group.accepts(NodeRequirements(affinity_terms=[[Requirement(key, "In", values)]]))[0]
+
+    def selector(key: str, value: str) -> Match:
+        return group.accepts(NodeRequirements(node_selector={key: value}))[0]
+
+    assert selector("karpenter.k8s.aws/instance-generation", "2") is Match.NO
+    assert selector("karpenter.k8s.aws/instance-generation", "6") is Match.MAYBE
+    assert where("karpenter.k8s.aws/instance-family", "t3", "t2") is Match.NO
+    assert where("karpenter.k8s.aws/instance-family", "t3", "m5") is Match.MAYBE
+    # In [spot, on-demand] less NotIn [spot]: on-demand only.
+    assert group.label_options["karpenter.sh/capacity-type"] == ("on-demand",)
+    assert selector("karpenter.sh/capacity-type", "spot") is Match.NO
+    assert selector("karpenter.sh/capacity-type", "on-demand") is Match.YES
+    assert selector("workload-tier", "gold") is Match.MAYBE  # Exists: any value
+    # Pools differing only in a bound never share a placement answer.
+    other = replace(group, label_bounds={}, name="open")
+    key = "karpenter.k8s.aws/instance-family"
+    assert group.label_view(key) != other.label_view(key)
 
 
 def test_instance_requirements() -> None:
@@ -430,3 +489,201 @@ def test_pool_taints_the_api_server_refuses_are_eks002(tmp_path: Path) -> None:
     )
     found = {(f.span.file, f.span.line, f.span.col) for f in lint(tmp_path, select=["EKS002"]).findings}
     assert found == {("a.yaml", 8, 7), ("b.yaml", 8, 40)}
+
+
+def test_v1alpha5_inline_provider_and_launch_templates(tmp_path: Path) -> None:
+    # The v1alpha5 shapes of aws/karpenter-provider-aws's pre-v0.32 getting-started
+    # scripts (website/content/en/v0.17.0/getting-started/.../step11-create-provisioner.sh:
+    # spec.provider inline) and of AWSNodeTemplate with a launchTemplate
+    # (pkg/apis/v1alpha1/provider.go LaunchTemplateName, at dafe148a3^).
+    write(
+        tmp_path,
+        {
+            "provisioners.yaml": """apiVersion: karpenter.sh/v1alpha5
+kind: Provisioner
+metadata:
+  name: inline-br
+spec:
+  provider:
+    amiFamily: Bottlerocket
+    subnetSelector: {karpenter.sh/discovery: demo}
+---
+apiVersion: karpenter.sh/v1alpha5
+kind: Provisioner
+metadata:
+  name: inline-default
+spec:
+  provider:
+    subnetSelector: {karpenter.sh/discovery: demo}
+---
+apiVersion: karpenter.sh/v1alpha5
+kind: Provisioner
+metadata:
+  name: inline-lt
+spec:
+  provider:
+    launchTemplate: my-template
+---
+apiVersion: karpenter.sh/v1alpha5
+kind: Provisioner
+metadata:
+  name: by-ref
+spec:
+  providerRef:
+    name: lt
+---
+apiVersion: karpenter.k8s.aws/v1alpha1
+kind: AWSNodeTemplate
+metadata:
+  name: lt
+spec:
+  launchTemplate: my-template
+  subnetSelector: {karpenter.sh/discovery: demo}
+"""
+        },
+    )
+    groups = {g.name: g for g in _project(tmp_path / "provisioners.yaml").node_groups}
+    assert groups["inline-br"].ami_family == "Bottlerocket" and groups["inline-br"].ami_family_explicit
+    assert groups["inline-default"].ami_family == "AmazonLinux2"  # Karpenter's default family
+    # A launch template decides the AMI and userdata: unknown, and not taken for AL2.
+    for name in ("inline-lt", "by-ref"):
+        assert groups[name].ami_family is None and groups[name].custom_ami is None
+    assert set(groups) == {"inline-br", "inline-default", "inline-lt", "by-ref"}
+
+
+def test_pools_and_classes_in_terraform_manifest_heredocs_are_read(tmp_path: Path) -> None:
+    # Shape of aws-samples/karpenter-blueprints cluster/terraform/karpenter.tf: the
+    # default EC2NodeClass and NodePool as kubectl_manifest yaml_body heredocs with
+    # Terraform references; a kubernetes_manifest yamldecode() of a heredoc (hashicorp
+    # provider); a templatefile() manifest (awslabs/data-on-eks infra/terraform/
+    # karpenter.tf), which is a file of its own and not read twice.
+    write(
+        tmp_path,
+        {
+            "karpenter.tf": """resource "kubectl_manifest" "node_class" {
+  yaml_body = <<-YAML
+    apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata:
+      name: default
+    spec:
+      role: "${module.karpenter.node_iam_role_name}"
+      amiSelectorTerms:
+      - alias: bottlerocket@latest
+      subnetSelectorTerms:
+      - tags:
+          karpenter.sh/discovery: ${module.eks.cluster_name}
+  YAML
+}
+
+resource "kubectl_manifest" "node_pool" {
+  yaml_body = <<-YAML
+    apiVersion: karpenter.sh/v1
+    kind: NodePool
+    metadata:
+      name: default
+    spec:
+      template:
+        metadata:
+          labels:
+            intent: apps
+        spec:
+          requirements:
+            - key: karpenter.k8s.aws/instance-category
+              operator: In
+              values: ["c", "m"]
+          nodeClassRef:
+            name: default
+            group: karpenter.k8s.aws
+            kind: EC2NodeClass
+  YAML
+}
+
+resource "kubernetes_manifest" "gpu" {
+  manifest = yamldecode(<<-EOT
+    apiVersion: karpenter.sh/v1
+    kind: NodePool
+    metadata:
+      name: gpu
+    spec:
+      template:
+        spec:
+          nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+          taints:
+            - key: nvidia.com/gpu
+              effect: NoSchedule
+  EOT
+  )
+}
+
+resource "kubectl_manifest" "from_file" {
+  yaml_body = templatefile("${path.module}/pool.yaml", {})
+}
+""",
+            "pool.yaml": """apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: from-file
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+""",
+        },
+    )
+    project = _project(tmp_path / "karpenter.tf", tmp_path / "pool.yaml")
+    groups = {g.name: g for g in project.node_groups}
+    assert sorted(groups) == ["default", "from-file", "gpu"]
+    pool = groups["default"]
+    assert pool.origin is Origin.KARPENTER and pool.ami_family == "Bottlerocket"
+    assert pool.labels["intent"] == "apps" and pool.label_options["karpenter.k8s.aws/instance-category"] == ("c", "m")
+    assert pool.span.file.endswith("karpenter.tf") and (pool.span.line, pool.span.col) == (22, 7)  # its `name:`
+    assert [str(t) for t in groups["gpu"].taints] == ["nvidia.com/gpu:NoSchedule"]
+    assert groups["gpu"].ami_family == "Bottlerocket"  # joined across the two resources
+
+
+@pytest.mark.parametrize(
+    ("selector", "unclosed"), [("amiSelectorTerms: [{alias: al2023@latest}]", False), ("amiFamily: Custom", True)]
+)
+def test_userdata_ending_on_a_delimiter_without_newline(tmp_path: Path, selector: str, unclosed: bool) -> None:
+    # aws/karpenter-provider-aws test/suites/scheduling/testdata/hugepage_userdata_input.sh
+    # ends with `--==MYBOUNDARY==` and no newline; its e2e suite puts it in an
+    # EC2NodeClass's userData. Karpenter's NewArchive stops on errors.Is(err, io.EOF) and
+    # reads it whole; with amiFamily Custom nothing merges it and nodeadm's
+    # `err == io.EOF` does not match the wrapped error: the read fails.
+    write(
+        tmp_path,
+        {
+            "class.yaml": f"""apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: hugepages
+spec:
+  {selector}
+  role: KarpenterNodeRole-demo
+  userData: |-
+    MIME-Version: 1.0
+    Content-Type: multipart/mixed; boundary="==MYBOUNDARY=="
+
+    --==MYBOUNDARY==
+    Content-Type: text/x-shellscript; charset="us-ascii"
+
+    #!/bin/bash
+    sudo sysctl -w vm.nr_hugepages=2048
+    --==MYBOUNDARY==
+"""
+        },
+    )
+    found = [f for f in lint(tmp_path).findings if f.rule_id == "EKS001"]
+    assert bool(found) is unclosed
+
+
+def test_v1_class_selecting_amis_without_alias_needs_an_ami_family(tmp_path: Path) -> None:
+    # aws-samples/karpenter-blueprints blueprints/update-nodes-with-drift/latest-current-ami.yaml:
+    # AMIs pinned by id, no alias, no amiFamily: the v1 CRD's CEL rule refuses it.
+    head = "apiVersion: karpenter.k8s.aws/v1\nkind: EC2NodeClass\nmetadata:\n  name: pinned\nspec:\n  role: r\n"
+    terms = "  amiSelectorTerms:\n    - id: ami-0123456789abcdef0\n    - id: ami-0fedcba9876543210\n"
+    write(tmp_path, {"pinned.yaml": head + terms, "family.yaml": head + "  amiFamily: AL2023\n" + terms})
+    found = [(f.rule_id, Path(f.span.file).name, f.span.line) for f in lint(tmp_path).findings]
+    assert found == [("EKS002", "pinned.yaml", 7)]
+    assert "must specify amiFamily" in lint(tmp_path).findings[0].message

@@ -8,7 +8,7 @@ import gzip
 import pytest
 
 from ekslint.parse.mime import DecodeError, DecodeLimits, gunzip, read_userdata
-from ekslint.parse.sources import Content, ReadLimits, load_bytes
+from ekslint.parse.sources import Content, ReadLimits, load_bytes, sniff
 from ekslint.parse.text import Text
 from ekslint.parse.tomldoc import TomlSyntaxError, parse_toml
 
@@ -59,6 +59,33 @@ def test_missing_closing_boundary_is_reported_and_parts_still_read() -> None:
     assert len(userdata.parts) == 1
     (problem,) = userdata.problems
     assert "closing" in problem.message and "NextPart: EOF" in problem.message
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_last_delimiter_line_ending_the_text_is_how_go_ends_the_parts(crlf: bool) -> None:
+    # The shape of aws/karpenter-provider-aws examples/v1/al2023-custom-userdata.yaml and
+    # pkg/providers/launchtemplate/testdata/al2023_mime_userdata_input.golden: the last
+    # part ends with `--//` and one newline, no `--//--`. Go's multipart reader returns
+    # io.EOF on the header-less part that line opens, so nodeadm and Karpenter read
+    # every part and stop cleanly.
+    content = mime(
+        ("application/node.eks.aws", NODECONFIG), ("text/x-shellscript", "#!/bin/bash\necho hi\n"), close=False
+    )
+    content += "--//\n"
+    userdata = read_userdata(Text.whole_file("u", content.replace("\n", "\r\n") if crlf else content))
+    assert not userdata.problems
+    assert [p.content_type for p in userdata.parts] == ["application/node.eks.aws", "text/x-shellscript"]
+    assert userdata.parts[1].text.content.split() == ["#!/bin/bash", "echo", "hi"]
+
+
+@pytest.mark.parametrize("ending", ["--//", "--//\n\n", "--//\nContent-Type: text/x-shellscript\n\necho\n"])
+def test_a_last_delimiter_line_without_its_newline_or_with_more_after_it_is_unclosed(ending: str) -> None:
+    # Without the newline ReadSlice meets EOF on a line that is not `--//--`
+    # ("multipart: NextPart: EOF"); a blank line or a part after it is a part whose
+    # body reaches EOF without a delimiter (unexpected EOF).
+    content = mime(("text/x-shellscript", "#!/bin/bash\necho hi\n"), close=False) + ending
+    userdata = read_userdata(Text.whole_file("u", content))
+    assert [p.message.split(";")[0] for p in userdata.problems] == ["multipart userdata has no closing `--//--` line"]
 
 
 def test_part_after_the_closing_boundary_is_reported() -> None:
@@ -182,3 +209,36 @@ def test_a_part_without_its_blank_line_is_read_as_each_consumer_reads_it() -> No
     assert part.text.content.startswith("#!/bin/bash")  # cloud-init's recovery
     assert part.malformed is not None and part.malformed.line == 6  # where nodeadm stops
     assert part.swallowed == []
+
+
+def test_a_yaml_values_file_holding_a_bootstrap_script_is_not_userdata() -> None:
+    # Shape of awslabs/data-on-eks data-stacks/flink-on-eks/values/karpenter-dev.yaml:
+    # Helm values whose node pools carry `userData: |` scripts calling bootstrap.sh.
+    values = (
+        "# Karpenter overrides\nkarpenter:\n  controller:\n    replicas: 2\n"
+        "nodePools:\n  - name: checkpoint\n    nodeClass:\n      userData: |\n        #!/bin/bash\n"
+        "        /etc/eks/bootstrap.sh {{ .Values.clusterName }} --kubelet-extra-args '--max-pods=50'\n"
+    )
+    assert sniff(values) is None
+    # A script and a cloud-config that call it are userdata.
+    assert sniff("set -e\n/etc/eks/bootstrap.sh my-cluster\n") is Content.USERDATA
+    assert sniff("#cloud-config\nruncmd:\n  - /etc/eks/bootstrap.sh my-cluster\n") is Content.USERDATA
+
+
+def test_a_script_whose_here_document_holds_a_manifest_is_not_a_manifest() -> None:
+    # Shape of aws/karpenter-provider-aws website/content/en/v1.0/getting-started/
+    # getting-started-with-karpenter/scripts/step02-create-cluster.sh: a command first,
+    # then `eksctl create cluster -f - <<EOF` with the ClusterConfig, no shebang.
+    script = (
+        'curl -fsSL https://example.invalid/cloudformation.yaml > "${TEMPOUT}" \\\n'
+        '&& aws cloudformation deploy --stack-name "Karpenter-${CLUSTER_NAME}"\n\n'
+        "eksctl create cluster -f - <<EOF\n---\napiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\n"
+        "metadata:\n  name: ${CLUSTER_NAME}\nmanagedNodeGroups:\n- instanceType: m5.large\n  amiFamily: AmazonLinux2\n"
+        "  name: ${CLUSTER_NAME}-ng\nEOF\n"
+    )
+    assert sniff(script) is Content.USERDATA  # read as the script it is, never as YAML
+    # A manifest with a here-document only inside a block scalar stays a manifest.
+    configmap = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: s}\ndata:\n  run.sh: |\n    cat <<EOF > /x\n    EOF\n"
+    )
+    assert sniff(configmap) is Content.YAML

@@ -79,8 +79,6 @@ EXPECTED = {
     ("EKS002", "bottlerocket/karpenter-provider-aws__launchtemplate-testdata__br_userdata_input.golden", 12, 1),
     # EKS002 (Kubernetes schemas): Karpenter's example misspells allowPrivilegeEscalation.
     ("EKS002", "k8s/karpenter-provider-aws__examples__workloads__disruption-budget.yaml", 37, 11),
-    # The multipart userdata ends with "--//" instead of the closing "--//--".
-    ("EKS001", "nodeadm/karpenter-provider-aws__launchtemplate-testdata__al2023_mime_userdata_input.golden", 23, 1),
     # eksctl's own example names a custom AmazonLinux2 AMI without overrideBootstrapCommand, which
     # current eksctl refuses ("overrideBootstrapCommand is required when using a custom AMI").
     ("EKS202", "eksctl-examples/05-advanced-nodegroups.yaml", 17, 5),
@@ -182,6 +180,21 @@ EXPECTED = {
     # Migration Guide). k8s/ holds no ClusterConfig and lies under no ClusterConfig's directory, so it is
     # judged by eksctl's default version (1.34), no longer by the oldest eksctl example's metadata.version.
     ("EKS003", "k8s/kubernetes-examples___archived__cockroachdb__cockroachdb-statefulset.yaml", 57, 1),
+    # -- Karpenter real-repository pass (karpreal) --
+    # No longer EKS001: karpenter-provider-aws launchtemplate-testdata al2023_mime_userdata_input.golden
+    # ends with `--//` and its newline. Go's mime/multipart reads that line as one more part, meets
+    # the end of the input in its headers and returns io.EOF, on which nodeadm's ParseMultipart
+    # (amazon-eks-ami nodeadm/internal/configprovider/mime.go) and Karpenter's NewArchive stop with
+    # every part read; Karpenter's own suite merges this input (al2023_mime_userdata_merged.golden).
+    # A v1 EC2NodeClass selecting AMIs by id, with no alias and no amiFamily: the CRD's CEL rule
+    # ("must specify amiFamily if amiSelectorTerms does not contain an alias",
+    # pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml) refuses it.
+    (
+        "EKS002",
+        "karpenter/devyoushin__karpenter-practice__crd-yamls__ec2nodeclass__ec2nodeclass-custom-ami.yaml",
+        15,
+        3,
+    ),
 }
 
 

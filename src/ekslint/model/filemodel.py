@@ -134,6 +134,10 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         model.userdata += terraform.userdata
         model.problems += terraform.problems
         model.reads_files += terraform.reads_files
+        for obj in terraform.manifests:  # kubectl_manifest heredocs
+            kind = obj.text("kind") or ""
+            if karpenter.is_pool(obj, kind) or karpenter.is_node_class(obj, kind):
+                karpenter_objects.append((obj, kind))
     if source.content is Content.CLOUDFORMATION:
         _add_template(model, cloudformation.template_model(source, context, limits, model.problems))
     if karpenter_objects:

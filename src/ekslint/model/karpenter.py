@@ -57,7 +57,7 @@ from ekslint.model.nodegroup import (
     is_al2023,
     is_windows,
 )
-from ekslint.model.scheduling import TAINT_EFFECT_NAMES, Requirement, Taint
+from ekslint.model.scheduling import TAINT_EFFECT_NAMES, Requirement, Taint, within_bounds
 from ekslint.model.userdata import UserdataModel, embedded_userdata
 from ekslint.parse.sources import ReadLimits
 from ekslint.parse.text import Problem, Span
@@ -137,6 +137,11 @@ class KarpenterFacts:
 def _family(obj: YMap, spec: YMap) -> tuple[str | None, Span | None, bool | None, str]:
     """(family, where, custom AMI) from ``amiSelectorTerms`` aliases or ``amiFamily``;
     amiFamily wins (``EC2NodeClass.AMIFamily()``). v1beta1 and v1alpha5 default to AL2."""
+    if "launchTemplate" in spec and pool_version(obj) in ("v1alpha5", "v1alpha1"):
+        # v1alpha5/v1alpha1 ``launchTemplate``: Karpenter launches from that template,
+        # whose AMI and userdata no file here shows (pkg/apis/v1alpha1/provider.go
+        # ``LaunchTemplateName``, removed in v1beta1).
+        return None, spec.entry_span("launchTemplate"), None, "launchTemplate"
     terms = spec.seq("amiSelectorTerms")
     alias_family: str | None = None
     alias_span: Span | None = None
@@ -179,15 +184,19 @@ def node_class(
         return result, None
     family, family_span, custom, how = _family(obj, spec)
     result.ami_family, result.ami_family_span, result.custom_ami = family, family_span, custom
+    if how == "launchTemplate":
+        return result, None  # Karpenter refuses userData beside a launch template
     generated = not (custom and family is None)  # amiFamily Custom: Karpenter adds nothing
     label = f"userData of {kind} {name}"
     userdata: UserdataModel | None = None
     raw = spec.scalar("userData")
     if raw is not None and isinstance(raw.value, str) and not is_windows(family):
         before = len(problems)
-        userdata = embedded_userdata(raw.as_text(), label, limits, problems)
+        text = raw.as_text()
+        userdata = embedded_userdata(text, label, limits, problems)
         if generated and (is_al2(family) or is_al2023(family)):
-            problems[before:] = [_karpenter_reads_mime(p, label) for p in problems[before:]]
+            read = (_karpenter_reads_mime(p, label, text.content) for p in problems[before:])
+            problems[before:] = [p for p in read if p is not None]
     kubelet = KubeletSettings()
     if userdata is not None:
         userdata.declared_family = family
@@ -223,13 +232,19 @@ def node_class(
 _UNCLOSED = "multipart userdata has no closing `"
 
 
-def _karpenter_reads_mime(problem: Problem, label: str) -> Problem:
+def _karpenter_reads_mime(problem: Problem, label: str, content: str) -> Problem | None:
     """Karpenter parses a MIME userData itself before anything boots (Go mime/multipart
-    in ``bootstrap/mime/mime.go`` and ``eksbootstrap.go``): a missing closing boundary
-    fails that read (``unexpected EOF``), and no launch template is built."""
+    in ``bootstrap/mime/mime.go`` and ``eksbootstrap.go``): a last part that reaches the
+    end without a boundary fails that read (``unexpected EOF``), and no launch template
+    is built. A text whose last line is the ``--B`` delimiter without its newline is
+    read whole: NextPart wraps the io.EOF of that line, and ``NewArchive`` stops on
+    ``errors.Is(err, io.EOF)`` (the userData of Karpenter's e2e suites,
+    test/suites/scheduling/testdata/hugepage_userdata_input.sh, ends so); None then."""
     if not problem.message.startswith(_UNCLOSED):
         return problem
     close = problem.message[len(_UNCLOSED) :].partition("`")[0]
+    if content.rpartition("\n")[2].rstrip(" \t\r") == close[:-2]:
+        return None
     return Problem(
         problem.span,
         f"{label}: the multipart userdata has no closing `{close}` line; Karpenter merges it with Go's "
@@ -274,6 +289,42 @@ def _requirements(spec: YMap) -> list[tuple[Requirement, Span]]:
     return found
 
 
+def _label_options(
+    requirements: list[tuple[Requirement, Span]], labels: dict[str, str]
+) -> tuple[dict[str, tuple[str, ...] | None], dict[str, tuple[Requirement, ...]]]:
+    """The values each label a pool's requirements constrain may take on its nodes.
+
+    Karpenter folds a pool's requirements on one key into one (sigs.k8s.io/karpenter
+    pkg/scheduling/requirements.go ``Add``, requirement.go ``Intersection``), lets a pod
+    on only where the two intersect (requirements.go ``Compatible``), and labels
+    the node with a value inside both: ``In`` with one value is a label (``labels``, in
+    place), with several a choice among them, less any ``NotIn`` value or one outside
+    ``Gt``/``Lt``; ``NotIn``, ``Gt``, ``Lt`` alone leave the value open but bounded
+    (the bounds: a pod asking only for excluded values cannot land); ``DoesNotExist``
+    removes the label."""
+    options: dict[str, tuple[str, ...] | None] = {}
+    bounds: dict[str, tuple[Requirement, ...]] = {}
+    for requirement, _ in requirements:
+        key, operator, values = requirement.key, requirement.operator, requirement.values
+        if operator == "In" and len(values) == 1 and key not in options:
+            labels.setdefault(key, values[0])
+        elif operator == "In":
+            options[key] = values
+        elif operator == "DoesNotExist":
+            labels.pop(key, None)
+        else:
+            if operator != "Exists":
+                bounds[key] = (*bounds.get(key, ()), requirement)
+            options.setdefault(key, None)
+    for key in list(options):
+        choices = options[key]
+        if key in labels:
+            del options[key]
+        elif choices is not None and key in bounds:
+            options[key] = within_bounds(bounds[key], key, choices)
+    return options, {k: b for k, b in bounds.items() if k in options and options[k] is None}
+
+
 def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
     """The node group of a NodePool (or v1alpha5 Provisioner), before its class is joined."""
     meta = obj.map("metadata")
@@ -302,21 +353,8 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
         if isinstance(value, YScalar) and value.value is not None:
             labels[key] = value.text
     labels["karpenter.sh/nodepool" if kind == "NodePool" else "karpenter.sh/provisioner-name"] = name
-    options: dict[str, tuple[str, ...] | None] = {}
     requirements = _requirements(node_spec)
-    for requirement, _ in requirements:
-        key = requirement.key
-        if requirement.operator == "In" and len(requirement.values) == 1 and key not in options:
-            labels.setdefault(key, requirement.values[0])
-        elif requirement.operator == "In":
-            options[key] = requirement.values
-        elif requirement.operator == "DoesNotExist":
-            labels.pop(key, None)
-        elif key not in labels:
-            options[key] = None
-    for key in list(options):
-        if key in labels:
-            del options[key]
+    options, bounds = _label_options(requirements, labels)
     span = meta.entry_span("name") if meta is not None and "name" in meta else obj.entry_span("kind")
     group = NodeGroup(
         name=name,
@@ -325,6 +363,7 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
         file=span.file,
         labels=labels,
         label_options=options,
+        label_bounds=bounds,
         unknown_label_prefixes=_AUTO_MODE_LABEL_PREFIXES if auto_mode else _KARPENTER_LABEL_PREFIXES,
         # startupTaints are removed once the node is ready: pods need not tolerate them.
         taints=_taints(node_spec, "taints"),
@@ -336,6 +375,12 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
     ref_name = ref.text("name") if ref is not None else None
     if ref_name:
         group.node_class = f"{AUTO_MODE_GROUP if auto_mode else NODECLASS_GROUP}/{ref_name}"
+    provider = spec.map("provider") if kind == "Provisioner" and not ref_name else None
+    if provider is not None:
+        # The AWS provider written inline (v1alpha5 before AWSNodeTemplate and
+        # providerRef; the same fields, pkg/apis/v1alpha1/provider.go, less userData).
+        group.ami_family, group.ami_family_span, group.custom_ami, _ = _family(obj, provider)
+        group.ami_family_explicit = "amiFamily" in provider
     if auto_mode:
         # Auto Mode nodes run Bottlerocket-based AMIs that EKS builds and boots; their
         # max pods is EKS's own (the lower of 110 and the ENI capacity).
@@ -381,7 +426,7 @@ def unused_class_group(nodeclass: NodeClass) -> NodeGroup:
     labels and instance types no file shows."""
     return NodeGroup(
         name=nodeclass.name,
-        origin=Origin.AUTO_MODE if nodeclass.auto_mode else Origin.KARPENTER,
+        origin=Origin.AUTO_MODE if nodeclass.auto_mode else Origin.KARPENTER_NODE_CLASS,
         span=nodeclass.span,
         file=nodeclass.file,
         ami_family=nodeclass.ami_family if not nodeclass.auto_mode else "Bottlerocket",
@@ -495,6 +540,7 @@ def builtin_pools(config: YMap, version: tuple[int, int] | None) -> list[NodeGro
                 custom_ami=False,
                 labels=labels,
                 label_options=options,
+                label_bounds={"eks.amazonaws.com/instance-generation": (_BUILTIN_REQUIREMENTS[2],)},
                 unknown_label_prefixes=_AUTO_MODE_LABEL_PREFIXES,
                 taints=list(taints),
                 instance_requirements=requirements,

@@ -84,6 +84,9 @@ class Origin(Enum):
     CLOUDFORMATION = "CloudFormation"
     KARPENTER = "Karpenter NodePool"
     AUTO_MODE = "EKS Auto Mode NodePool"
+    # An EC2NodeClass (or AWSNodeTemplate) that no NodePool among the files uses: some
+    # pool elsewhere does, with labels and instance types no file shows.
+    KARPENTER_NODE_CLASS = "Karpenter node class (no NodePool read)"
 
 
 @fast_pickle
@@ -218,6 +221,8 @@ class NodeGroup:
     # instance types it may launch (None: the types are listed, or not a NodePool), and
     # the node class it references (``group/name``) until that is joined in.
     label_options: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    # The NotIn/Gt/Lt requirements on a label whose option is None: its value meets them.
+    label_bounds: dict[str, tuple[Requirement, ...]] = field(default_factory=dict)
     unknown_label_prefixes: tuple[str, ...] = ()
     instance_requirements: tuple[Requirement, ...] | None = None
     node_class: str | None = None
@@ -257,7 +262,7 @@ class NodeGroup:
         if requirements.unconstrained:
             match = Match.YES  # most pods: no selector to match the labels against
         else:
-            match = requirements.label_match(self.node_labels(), self.unknowable, self.label_options)
+            match = requirements.label_match(self.node_labels(), self.unknowable, self.label_options, self.label_bounds)
             if match is Match.NO:
                 return match, "its nodeSelector/node affinity does not match the group's labels"
         blocking = requirements.tolerates_all(self.taints)
@@ -275,7 +280,12 @@ class NodeGroup:
 
     def label_view(self, key: str) -> tuple[object, ...]:
         """All that decides how label ``key`` matches on this group's nodes."""
-        return (self.node_labels().get(key), self.label_options.get(key, ()), self.unknowable(key))
+        return (
+            self.node_labels().get(key),
+            self.label_options.get(key, ()),
+            self.label_bounds.get(key, ()),
+            self.unknowable(key),
+        )
 
     @property
     def plainly_labelled(self) -> bool:

@@ -78,15 +78,29 @@ class Requirement:
             return Match.YES if (left > right if op == "Gt" else left < right) else Match.NO
         return Match.NO
 
-    def evaluate_options(self, options: tuple[str, ...] | None) -> Match:
+    def evaluate_options(self, options: tuple[str, ...] | None, bounds: tuple[Requirement, ...] = ()) -> Match:
         """Against a node label that takes one of ``options`` (a Karpenter NodePool's
-        requirement on it; None: some value no file shows)."""
+        requirement on it; None: some value no file shows, within ``bounds``, the
+        pool's NotIn/Gt/Lt requirements on the key)."""
         if options is None:
-            return Match.YES if self.operator == "Exists" else Match.MAYBE
+            if self.operator == "Exists":
+                return Match.YES
+            if bounds and self.operator == "In" and not any(_within(bounds, self.key, v) for v in self.values):
+                return Match.NO  # every value the pod accepts is one the pool excludes
+            return Match.MAYBE
         results = [self.evaluate({self.key: value}) for value in options]
         if all(r is Match.YES for r in results):
             return Match.YES
         return Match.NO if all(r is Match.NO for r in results) else Match.MAYBE
+
+
+def _within(bounds: tuple[Requirement, ...], key: str, value: str) -> bool:
+    return all(b.evaluate({key: value}) is not Match.NO for b in bounds)
+
+
+def within_bounds(bounds: tuple[Requirement, ...], key: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``values`` of label ``key`` that every requirement of ``bounds`` allows."""
+    return tuple(v for v in values if _within(bounds, key, v))
 
 
 @fast_pickle
@@ -185,14 +199,17 @@ class NodeRequirements:
         labels: dict[str, str],
         unknowable: Callable[[str], bool],
         options: dict[str, tuple[str, ...] | None] | None = None,
+        bounds: dict[str, tuple[Requirement, ...]] | None = None,
     ) -> Match:
         """Match against a node's ``labels``; a key missing from them is certainly
         absent unless ``unknowable(key)`` (set by something ekslint cannot see).
-        ``options``: labels that take one of several values (Karpenter requirements)."""
+        ``options``: labels that take one of several values (Karpenter requirements);
+        ``bounds``: the NotIn/Gt/Lt requirements an open (None) option's value meets."""
+        bounds = bounds or {}
         results = [
             (Match.YES if labels[k] == v else Match.NO)
             if k in labels
-            else Requirement(k, "In", (v,)).evaluate_options(options[k])
+            else Requirement(k, "In", (v,)).evaluate_options(options[k], bounds.get(k, ()))
             if options and k in options
             else (Match.MAYBE if unknowable(k) else Match.NO)
             for k, v in self.node_selector.items()
@@ -201,7 +218,7 @@ class NodeRequirements:
             terms = [
                 all_of(
                     [
-                        r.evaluate_options(options[r.key])
+                        r.evaluate_options(options[r.key], bounds.get(r.key, ()))
                         if options and r.key in options and r.key not in labels
                         else r.evaluate(labels, known=r.key in labels or not unknowable(r.key))
                         for r in term

@@ -31,6 +31,7 @@ from ekslint.parse.hcl import Block, Expr, HclFile
 from ekslint.parse.sources import ReadLimits, read_head
 from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Problem, Span, Text
+from ekslint.parse.yamltree import YMap
 
 _MAX_RESOLVE_DEPTH = 8
 
@@ -56,6 +57,9 @@ class TerraformFacts:
     userdata: list[UserdataModel] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     reads_files: list[str] = field(default_factory=list)  # templatefile()/file() targets read
+    # Kubernetes objects written inline in manifest resources (``kubectl_manifest``
+    # ``yaml_body`` heredocs), positioned in the .tf file.
+    manifests: list[YMap] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -16,9 +16,15 @@ from ekslint.model.terraform import (
 )
 from ekslint.model.terraform_module import module_groups
 from ekslint.model.terraform_plan import read_plan
-from ekslint.parse.hcl import HclFile
-from ekslint.parse.sources import Content, ReadLimits, SourceFile
-from ekslint.parse.yamltree import YamlLimits
+from ekslint.parse.hcl import Block, HclFile
+from ekslint.parse.sources import Content, ReadLimits, SourceFile, load_text
+from ekslint.parse.yamltree import YamlLimits, YMap
+
+# Resources that apply a Kubernetes object written as YAML in the .tf file, and the
+# attribute that holds it: gavinbunney/terraform-provider-kubectl (and its fork
+# alekc/terraform-provider-kubectl) ``kubectl_manifest.yaml_body``; hashicorp's
+# ``kubernetes_manifest.manifest`` as ``yamldecode(...)`` of a string.
+_MANIFEST_RESOURCES = {"kubectl_manifest": "yaml_body", "kubernetes_manifest": "manifest"}
 
 
 def terraform_source(source: SourceFile, version: tuple[int, int] | None, limits: YamlLimits) -> TerraformFacts | None:
@@ -53,6 +59,8 @@ def read_terraform(hcl: HclFile, path: str, version: tuple[int, int] | None, lim
     for block in hcl.body.blocks:
         if block.type == "module":
             module_groups(block, resolver, version, facts)
+        elif block.type == "resource" and len(block.labels) == 2 and block.labels[0] in _MANIFEST_RESOURCES:
+            facts.manifests += manifest_objects(block, resolver)
     for template in templates.values():
         if not template.used and template.userdata is not None:
             facts.userdata.append(template.userdata)
@@ -65,3 +73,21 @@ def read_terraform(hcl: HclFile, path: str, version: tuple[int, int] | None, lim
             if group.ami_family is not None:
                 facts.node_groups.append(group)
     return facts
+
+
+def manifest_objects(block: Block, resolver: Resolver) -> list[YMap]:
+    """The objects a manifest resource writes inline (a heredoc or string, possibly
+    through ``yamldecode``), positioned in the .tf file. A ``file()`` or
+    ``templatefile()`` manifest is a file of its own, linted as such; HCL objects
+    (``yamlencode({...})``) and values computed elsewhere are not read. The text goes
+    through the template step, so ``${...}`` values are unknown placeholders; YAML
+    that does not parse is left unread (the provider reports it at plan time)."""
+    expr = resolver.value(block.attr(_MANIFEST_RESOURCES[block.labels[0]]))
+    if expr is not None and expr.kind == "call" and str(expr.value) == "yamldecode" and expr.elements:
+        expr = resolver.value(expr.elements[0])
+    if expr is None or expr.kind not in ("string", "template", "heredoc") or expr.text is None:
+        return []
+    source = load_text(expr.text, Content.YAML, resolver.limits)
+    if source.not_analysed is not None or source.problems:
+        return []
+    return list(source.objects())

@@ -391,7 +391,17 @@ def read_userdata(text: Text, limits: DecodeLimits = DecodeLimits()) -> Userdata
             )
         )
         return Userdata(True, [], problems, [])
-    if closed_at is None:
+    if closed_at is None and len(markers) > 1 and markers[-1][0] == len(lines) - 2 and not lines[-1]:
+        # The text ends with a `--B` line and its newline. Go's mime/multipart
+        # (Reader.NextPart) then reads that line as the start of one more part, finds
+        # no header at the end of the input and returns io.EOF itself: nodeadm
+        # (amazon-eks-ami nodeadm/internal/configprovider/mime.go ParseMultipart) and
+        # Karpenter (karpenter-provider-aws pkg/providers/amifamily/bootstrap/mime/mime.go
+        # NewArchive) both stop there with every part read, as Karpenter's own
+        # examples (examples/v1/al2023-custom-userdata.yaml) and test data rely on.
+        # Without the newline, or with anything after it, the read fails (below).
+        end_of_parts = markers.pop()[0]
+    elif closed_at is None:
         last = len(lines) - 1
         while last > 0 and not lines[last].strip():
             last -= 1

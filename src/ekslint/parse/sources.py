@@ -56,6 +56,9 @@ _PLAN_HINT = re.compile(r'"(planned_values|values|terraform_version)"\s*:')
 # A shell command that feeds a here-document (``cat <<EOF | envsubst | kubectl apply -f -``,
 # as Karpenter's getting-started guide writes NodePools): a script, not the YAML it holds.
 _HEREDOC_COMMAND = re.compile(r"[A-Za-z_./][\w./-]*[ \t][^\n]*<<-?[ \t]*['\"]?[A-Za-z_]\w*['\"]?")
+# The first line of a YAML mapping (a key, a colon, then a space or the line's end);
+# anchored, so a search tries one start only (linear).
+_YAML_KEY_LINE = re.compile(r"^[\"']?[A-Za-z_][\w.-]*[\"']?:(?:[ \t]|$)")
 # A Markdown code fence at the start of a line (YAML forbids "`" there).
 _DOC_FENCE = re.compile(r"^(```|~~~)", re.M)
 
@@ -290,7 +293,7 @@ def sniff(content: str) -> Content | None:
     stripped = head.lstrip()
     if stripped.startswith("{") and _PLAN_HINT.search(head) and '"format_version"' in head:
         return Content.TERRAFORM_PLAN
-    if stripped.startswith("#!") or _HEREDOC_COMMAND.match(stripped):
+    if stripped.startswith("#!") or _HEREDOC_COMMAND.match(stripped) or _heredoc_before_manifest(head):
         # A script, to cloud-init and nodeadm alike: the MIME or YAML it prints in a
         # here-document is not the userdata's own structure.
         if _BOOTSTRAP_HINT.search(head) or _MANIFEST_HINT.search(head):
@@ -302,13 +305,41 @@ def sniff(content: str) -> Content | None:
         return Content.USERDATA
     if _MANIFEST_HINT.search(head):
         return Content.YAML
-    if _BOOTSTRAP_HINT.search(head) and (stripped.startswith(("#!", "/")) or "\n" in stripped):
+    if (
+        _BOOTSTRAP_HINT.search(head)
+        and (stripped.startswith(("#!", "/")) or "\n" in stripped)
+        and not _yaml_mapping_file(stripped)
+    ):
         return Content.USERDATA
     if tomldoc.looks_like_bottlerocket(head):
         return Content.BOTTLEROCKET
     if mime.looks_base64(stripped[:65536]):
         return Content.USERDATA
     return None
+
+
+def _heredoc_before_manifest(head: str) -> bool:
+    """Whether a command feeding a here-document starts a line before the first
+    ``apiVersion``/``kind`` line: a script whose YAML is that command's input (Karpenter's
+    getting-started step02-create-cluster.sh runs curl first, then
+    ``eksctl create cluster -f - <<EOF``), not a manifest."""
+    manifest = _MANIFEST_HINT.search(head)
+    if manifest is None:
+        return False
+    return any(_HEREDOC_COMMAND.match(line) for line in head[: manifest.start()].split("\n"))
+
+
+def _yaml_mapping_file(stripped: str) -> bool:
+    """Whether a text that mentions bootstrap.sh is a YAML mapping (a Helm values file
+    whose node pools carry a ``userData: |`` script, as awslabs/data-on-eks
+    data-stacks/*/values/karpenter-*.yaml do), not a script: its first line that is not
+    a comment is a ``key:``. A ``#cloud-config`` document is userdata, whatever follows."""
+    if stripped.startswith("#cloud-config"):
+        return False
+    for line in stripped.split("\n", 64)[:64]:
+        if line.strip() and not line.startswith("#"):
+            return _YAML_KEY_LINE.match(line) is not None
+    return False
 
 
 def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:

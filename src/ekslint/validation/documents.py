@@ -136,7 +136,7 @@ def _check_karpenter(obj: YMap, kind: str) -> list[Problem]:
             if key in spec
         ]
     if kind == "EC2NodeClass" and karpenter.pool_version(obj) == "v1":
-        problems = _alias_problems(spec, what)
+        problems = _alias_problems(spec, what) or _family_problems(spec, what)
         if problems:
             return problems
     if kind == "NodePool":
@@ -197,6 +197,24 @@ def _alias_problems(spec: YMap, what: str) -> list[Problem]:
             )
         )
     return problems
+
+
+def _family_problems(spec: YMap, what: str) -> list[Problem]:
+    """The CEL rule of a v1 EC2NodeClass (pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml,
+    "must specify amiFamily if amiSelectorTerms does not contain an alias"): terms that
+    select AMIs by id, name, tags or SSM parameter need an amiFamily to bootstrap them."""
+    terms = spec.seq("amiSelectorTerms")
+    if not terms or "amiFamily" in spec or any(isinstance(t, YMap) and "alias" in t for t in terms):
+        return []
+    return [
+        Problem(
+            spec.key_span("amiSelectorTerms"),
+            f"amiSelectorTerms of {what} select AMIs without an alias, and the class has no amiFamily: the API "
+            'server refuses it ("must specify amiFamily if amiSelectorTerms does not contain an alias"), since '
+            "Karpenter would not know how to bootstrap those AMIs. Add amiFamily (AL2023, AL2, Bottlerocket, "
+            "Windows2019/2022/2025, or Custom with complete userData)",
+        )
+    ]
 
 
 def _taint_list_problems(node_spec: YMap, what: str) -> list[Problem]:

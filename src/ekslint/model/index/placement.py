@@ -78,6 +78,7 @@ class PlacementIndex:
                     group.labels_complete,
                     frozenset(group.node_labels().items()),
                     frozenset(group.label_options.items()),
+                    frozenset(group.label_bounds.items()),
                     group.unknown_label_prefixes,
                 )
                 index.partly[key].append(position)
