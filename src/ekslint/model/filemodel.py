@@ -5,8 +5,9 @@ and in parallel."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
-from ekslint.model import cloudformation, karpenter, kustomize
+from ekslint.model import karpenter, kustomize
 from ekslint.model import cni as cni_model
 from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import removed_api
@@ -15,7 +16,6 @@ from ekslint.model.eksctl import ClusterConfig, cluster_config, is_cluster_confi
 from ekslint.model.facts import FileFacts, object_keys
 from ekslint.model.nodeconfig import is_nodeconfig, read_kubelet_config
 from ekslint.model.nodegroup import KubeletSettings, NodeGroup, Origin
-from ekslint.model.terraform_read import terraform_source
 from ekslint.model.userdata import (
     UserdataModel,
     bottlerocket_model,
@@ -27,6 +27,9 @@ from ekslint.parse.numbers import abbreviate
 from ekslint.parse.sources import Content, ReadLimits, SourceFile
 from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import DEFAULT_LIMITS, YamlLimits, YMap, YSeq
+
+if TYPE_CHECKING:
+    from ekslint.model.cloudformation import TemplateModel
 
 
 @dataclass(slots=True, kw_only=True)
@@ -127,7 +130,13 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             karpenter_objects.append((obj, kind))
         elif kind and k8s.is_custom_resource(obj):
             model.custom_resources.append((k8s.namespace_of(obj), kind))
-    terraform = terraform_source(source, version, limits)
+    # The Terraform and CloudFormation readers are imported for the files that need them:
+    # most runs (a one-file pre-commit run on a manifest) never do.
+    terraform = None
+    if source.hcl is not None or source.content is Content.TERRAFORM_PLAN:
+        from ekslint.model.terraform_read import terraform_source
+
+        terraform = terraform_source(source, version, limits)
     if terraform is not None:  # .tf files and `terraform show -json` output
         model.clusters += terraform.clusters
         model.node_groups += terraform.node_groups
@@ -139,6 +148,8 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             if karpenter.is_pool(obj, kind) or karpenter.is_node_class(obj, kind):
                 karpenter_objects.append((obj, kind))
     if source.content is Content.CLOUDFORMATION:
+        from ekslint.model import cloudformation
+
         _add_template(model, cloudformation.template_model(source, context, limits, model.problems))
     if karpenter_objects:
         found = karpenter.read_file(karpenter_objects, ReadLimits(yaml=limits), model.problems)
@@ -169,7 +180,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
     return model
 
 
-def _add_template(model: FileModel, template: cloudformation.TemplateModel) -> None:
+def _add_template(model: FileModel, template: TemplateModel) -> None:
     model.clusters.extend(template.clusters)
     model.node_groups.extend(template.node_groups)
     model.userdata.extend(template.userdata)
