@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING
 
-from ekslint.model import karpenter, kustomize
 from ekslint.model import cni as cni_model
+from ekslint.model import karpenter, kustomize
 from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import removed_api
 from ekslint.model.context import ModelContext
