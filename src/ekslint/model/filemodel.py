@@ -86,7 +86,8 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         removed = removed_api(obj, kind)
         if removed is not None:
             model.removed_apis.append(removed)
-        template_path = context.pod_template_path(kind, obj.text("apiVersion") or "") if kind else ""
+        api_version = obj.text("apiVersion") or ""
+        template_path = context.pod_template_path(kind, api_version) if kind else ""
         if template_path != "":
             workload = k8s.workload(obj, kind, template_path)
             if workload is not None:
@@ -98,13 +99,13 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             daemonset = cni_model.from_daemonset(obj) if kind == "DaemonSet" else None
             if daemonset is not None:
                 model.cni.append(daemonset)
-        elif kind == "PodDisruptionBudget":
+        elif kind == "PodDisruptionBudget" and k8s.builtin_kind(kind, api_version):
             model.pdbs.append(k8s.pod_disruption_budget(obj))
-        elif kind == "HorizontalPodAutoscaler":
+        elif kind == "HorizontalPodAutoscaler" and k8s.builtin_kind(kind, api_version):
             scaler = k8s.autoscaler(obj)
             if scaler is not None:
                 model.autoscalers.append(scaler)
-        elif kind == "ConfigMap":
+        elif kind == "ConfigMap" and k8s.builtin_kind(kind, api_version):
             model.config_maps.append(k8s.config_map(obj))
             windows_cni = cni_model.from_config_map(obj)
             if windows_cni is not None:

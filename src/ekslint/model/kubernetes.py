@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ekslint.fastpickle import fast_pickle
 from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
 from ekslint.parse.numbers import OutOfRange, abbreviate
+from ekslint.parse.objects import object_name
 from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Span
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
@@ -207,6 +208,8 @@ def _name_span(obj: YMap) -> Span:
     meta = obj.map("metadata")
     if meta is not None and "name" in meta:
         return meta.entry_span("name")
+    if meta is not None and "generateName" in meta:
+        return meta.entry_span("generateName")
     if "kind" in obj:
         return obj.entry_span("kind")
     return obj.start_span
@@ -219,9 +222,7 @@ def _meta(obj: YMap) -> tuple[str, str | None]:
     meta = obj.map("metadata")
     if meta is None:
         return "?", None
-    name, namespace = meta.text("name") or "?", meta.text("namespace")
-    if is_placeholder(name):
-        name = TEMPLATED_NAME
+    name, namespace = object_name(meta), meta.text("namespace")
     if namespace is not None and is_placeholder(namespace):
         namespace = TEMPLATED_NAME
     return name, namespace
@@ -454,6 +455,20 @@ def config_map(obj: YMap) -> ConfigMap:
 
 # API groups of objects that run no pods of their own although they are not built in.
 _PODLESS_GROUPS = ("eksctl.io", "node.eks.aws", "karpenter.sh", "karpenter.k8s.aws", "kustomize.config.k8s.io")
+
+
+def builtin_kind(kind: str, api_version: str) -> bool:
+    """Whether ``kind`` under ``api_version`` is the object ekslint models under that
+    name: Kubernetes' own (a group without a dot, or a ``*.k8s.io`` one: ``apps``,
+    ``policy``, ``batch``, the core group), or a carrier's own group (Argo's
+    ``Rollout``). A CRD may define a ``Deployment`` or ``PodDisruptionBudget`` of its own
+    group (``example.com/v1``): the API server serves it from the CRD's schema and no
+    controller of Kubernetes reads it, so it is no workload and no PDB (kubernetes
+    pkg/controller/disruption lists ``policy`` PDBs only)."""
+    group = api_version.rpartition("/")[0]
+    if kind in CARRIER_GROUPS:
+        return group == CARRIER_GROUPS[kind]
+    return "." not in group or group.endswith(".k8s.io")
 
 
 def is_custom_resource(obj: YMap) -> bool:

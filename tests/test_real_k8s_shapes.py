@@ -1,0 +1,121 @@
+"""Workload and PDB shapes met on real repositories (the issue 14 trust pass): each test is
+a small fixture of a shape a public repository uses, naming the file it mirrors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import lint, write
+
+
+def found(result) -> set[tuple[str, str, int]]:  # type: ignore[no-untyped-def]
+    return {(f.rule_id, f.span.file, f.span.line) for f in result.findings}
+
+
+# A CRD may define kinds named like Kubernetes' own in its group: the API server serves
+# them from the CRD's schema and the disruption controller (kubernetes
+# pkg/controller/disruption/disruption.go) lists only policy/v1 PDBs. Nothing here is a
+# workload or a PDB. The monitoring PDB beside the Prometheus custom resource is
+# kube-prometheus manifests/prometheus-podDisruptionBudget.yaml's shape.
+CUSTOM_KINDS = """apiVersion: example.com/v1
+kind: Deployment
+metadata:
+  name: x
+spec:
+  replicas: 2
+  template:
+    metadata:
+      labels: {app: x}
+    spec:
+      securityContext:
+        sysctls: [{name: net.core.somaxconn, value: "1024"}]
+---
+apiVersion: policy.example.io/v1
+kind: PodDisruptionBudget
+metadata:
+  name: z
+spec:
+  maxUnavailable: 0
+  selector:
+    matchLabels: {app: x}
+---
+apiVersion: monitoring.example.io/v1
+kind: HorizontalPodAutoscaler
+metadata:
+  name: h
+spec:
+  minReplicas: 5
+  scaleTargetRef: {kind: Deployment, name: web}
+"""
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers: [{name: web, image: nginx}]
+"""
+PDB = """apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+spec:
+  minAvailable: 3
+  selector:
+    matchLabels: {app: web}
+"""
+
+
+def test_kinds_of_a_custom_group_are_not_workloads_or_pdbs(tmp_path: Path) -> None:
+    write(tmp_path, {"crd.yaml": CUSTOM_KINDS})
+    assert found(lint(tmp_path)) == set()
+
+
+def test_a_custom_group_autoscaler_sets_no_replica_floor(tmp_path: Path) -> None:
+    # The real Deployment's 3 replicas decide, not a minReplicas of a custom kind.
+    write(tmp_path, {"crd.yaml": CUSTOM_KINDS, "web.yaml": DEPLOYMENT, "pdb.yaml": PDB})
+    result = lint(tmp_path)
+    assert found(result) == {("EKS401", "pdb.yaml", 6)}
+    assert "3 replicas" in result.findings[0].message
+
+
+# A Job created with `kubectl create -f` and metadata.generateName (the API server adds
+# a random suffix: kubernetes staging/src/k8s.io/apiserver/pkg/registry/rest/create.go).
+GENERATED = """apiVersion: batch/v1
+kind: Job
+metadata:
+  generateName: migrate-
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      securityContext:
+        sysctls: [{name: kernel.msgmax, value: "65536"}]
+      containers: [{name: migrate, image: busybox}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  generateName: migrate-
+spec:
+  maxUnavailable: 0
+  selector:
+    matchLabels: {job: migrate}
+"""
+
+
+def test_generate_name_names_the_object(tmp_path: Path) -> None:
+    write(tmp_path, {"job.yaml": GENERATED})
+    result = lint(tmp_path, select=["EKS101", "EKS401"])
+    messages = {f.rule_id: (f.span.line, f.message) for f in result.findings}
+    assert messages["EKS101"][1].count("Job/migrate-<generated>") == 1
+    # The PDB is pointed at by its maxUnavailable and named by its prefix, never "?".
+    assert messages["EKS401"][0] == 18
+    assert "PDB migrate-<generated> allows no voluntary disruption" in messages["EKS401"][1]
+    assert all("?" not in f.message.split(":")[0] for f in result.findings)
