@@ -119,3 +119,60 @@ def test_generate_name_names_the_object(tmp_path: Path) -> None:
     assert messages["EKS401"][0] == 18
     assert "PDB migrate-<generated> allows no voluntary disruption" in messages["EKS401"][1]
     assert all("?" not in f.message.split(":")[0] for f in result.findings)
+
+
+# argoproj/argo-cd manifests/ha/base/redis-ha: `patches: - path: overlays/...yaml` naming
+# JSON6902 files written as flow mappings (`- {op: remove, path: /metadata/namespace}`)
+# or with `path` before `op`. Both are JSON patches the build applies.
+BASE_KUSTOMIZATION = """resources:
+  - web.yaml
+  - pdb.yaml
+patches:
+  - path: overlays/replicas.yaml
+    target: {group: apps, version: v1, kind: Deployment, name: web}
+"""
+PDB_TWO = PDB.replace("minAvailable: 3", "minAvailable: 2")
+
+
+def test_flow_style_json_patch_files_are_applied(tmp_path: Path) -> None:
+    for i, patch in enumerate(
+        (
+            "- {op: replace, path: /spec/replicas, value: 2}\n",
+            "- path: /spec/replicas\n  op: replace\n  value: 2\n",
+        )
+    ):
+        root = tmp_path / str(i)
+        write(
+            root,
+            {
+                "kustomization.yaml": BASE_KUSTOMIZATION,
+                "web.yaml": DEPLOYMENT,
+                "pdb.yaml": PDB_TWO,
+                "overlays/replicas.yaml": patch,
+            },
+        )
+        result = lint(root)
+        assert not result.not_analysed, patch
+        # The patch brings the 3 replicas down to minAvailable's 2: EKS401.
+        assert found(result) == {("EKS401", "pdb.yaml", 6)}, patch
+        assert "overlays/replicas.yaml" in result.findings[0].message
+
+
+# fluxcd/flux2-kustomize-helm-example clusters/production/flux-system: the kustomization
+# names gotk-components.yaml, a placeholder holding only a comment until `flux bootstrap`
+# writes it. kustomize builds it as no resource (api/resource/factory.go drops empty
+# nodes), so the rest of the build is analysed.
+def test_a_comment_only_resource_is_an_empty_resource(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources:\n  - gotk-components.yaml\n  - web.yaml\n  - pdb.yaml\n"
+            "replicas:\n  - name: web\n    count: 2\n",
+            "gotk-components.yaml": "# This file will be generated automatically by flux bootstrap.\n",
+            "web.yaml": DEPLOYMENT,
+            "pdb.yaml": PDB_TWO,
+        },
+    )
+    result = lint(tmp_path)
+    assert not result.not_analysed
+    assert found(result) == {("EKS401", "pdb.yaml", 6)}

@@ -39,7 +39,13 @@ from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, compose, resolve_p
 # whatever they hold (a kustomization needs no apiVersion or kind).
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # A JSON6902 patch file a kustomization names (a list of ``op``/``path`` operations).
-_JSON_PATCH_HINT = re.compile(r"^-[ \t]+[\"']?op[\"']?[ \t]*:|^\[?[ \t]*\{[ \t]*\"op\"[ \t]*:", re.M)
+# Its first operation's ``op`` key opens a list item (``- op: add``, ``- {op: remove, ...}``)
+# or a JSON object, or an indented ``op:`` names an RFC 6902 operation (``- path: /x`` first).
+_JSON_PATCH_HINT = re.compile(
+    r"^-[ \t]+\{?[ \t]*[\"']?op[\"']?[ \t]*:|^\[?[ \t]*\{[ \t]*[\"']?op[\"']?[ \t]*:"
+    r"|^[ \t]+[\"']?op[\"']?[ \t]*:[ \t]*[\"']?(?:add|remove|replace|move|copy|test)[\"']?[ \t]*$",
+    re.M,
+)
 # ``[ \t]``, not ``\s``: with re.M, ``^\s*`` runs over every following blank line from
 # each line start (quadratic on a file of newlines).
 _MANIFEST_HINT = re.compile(r"^[ \t]*[\"']?(apiVersion|kind)[\"']?[ \t]*:", re.M)
@@ -171,6 +177,8 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
             or (shown_as.lower().endswith(CONFIG_SUFFIXES) and _JSON_PATCH_HINT.search(content[:65536]))
         ):
             kind = Content.YAML
+    if kind is None and shown_as.lower().endswith((".yaml", ".yml")) and _no_document(content):
+        kind = Content.YAML  # an object-less YAML file (a placeholder a kustomization may name)
     if kind is None and bad_utf8 is not None and shown_as.lower().endswith(CONFIG_SUFFIXES):
         kind = Content.YAML  # a .yaml file of bytes that are not UTF-8: reported below
     if kind is None:
@@ -195,6 +203,19 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         source.problems[0] = Problem(text.span(line, col, line, col + 1), source.problems[0].message)
         return source
     return _load(text, rendered, kind, limits)
+
+
+def _no_document(content: str) -> bool:
+    """A YAML file of comments, blank lines and document markers only: no object.
+    kustomize reads it as no resource (kubernetes-sigs/kustomize api/resource/factory.go
+    RNodesFromBytes drops empty nodes), as kubectl applies nothing from it."""
+    for line in content.splitlines():
+        text = line.strip()
+        if text.startswith(("---", "...")):
+            text = text[3:].lstrip()
+        if text and not text.startswith("#"):
+            return False
+    return True
 
 
 def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
