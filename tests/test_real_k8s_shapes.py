@@ -176,3 +176,67 @@ def test_a_comment_only_resource_is_an_empty_resource(tmp_path: Path) -> None:
     result = lint(tmp_path)
     assert not result.not_analysed
     assert found(result) == {("EKS401", "pdb.yaml", 6)}
+
+
+# aws-samples/eks-workshop-v2 manifests/modules/autoscaling/compute/cluster-autoscaler:
+# one patch (metadata.name "all") applied to every Deployment labelled
+# app.kubernetes.io/type=app (kustomize api/resource/resource.go MatchesLabelSelector
+# reads the object's metadata.labels when the patch is applied).
+def _app(name: str, labels: str) -> str:
+    return (
+        DEPLOYMENT.replace("name: web", f"name: {name}", 1)
+        .replace("replicas: 3", "replicas: 1")
+        .replace("{app: web}", "{app: " + name + "}")
+        .replace("metadata:\n  name:", f"metadata:\n  labels: {labels}\n  name:", 1)
+    )
+
+
+def _pdb(name: str, minimum: int) -> str:
+    return (
+        PDB.replace("name: web", f"name: {name}")
+        .replace("{app: web}", "{app: " + name + "}")
+        .replace("minAvailable: 3", f"minAvailable: {minimum}")
+    )
+
+
+def test_patch_targets_select_by_label(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "base/kustomization.yaml": "resources: [ui.yaml, db.yaml, pdb.yaml]\n",
+            "base/ui.yaml": _app("ui", "{app.kubernetes.io/type: app}"),
+            "base/db.yaml": _app("db", "{app.kubernetes.io/type: database}"),
+            "base/pdb.yaml": _pdb("ui", 3) + "---\n" + _pdb("db", 1),
+            "scale/kustomization.yaml": "resources:\n  - ../base\npatches:\n  - path: deployment.yaml\n"
+            "    target:\n      kind: Deployment\n      labelSelector: app.kubernetes.io/type=app\n",
+            "scale/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: all\n"
+            "spec:\n  replicas: 4\n",
+        },
+    )
+    result = lint(tmp_path)
+    assert not result.not_analysed
+    # ui runs 4 replicas after the patch (minAvailable 3 leaves one eviction); db keeps 1.
+    assert found(result) == {("EKS401", "base/pdb.yaml", 15)}
+    assert "Deployment/db with 1 replica" in result.findings[0].message
+
+
+def test_label_selector_strings() -> None:
+    from ekslint.model.kpatch import UnsupportedTarget, parse_label_selector
+
+    labels = {"tier": "web", "env": "prod"}
+    for text, expected in (
+        ("tier=web", True),
+        ("tier==web,env!=dev", True),
+        ("env in (prod, dev)", True),
+        ("env notin (prod)", False),
+        ("tier,!canary", True),
+        ("canary", False),
+        ("tier!=web", False),
+    ):
+        assert parse_label_selector(text).matches(labels) is expected, text
+    for bad in ("tier=(web)", "tier in prod", ",,"):
+        try:
+            parse_label_selector(bad)
+        except UnsupportedTarget:
+            continue
+        raise AssertionError(bad)

@@ -371,6 +371,11 @@ def _rename(acc: Acc, prefix: str, suffix: str) -> None:
 
 
 def _label(facts: FileFacts, pairs: dict[str, str], selectors: bool, templates: bool) -> None:
+    # metadata/labels, create: true, on every object
+    for holder in [w.labels for w in facts.workloads] + [p.labels for p in facts.pdbs]:
+        holder.update(pairs)
+    for a in facts.autoscalers:
+        a.labels.update(pairs)
     for w in facts.workloads:
         if w.kind == "Pod" or (templates and w.kind in _TEMPLATE_LABEL_KINDS):
             w.pod_labels.update(pairs)

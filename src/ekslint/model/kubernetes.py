@@ -100,6 +100,8 @@ class Workload:
     build: str = ""
     # A Rollout's ``spec.workloadRef``: the name of the Deployment whose pod template it runs.
     template_ref: str | None = None
+    # The object's own metadata.labels (a kustomize patch target's labelSelector reads them).
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -149,6 +151,7 @@ class PodDisruptionBudget:
     present: frozenset[str] = frozenset()  # minAvailable, maxUnavailable, selector, as written
     build: str = ""  # see Workload.build
     api_version_span: Span | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # see Workload.labels
 
     @property
     def ref(self) -> str:
@@ -173,6 +176,7 @@ class Autoscaler:
     present: frozenset[str] = frozenset()  # minReplicas, scaleTargetRef, as written
     build: str = ""  # see Workload.build
     min_replicas_span: Span | None = None  # the minReplicas entry (a kustomize patch's when it sets it)
+    labels: dict[str, str] = field(default_factory=dict)  # see Workload.labels
 
 
 @fast_pickle
@@ -202,6 +206,11 @@ def _go_string(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def object_labels(obj: YMap) -> dict[str, str]:
+    meta = obj.map("metadata")
+    return _str_map(meta.map("labels") if meta is not None else None)
 
 
 def _name_span(obj: YMap) -> Span:
@@ -372,6 +381,7 @@ def workload(obj: YMap, kind: str, path: tuple[str, ...] | str | None = "", part
         labels_templated=any(is_placeholder(k) or is_placeholder(v) for k, v in pod_labels.items()),
         present=_present(obj, path, template),
         template_ref=ref,
+        labels=object_labels(obj),
     )
 
 
@@ -415,6 +425,7 @@ def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
         selector_templated=_templated_selector(label_selector(selector_node)),
         present=frozenset(k for k in ("minAvailable", "maxUnavailable", "selector") if spec is not None and k in spec),
         api_version_span=obj.entry_span("apiVersion") if "apiVersion" in obj else None,
+        labels=object_labels(obj),
     )
 
 
@@ -443,6 +454,7 @@ def autoscaler(obj: YMap) -> Autoscaler | None:
         _name_span(obj),
         frozenset(k for k in ("minReplicas", "scaleTargetRef") if k in spec),
         min_replicas_span=minimum_span,
+        labels=object_labels(obj),
     )
 
 

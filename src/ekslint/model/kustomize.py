@@ -61,6 +61,7 @@ class Target:
     group: str | None = None
     version: str | None = None
     label_selector: str | None = None
+    annotation_selector: str | None = None
 
 
 @fast_pickle
@@ -196,7 +197,8 @@ def _target(node: YMap | None) -> Target | None:
         node.text("namespace"),
         node.text("group"),
         node.text("version"),
-        node.text("labelSelector") or node.text("annotationSelector"),
+        node.text("labelSelector"),
+        node.text("annotationSelector"),
     )
 
 
