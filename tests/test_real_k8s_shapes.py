@@ -240,3 +240,72 @@ def test_label_selector_strings() -> None:
         except UnsupportedTarget:
             continue
         raise AssertionError(bad)
+
+
+# kubernetes-sigs/metrics-server manifests/components/high-availability-1.21+: a
+# component whose own `components:` names another (high-availability, which adds the
+# PDB and patches replicas: 2), then patches the PDB to policy/v1. kustomize accumulates
+# a component like a kustomization (api/internal/target/kusttarget.go
+# accumulateComponents), nested components included.
+def test_components_of_components_are_built(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "base/kustomization.yaml": "resources: [deployment.yaml]\n",
+            "base/deployment.yaml": DEPLOYMENT.replace("replicas: 3", "replicas: 1"),
+            "components/ha/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+            "resources: [pdb.yaml]\npatches:\n  - path: patch.yaml\n",
+            "components/ha/pdb.yaml": PDB.replace("policy/v1", "policy/v1beta1").replace(
+                "minAvailable: 3", "minAvailable: 2"
+            ),
+            "components/ha/patch.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+            "spec:\n  replicas: 2\n",
+            "components/ha-1.21/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\n"
+            "kind: Component\ncomponents:\n  - ../ha\npatches:\n  - path: version.yaml\n"
+            "    target:\n      kind: PodDisruptionBudget\n",
+            "components/ha-1.21/version.yaml": '- op: replace\n  path: "/apiVersion"\n  value: policy/v1\n',
+            "overlay/kustomization.yaml": "resources: [../base]\ncomponents: [../components/ha-1.21]\n",
+        },
+    )
+    result = lint(tmp_path)
+    assert not result.not_analysed
+    # 2 replicas under minAvailable: 2 (EKS401), and no EKS003: the PDB is policy/v1.
+    assert found(result) == {("EKS401", "components/ha/pdb.yaml", 6)}
+    assert "with 2 replicas" in result.findings[0].message
+
+
+# aws-samples/eks-workshop-v2 manifests/modules/networking/vpc-lattice/abtesting: patch
+# files holding `$patch: delete` documents remove the base's redis Deployment.
+def test_delete_patch_files_remove_objects(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "base/kustomization.yaml": "resources: [web.yaml, pdb.yaml]\n",
+            "base/web.yaml": DEPLOYMENT,
+            "base/pdb.yaml": PDB,
+            "v2/kustomization.yaml": "namespace: v2\nresources: [../base]\npatches:\n  - path: delete-web.yaml\n",
+            "v2/delete-web.yaml": "$patch: delete\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n",
+        },
+    )
+    result = lint(tmp_path, select=["EKS401", "EKS404"])
+    assert not result.not_analysed
+    # The Deployment is gone: the PDB blocks nothing (and v2 has no workload for EKS404).
+    assert found(result) == set()
+
+
+# argoproj/argo-cd manifests/ha/base/redis-ha: `- {op: remove, path: /metadata/namespace}`
+# takes the chart's namespace off; the install's PDB (no namespace) then selects them.
+def test_json_patches_set_and_remove_the_namespace(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources: [web.yaml, pdb.yaml]\npatches:\n  - path: remove-namespace.yaml\n"
+            "    target: {kind: Deployment, name: web, namespace: argocd}\n",
+            "web.yaml": DEPLOYMENT.replace("name: web\n", "name: web\n  namespace: argocd\n", 1),
+            "pdb.yaml": PDB,
+            "remove-namespace.yaml": "- {op: remove, path: /metadata/namespace}\n",
+        },
+    )
+    result = lint(tmp_path, select=["EKS401", "EKS404"])
+    assert not result.not_analysed
+    assert found(result) == {("EKS401", "pdb.yaml", 6)}

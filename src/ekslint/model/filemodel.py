@@ -82,6 +82,9 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
     model.objects = list(source.objects())
     for obj in model.objects:
         kind = obj.text("kind") or ""
+        if obj.text("$patch") == "delete":  # a strategic-merge patch deleting the object it names
+            model.patch_deletes.append((kind, k8s.object_name(obj)))
+            continue
         model.ignore_annotations.extend(k8s.ignore_annotations(obj, kind))
         removed = removed_api(obj, kind)
         if removed is not None:

@@ -220,22 +220,39 @@ class _Builder:
         acc = Acc(FileFacts(k.path))
         used: set[str] = {me}
         self._accumulate(k, k.resources, acc, used, (*stack, me))
-        for ref in k.components:
-            kind, path = self.resolve(k, ref)
-            if kind != "kustomization":
-                raise _Failed(k.path, f"component {ref.value} at line {ref.span.line}: {path or 'remote'}")
-            component = self.kustomizations[path]
-            used.add(path)
-            self._accumulate(component, component.resources, acc, used, (*stack, me, path))
-            try:
-                self._transform(component, acc, used)
-            except UnsupportedTarget as unsupported:
-                raise _Failed(component.path, str(unsupported)) from None
+        self._components(k, acc, used, (*stack, me))
         try:
             self._transform(k, acc, used)
         except UnsupportedTarget as unsupported:
             raise _Failed(k.path, str(unsupported)) from None
         return acc, used
+
+    def _components(self, k: Kustomization, acc: Acc, used: set[str], stack: tuple[str, ...]) -> None:
+        """Each component of ``k`` in order, on the objects built so far: its resources,
+        then its own components, then its transformations (kustomize
+        api/internal/target/kusttarget.go accumulateComponents: a component is
+        accumulated like a kustomization, into its parent's resources)."""
+        for ref in k.components:
+            kind, path = self.resolve(k, ref)
+            if kind != "kustomization":
+                raise _Failed(k.path, f"component {ref.value} at line {ref.span.line}: {path or 'remote'}")
+            if path in stack:
+                cycle = " -> ".join([*stack[stack.index(path) :], path])
+                message = (
+                    f"kustomization cycle: {cycle}; kustomize refuses to build it. "
+                    "Remove the component that points back"
+                )
+                raise _Failed(k.path, "part of a kustomization cycle", Problem(ref.span, message))
+            if len(stack) > MAX_DEPTH:
+                raise _Failed(k.path, f"kustomizations nested deeper than {MAX_DEPTH}")
+            component = self.kustomizations[path]
+            used.add(path)
+            self._accumulate(component, component.resources, acc, used, (*stack, path))
+            self._components(component, acc, used, (*stack, path))
+            try:
+                self._transform(component, acc, used)
+            except UnsupportedTarget as unsupported:
+                raise _Failed(component.path, str(unsupported)) from None
 
     def _accumulate(self, k: Kustomization, refs: list[Ref], acc: Acc, used: set[str], stack: tuple[str, ...]) -> None:
         for ref in refs:
@@ -294,6 +311,7 @@ class _Builder:
             copy.deepcopy(facts.workloads + facts.patch_workloads),
             copy.deepcopy(facts.pdbs),
             copy.deepcopy(facts.autoscalers),
+            deleted=list(facts.patch_deletes),
         )
         for pdb in facts.pdbs:
             objects.identities.append(

@@ -269,6 +269,9 @@ def apply_json(acc: Acc, ops: list[JsonOp], target: Target) -> None:
                     _set_api_version(acc, kind, name, None, op.value, op.span)
                     break
             continue
+        if parts == ["metadata", "namespace"]:
+            _json_namespace(acc, op, target)
+            continue
         for w in facts.workloads:
             if _matches(acc, w, w.kind, w.name, target, ""):
                 _json_workload(w, parts, op)
@@ -279,6 +282,25 @@ def apply_json(acc: Acc, ops: list[JsonOp], target: Target) -> None:
             for a in facts.autoscalers:
                 if _matches(acc, a, "HorizontalPodAutoscaler", a.name, target, ""):
                     a.min_replicas, a.min_replicas_span = op.value, op.span
+
+
+def _json_namespace(acc: Acc, op: JsonOp, target: Target) -> None:
+    """``/metadata/namespace`` set or removed (argo-cd manifests/ha/base/redis-ha
+    overlays/remove-namespace.yaml takes the chart's namespace off its objects)."""
+    if op.op == "remove":
+        namespace = None
+    elif isinstance(op.value, str):
+        namespace = op.value
+    else:
+        return
+    facts = acc.facts
+    candidates: list[tuple[str, Named]] = [(w.kind, w) for w in facts.workloads]
+    candidates += [("PodDisruptionBudget", p) for p in facts.pdbs]
+    candidates += [("HorizontalPodAutoscaler", a) for a in facts.autoscalers]
+    candidates += [("ConfigMap", c) for c in facts.config_maps]
+    for kind, obj in candidates:
+        if _matches(acc, obj, kind, obj.name, target, ""):
+            obj.namespace = namespace
 
 
 def _json_workload(w: k8s.Workload, parts: list[str], op: JsonOp) -> None:

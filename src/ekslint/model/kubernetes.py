@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ekslint.fastpickle import fast_pickle
 from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
 from ekslint.parse.numbers import OutOfRange, abbreviate
-from ekslint.parse.objects import object_name
+from ekslint.parse.objects import object_name as shown_name
 from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Span
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
@@ -208,6 +208,12 @@ def _go_string(value: object) -> str:
     return str(value)
 
 
+def object_name(obj: YMap) -> str:
+    """metadata.name as kustomize matches it ("" without one)."""
+    meta = obj.map("metadata")
+    return (meta.text("name") if meta is not None else None) or ""
+
+
 def object_labels(obj: YMap) -> dict[str, str]:
     meta = obj.map("metadata")
     return _str_map(meta.map("labels") if meta is not None else None)
@@ -231,7 +237,7 @@ def _meta(obj: YMap) -> tuple[str, str | None]:
     meta = obj.map("metadata")
     if meta is None:
         return "?", None
-    name, namespace = object_name(meta), meta.text("namespace")
+    name, namespace = shown_name(meta), meta.text("namespace")
     if namespace is not None and is_placeholder(namespace):
         namespace = TEMPLATED_NAME
     return name, namespace
