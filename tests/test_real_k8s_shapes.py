@@ -309,3 +309,107 @@ def test_json_patches_set_and_remove_the_namespace(tmp_path: Path) -> None:
     result = lint(tmp_path, select=["EKS401", "EKS404"])
     assert not result.not_analysed
     assert found(result) == {("EKS401", "pdb.yaml", 6)}
+
+
+# kubeflow/manifests common/istio/istio-install/base/install.yaml: rendered istio output
+# whose istio-sidecar-injector ConfigMap holds the injection template as a block string,
+# with `{{ toYaml ... | indent 6 }}` lines. The file is plain YAML: it is analysed.
+INJECTOR = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: istio-sidecar-injector
+data:
+  config: |-
+    template: |
+      spec:
+        containers:
+        {{- if .Values.global.proxy.lifecycle }}
+          lifecycle:
+            {{ toYaml .Values.global.proxy.lifecycle | indent 6 }}
+        {{- end }}
+---
+"""
+# kubeflow/manifests applications/kserve/kserve/kserve.yaml: a shell script in a
+# double-quoted string spanning lines, with `${#active_hcas[@]}` (`{#` opens a Jinja
+# comment to the template step).
+KSERVE = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: infer
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: infer}
+  template:
+    metadata:
+      labels: {app: infer}
+    spec:
+      containers:
+        - name: infer
+          image: kserve/huggingfaceserver
+          command:
+            - bash
+            - -c
+            - "if [ ${#active_hcas[@]} -gt 0 ]; then\\n  echo
+              \\"${NCCL_IB_HCA:-${hcas}}\\"\\nfi"
+"""
+
+
+def test_templates_inside_yaml_strings_are_text(tmp_path: Path) -> None:
+    write(tmp_path, {"install.yaml": INJECTOR + DEPLOYMENT, "kserve.yaml": KSERVE, "pdb.yaml": PDB})
+    result = lint(tmp_path)
+    assert not result.not_analysed
+    assert not result.input_errors
+    # Both files are read: web's 3 replicas under minAvailable: 3 (EKS401), no EKS001.
+    assert found(result) == {("EKS401", "pdb.yaml", 6)}
+
+
+def test_a_helm_template_stays_a_template(tmp_path: Path) -> None:
+    # `replicas: {{ .Values.replicas }}` is a flow mapping to YAML: never read as written.
+    write(
+        tmp_path,
+        {
+            "templates/deployment.yaml": DEPLOYMENT.replace("replicas: 3", "replicas: {{ .Values.replicas }}"),
+            "templates/cm.yaml": INJECTOR.replace("name: istio-sidecar-injector", "name: {{ .Release.Name }}"),
+        },
+    )
+    assert found(lint(tmp_path)) == set()
+
+
+# kubeflow/manifests example/kustomization.yaml names a remote resource elsewhere in its
+# tree; common/knative/knative-serving/base patches the upstream PDBs to minAvailable: 0.
+# A build that cannot be analysed still has bases that build: each is judged as its own
+# build (patches applied), never file by file (upstream's minAvailable: 80% over one
+# activator replica would be a false EKS401).
+def test_bases_of_a_failed_build_are_built(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "example/kustomization.yaml": "resources:\n  - https://github.com/example/remote?ref=v1\n"
+            "  - ../knative/base\n",
+            "knative/base/kustomization.yaml": "resources: [upstream/serving-core.yaml]\n"
+            "patches:\n  - path: patches/pdb.yaml\n",
+            "knative/base/upstream/serving-core.yaml": DEPLOYMENT.replace("  replicas: 3\n", "")
+            + "---\n"
+            + PDB.replace("minAvailable: 3", "minAvailable: 80%"),
+            "knative/base/patches/pdb.yaml": PDB.replace("minAvailable: 3", "minAvailable: 0"),
+        },
+    )
+    result = lint(tmp_path)
+    assert [n.file for n in result.not_analysed] == ["example/kustomization.yaml"]
+    assert found(result) == set()
+
+
+# argoproj/argocd-example-apps jsonnet-guestbook/guestbook-ui.jsonnet: Jsonnet, whose
+# `apiVersion: 'apps/v1',` lines are no YAML; its output is what ekslint can read.
+def test_jsonnet_is_not_read_as_yaml(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "guestbook-ui.jsonnet": "local params = import 'params.libsonnet';\n[\n  {\n"
+            '    apiVersion: "v1",\n    kind: "Service",\n    metadata: { name: params.name },\n  },\n]\n'
+        },
+    )
+    result = lint(tmp_path)
+    assert found(result) == set()
+    assert result.files_analysed == 0

@@ -105,16 +105,38 @@ def assemble(sources: Sequence[FileFacts | PackedFacts]) -> Assembly:
                     patch_files.add(path)
     removed: set[str] = set(patch_files)
     builds: dict[str, FileFacts] = {}
-    for path, k in kustomizations.items():
-        if path in referenced or k.component:
+    pending = [path for path, k in kustomizations.items() if path not in referenced and not k.component]
+    failed_builds: list[str] = []
+    tried: set[str] = set()
+    while pending or failed_builds:
+        if not pending:
+            # A build that failed (a remote or missing resource) still names bases that
+            # build: each is judged as its own build (its patches applied), unless a
+            # build that succeeded consumed it.
+            path = failed_builds.pop(0)
+            pending = [
+                target
+                for ref in kustomizations[path].resources
+                if (resolved := builder.resolve(kustomizations[path], ref))[0] == "kustomization"
+                and (target := resolved[1]) not in tried
+                and target not in removed
+                and not kustomizations[target].component
+            ]
             continue
+        path = pending.pop(0)
+        if path in tried:
+            continue
+        tried.add(path)
+        k = kustomizations[path]
         try:
             acc, used = builder.build(k)
         except _Failed as failed:
-            where = "" if failed.path == k.path else f" (in {failed.path})"
-            result.not_analysed.append((k.path, f"kustomize build not analysed: {failed.reason}{where}"))
-            if failed.problem is not None:
-                result.problems.append(failed.problem)
+            if path not in referenced:
+                where = "" if failed.path == k.path else f" (in {failed.path})"
+                result.not_analysed.append((k.path, f"kustomize build not analysed: {failed.reason}{where}"))
+                if failed.problem is not None:
+                    result.problems.append(failed.problem)
+            failed_builds.append(path)
             continue
         for w in acc.facts.workloads:
             w.build = k.path

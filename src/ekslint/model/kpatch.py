@@ -83,13 +83,57 @@ def _selected(
     return not target.label_selector or parse_label_selector(target.label_selector).matches(labels)
 
 
-# One requirement of a selector string, as kubernetes apimachinery pkg/labels/selector.go
-# Parse reads it: `key`, `!key`, `key=value`, `key==value`, `key!=value`,
-# `key in (a,b)`, `key notin (a,b)`, `key>1`, `key<1`.
-_SET_REQUIREMENT = re.compile(r"([^\s!=<>(),]+)\s+(in|notin)\s*\(([^()]*)\)")
-_VALUE_REQUIREMENT = re.compile(r"([^\s!=<>(),]+)\s*(==|=|!=|>|<)\s*([^\s!=<>(),]*)")
-_KEY_REQUIREMENT = re.compile(r"(!?)\s*([^\s!=<>(),]+)")
-_OPERATORS = {"=": "In", "==": "In", "!=": "NotIn", ">": "Gt", "<": "Lt", "in": "In", "notin": "NotIn"}
+# A selector string, as kubernetes apimachinery pkg/labels/selector.go Parse reads it:
+# comma-separated `key`, `!key`, `key=value`, `key==value`, `key!=value`,
+# `key in (a,b)`, `key notin (a,b)`, `key>1`, `key<1`. Read by hand, not by regular
+# expressions (linear on any input).
+_OPERATORS = (("==", "In"), ("!=", "NotIn"), ("=", "In"), (">", "Gt"), ("<", "Lt"))
+_SET_OPERATORS = {"in": "In", "notin": "NotIn"}
+_LABEL_SPECIALS = frozenset(" \t!=<>(),")
+
+
+def _selector_terms(text: str) -> list[str]:
+    """The comma-separated requirements, commas inside ``( )`` kept."""
+    terms: list[str] = []
+    depth, start = 0, 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            terms.append(text[start:i])
+            start = i + 1
+    terms.append(text[start:])
+    return [term.strip() for term in terms]
+
+
+def _label_word(word: str) -> bool:
+    return bool(word) and not _LABEL_SPECIALS.intersection(word)
+
+
+def _requirement_of(term: str) -> Requirement | None:
+    if term.startswith("!"):
+        key = term[1:].strip()
+        return Requirement(key, "DoesNotExist") if _label_word(key) else None
+    if _label_word(term):
+        return Requirement(term, "Exists")
+    key, _, rest = term.partition(" ")
+    rest = rest.strip()
+    word, _, values = rest.partition("(")
+    if _label_word(key) and word.strip() in _SET_OPERATORS and values.endswith(")"):
+        items = tuple(v.strip() for v in values[:-1].split(","))
+        if "(" not in values[:-1] and all(not v or _label_word(v) for v in items):
+            return Requirement(key, _SET_OPERATORS[word.strip()], tuple(v for v in items if v))
+        return None
+    for token, operator in _OPERATORS:
+        key, found, value = term.partition(token)
+        if found:
+            key, value = key.strip(), value.strip()
+            if _label_word(key) and (not value or _label_word(value)):
+                return Requirement(key, operator, (value,))
+            return None
+    return None
 
 
 def parse_label_selector(text: str) -> LabelSelector:
@@ -97,32 +141,13 @@ def parse_label_selector(text: str) -> LabelSelector:
     api/resource/resource.go MatchesLabelSelector: ``labels.Parse`` against the object's
     metadata.labels). A string it cannot read raises UnsupportedTarget."""
     requirements: list[Requirement] = []
-    rest = text.strip()
-    while rest:
-        for pattern in (_SET_REQUIREMENT, _VALUE_REQUIREMENT, _KEY_REQUIREMENT):
-            match = pattern.match(rest)
-            if match is None:
-                continue
-            if pattern is _SET_REQUIREMENT:
-                values = tuple(v.strip() for v in match.group(3).split(",") if v.strip())
-                requirements.append(Requirement(match.group(1), _OPERATORS[match.group(2)], values))
-            elif pattern is _VALUE_REQUIREMENT:
-                requirements.append(Requirement(match.group(1), _OPERATORS[match.group(2)], (match.group(3),)))
-            else:
-                operator = "DoesNotExist" if match.group(1) else "Exists"
-                requirements.append(Requirement(match.group(2), operator))
-            rest = rest[match.end() :].lstrip()
-            break
-        else:
+    for term in _selector_terms(text.strip()) if text.strip() else []:
+        requirement = _requirement_of(term)
+        if requirement is None:
             raise UnsupportedTarget(
                 f"the patch target labelSelector {text[:60]!r} (not a label selector ekslint reads)"
             )
-        if rest.startswith(","):
-            rest = rest[1:].lstrip()
-        elif rest:
-            raise UnsupportedTarget(
-                f"the patch target labelSelector {text[:60]!r} (not a label selector ekslint reads)"
-            )
+        requirements.append(requirement)
     return LabelSelector((), tuple(requirements))
 
 

@@ -22,6 +22,9 @@ NEVER_INPUT_SUFFIXES = frozenset(
         ".cxx", ".hpp", ".hh", ".cs", ".fs", ".vb", ".php", ".swift", ".m", ".mm", ".lua", ".pl", ".pm", ".r",
         ".jl", ".dart", ".ex", ".exs", ".erl", ".hs", ".ml", ".elm", ".vue", ".svelte", ".css", ".scss", ".less",
         ".zig", ".nim", ".sql",
+        # configuration languages that generate manifests (their output is the input):
+        # `apiVersion: 'apps/v1',` in a .jsonnet file is Jsonnet, not YAML
+        ".jsonnet", ".libsonnet", ".cue", ".dhall", ".pkl", ".ncl",
     )
 )  # fmt: skip
 _NEVER_INPUT_STEMS = ("readme", "changelog", "license", "licence", "contributing", "code_of_conduct", "authors")
