@@ -413,3 +413,22 @@ def test_jsonnet_is_not_read_as_yaml(tmp_path: Path) -> None:
     result = lint(tmp_path)
     assert found(result) == set()
     assert result.files_analysed == 0
+
+
+# kubeflow/manifests applications/tensorboard/tensorboard-controller/upstream/webhook:
+# kubebuilder's manifests.yaml, empty (0 bytes) when controller-gen finds no webhook, is
+# a resource of the kustomization: no object, and the build goes on.
+def test_an_empty_resource_file_is_an_empty_resource(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources:\n  - manifests.yaml\n  - web.yaml\n  - pdb.yaml\n"
+            "replicas:\n  - name: web\n    count: 2\n",
+            "manifests.yaml": "",
+            "web.yaml": DEPLOYMENT,
+            "pdb.yaml": PDB_TWO,
+        },
+    )
+    result = lint(tmp_path)
+    assert not result.not_analysed
+    assert found(result) == {("EKS401", "pdb.yaml", 6)}

@@ -145,7 +145,9 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
-    if not data.strip() or not understood_by_name(shown_as):
+    if not understood_by_name(shown_as) or (not data.strip() and not shown_as.lower().endswith((".yaml", ".yml"))):
+        # An empty .yaml is still read: a kustomization may name it (kubebuilder's
+        # config/webhook/manifests.yaml stays empty without webhooks) and it holds no object.
         return None
     mime.begin_file(limits.decode)
     too_big = len(data) > limits.max_file_bytes
