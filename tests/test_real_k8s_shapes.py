@@ -432,3 +432,15 @@ def test_an_empty_resource_file_is_an_empty_resource(tmp_path: Path) -> None:
     result = lint(tmp_path)
     assert not result.not_analysed
     assert found(result) == {("EKS401", "pdb.yaml", 6)}
+
+
+# GoogleCloudPlatform/kubernetes-engine-samples ai-ml/anthropic-agent-sandbox/Makefile:
+# manifests inside a `define` block. A Makefile or Dockerfile is never an input.
+def test_build_recipes_are_not_inputs(tmp_path: Path) -> None:
+    recipe = (
+        "PROJECT ?= demo\n\ndefine SA\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: $(PROJECT)\nendef\n"
+    )
+    write(tmp_path, {"Makefile": recipe, "build.mk": recipe, "Dockerfile.dev": "FROM alpine\n" + recipe})
+    result = lint(tmp_path)
+    assert found(result) == set()
+    assert result.files_analysed == 0
