@@ -386,8 +386,12 @@ def test_a_diamond_of_bases_is_bounded(tmp_path: Path, levels: int, reason: str)
         ("ap.*", True, None),  # a regular expression matched whole, as kustomize's selector does
         ("a", False, None),  # "a" is not "api"
         ("(a+)+$", False, "the patch target pattern '(a+)+$' (only simple patterns are matched)"),
-        # Selection by metadata labels is not modelled: not analysed, never guessed.
-        ("api', labelSelector: 'tier=web", False, "a patch target with labelSelector/annotationSelector 'tier=web'"),
+        # labelSelector reads the object's metadata.labels (the Deployment has none; its
+        # pod template's app=api is not the object's): not selected.
+        ("api', labelSelector: 'app=api", False, None),
+        ("api', labelSelector: '!tier", True, None),
+        # Object annotations are not modelled: not analysed, never guessed.
+        ("api', annotationSelector: 'tier=web", False, "a patch target with annotationSelector 'tier=web'"),
     ],
 )
 def test_target_patterns(tmp_path: Path, name: str, blocked: bool, reason: str | None) -> None:

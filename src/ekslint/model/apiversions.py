@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ekslint.fastpickle import fast_pickle
+from ekslint.parse.objects import object_name
 from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import YMap
 
@@ -119,9 +120,9 @@ def removed_api(obj: YMap, kind: str) -> RemovedApi | None:
     found = REMOVED.get((kind, api_version))
     if found is None:
         return None
-    meta = obj.map("metadata")
-    name = (meta.text("name") if meta is not None else None) or "?"
-    return RemovedApi(kind, api_version, name, obj.entry_span("apiVersion"), found[0], found[1])
+    return RemovedApi(
+        kind, api_version, object_name(obj.map("metadata")), obj.entry_span("apiVersion"), found[0], found[1]
+    )
 
 
 # Every group/version Kubernetes has served each kind rules read in, removed ones

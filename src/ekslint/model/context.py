@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ekslint.model.kubernetes import CARRIER_GROUPS, POD_TEMPLATE_PATHS
+from ekslint.model.kubernetes import POD_TEMPLATE_PATHS, builtin_kind
 from ekslint.model.nodegroup import Allowance, MaxPodsSetting, NodeGroup, Origin, normalize_family
 from ekslint.model.scheduling import Taint
 from ekslint.model.scopes import ClusterPaths, relative_path
@@ -90,7 +90,7 @@ class ModelContext:
         for entry in self.pod_templates:
             if entry.kind == kind and (entry.group is None or entry.group == group):
                 return entry.path
-        if kind not in POD_TEMPLATE_PATHS or CARRIER_GROUPS.get(kind, group) != group:
+        if kind not in POD_TEMPLATE_PATHS or not builtin_kind(kind, api_version):
             return ""
         return POD_TEMPLATE_PATHS[kind]
 

@@ -57,6 +57,9 @@ class FileFacts:
     # Pod carriers without a pod template (a patch that sets only replicas): never a
     # workload of their own, only what a kustomize patch writes.
     patch_workloads: list[k8s.Workload] = field(default_factory=list, metadata=_OBJECT_SIDE)
+    # (kind, name) of the documents that say ``$patch: delete``: what a kustomize patch
+    # file deletes, never objects of their own.
+    patch_deletes: list[tuple[str, str]] = field(default_factory=list, metadata=_OBJECT_SIDE)
     # Files a Terraform file read as templatefile()/file() targets (normalised paths):
     # their own node groups are that template, not groups of their own.
     reads_files: list[str] = field(default_factory=list, metadata=_NODE_SIDE)

@@ -85,11 +85,15 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
     model.objects = list(source.objects())
     for obj in model.objects:
         kind = obj.text("kind") or ""
+        if obj.text("$patch") == "delete":  # a strategic-merge patch deleting the object it names
+            model.patch_deletes.append((kind, k8s.object_name(obj)))
+            continue
         model.ignore_annotations.extend(k8s.ignore_annotations(obj, kind))
         removed = removed_api(obj, kind)
         if removed is not None:
             model.removed_apis.append(removed)
-        template_path = context.pod_template_path(kind, obj.text("apiVersion") or "") if kind else ""
+        api_version = obj.text("apiVersion") or ""
+        template_path = context.pod_template_path(kind, api_version) if kind else ""
         if template_path != "":
             workload = k8s.workload(obj, kind, template_path)
             if workload is not None:
@@ -101,13 +105,13 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
             daemonset = cni_model.from_daemonset(obj) if kind == "DaemonSet" else None
             if daemonset is not None:
                 model.cni.append(daemonset)
-        elif kind == "PodDisruptionBudget":
+        elif kind == "PodDisruptionBudget" and k8s.builtin_kind(kind, api_version):
             model.pdbs.append(k8s.pod_disruption_budget(obj))
-        elif kind == "HorizontalPodAutoscaler":
+        elif kind == "HorizontalPodAutoscaler" and k8s.builtin_kind(kind, api_version):
             scaler = k8s.autoscaler(obj)
             if scaler is not None:
                 model.autoscalers.append(scaler)
-        elif kind == "ConfigMap":
+        elif kind == "ConfigMap" and k8s.builtin_kind(kind, api_version):
             model.config_maps.append(k8s.config_map(obj))
             windows_cni = cni_model.from_config_map(obj)
             if windows_cni is not None:

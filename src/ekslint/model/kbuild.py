@@ -105,16 +105,38 @@ def assemble(sources: Sequence[FileFacts | PackedFacts]) -> Assembly:
                     patch_files.add(path)
     removed: set[str] = set(patch_files)
     builds: dict[str, FileFacts] = {}
-    for path, k in kustomizations.items():
-        if path in referenced or k.component:
+    pending = [path for path, k in kustomizations.items() if path not in referenced and not k.component]
+    failed_builds: list[str] = []
+    tried: set[str] = set()
+    while pending or failed_builds:
+        if not pending:
+            # A build that failed (a remote or missing resource) still names bases that
+            # build: each is judged as its own build (its patches applied), unless a
+            # build that succeeded consumed it.
+            path = failed_builds.pop(0)
+            pending = [
+                target
+                for ref in kustomizations[path].resources
+                if (resolved := builder.resolve(kustomizations[path], ref))[0] == "kustomization"
+                and (target := resolved[1]) not in tried
+                and target not in removed
+                and not kustomizations[target].component
+            ]
             continue
+        path = pending.pop(0)
+        if path in tried:
+            continue
+        tried.add(path)
+        k = kustomizations[path]
         try:
             acc, used = builder.build(k)
         except _Failed as failed:
-            where = "" if failed.path == k.path else f" (in {failed.path})"
-            result.not_analysed.append((k.path, f"kustomize build not analysed: {failed.reason}{where}"))
-            if failed.problem is not None:
-                result.problems.append(failed.problem)
+            if path not in referenced:
+                where = "" if failed.path == k.path else f" (in {failed.path})"
+                result.not_analysed.append((k.path, f"kustomize build not analysed: {failed.reason}{where}"))
+                if failed.problem is not None:
+                    result.problems.append(failed.problem)
+            failed_builds.append(path)
             continue
         for w in acc.facts.workloads:
             w.build = k.path
@@ -220,22 +242,39 @@ class _Builder:
         acc = Acc(FileFacts(k.path))
         used: set[str] = {me}
         self._accumulate(k, k.resources, acc, used, (*stack, me))
-        for ref in k.components:
-            kind, path = self.resolve(k, ref)
-            if kind != "kustomization":
-                raise _Failed(k.path, f"component {ref.value} at line {ref.span.line}: {path or 'remote'}")
-            component = self.kustomizations[path]
-            used.add(path)
-            self._accumulate(component, component.resources, acc, used, (*stack, me, path))
-            try:
-                self._transform(component, acc, used)
-            except UnsupportedTarget as unsupported:
-                raise _Failed(component.path, str(unsupported)) from None
+        self._components(k, acc, used, (*stack, me))
         try:
             self._transform(k, acc, used)
         except UnsupportedTarget as unsupported:
             raise _Failed(k.path, str(unsupported)) from None
         return acc, used
+
+    def _components(self, k: Kustomization, acc: Acc, used: set[str], stack: tuple[str, ...]) -> None:
+        """Each component of ``k`` in order, on the objects built so far: its resources,
+        then its own components, then its transformations (kustomize
+        api/internal/target/kusttarget.go accumulateComponents: a component is
+        accumulated like a kustomization, into its parent's resources)."""
+        for ref in k.components:
+            kind, path = self.resolve(k, ref)
+            if kind != "kustomization":
+                raise _Failed(k.path, f"component {ref.value} at line {ref.span.line}: {path or 'remote'}")
+            if path in stack:
+                cycle = " -> ".join([*stack[stack.index(path) :], path])
+                message = (
+                    f"kustomization cycle: {cycle}; kustomize refuses to build it. "
+                    "Remove the component that points back"
+                )
+                raise _Failed(k.path, "part of a kustomization cycle", Problem(ref.span, message))
+            if len(stack) > MAX_DEPTH:
+                raise _Failed(k.path, f"kustomizations nested deeper than {MAX_DEPTH}")
+            component = self.kustomizations[path]
+            used.add(path)
+            self._accumulate(component, component.resources, acc, used, (*stack, path))
+            self._components(component, acc, used, (*stack, path))
+            try:
+                self._transform(component, acc, used)
+            except UnsupportedTarget as unsupported:
+                raise _Failed(component.path, str(unsupported)) from None
 
     def _accumulate(self, k: Kustomization, refs: list[Ref], acc: Acc, used: set[str], stack: tuple[str, ...]) -> None:
         for ref in refs:
@@ -294,6 +333,7 @@ class _Builder:
             copy.deepcopy(facts.workloads + facts.patch_workloads),
             copy.deepcopy(facts.pdbs),
             copy.deepcopy(facts.autoscalers),
+            deleted=list(facts.patch_deletes),
         )
         for pdb in facts.pdbs:
             objects.identities.append(
@@ -371,6 +411,11 @@ def _rename(acc: Acc, prefix: str, suffix: str) -> None:
 
 
 def _label(facts: FileFacts, pairs: dict[str, str], selectors: bool, templates: bool) -> None:
+    # metadata/labels, create: true, on every object
+    for holder in [w.labels for w in facts.workloads] + [p.labels for p in facts.pdbs]:
+        holder.update(pairs)
+    for a in facts.autoscalers:
+        a.labels.update(pairs)
     for w in facts.workloads:
         if w.kind == "Pod" or (templates and w.kind in _TEMPLATE_LABEL_KINDS):
             w.pod_labels.update(pairs)

@@ -17,7 +17,7 @@ from ekslint.model import kubernetes as k8s
 from ekslint.model.apiversions import REMOVED, RemovedApi
 from ekslint.model.facts import FileFacts
 from ekslint.model.kustomize import JsonOp, PatchObjects, Target
-from ekslint.model.scheduling import LabelSelector, NodeRequirements, Toleration
+from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
 from ekslint.parse.text import Span
 
 Named = k8s.Workload | k8s.PodDisruptionBudget | k8s.Autoscaler | k8s.ConfigMap
@@ -65,18 +65,90 @@ def _pattern_matches(pattern: str, value: str) -> bool:
         raise UnsupportedTarget(f"the patch target pattern {pattern[:60]!r} is not a regular expression") from err
 
 
-def _selected(target: Target, kind: str, names: set[str], namespace: str | None, group: str) -> bool:
-    if target.label_selector:
-        # Selection by the objects' metadata labels, which the facts do not keep: the
-        # build is not analysed rather than patched in the wrong places.
-        raise UnsupportedTarget(f"a patch target with labelSelector/annotationSelector {target.label_selector[:60]!r}")
+def _selected(
+    target: Target, kind: str, names: set[str], namespace: str | None, group: str, labels: dict[str, str]
+) -> bool:
+    if target.annotation_selector:
+        # The facts keep no object annotations apart from the pod template's: the build is
+        # not analysed rather than patched in the wrong places.
+        raise UnsupportedTarget(f"a patch target with annotationSelector {target.annotation_selector[:60]!r}")
     if target.kind and target.kind != kind:
         return False
     if target.name and not any(_pattern_matches(target.name, n) for n in names):
         return False
     if target.namespace and not _pattern_matches(target.namespace, namespace or ""):
         return False
-    return not (target.group is not None and target.group != group)
+    if target.group is not None and target.group != group:
+        return False
+    return not target.label_selector or parse_label_selector(target.label_selector).matches(labels)
+
+
+# A selector string, as kubernetes apimachinery pkg/labels/selector.go Parse reads it:
+# comma-separated `key`, `!key`, `key=value`, `key==value`, `key!=value`,
+# `key in (a,b)`, `key notin (a,b)`, `key>1`, `key<1`. Read by hand, not by regular
+# expressions (linear on any input).
+_OPERATORS = (("==", "In"), ("!=", "NotIn"), ("=", "In"), (">", "Gt"), ("<", "Lt"))
+_SET_OPERATORS = {"in": "In", "notin": "NotIn"}
+_LABEL_SPECIALS = frozenset(" \t!=<>(),")
+
+
+def _selector_terms(text: str) -> list[str]:
+    """The comma-separated requirements, commas inside ``( )`` kept."""
+    terms: list[str] = []
+    depth, start = 0, 0
+    for i, char in enumerate(text):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            terms.append(text[start:i])
+            start = i + 1
+    terms.append(text[start:])
+    return [term.strip() for term in terms]
+
+
+def _label_word(word: str) -> bool:
+    return bool(word) and not _LABEL_SPECIALS.intersection(word)
+
+
+def _requirement_of(term: str) -> Requirement | None:
+    if term.startswith("!"):
+        key = term[1:].strip()
+        return Requirement(key, "DoesNotExist") if _label_word(key) else None
+    if _label_word(term):
+        return Requirement(term, "Exists")
+    key, _, rest = term.partition(" ")
+    rest = rest.strip()
+    word, _, values = rest.partition("(")
+    if _label_word(key) and word.strip() in _SET_OPERATORS and values.endswith(")"):
+        items = tuple(v.strip() for v in values[:-1].split(","))
+        if "(" not in values[:-1] and all(not v or _label_word(v) for v in items):
+            return Requirement(key, _SET_OPERATORS[word.strip()], tuple(v for v in items if v))
+        return None
+    for token, operator in _OPERATORS:
+        key, found, value = term.partition(token)
+        if found:
+            key, value = key.strip(), value.strip()
+            if _label_word(key) and (not value or _label_word(value)):
+                return Requirement(key, operator, (value,))
+            return None
+    return None
+
+
+def parse_label_selector(text: str) -> LabelSelector:
+    """A kustomize target's ``labelSelector`` (kubernetes-sigs/kustomize
+    api/resource/resource.go MatchesLabelSelector: ``labels.Parse`` against the object's
+    metadata.labels). A string it cannot read raises UnsupportedTarget."""
+    requirements: list[Requirement] = []
+    for term in _selector_terms(text.strip()) if text.strip() else []:
+        requirement = _requirement_of(term)
+        if requirement is None:
+            raise UnsupportedTarget(
+                f"the patch target labelSelector {text[:60]!r} (not a label selector ekslint reads)"
+            )
+        requirements.append(requirement)
+    return LabelSelector((), tuple(requirements))
 
 
 def _group_of(kind: str) -> str:
@@ -93,7 +165,15 @@ def _matches(acc: Acc, obj: object, kind: str, name: str, target: Target | None,
     names = acc.known_names(obj, name)
     if target is not None:
         namespace = getattr(obj, "namespace", None)
-        return _selected(target, kind, names, namespace if isinstance(namespace, str) else None, _group_of(kind))
+        labels = getattr(obj, "labels", None)
+        return _selected(
+            target,
+            kind,
+            names,
+            namespace if isinstance(namespace, str) else None,
+            _group_of(kind),
+            labels if isinstance(labels, dict) else {},
+        )
     return patch_name in names
 
 
@@ -124,6 +204,7 @@ def apply_smp(acc: Acc, patch: PatchObjects, target: Target | None) -> None:
 
 def _merge_workload(w: k8s.Workload, patch: k8s.Workload) -> None:
     present = patch.present
+    w.labels.update(patch.labels)
     if "replicas" in present and patch.replicas is not None:
         w.replicas, w.replicas_span, w.replicas_defaulted = patch.replicas, patch.replicas_span, False
     if "labels" in present:
@@ -153,6 +234,7 @@ def _merge_workload(w: k8s.Workload, patch: k8s.Workload) -> None:
 
 
 def _merge_pdb(p: k8s.PodDisruptionBudget, patch: k8s.PodDisruptionBudget) -> None:
+    p.labels.update(patch.labels)
     if "minAvailable" in patch.present:
         p.min_available = patch.min_available
     if "maxUnavailable" in patch.present:
@@ -212,6 +294,9 @@ def apply_json(acc: Acc, ops: list[JsonOp], target: Target) -> None:
                     _set_api_version(acc, kind, name, None, op.value, op.span)
                     break
             continue
+        if parts == ["metadata", "namespace"]:
+            _json_namespace(acc, op, target)
+            continue
         for w in facts.workloads:
             if _matches(acc, w, w.kind, w.name, target, ""):
                 _json_workload(w, parts, op)
@@ -224,6 +309,25 @@ def apply_json(acc: Acc, ops: list[JsonOp], target: Target) -> None:
                     a.min_replicas, a.min_replicas_span = op.value, op.span
 
 
+def _json_namespace(acc: Acc, op: JsonOp, target: Target) -> None:
+    """``/metadata/namespace`` set or removed (argo-cd manifests/ha/base/redis-ha
+    overlays/remove-namespace.yaml takes the chart's namespace off its objects)."""
+    if op.op == "remove":
+        namespace = None
+    elif isinstance(op.value, str):
+        namespace = op.value
+    else:
+        return
+    facts = acc.facts
+    candidates: list[tuple[str, Named]] = [(w.kind, w) for w in facts.workloads]
+    candidates += [("PodDisruptionBudget", p) for p in facts.pdbs]
+    candidates += [("HorizontalPodAutoscaler", a) for a in facts.autoscalers]
+    candidates += [("ConfigMap", c) for c in facts.config_maps]
+    for kind, obj in candidates:
+        if _matches(acc, obj, kind, obj.name, target, ""):
+            obj.namespace = namespace
+
+
 def _json_workload(w: k8s.Workload, parts: list[str], op: JsonOp) -> None:
     if parts == ["spec", "replicas"] and w.kind in k8s.SCALABLE_KINDS:
         if op.op == "remove":
@@ -231,6 +335,8 @@ def _json_workload(w: k8s.Workload, parts: list[str], op: JsonOp) -> None:
         elif isinstance(op.value, int) and not isinstance(op.value, bool):
             w.replicas, w.replicas_span, w.replicas_defaulted = op.value, op.span, False
         return
+    if parts[:2] == ["metadata", "labels"]:
+        _json_labels(w.labels, parts[2:], op)
     template = k8s.POD_TEMPLATE_PATHS.get(w.kind, ("spec", "template"))
     prefix = list(template) if template is not None else []
     if parts[: len(prefix)] != prefix:
@@ -238,13 +344,7 @@ def _json_workload(w: k8s.Workload, parts: list[str], op: JsonOp) -> None:
     rest = parts[len(prefix) :]
     pod = w.pod
     if rest[:2] == ["metadata", "labels"]:
-        if len(rest) == 3:
-            if op.op == "remove":
-                w.pod_labels.pop(rest[2], None)
-            elif isinstance(op.value, (str, int, bool)):
-                w.pod_labels[rest[2]] = str(op.value).lower() if isinstance(op.value, bool) else str(op.value)
-        elif len(rest) == 2 and isinstance(op.value, dict):
-            w.pod_labels = {str(k): str(v) for k, v in op.value.items()}
+        _json_labels(w.pod_labels, rest[2:], op)
     elif rest[:3] == ["spec", "securityContext", "sysctls"]:
         found = _sysctls(op)
         if op.op == "remove" and len(rest) == 3:
@@ -277,6 +377,18 @@ def _json_workload(w: k8s.Workload, parts: list[str], op: JsonOp) -> None:
         pod.scheduling = NodeRequirements(selector, s.affinity_terms, s.tolerations)
 
 
+def _json_labels(labels: dict[str, str], rest: list[str], op: JsonOp) -> None:
+    """A JSON6902 operation on a labels map (``rest``: the path below it), in place."""
+    if len(rest) == 1:
+        if op.op == "remove":
+            labels.pop(rest[0], None)
+        elif isinstance(op.value, (str, int, bool)):
+            labels[rest[0]] = str(op.value).lower() if isinstance(op.value, bool) else str(op.value)
+    elif not rest and isinstance(op.value, dict):
+        labels.clear()
+        labels.update({str(k): str(v) for k, v in op.value.items()})
+
+
 def _sysctls(op: JsonOp) -> list[k8s.Sysctl]:
     values = op.value if isinstance(op.value, list) else [op.value]
     return [
@@ -304,6 +416,8 @@ def _tolerations(op: JsonOp) -> list[k8s.PodToleration]:
 
 
 def _json_pdb(p: k8s.PodDisruptionBudget, parts: list[str], op: JsonOp) -> None:
+    if parts[:2] == ["metadata", "labels"]:
+        _json_labels(p.labels, parts[2:], op)
     if parts in (["spec", "minAvailable"], ["spec", "maxUnavailable"]):
         key = parts[1]
         budget = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ekslint.fastpickle import fast_pickle
 from ekslint.model.scheduling import LabelSelector, NodeRequirements, Requirement, Toleration
 from ekslint.parse.numbers import OutOfRange, abbreviate
+from ekslint.parse.objects import object_name as shown_name
 from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Span
 from ekslint.parse.yamltree import YMap, YNode, YScalar, YSeq
@@ -99,6 +100,8 @@ class Workload:
     build: str = ""
     # A Rollout's ``spec.workloadRef``: the name of the Deployment whose pod template it runs.
     template_ref: str | None = None
+    # The object's own metadata.labels (a kustomize patch target's labelSelector reads them).
+    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def ref(self) -> str:
@@ -148,6 +151,7 @@ class PodDisruptionBudget:
     present: frozenset[str] = frozenset()  # minAvailable, maxUnavailable, selector, as written
     build: str = ""  # see Workload.build
     api_version_span: Span | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # see Workload.labels
 
     @property
     def ref(self) -> str:
@@ -172,6 +176,7 @@ class Autoscaler:
     present: frozenset[str] = frozenset()  # minReplicas, scaleTargetRef, as written
     build: str = ""  # see Workload.build
     min_replicas_span: Span | None = None  # the minReplicas entry (a kustomize patch's when it sets it)
+    labels: dict[str, str] = field(default_factory=dict)  # see Workload.labels
 
 
 @fast_pickle
@@ -203,10 +208,23 @@ def _go_string(value: object) -> str:
     return str(value)
 
 
+def object_name(obj: YMap) -> str:
+    """metadata.name as kustomize matches it ("" without one)."""
+    meta = obj.map("metadata")
+    return (meta.text("name") if meta is not None else None) or ""
+
+
+def object_labels(obj: YMap) -> dict[str, str]:
+    meta = obj.map("metadata")
+    return _str_map(meta.map("labels") if meta is not None else None)
+
+
 def _name_span(obj: YMap) -> Span:
     meta = obj.map("metadata")
     if meta is not None and "name" in meta:
         return meta.entry_span("name")
+    if meta is not None and "generateName" in meta:
+        return meta.entry_span("generateName")
     if "kind" in obj:
         return obj.entry_span("kind")
     return obj.start_span
@@ -219,9 +237,7 @@ def _meta(obj: YMap) -> tuple[str, str | None]:
     meta = obj.map("metadata")
     if meta is None:
         return "?", None
-    name, namespace = meta.text("name") or "?", meta.text("namespace")
-    if is_placeholder(name):
-        name = TEMPLATED_NAME
+    name, namespace = shown_name(meta), meta.text("namespace")
     if namespace is not None and is_placeholder(namespace):
         namespace = TEMPLATED_NAME
     return name, namespace
@@ -371,6 +387,7 @@ def workload(obj: YMap, kind: str, path: tuple[str, ...] | str | None = "", part
         labels_templated=any(is_placeholder(k) or is_placeholder(v) for k, v in pod_labels.items()),
         present=_present(obj, path, template),
         template_ref=ref,
+        labels=object_labels(obj),
     )
 
 
@@ -414,6 +431,7 @@ def pod_disruption_budget(obj: YMap) -> PodDisruptionBudget:
         selector_templated=_templated_selector(label_selector(selector_node)),
         present=frozenset(k for k in ("minAvailable", "maxUnavailable", "selector") if spec is not None and k in spec),
         api_version_span=obj.entry_span("apiVersion") if "apiVersion" in obj else None,
+        labels=object_labels(obj),
     )
 
 
@@ -442,6 +460,7 @@ def autoscaler(obj: YMap) -> Autoscaler | None:
         _name_span(obj),
         frozenset(k for k in ("minReplicas", "scaleTargetRef") if k in spec),
         min_replicas_span=minimum_span,
+        labels=object_labels(obj),
     )
 
 
@@ -454,6 +473,20 @@ def config_map(obj: YMap) -> ConfigMap:
 
 # API groups of objects that run no pods of their own although they are not built in.
 _PODLESS_GROUPS = ("eksctl.io", "node.eks.aws", "karpenter.sh", "karpenter.k8s.aws", "kustomize.config.k8s.io")
+
+
+def builtin_kind(kind: str, api_version: str) -> bool:
+    """Whether ``kind`` under ``api_version`` is the object ekslint models under that
+    name: Kubernetes' own (a group without a dot, or a ``*.k8s.io`` one: ``apps``,
+    ``policy``, ``batch``, the core group), or a carrier's own group (Argo's
+    ``Rollout``). A CRD may define a ``Deployment`` or ``PodDisruptionBudget`` of its own
+    group (``example.com/v1``): the API server serves it from the CRD's schema and no
+    controller of Kubernetes reads it, so it is no workload and no PDB (kubernetes
+    pkg/controller/disruption lists ``policy`` PDBs only)."""
+    group = api_version.rpartition("/")[0]
+    if kind in CARRIER_GROUPS:
+        return group == CARRIER_GROUPS[kind]
+    return "." not in group or group.endswith(".k8s.io")
 
 
 def is_custom_resource(obj: YMap) -> bool:

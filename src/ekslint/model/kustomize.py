@@ -61,6 +61,7 @@ class Target:
     group: str | None = None
     version: str | None = None
     label_selector: str | None = None
+    annotation_selector: str | None = None
 
 
 @fast_pickle
@@ -196,7 +197,8 @@ def _target(node: YMap | None) -> Target | None:
         node.text("namespace"),
         node.text("group"),
         node.text("version"),
-        node.text("labelSelector") or node.text("annotationSelector"),
+        node.text("labelSelector"),
+        node.text("annotationSelector"),
     )
 
 
@@ -263,9 +265,9 @@ def read_patch_object(obj: YMap, into: PatchObjects, context: ModelContext) -> N
         workload = k8s.workload(obj, kind, path, partial=True)
         if workload is not None:
             into.workloads.append(workload)
-    elif kind == "PodDisruptionBudget":
+    elif kind == "PodDisruptionBudget" and k8s.builtin_kind(kind, api_version):
         into.pdbs.append(k8s.pod_disruption_budget(obj))
-    elif kind == "HorizontalPodAutoscaler":
+    elif kind == "HorizontalPodAutoscaler" and k8s.builtin_kind(kind, api_version):
         scaler = k8s.autoscaler(obj)
         if scaler is not None:
             into.autoscalers.append(scaler)

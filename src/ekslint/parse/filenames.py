@@ -22,9 +22,20 @@ NEVER_INPUT_SUFFIXES = frozenset(
         ".cxx", ".hpp", ".hh", ".cs", ".fs", ".vb", ".php", ".swift", ".m", ".mm", ".lua", ".pl", ".pm", ".r",
         ".jl", ".dart", ".ex", ".exs", ".erl", ".hs", ".ml", ".elm", ".vue", ".svelte", ".css", ".scss", ".less",
         ".zig", ".nim", ".sql",
+        # configuration languages that generate manifests (their output is the input):
+        # `apiVersion: 'apps/v1',` in a .jsonnet file is Jsonnet, not YAML
+        ".jsonnet", ".libsonnet", ".cue", ".dhall", ".pkl", ".ncl",
     )
 )  # fmt: skip
 _NEVER_INPUT_STEMS = ("readme", "changelog", "license", "licence", "contributing", "code_of_conduct", "authors")
+# Build and container recipes: a Makefile's `define` block or a Dockerfile's heredoc may
+# hold a manifest (GoogleCloudPlatform/kubernetes-engine-samples
+# ai-ml/anthropic-agent-sandbox/Makefile), but the file itself is never one. Also with a
+# suffix (Dockerfile.dev, build.mk), unless that suffix names YAML or JSON.
+_BUILD_FILES = frozenset(
+    ("makefile", "gnumakefile", "dockerfile", "containerfile", "jenkinsfile", "vagrantfile", "tiltfile", "justfile")
+)
+_DATA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def understood_by_name(shown_as: str) -> bool:
@@ -32,6 +43,10 @@ def understood_by_name(shown_as: str) -> bool:
     documentation and source code are never read."""
     name = shown_as.rsplit("/", 1)[-1].lower()
     if name.startswith(_NEVER_INPUT_STEMS):
+        return False
+    if name.split(".", 1)[0] in _BUILD_FILES and not name.endswith(_DATA_SUFFIXES):
+        return False
+    if name.endswith((".mk", ".dockerfile", ".containerfile")):
         return False
     dot = name.rfind(".")
     return dot <= 0 or name[dot:] not in NEVER_INPUT_SUFFIXES

@@ -13,6 +13,7 @@ EKS001 findings; the run always goes on.
 
 from __future__ import annotations
 
+import bisect
 import errno
 import os
 import re
@@ -39,7 +40,13 @@ from ekslint.parse.yamltree import YamlDoc, YamlLimits, YMap, compose, resolve_p
 # whatever they hold (a kustomization needs no apiVersion or kind).
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 # A JSON6902 patch file a kustomization names (a list of ``op``/``path`` operations).
-_JSON_PATCH_HINT = re.compile(r"^-[ \t]+[\"']?op[\"']?[ \t]*:|^\[?[ \t]*\{[ \t]*\"op\"[ \t]*:", re.M)
+# Its first operation's ``op`` key opens a list item (``- op: add``, ``- {op: remove, ...}``)
+# or a JSON object, or an indented ``op:`` names an RFC 6902 operation (``- path: /x`` first).
+_JSON_PATCH_HINT = re.compile(
+    r"^-[ \t]+\{?[ \t]*[\"']?op[\"']?[ \t]*:|^\[?[ \t]*\{[ \t]*[\"']?op[\"']?[ \t]*:"
+    r"|^[ \t]+[\"']?op[\"']?[ \t]*:[ \t]*[\"']?(?:add|remove|replace|move|copy|test)[\"']?[ \t]*$",
+    re.M,
+)
 # ``[ \t]``, not ``\s``: with re.M, ``^\s*`` runs over every following blank line from
 # each line start (quadratic on a file of newlines).
 _MANIFEST_HINT = re.compile(r"^[ \t]*[\"']?(apiVersion|kind)[\"']?[ \t]*:", re.M)
@@ -141,7 +148,9 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | None:
-    if not data.strip() or not understood_by_name(shown_as):
+    if not understood_by_name(shown_as) or (not data.strip() and not shown_as.lower().endswith((".yaml", ".yml"))):
+        # An empty .yaml is still read: a kustomization may name it (kubebuilder's
+        # config/webhook/manifests.yaml stays empty without webhooks) and it holds no object.
         return None
     mime.begin_file(limits.decode)
     too_big = len(data) > limits.max_file_bytes
@@ -174,6 +183,8 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
             or (shown_as.lower().endswith(CONFIG_SUFFIXES) and _JSON_PATCH_HINT.search(content[:65536]))
         ):
             kind = Content.YAML
+    if kind is None and shown_as.lower().endswith((".yaml", ".yml")) and _no_document(content):
+        kind = Content.YAML  # an object-less YAML file (a placeholder a kustomization may name)
     if kind is None and bad_utf8 is not None and shown_as.lower().endswith(CONFIG_SUFFIXES):
         kind = Content.YAML  # a .yaml file of bytes that are not UTF-8: reported below
     if kind is None:
@@ -198,6 +209,53 @@ def load_bytes(shown_as: str, data: bytes, limits: ReadLimits) -> SourceFile | N
         source.problems[0] = Problem(text.span(line, col, line, col + 1), source.problems[0].message)
         return source
     return _load(text, rendered, kind, limits)
+
+
+_GO_TEMPLATE = re.compile(r"\{\{|\{%|\{#")
+
+
+def _raw_yaml(original: Text, limits: ReadLimits) -> list[YamlDoc] | None:
+    """The documents of a file the template step rendered, read as written, when it is
+    plain YAML whose strings merely hold template text: it parses as it is, and every
+    ``{{``, ``{%`` and ``{#`` lies inside a scalar (a block or quoted string, or a plain
+    one, which cannot start with ``{``), as a rendered istio install.yaml holds its
+    sidecar-injection template or a kserve manifest a shell script's ``${#array[@]}``.
+    A Helm template's ``{{ ... }}`` outside strings makes YAML structure (a flow
+    mapping) or a syntax error instead. Asked only when rendering left the file
+    unanalysable (YAML written by an expression, or a syntax error)."""
+    docs, error = compose(original, limits.yaml)
+    if error is not None:
+        return None
+    spans: list[tuple[int, int]] = []
+    pending = [doc.root_node for doc in docs]
+    while pending:
+        node = pending.pop()
+        value = node.value
+        if isinstance(value, list):
+            for item in value:
+                pending.extend(item if isinstance(item, tuple) else (item,))
+        else:
+            spans.append((node.start_mark.index, node.end_mark.index))
+    spans.sort()
+    starts = [start for start, _ in spans]
+    for match in _GO_TEMPLATE.finditer(original.content):
+        i = bisect.bisect_right(starts, match.start()) - 1
+        if i < 0 or spans[i][1] <= match.start() or spans[i][0] == match.start():
+            return None
+    return docs
+
+
+def _no_document(content: str) -> bool:
+    """A YAML file of comments, blank lines and document markers only: no object.
+    kustomize reads it as no resource (kubernetes-sigs/kustomize api/resource/factory.go
+    RNodesFromBytes drops empty nodes), as kubectl applies nothing from it."""
+    for line in content.splitlines():
+        text = line.strip()
+        if text.startswith(("---", "...")):
+            text = text[3:].lstrip()
+        if text and not text.startswith("#"):
+            return False
+    return True
 
 
 def _not_text(shown_as: str, data: bytes) -> SourceFile | None:
@@ -350,15 +408,20 @@ def load_text(text: Text, kind: Content, limits: ReadLimits) -> SourceFile:
 
 def _load(text: Text, rendered: Rendered | None, kind: Content, limits: ReadLimits) -> SourceFile:
     source = SourceFile(text.file, text, kind)
+    original = text
     if rendered is not None:
         source.rendered = rendered
         source.raw = text.content
         source.text = text = rendered.text
         source.not_analysed = dynamic_reason(rendered) if kind is Content.YAML else None
         if source.not_analysed is not None:
+            raw = _raw_yaml(original, limits)
+            if raw is None:
+                return source
+            _as_written(source, original, raw)
             return source
     if kind in (Content.YAML, Content.TERRAFORM_PLAN, Content.CLOUDFORMATION):
-        _load_yaml(source, limits)
+        _load_yaml(source, limits, original if kind is Content.YAML and rendered is not None else None)
     elif kind is Content.TERRAFORM:
         source.hcl, problem = parse_hcl(text)
         source.problems.extend([problem] if problem is not None else [])
@@ -381,9 +444,26 @@ def _load(text: Text, rendered: Rendered | None, kind: Content, limits: ReadLimi
     return source
 
 
-def _load_yaml(source: SourceFile, limits: ReadLimits) -> None:
+def _as_written(source: SourceFile, original: Text, docs: list[YamlDoc]) -> None:
+    """The file read as written after all (see ``_raw_yaml``): no template step."""
+    source.rendered, source.raw, source.not_analysed = None, None, None
+    source.text = original
+    source.yaml_docs = docs
+    if may_hold_bad_numbers(original.content):
+        for doc in docs:
+            source.problems.extend(
+                Problem(span, message) for span, message in number_problems(doc.text, doc.root_node, resolve_plain)
+            )
+
+
+def _load_yaml(source: SourceFile, limits: ReadLimits, original: Text | None = None) -> None:
     text = source.text
     docs, error = compose(text, limits.yaml)
+    if error is not None and not error.limit and original is not None:
+        raw = _raw_yaml(original, limits)
+        if raw is not None:
+            _as_written(source, original, raw)
+            return
     if error is not None and not error.limit and source.content is Content.CLOUDFORMATION:
         # cfn-lint and CloudFormation read `[a, !Ref AWS::NoValue]`; libyaml does not.
         docs, error = compose(text, limits.yaml, pure=True)
