@@ -131,14 +131,29 @@ def read_head(path: str, limits: ReadLimits) -> bytes:
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
-        handle = os.fdopen(fd, "rb")
+        handle = os.fdopen(fd, "rb", buffering=0)
     except BaseException:
         os.close(fd)
         raise
+    wanted = limits.max_file_bytes + 1
     with handle:
-        return handle.read(limits.max_file_bytes + 1)
+        # A read of the limit allocates the limit (8 MB) for a 4 KB file: read what the
+        # file holds, plus one byte to notice that it grew since the stat.
+        data = handle.read(min(opened.st_size + 1, wanted))
+        if len(data) <= opened.st_size or len(data) >= wanted:
+            return data
+        more = [data]
+        size = len(data)
+        while size < wanted:
+            chunk = handle.read(wanted - size)
+            if not chunk:
+                break
+            more.append(chunk)
+            size += len(chunk)
+        return b"".join(more)
 
 
 # Names that say "configuration": such a file is an input even when its bytes are not
