@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ekslint.model.eksapi import EKS_DEFAULT_INSTANCE_TYPE, TAINT_EFFECTS, family_of_ami_type
@@ -56,6 +57,9 @@ class TerraformFacts:
     userdata: list[UserdataModel] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     reads_files: list[str] = field(default_factory=list)  # templatefile()/file() targets read
+    # The directory and the other .tf files of its module, read to resolve references
+    # (terraform_dir): the cache keys the file on their stamps.
+    module_files: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -72,7 +76,13 @@ class Resolver:
     Terraform evaluates, within one .tf file."""
 
     def __init__(
-        self, hcl: HclFile, path: str, limits: ReadLimits, problems: list[Problem], reads: list[str] | None = None
+        self,
+        hcl: HclFile,
+        path: str,
+        limits: ReadLimits,
+        problems: list[Problem],
+        reads: list[str] | None = None,
+        siblings: Sequence[HclFile] = (),
     ) -> None:
         self.reads = reads if reads is not None else []
         self.hcl = hcl
@@ -81,12 +91,34 @@ class Resolver:
         self.problems = problems
         self.locals: dict[str, Expr] = {}
         self.blocks: dict[str, Block] = {}
-        for block in hcl.body.blocks:
-            if block.type == "locals":
-                for name, attribute in block.attributes.items():
-                    self.locals[name] = attribute.expr
-            elif block.type in ("resource", "data", "module") and block.labels:
-                self.blocks[block.address] = block
+        # The module: this file, then the other .tf files of its directory (terraform_dir).
+        self.files = [hcl, *siblings]
+        for file in self.files:
+            for block in file.body.blocks:
+                if block.type == "locals":
+                    for name, attribute in block.attributes.items():
+                        self.locals.setdefault(name, attribute.expr)
+                elif block.type in ("resource", "data", "module") and block.labels:
+                    self.blocks.setdefault(block.address, block)
+
+    def module_blocks(self) -> Iterator[Block]:
+        """The top-level blocks of every file of the module, this file's first."""
+        for file in self.files:
+            yield from file.body.blocks
+
+    @contextmanager
+    def quiet(self, block: Block) -> Iterator[None]:
+        """Problems found reading a block of another file of the module are that file's
+        to report (its own analysis finds them): dropped here."""
+        if block.span.file == self.hcl.text.file:
+            yield
+            return
+        kept = self.problems
+        self.problems = []
+        try:
+            yield
+        finally:
+            self.problems = kept
 
     def value(self, expr: Expr | None, depth: int = 0) -> Expr | None:
         """The expression a ``local.x`` stands for (others as they are)."""
@@ -95,6 +127,30 @@ class Resolver:
             expr = self.locals.get(name)
             depth += 1
         return expr
+
+    def object_of(self, expr: Expr | None, depth: int = 0) -> tuple[Expr | None, bool]:
+        """An object as Terraform evaluates it: written as one, named by a ``local.*``,
+        or ``merge()`` of such (a later argument's keys win, null arguments are
+        skipped: Terraform's merge function). The bool says whether every argument was
+        known; an unknown one may set any key. None when it is not an object at all."""
+        expr = self.value(expr)
+        if expr is None or depth > _MAX_RESOLVE_DEPTH:
+            return None, False
+        if expr.kind == "object":
+            return expr, True
+        if expr.kind != "call" or expr.value != "merge":
+            return None, False
+        items: dict[str, tuple[str, Span, Expr]] = {}
+        complete = True
+        for argument in expr.elements:
+            if argument.kind == "null":
+                continue
+            found, known = self.object_of(argument, depth + 1)
+            complete = complete and known and found is not None
+            for key, span, value in found.items if found is not None else ():
+                items.pop(key, None)
+                items[key] = (key, span, value)
+        return Expr("object", expr.span, expr.source, items=list(items.values())), complete
 
     def literal(self, expr: Expr | None) -> str | None:
         """A string or number written as such (templates with ``${}`` are unknown)."""
@@ -213,14 +269,13 @@ def userdata_of(
 
 def labels_of(expr: Expr | None, resolver: Resolver) -> tuple[dict[str, str], bool]:
     """A literal map of labels, and whether every key and value is known."""
-    expr = resolver.value(expr)
-    if expr is None:
+    if resolver.value(expr) is None:
         return {}, True
-    if expr.kind != "object":
+    found, complete = resolver.object_of(expr)
+    if found is None:
         return {}, False
     labels: dict[str, str] = {}
-    complete = True
-    for key, _span, value in expr.items:
+    for key, _span, value in found.items:
         text = resolver.literal(value)
         if text is None or is_placeholder(key):
             complete = False
@@ -279,9 +334,10 @@ def eks_supplies_cluster(userdata: UserdataModel | None, supplier: str | None) -
         userdata.nodeconfig = merge(userdata.nodeconfig.parts, implicit_cluster=supplier)
 
 
-def clusters_of(hcl: HclFile, resolver: Resolver) -> list[Cluster]:
+def clusters_of(resolver: Resolver) -> list[Cluster]:
+    """The clusters the module defines (every file of it)."""
     clusters: list[Cluster] = []
-    for block in hcl.body.blocks:
+    for block in resolver.module_blocks():
         if block.type == "resource" and block.labels[:1] == ["aws_eks_cluster"] and len(block.labels) == 2:
             version_key = "version"
             name = resolver.literal(block.attr("name"))
