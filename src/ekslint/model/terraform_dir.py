@@ -20,6 +20,7 @@ per process (``_parsed``), so a directory costs one parse per file.
 from __future__ import annotations
 
 import os
+import re
 
 from ekslint.parse.hcl import MAX_HCL_BYTES, HclFile, parse_hcl
 from ekslint.parse.sources import ReadLimits, read_head
@@ -30,6 +31,15 @@ MAX_MODULE_FILES = 200
 _MEMO_SIZE = 512
 # path -> (size, mtime_ns, parsed file or None when it does not parse)
 _parsed: dict[str, tuple[int, int, HclFile | None]] = {}
+
+# What a sibling must hold to matter to a node group (most files of a module, IAM,
+# VPC, outputs, variables, hold none of it and are not parsed): locals, launch
+# templates and groups, cloudinit_config, the cluster, the terraform-aws-eks module.
+_RELEVANT = re.compile(
+    r"^\s*(locals\s*\{|(resource|data)\s+\"(aws_launch_template|aws_eks_node_group|aws_autoscaling_group"
+    r"|cloudinit_config|aws_eks_cluster)\"|module\s+\")",
+    re.M,
+)
 
 # The resources and module sources whose node groups depend on the rest of the module.
 NODE_RESOURCES = ("aws_eks_node_group", "aws_autoscaling_group", "aws_launch_template")
@@ -86,7 +96,7 @@ def _parse(path: str, limits: ReadLimits) -> HclFile | None:
             content = data.decode("utf-8").removeprefix("\ufeff")
         except (OSError, UnicodeDecodeError):
             content = None
-        if content is not None and "\x00" not in content:
+        if content is not None and "\x00" not in content and _RELEVANT.search(content):
             parsed, _problem = parse_hcl(Text(path.replace(os.sep, "/"), normalize_newlines(content)))
     if len(_parsed) >= _MEMO_SIZE:
         _parsed.clear()
