@@ -351,3 +351,15 @@ def test_a_templatefile_target_is_the_group_that_renders_it_not_one_of_its_own(t
             [sys.executable, "-m", "ekslint", "nodes", "-f", "json", "."], capture_output=True, text=True, check=True
         ).stdout
     assert [row["name"] for row in json.loads(out)["nodeGroups"]] == ["aws_eks_node_group.ng"]
+
+
+def test_a_string_that_is_one_interpolation_is_its_expression() -> None:
+    # hashicorp/hcl hclsyntax TemplateWrapExpr: "${x}" is x, not a string (Terraform 0.11 style).
+    hcl, problem = parse_hcl(
+        Text("x.tf", 'a = "${base64encode(local.x)}"\nb = "x${var.y}"\nc = "${aws_launch_configuration.d.id}"\n')
+    )
+    assert problem is None and hcl is not None
+    a, b, c = (hcl.body.attr(name) for name in "abc")
+    assert a is not None and a.kind == "call" and a.value == "base64encode" and (a.span.line, a.span.col) == (1, 8)
+    assert b is not None and b.kind == "template"
+    assert c is not None and c.kind == "ref" and c.value == "aws_launch_configuration.d.id"

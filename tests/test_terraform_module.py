@@ -208,3 +208,39 @@ def test_a_file_read_with_its_module_is_cached_with_the_stamps_of_the_others(
     (module / "more.tf").write_text('locals {\n  unrelated = "x"\n}\n')
     fifth = run()
     assert fifth.from_cache < 5 and not fifth.findings
+
+
+def test_a_launch_configuration_in_terraform_0_11_syntax(tmp_path: Path) -> None:
+    # The shape of the EKS getting-started guide's workers, copied into many repositories
+    # (hashicorp/terraform-provider-aws examples/eks-getting-started eks-worker-nodes.tf,
+    # yastani/terraform-aws-eks launch_config.tf): userdata in a local heredoc, a launch
+    # configuration with user_data_base64, references written "${...}", and the
+    # cluster in a file of its own.
+    write(
+        tmp_path,
+        {
+            "eks-cluster.tf": 'resource "aws_eks_cluster" "demo" {\n  name    = "${var.cluster-name}"\n'
+            '  version = "1.14"\n}\n',
+            "eks-worker-nodes.tf": (
+                "locals {\n  demo-node-userdata = <<USERDATA\n#!/bin/bash\nset -o xtrace\n"
+                "/etc/eks/bootstrap.sh --apiserver-endpoint '${aws_eks_cluster.demo.endpoint}' "
+                "'${var.cluster-name}' --kubelet-extra-args '--allowed-unsafe-sysctls=net.core.somaxconn'\n"
+                "USERDATA\n}\n"
+                'resource "aws_launch_configuration" "demo" {\n'
+                '  image_id         = "${data.aws_ami.eks-worker.id}"\n'
+                '  instance_type    = "m4.large"\n'
+                '  user_data_base64 = "${base64encode(local.demo-node-userdata)}"\n}\n'
+                'resource "aws_autoscaling_group" "demo" {\n'
+                '  launch_configuration = "${aws_launch_configuration.demo.id}"\n'
+                '  name                 = "terraform-eks-demo"\n}\n'
+            ),
+        },
+    )
+    found = file_model(tmp_path, "eks-worker-nodes.tf")
+    (group,) = found.node_groups
+    assert group.name == "terraform-eks-demo" and group.kubernetes_version == (1, 14)
+    assert group.ami_family == "AmazonLinux2" and group.custom_ami
+    assert [t.name for t in group.instance_types] == ["m4.large"]
+    assert [(a.pattern, a.span.line) for a in group.allowances] == [("net.core.somaxconn", 5)]
+    (userdata,) = found.userdata
+    assert userdata.must_be_complete  # self-managed: only the userdata joins the cluster

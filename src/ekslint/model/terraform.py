@@ -384,10 +384,17 @@ def is_eks_module(source: str | None) -> str | None:
     return None
 
 
+LAUNCH_RESOURCES = ("aws_launch_template", "aws_launch_configuration")
+
+
 def launch_template_of(block: Block, resolver: Resolver) -> LaunchTemplate:
-    span = block.attr_span("user_data") or block.span
+    """An ``aws_launch_template``, or an ``aws_launch_configuration`` (self-managed
+    groups before launch templates: ``user_data`` as text or ``user_data_base64``,
+    hashicorp/terraform-provider-aws internal/service/autoscaling/launch_configuration.go)."""
+    key = "user_data_base64" if "user_data_base64" in block.attributes else "user_data"
+    span = block.attr_span(key) or block.span
     userdata = userdata_of(
-        resolver.text(block.attr("user_data")), f"{block.address}.user_data", span.with_logical(block.address), resolver
+        resolver.text(block.attr(key)), f"{block.address}.{key}", span.with_logical(block.address), resolver
     )
     image = resolver.value(block.attr("image_id"))
     custom_ami = image is not None and image.kind != "null" and resolver.literal(image) != ""
@@ -490,6 +497,7 @@ def self_managed_group(
         template = _referenced(reference.attr("id"), templates, resolver) or _referenced(
             reference.attr("name"), templates, resolver
         )
+    template = template or _referenced(block.attr("launch_configuration"), templates, resolver)
     for policy in block.children("mixed_instances_policy"):
         for lt in policy.children("launch_template"):
             for spec in lt.children("launch_template_specification"):
@@ -500,7 +508,7 @@ def self_managed_group(
                 if kind:
                     overrides.append(InstanceType(kind, override.attr_span("instance_type") or override.span))
     if template is None:
-        return  # a launch configuration or a template defined elsewhere: nothing to read
+        return  # a template defined elsewhere (another module, a data source): nothing to read
     template.used = True
     name = resolver.literal(block.attr("name"))
     group = plain_group(block, name or block.address, resolver, cluster, version)

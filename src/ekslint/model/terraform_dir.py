@@ -37,12 +37,12 @@ _parsed: dict[str, tuple[int, int, HclFile | None]] = {}
 # templates and groups, cloudinit_config, the cluster, the terraform-aws-eks module.
 _RELEVANT = re.compile(
     r"^\s*(locals\s*\{|(resource|data)\s+\"(aws_launch_template|aws_eks_node_group|aws_autoscaling_group"
-    r"|cloudinit_config|aws_eks_cluster)\"|module\s+\")",
+    r"|aws_launch_configuration|cloudinit_config|aws_eks_cluster)\"|module\s+\")",
     re.M,
 )
 
 # The resources and module sources whose node groups depend on the rest of the module.
-NODE_RESOURCES = ("aws_eks_node_group", "aws_autoscaling_group", "aws_launch_template")
+NODE_RESOURCES = ("aws_eks_node_group", "aws_autoscaling_group", "aws_launch_template", "aws_launch_configuration")
 
 
 def is_primary(name: str) -> bool:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ekslint.model.terraform import (
+    LAUNCH_RESOURCES,
     LaunchTemplate,
     Resolver,
     TerraformFacts,
@@ -52,7 +53,7 @@ def read_terraform(hcl: HclFile, path: str, version: tuple[int, int] | None, lim
     version = (cluster.version if cluster and cluster.version else None) or version
     templates: dict[str, LaunchTemplate] = {}
     for block in resolver.module_blocks():
-        if block.type == "resource" and block.labels[:1] == ["aws_launch_template"] and len(block.labels) == 2:
+        if block.type == "resource" and len(block.labels) == 2 and block.labels[0] in LAUNCH_RESOURCES:
             with resolver.quiet(block):
                 templates.setdefault(block.address, launch_template_of(block, resolver))
     # Every group of the module, so a template here knows the group (maybe in another
