@@ -244,3 +244,14 @@ def test_a_launch_configuration_in_terraform_0_11_syntax(tmp_path: Path) -> None
     assert [(a.pattern, a.span.line) for a in group.allowances] == [("net.core.somaxconn", 5)]
     (userdata,) = found.userdata
     assert userdata.must_be_complete  # self-managed: only the userdata joins the cluster
+
+
+def test_a_symlinked_sibling_is_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    write(outside, {"templates.tf": SPLIT_MODULE["launch_templates.tf"]})
+    module = tmp_path / "module"
+    write(module, {"node_groups.tf": SPLIT_MODULE["node_groups.tf"]})
+    (module / "launch_templates.tf").symlink_to(outside / "templates.tf")
+    found = file_model(module, "node_groups.tf")
+    (group,) = found.node_groups
+    assert not group.max_pods and "launch_templates.tf" not in found.module_files

@@ -62,7 +62,10 @@ def module_siblings(path: str, limits: ReadLimits) -> tuple[list[HclFile], list[
     directory = os.path.dirname(path)
     own = os.path.basename(path)
     try:
-        names = sorted(e.name for e in os.scandir(directory or ".") if e.is_file() and is_primary(e.name))
+        # Symlinks are not followed: what a module reads stays inside the linted tree.
+        names = sorted(
+            e.name for e in os.scandir(directory or ".") if e.is_file(follow_symlinks=False) and is_primary(e.name)
+        )
     except OSError:
         return [], []
     if len(names) > MAX_MODULE_FILES or own not in names:
