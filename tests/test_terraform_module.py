@@ -255,3 +255,34 @@ def test_a_symlinked_sibling_is_not_read(tmp_path: Path) -> None:
     found = file_model(module, "node_groups.tf")
     (group,) = found.node_groups
     assert not group.max_pods and "launch_templates.tf" not in found.module_files
+
+
+def test_a_cloudinit_config_in_another_file_keeps_its_positions(tmp_path: Path) -> None:
+    # data "cloudinit_config" in a file of its own, as the terraform-aws-eks module keeps
+    # it in modules/_user_data/main.tf apart from the launch template.
+    write(
+        tmp_path,
+        {
+            "userdata.tf": (
+                'data "cloudinit_config" "nodes" {\n  gzip = false\n  base64_encode = true\n'
+                "  part {\n"
+                '    content_type = "text/x-shellscript"\n'
+                "    content      = <<-EOT\n"
+                "      #!/bin/bash\n"
+                "      /etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=110'\n"
+                "    EOT\n  }\n}\n"
+            ),
+            "launch_templates.tf": (
+                'resource "aws_launch_template" "nodes" {\n'
+                "  user_data = data.cloudinit_config.nodes.rendered\n}\n"
+            ),
+            "node_groups.tf": (
+                'resource "aws_eks_node_group" "nodes" {\n  ami_type = "AL2_x86_64"\n'
+                '  instance_types = ["m5.large"]\n'
+                "  launch_template {\n    id = aws_launch_template.nodes.id\n  }\n}\n"
+            ),
+        },
+    )
+    (group,) = file_model(tmp_path, "node_groups.tf").node_groups
+    assert [(m.value, m.span.file, m.span.line) for m in group.max_pods] == [(110, "userdata.tf", 8)]
+    assert not file_model(tmp_path, "launch_templates.tf").node_groups

@@ -223,7 +223,7 @@ class Resolver:
         if not parts:
             return None
         boundary = self.literal(block.attr("boundary")) or "MIMEBOUNDARY"
-        return mime_document(self.path, boundary, parts, block.span)
+        return mime_document(block.span.file, boundary, parts, block.span)
 
 
 def strip_directives(content: str) -> str:

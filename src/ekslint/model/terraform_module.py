@@ -112,15 +112,20 @@ def module_groups(block: Block, resolver: Resolver, version: tuple[int, int] | N
             group.cluster = cluster
 
 
+# Settings whose absence means a default the group would be judged by.
+_DEFAULTED = ("ami_type", "instance_types", "instance_type", "labels")
+
+
 def _lookup(entry: Expr, defaults: Expr | None, known: bool = True) -> Lookup:
     """A group's setting: its entry's, else the defaults'. When part of either is
-    computed (a ``var.*`` merged in), a setting neither shows is unknown, not unset."""
+    computed (a ``var.*`` merged in), a setting neither shows whose absence would
+    mean a default (AMI type, instance types, labels) is unknown, not unset."""
 
     def get(key: str) -> Expr | None:
         found = entry.get(key)
         if found is None and defaults is not None and defaults.kind == "object":
             found = defaults.get(key)
-        if found is None and not known:
+        if found is None and not known and key in _DEFAULTED:
             return Expr("other", entry.span, f"{key} (computed: merged from a value only Terraform knows)")
         return found
 
