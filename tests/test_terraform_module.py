@@ -273,8 +273,7 @@ def test_a_cloudinit_config_in_another_file_keeps_its_positions(tmp_path: Path) 
                 "    EOT\n  }\n}\n"
             ),
             "launch_templates.tf": (
-                'resource "aws_launch_template" "nodes" {\n'
-                "  user_data = data.cloudinit_config.nodes.rendered\n}\n"
+                'resource "aws_launch_template" "nodes" {\n  user_data = data.cloudinit_config.nodes.rendered\n}\n'
             ),
             "node_groups.tf": (
                 'resource "aws_eks_node_group" "nodes" {\n  ami_type = "AL2_x86_64"\n'
