@@ -36,8 +36,8 @@ _parsed: dict[str, tuple[int, int, HclFile | None]] = {}
 # VPC, outputs, variables, hold none of it and are not parsed): locals, launch
 # templates and groups, cloudinit_config, the cluster, the terraform-aws-eks module.
 _RELEVANT = re.compile(
-    r"^\s*(locals\s*\{|(resource|data)\s+\"(aws_launch_template|aws_eks_node_group|aws_autoscaling_group"
-    r"|aws_launch_configuration|cloudinit_config|aws_eks_cluster)\"|module\s+\")",
+    r"^[ \t]*(locals[ \t]*\{|(resource|data)[ \t]+\"(aws_launch_template|aws_eks_node_group|aws_autoscaling_group"
+    r"|aws_launch_configuration|cloudinit_config|aws_eks_cluster)\"|module[ \t]+\")",
     re.M,
 )
 
