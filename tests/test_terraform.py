@@ -235,9 +235,12 @@ def test_hcl2_is_imported_only_for_tf_files(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
 
 
-def test_a_file_read_through_templatefile_is_not_cached(tmp_path: Path, private_cache_home: Path) -> None:
-    """The cache keys a file by its own content: a .tf file whose userdata comes from a
-    template is analysed again on every run, so an edit of the template counts."""
+def test_a_file_read_through_templatefile_is_cached_with_the_template_stamp(
+    tmp_path: Path, private_cache_home: Path
+) -> None:
+    """A .tf file whose userdata comes from a template is cached with the template's
+    stamp as well as its own: reused while neither changes, read again when the
+    template is edited."""
     (tmp_path / "userdata.sh").write_text(
         "#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=300'\n"
     )
@@ -261,8 +264,16 @@ def test_a_file_read_through_templatefile_is_not_cached(tmp_path: Path, private_
             settings.select = ["EKS301"]
             return Runner(plugins.load(), settings).run(RunRequest(["."], settings, cache_dir=tmp_path / "cache"))
 
+    import os
+    import time
+
+    then = time.time() - 3600
+    for path in (tmp_path, tmp_path / "userdata.sh", tmp_path / "main.tf"):
+        os.utime(path, (then, then))
     first = run()
     assert [f.span.file for f in first.findings] == ["userdata.sh"]
+    again = run()
+    assert again.from_cache == 2 and [f.span.file for f in again.findings] == ["userdata.sh"]
     (tmp_path / "userdata.sh").write_text(
         "#!/bin/bash\n/etc/eks/bootstrap.sh prod --kubelet-extra-args '--max-pods=11'\n"
     )
@@ -340,3 +351,15 @@ def test_a_templatefile_target_is_the_group_that_renders_it_not_one_of_its_own(t
             [sys.executable, "-m", "ekslint", "nodes", "-f", "json", "."], capture_output=True, text=True, check=True
         ).stdout
     assert [row["name"] for row in json.loads(out)["nodeGroups"]] == ["aws_eks_node_group.ng"]
+
+
+def test_a_string_that_is_one_interpolation_is_its_expression() -> None:
+    # hashicorp/hcl hclsyntax TemplateWrapExpr: "${x}" is x, not a string (Terraform 0.11 style).
+    hcl, problem = parse_hcl(
+        Text("x.tf", 'a = "${base64encode(local.x)}"\nb = "x${var.y}"\nc = "${aws_launch_configuration.d.id}"\n')
+    )
+    assert problem is None and hcl is not None
+    a, b, c = (hcl.body.attr(name) for name in "abc")
+    assert a is not None and a.kind == "call" and a.value == "base64encode" and (a.span.line, a.span.col) == (1, 8)
+    assert b is not None and b.kind == "template"
+    assert c is not None and c.kind == "ref" and c.value == "aws_launch_configuration.d.id"

@@ -17,6 +17,7 @@ from typing import Any
 from ekslint.config import Settings
 from ekslint.engine import headline as headlines
 from ekslint.engine import isolation
+from ekslint.engine.cache import Stamp, stamps_of
 from ekslint.engine.diagnostics import RuleCrashed
 from ekslint.engine.finding import Finding
 from ekslint.engine.options import options_for
@@ -45,6 +46,10 @@ class FileOutcome:
     cacheable: bool = True  # False: a rule was stopped or skipped on it (another run may differ)
     # An input that could not be analysed and why (SourceFile.not_analysed): a run-level note.
     not_analysed: str | None = None
+    # The other files (and directories) its facts were built from, with their stamps
+    # when read: a Terraform templatefile() target, the sibling .tf files of its module.
+    # The cache reuses the outcome only while every stamp is unchanged.
+    depends: tuple[Stamp, ...] = ()
 
 
 class FileAnalyser:
@@ -90,8 +95,10 @@ class FileAnalyser:
     def analyse_model(self, model: FileModel) -> FileOutcome:
         source = model.source
         outcome = FileOutcome(source.path, model.facts(), suppressions=_suppressions(model))
-        # Built from other files too (a Terraform templatefile): its content alone does not key it.
-        outcome.cacheable = not model.reads_files
+        # Built from other files too (a Terraform templatefile, the module's other .tf
+        # files): its content alone does not key it, their stamps do too.
+        if model.reads_files or model.module_files:
+            outcome.depends = stamps_of([*model.reads_files, *model.module_files])
         where = Span(model.path, 1, 1, 1, 1)
         for rule_class, rule, ctx, plugin in zip(self.file_rules, self.rules, self.contexts, self.plugins, strict=True):
             if rule is None:
@@ -129,6 +136,7 @@ def pack(outcome: FileOutcome) -> Packed:
         outcome.read_error,
         True,
         outcome.not_analysed,
+        outcome.depends,
     )
     own = pickle.dumps((local, facts is not None), protocol=pickle.HIGHEST_PROTOCOL)
     if facts is None:

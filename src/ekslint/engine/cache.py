@@ -46,7 +46,7 @@ from pathlib import Path
 from ekslint.parse.discovery import Listings
 
 DIRECTORY_NAME = ".ekslint_cache"
-FORMAT = b"ekslint-cache-5\n"
+FORMAT = b"ekslint-cache-6\n"
 KEY_BYTES = 32
 KEY_NAME = "cache-key"
 # A file modified this close to when its entry was written may have changed again
@@ -75,6 +75,45 @@ def content_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+# (path, size, mtime_ns, ctime_ns) of a file an outcome depends on; -1s when it is
+# missing. A path ``DIR/*.tf`` stands for which .tf files DIR holds: (path, -2, digest
+# of their names, 0), so a file added to a Terraform module or removed from it counts,
+# and other files coming and going (this cache's own directory) do not.
+Stamp = tuple[str, int, int, int]
+LISTING = "*.tf"
+
+
+def _stamp(path: str) -> Stamp:
+    if os.path.basename(path) == LISTING:
+        folder = os.path.dirname(path)
+        try:
+            names = sorted(e.name for e in os.scandir(folder) if e.name.endswith(".tf"))
+        except OSError:
+            return (path, -1, -1, -1)
+        digest = hashlib.blake2b("\n".join(names).encode(), digest_size=8).digest()
+        return (path, -2, int.from_bytes(digest, "big"), 0)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path, -1, -1, -1)
+    return (path, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def stamps_of(paths: list[str]) -> tuple[Stamp, ...]:
+    """The stamps of the files (and directory listings) an outcome was built from."""
+    found: dict[str, Stamp] = {}
+    for path in paths:
+        full = os.path.abspath(path)
+        if full not in found:
+            found[full] = _stamp(full)
+    return tuple(found.values())
+
+
+def stamps_hold(depends: tuple[Stamp, ...]) -> bool:
+    """Whether every file an outcome depends on still has the stamp it was read with."""
+    return all(_stamp(stamp[0]) == stamp for stamp in depends)
+
+
 @dataclass(slots=True)
 class Entry:
     size: int
@@ -84,11 +123,13 @@ class Entry:
     digest: bytes
     packed: tuple[bytes, bytes | None, bytes | None, str]  # the outcome, as analysis.pack gives it
     trusted_stat: bool  # False: compare the content before reusing
+    depends: tuple[Stamp, ...] = ()
 
 
 # An entry as the cache file holds it: Entry's fields as a plain tuple, which unpickles
-# with no Python call (10,000 entries: half the load time of a one-file run's cache).
-RawEntry = tuple[int, int, int, int, bytes, tuple[bytes, bytes | None, bytes | None, str], bool]
+# with no Python call (10,000 entries: half the load time of a one-file run's cache),
+# then the stamps of the other files the outcome was built from (``stamps_of``).
+RawEntry = tuple[int, int, int, int, bytes, tuple[bytes, bytes | None, bytes | None, str], bool, tuple[Stamp, ...]]
 
 
 def user_cache_home() -> Path:
@@ -297,9 +338,13 @@ class Cache:
         raw = self.entries.get(shown)
         if raw is None:
             return None
-        size, mtime_ns, ctime_ns, inode, digest, packed, trusted = raw
+        size, mtime_ns, ctime_ns, inode, digest, packed, trusted, depends = raw
+        if depends and not stamps_hold(depends):
+            return None  # a file it was built from changed: analysed again
         same = size == stat.st_size and mtime_ns == stat.st_mtime_ns and ctime_ns == stat.st_ctime_ns
-        return Entry(size, mtime_ns, ctime_ns, inode, digest, packed, trusted and same and inode == stat.st_ino)
+        return Entry(
+            size, mtime_ns, ctime_ns, inode, digest, packed, trusted and same and inode == stat.st_ino, depends
+        )
 
     def vouched(self, shown: str, stat: os.stat_result) -> tuple[bytes, bytes | None, bytes | None, str] | None:
         """The packed outcome when the file's stat alone vouches for its entry (a warm
@@ -313,6 +358,7 @@ class Cache:
             or raw[1] != stat.st_mtime_ns
             or raw[2] != stat.st_ctime_ns
             or raw[3] != stat.st_ino
+            or (raw[7] and not stamps_hold(raw[7]))
         ):
             return None
         return raw[5]
@@ -324,15 +370,34 @@ class Cache:
         """The packed outcome of a file found unchanged."""
         self.hits += 1
         if not entry.trusted_stat:  # lookup vouched by content: record the new stat
-            self.store(shown, stat, entry.digest, entry.packed)
+            self.store(shown, stat, entry.digest, entry.packed, entry.depends)
         return entry.packed
 
     def store(
-        self, shown: str, stat: os.stat_result, digest: bytes, packed: tuple[bytes, bytes | None, bytes | None, str]
+        self,
+        shown: str,
+        stat: os.stat_result,
+        digest: bytes,
+        packed: tuple[bytes, bytes | None, bytes | None, str],
+        depends: tuple[Stamp, ...] = (),
     ) -> None:
         changed = max(stat.st_mtime_ns, stat.st_ctime_ns) / 1e9
         racy = changed >= self.started - RACY_SECONDS
-        self.entries[shown] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, digest, packed, not racy)
+        if any(d[1] >= 0 and d[2] / 1e9 >= self.started - RACY_SECONDS for d in depends):
+            # A file it read may change again unseen within its mtime tick (a later
+            # change shows in the ctime, which the stamp holds too).
+            self.forget(shown)
+            return
+        self.entries[shown] = (
+            stat.st_size,
+            stat.st_mtime_ns,
+            stat.st_ctime_ns,
+            stat.st_ino,
+            digest,
+            packed,
+            not racy,
+            depends,
+        )
         self.dirty = True
 
     def forget(self, shown: str) -> None:

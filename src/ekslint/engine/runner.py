@@ -367,7 +367,7 @@ class Runner:
                 raise RuntimeError(f"the analysis of {shown} came back as {outcome.path}")
             outcomes[index] = outcome
             if cache is not None and path in stats and digest is not None and packed is not None:
-                cache.store(shown, stats[path], digest, packed)
+                cache.store(shown, stats[path], digest, packed, outcome.depends)
         if analysing:
             raise RuntimeError(f"{len(analysing)} files never came back from the analysis, {analysing[0][2]} first")
         if cache is not None:

@@ -52,6 +52,9 @@ class FileModel(FileFacts):
     kubernetes_version: tuple[int, int] | None = None
     # Other files read to model this one (a Terraform templatefile/file beside the .tf).
     reads_files: list[str] = field(default_factory=list)
+    # The directory and sibling .tf files a Terraform file was read with (its module):
+    # not facts, only what the cache stamps the file's entry with.
+    module_files: list[str] = field(default_factory=list)
 
     def facts(self) -> FileFacts:
         facts = FileFacts(**{f.name: getattr(self, f.name) for f in fields(FileFacts)})
@@ -147,6 +150,7 @@ def build_file_model(source: SourceFile, context: ModelContext, limits: YamlLimi
         model.userdata += terraform.userdata
         model.problems += terraform.problems
         model.reads_files += terraform.reads_files
+        model.module_files += terraform.module_files
         for obj in terraform.manifests:  # kubectl_manifest heredocs
             kind = obj.text("kind") or ""
             if karpenter.is_pool(obj, kind) or karpenter.is_node_class(obj, kind):

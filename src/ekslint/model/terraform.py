@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ekslint.model.eksapi import EKS_DEFAULT_INSTANCE_TYPE, TAINT_EFFECTS, family_of_ami_type
@@ -60,6 +61,9 @@ class TerraformFacts:
     # Kubernetes objects written inline in manifest resources (``kubectl_manifest``
     # ``yaml_body`` heredocs), positioned in the .tf file.
     manifests: list[YMap] = field(default_factory=list)
+    # The directory and the other .tf files of its module, read to resolve references
+    # (terraform_dir): the cache keys the file on their stamps.
+    module_files: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -76,7 +80,13 @@ class Resolver:
     Terraform evaluates, within one .tf file."""
 
     def __init__(
-        self, hcl: HclFile, path: str, limits: ReadLimits, problems: list[Problem], reads: list[str] | None = None
+        self,
+        hcl: HclFile,
+        path: str,
+        limits: ReadLimits,
+        problems: list[Problem],
+        reads: list[str] | None = None,
+        siblings: Sequence[HclFile] = (),
     ) -> None:
         self.reads = reads if reads is not None else []
         self.hcl = hcl
@@ -85,12 +95,34 @@ class Resolver:
         self.problems = problems
         self.locals: dict[str, Expr] = {}
         self.blocks: dict[str, Block] = {}
-        for block in hcl.body.blocks:
-            if block.type == "locals":
-                for name, attribute in block.attributes.items():
-                    self.locals[name] = attribute.expr
-            elif block.type in ("resource", "data", "module") and block.labels:
-                self.blocks[block.address] = block
+        # The module: this file, then the other .tf files of its directory (terraform_dir).
+        self.files = [hcl, *siblings]
+        for file in self.files:
+            for block in file.body.blocks:
+                if block.type == "locals":
+                    for name, attribute in block.attributes.items():
+                        self.locals.setdefault(name, attribute.expr)
+                elif block.type in ("resource", "data", "module") and block.labels:
+                    self.blocks.setdefault(block.address, block)
+
+    def module_blocks(self) -> Iterator[Block]:
+        """The top-level blocks of every file of the module, this file's first."""
+        for file in self.files:
+            yield from file.body.blocks
+
+    @contextmanager
+    def quiet(self, block: Block) -> Iterator[None]:
+        """Problems found reading a block of another file of the module are that file's
+        to report (its own analysis finds them): dropped here."""
+        if block.span.file == self.hcl.text.file:
+            yield
+            return
+        kept = self.problems
+        self.problems = []
+        try:
+            yield
+        finally:
+            self.problems = kept
 
     def value(self, expr: Expr | None, depth: int = 0) -> Expr | None:
         """The expression a ``local.x`` stands for (others as they are)."""
@@ -99,6 +131,30 @@ class Resolver:
             expr = self.locals.get(name)
             depth += 1
         return expr
+
+    def object_of(self, expr: Expr | None, depth: int = 0) -> tuple[Expr | None, bool]:
+        """An object as Terraform evaluates it: written as one, named by a ``local.*``,
+        or ``merge()`` of such (a later argument's keys win, null arguments are
+        skipped: Terraform's merge function). The bool says whether every argument was
+        known; an unknown one may set any key. None when it is not an object at all."""
+        expr = self.value(expr)
+        if expr is None or depth > _MAX_RESOLVE_DEPTH:
+            return None, False
+        if expr.kind == "object":
+            return expr, True
+        if expr.kind != "call" or expr.value != "merge":
+            return None, False
+        items: dict[str, tuple[str, Span, Expr]] = {}
+        complete = True
+        for argument in expr.elements:
+            if argument.kind == "null":
+                continue
+            found, known = self.object_of(argument, depth + 1)
+            complete = complete and known and found is not None
+            for key, span, value in found.items if found is not None else ():
+                items.pop(key, None)
+                items[key] = (key, span, value)
+        return Expr("object", expr.span, expr.source, items=list(items.values())), complete
 
     def literal(self, expr: Expr | None) -> str | None:
         """A string or number written as such (templates with ``${}`` are unknown)."""
@@ -171,7 +227,7 @@ class Resolver:
         if not parts:
             return None
         boundary = self.literal(block.attr("boundary")) or "MIMEBOUNDARY"
-        return mime_document(self.path, boundary, parts, block.span)
+        return mime_document(block.span.file, boundary, parts, block.span)
 
 
 def strip_directives(content: str) -> str:
@@ -217,14 +273,13 @@ def userdata_of(
 
 def labels_of(expr: Expr | None, resolver: Resolver) -> tuple[dict[str, str], bool]:
     """A literal map of labels, and whether every key and value is known."""
-    expr = resolver.value(expr)
-    if expr is None:
+    if resolver.value(expr) is None:
         return {}, True
-    if expr.kind != "object":
+    found, complete = resolver.object_of(expr)
+    if found is None:
         return {}, False
     labels: dict[str, str] = {}
-    complete = True
-    for key, _span, value in expr.items:
+    for key, _span, value in found.items:
         text = resolver.literal(value)
         if text is None or is_placeholder(key):
             complete = False
@@ -283,9 +338,10 @@ def eks_supplies_cluster(userdata: UserdataModel | None, supplier: str | None) -
         userdata.nodeconfig = merge(userdata.nodeconfig.parts, implicit_cluster=supplier)
 
 
-def clusters_of(hcl: HclFile, resolver: Resolver) -> list[Cluster]:
+def clusters_of(resolver: Resolver) -> list[Cluster]:
+    """The clusters the module defines (every file of it)."""
     clusters: list[Cluster] = []
-    for block in hcl.body.blocks:
+    for block in resolver.module_blocks():
         if block.type == "resource" and block.labels[:1] == ["aws_eks_cluster"] and len(block.labels) == 2:
             version_key = "version"
             name = resolver.literal(block.attr("name"))
@@ -332,10 +388,17 @@ def is_eks_module(source: str | None) -> str | None:
     return None
 
 
+LAUNCH_RESOURCES = ("aws_launch_template", "aws_launch_configuration")
+
+
 def launch_template_of(block: Block, resolver: Resolver) -> LaunchTemplate:
-    span = block.attr_span("user_data") or block.span
+    """An ``aws_launch_template``, or an ``aws_launch_configuration`` (self-managed
+    groups before launch templates: ``user_data`` as text or ``user_data_base64``,
+    hashicorp/terraform-provider-aws internal/service/autoscaling/launch_configuration.go)."""
+    key = "user_data_base64" if "user_data_base64" in block.attributes else "user_data"
+    span = block.attr_span(key) or block.span
     userdata = userdata_of(
-        resolver.text(block.attr("user_data")), f"{block.address}.user_data", span.with_logical(block.address), resolver
+        resolver.text(block.attr(key)), f"{block.address}.{key}", span.with_logical(block.address), resolver
     )
     image = resolver.value(block.attr("image_id"))
     custom_ami = image is not None and image.kind != "null" and resolver.literal(image) != ""
@@ -438,6 +501,7 @@ def self_managed_group(
         template = _referenced(reference.attr("id"), templates, resolver) or _referenced(
             reference.attr("name"), templates, resolver
         )
+    template = template or _referenced(block.attr("launch_configuration"), templates, resolver)
     for policy in block.children("mixed_instances_policy"):
         for lt in policy.children("launch_template"):
             for spec in lt.children("launch_template_specification"):
@@ -448,7 +512,7 @@ def self_managed_group(
                 if kind:
                     overrides.append(InstanceType(kind, override.attr_span("instance_type") or override.span))
     if template is None:
-        return  # a launch configuration or a template defined elsewhere: nothing to read
+        return  # a template defined elsewhere (another module, a data source): nothing to read
     template.used = True
     name = resolver.literal(block.attr("name"))
     group = plain_group(block, name or block.address, resolver, cluster, version)

@@ -85,17 +85,22 @@ def module_groups(block: Block, resolver: Resolver, version: tuple[int, int] | N
         group.cluster = cluster
         return
     for variable, managed in (("eks_managed_node_groups", True), ("self_managed_node_groups", False)):
-        groups = resolver.value(block.attr(variable))
-        if groups is None or groups.kind != "object":
+        # A map written out, a local, or merge() of them (awslabs/data-on-eks
+        # infra/terraform/eks.tf: merge(local.default_node_groups, var.managed_node_groups)):
+        # the groups of the known arguments are read.
+        groups, _complete = resolver.object_of(block.attr(variable))
+        if groups is None:
             continue
-        defaults = resolver.value(block.attr(variable[:-1] + "_defaults"))
+        defaults, defaults_known = resolver.object_of(block.attr(variable[:-1] + "_defaults"))
+        if defaults is None and block.attr(variable[:-1] + "_defaults") is None:
+            defaults_known = True
         for name, span, written in groups.items:
-            entry = resolver.value(written) or written
-            if entry.kind != "object":
+            entry, known = resolver.object_of(written)
+            if entry is None:
                 continue
             group = _render(
                 f"{block.address}.{variable}[{name}]",
-                _lookup(entry, defaults),
+                _lookup(entry, defaults, known and defaults_known),
                 span,
                 managed,
                 major,
@@ -107,11 +112,21 @@ def module_groups(block: Block, resolver: Resolver, version: tuple[int, int] | N
             group.cluster = cluster
 
 
-def _lookup(entry: Expr, defaults: Expr | None) -> Lookup:
+# Settings whose absence means a default the group would be judged by.
+_DEFAULTED = ("ami_type", "instance_types", "instance_type", "labels")
+
+
+def _lookup(entry: Expr, defaults: Expr | None, known: bool = True) -> Lookup:
+    """A group's setting: its entry's, else the defaults'. When part of either is
+    computed (a ``var.*`` merged in), a setting neither shows whose absence would
+    mean a default (AMI type, instance types, labels) is unknown, not unset."""
+
     def get(key: str) -> Expr | None:
         found = entry.get(key)
         if found is None and defaults is not None and defaults.kind == "object":
             found = defaults.get(key)
+        if found is None and not known and key in _DEFAULTED:
+            return Expr("other", entry.span, f"{key} (computed: merged from a value only Terraform knows)")
         return found
 
     return get
@@ -188,16 +203,17 @@ def _span_of(expr: Expr | None, default: Span) -> Span:
 def _taints(expr: Expr | None, group: NodeGroup, resolver: Resolver) -> None:
     """``taints`` as a map of objects (v21: ``{ name = { key, value, effect } }``) or a
     list of objects (v19/v20 accepted ``any``)."""
-    expr = resolver.value(expr)
-    if expr is None:
+    if resolver.value(expr) is None:
         return
-    entries = [value for _k, _s, value in expr.items] if expr.kind == "object" else expr.elements
-    if expr.kind not in ("object", "tuple"):
-        group.labels_complete = group.labels_complete  # computed taints: unknown, none counted
-        return
+    found, _known = resolver.object_of(expr)
+    if found is None:
+        found = resolver.value(expr)
+    if found is None or found.kind not in ("object", "tuple"):
+        return  # computed taints: unknown, none counted
+    entries = [value for _k, _s, value in found.items] if found.kind == "object" else found.elements
     for written in entries:
-        entry = resolver.value(written) or written
-        if entry.kind == "object":
+        entry, _complete = resolver.object_of(written)
+        if entry is not None:
             taint = taint_of(entry.get("key"), entry.get("value"), entry.get("effect"), resolver)
             if taint is not None:
                 group.taints.append(taint)

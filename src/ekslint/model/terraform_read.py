@@ -4,19 +4,22 @@
 from __future__ import annotations
 
 from ekslint.model.terraform import (
+    LAUNCH_RESOURCES,
     LaunchTemplate,
     Resolver,
     TerraformFacts,
     apply_kubelet,
     clusters_of,
+    is_eks_module,
     launch_template_of,
     managed_group,
     plain_group,
     self_managed_group,
 )
+from ekslint.model.terraform_dir import module_siblings, needs_module
 from ekslint.model.terraform_module import module_groups
 from ekslint.model.terraform_plan import read_plan
-from ekslint.parse.hcl import Block, HclFile
+from ekslint.parse.hcl import Block, Expr, HclFile
 from ekslint.parse.sources import Content, ReadLimits, SourceFile, load_text
 from ekslint.parse.yamltree import YamlLimits, YMap
 
@@ -39,30 +42,48 @@ def terraform_source(source: SourceFile, version: tuple[int, int] | None, limits
 
 
 def read_terraform(hcl: HclFile, path: str, version: tuple[int, int] | None, limits: ReadLimits) -> TerraformFacts:
+    """The clusters and node groups a .tf file defines, read within its module: launch
+    templates, ``local.*`` values, ``data "cloudinit_config"`` blocks and the cluster of
+    the other .tf files of its directory count (``terraform_dir``), but only what this
+    file defines is its facts (each sibling reports its own)."""
     facts = TerraformFacts()
-    resolver = Resolver(hcl, path, limits, facts.problems, facts.reads_files)
-    clusters = clusters_of(hcl, resolver)
-    facts.clusters.extend(clusters)
+    own = hcl.text.file
+    eks_module = any(b.type == "module" and is_eks_module(_literal(b.attr("source"))) for b in hcl.body.blocks)
+    siblings: list[HclFile] = []
+    if needs_module(hcl, eks_module):
+        siblings, facts.module_files = module_siblings(path, limits)
+    resolver = Resolver(hcl, path, limits, facts.problems, facts.reads_files, siblings)
+    clusters = clusters_of(resolver)
+    facts.clusters.extend(c for c in clusters if c.file == own)
     cluster = clusters[0] if len(clusters) == 1 else None
     version = (cluster.version if cluster and cluster.version else None) or version
     templates: dict[str, LaunchTemplate] = {}
-    for block in hcl.body.blocks:
-        if block.type == "resource" and block.labels[:1] == ["aws_launch_template"] and len(block.labels) == 2:
-            templates[block.address] = launch_template_of(block, resolver)
-    for block in hcl.body.blocks:
+    for block in resolver.module_blocks():
+        if block.type == "resource" and len(block.labels) == 2 and block.labels[0] in LAUNCH_RESOURCES:
+            with resolver.quiet(block):
+                templates.setdefault(block.address, launch_template_of(block, resolver))
+    # Every group of the module, so a template here knows the group (maybe in another
+    # file) that uses it; only this file's groups and userdata are kept below.
+    for block in resolver.module_blocks():
         if block.type != "resource" or len(block.labels) != 2:
             continue
-        if block.labels[0] == "aws_eks_node_group":
-            managed_group(block, templates, resolver, cluster, version, facts)
-        elif block.labels[0] == "aws_autoscaling_group":
-            self_managed_group(block, templates, resolver, cluster, version, facts)
+        with resolver.quiet(block):
+            if block.labels[0] == "aws_eks_node_group":
+                managed_group(block, templates, resolver, cluster, version, facts)
+            elif block.labels[0] == "aws_autoscaling_group":
+                self_managed_group(block, templates, resolver, cluster, version, facts)
+    facts.node_groups = [g for g in facts.node_groups if g.file == own]
+    facts.userdata = [u for u in facts.userdata if u.span.file == own]
+    # This file's module blocks: their groups are this file's, wherever the map that
+    # lists them is written (a local in locals.tf).
     for block in hcl.body.blocks:
         if block.type == "module":
             module_groups(block, resolver, version, facts)
         elif block.type == "resource" and len(block.labels) == 2 and block.labels[0] in _MANIFEST_RESOURCES:
             facts.manifests += manifest_objects(block, resolver)
     for template in templates.values():
-        if not template.used and template.userdata is not None:
+        if not template.used and template.userdata is not None and template.block.span.file == own:
+            # A template no group of the module uses: judged as a node group of its own.
             facts.userdata.append(template.userdata)
             group = plain_group(template.block, template.block.address, resolver, cluster, version)
             group.custom_ami = template.custom_ami or None
@@ -91,3 +112,7 @@ def manifest_objects(block: Block, resolver: Resolver) -> list[YMap]:
     if source.not_analysed is not None or source.problems:
         return []
     return list(source.objects())
+
+
+def _literal(expr: Expr | None) -> str | None:
+    return expr.string() if expr is not None else None

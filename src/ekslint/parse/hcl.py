@@ -216,6 +216,11 @@ class _Reader:
             inner = [c for c in node.children if getattr(c, "data", None) not in (None, "new_line_or_comment")]
             return self.expr(inner[0], depth + 1) if len(inner) == 1 else Expr("other", span, source)
         if data == "string":
+            wrapped = _only_interpolation(node)
+            if wrapped is not None:
+                # "${expr}" is expr itself, its type kept (hashicorp/hcl hclsyntax
+                # TemplateWrapExpr): Terraform 0.11 style, "${aws_launch_configuration.x.id}".
+                return self.expr(wrapped, depth + 1)
             return self.quoted(node, span, source)
         if data in ("heredoc_template", "heredoc_template_trim"):
             return self.heredoc(node, span, source, data == "heredoc_template_trim")
@@ -301,6 +306,18 @@ class _Reader:
             if getattr(child, "data", None) == "arguments":
                 result.elements = [self.expr(c, depth + 1) for c in child.children if _is_expression(c)]
         return result
+
+
+def _only_interpolation(node: Any) -> Any:
+    """The expression of a quoted string that is one ``${...}`` and nothing else."""
+    parts = [c for c in node.children if getattr(c, "data", None) == "string_part"]
+    if len(parts) != 1:
+        return None
+    pieces = parts[0].children
+    if len(pieces) != 1 or getattr(pieces[0], "data", None) != "interpolation":
+        return None
+    inner = [c for c in pieces[0].children if hasattr(c, "data")]
+    return inner[0] if len(inner) == 1 else None
 
 
 def _is_expression(node: Any) -> bool:
