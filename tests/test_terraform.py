@@ -363,3 +363,52 @@ def test_a_string_that_is_one_interpolation_is_its_expression() -> None:
     assert a is not None and a.kind == "call" and a.value == "base64encode" and (a.span.line, a.span.col) == (1, 8)
     assert b is not None and b.kind == "template"
     assert c is not None and c.kind == "ref" and c.value == "aws_launch_configuration.d.id"
+
+
+def test_eks_caps_max_pods_of_terraform_managed_groups_on_its_own_ami(tmp_path: Path) -> None:
+    # awsdocs/amazon-eks-user-guide nodes/choosing-instance-type.adoc, "Managed node group
+    # enforcement": without a custom AMI EKS caps maxPods at 110 (250 above 30 vCPUs), as
+    # for eksctl's and CloudFormation's managed groups; a custom AMI (image_id) is not capped.
+    nodeconfig = (
+        "apiVersion: node.eks.aws/v1alpha1\\n    kind: NodeConfig\\n    spec:\\n      kubelet:\\n"
+        "        config:\\n          maxPods: 200\\n"
+    )
+    main_tf = f"""
+resource "aws_launch_template" "dense" {{
+  name_prefix = "dense-"
+  user_data = base64encode(<<-EOT
+    MIME-Version: 1.0
+    Content-Type: multipart/mixed; boundary="B"
+
+    --B
+    Content-Type: application/node.eks.aws
+
+    {nodeconfig}
+    --B--
+  EOT
+  )
+}}
+
+resource "aws_eks_node_group" "dense" {{
+  cluster_name    = "c"
+  node_group_name = "dense"
+  node_role_arn   = var.role
+  subnet_ids      = var.subnets
+  ami_type        = "AL2023_x86_64_STANDARD"
+  instance_types  = ["m5.4xlarge"]
+  launch_template {{
+    id      = aws_launch_template.dense.id
+    version = "1"
+  }}
+}}
+""".replace("\\n", "\n")
+    (tmp_path / "main.tf").write_text(main_tf)
+    settings = config.Settings(select=["EKS304"])
+    with chdir(tmp_path):
+        result = Runner(plugins.load(), settings).run(RunRequest(["."], settings))
+    (finding,) = result.findings
+    assert "EKS caps maxPods at 110 on managed node groups without a custom AMI" in finding.message
+    (tmp_path / "main.tf").write_text(main_tf.replace('name_prefix = "dense-"', 'image_id = "ami-0abc"'))
+    with chdir(tmp_path):
+        result = Runner(plugins.load(), settings).run(RunRequest(["."], settings))
+    assert [f for f in result.findings if "EKS caps" in f.message] == []

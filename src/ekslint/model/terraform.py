@@ -447,6 +447,7 @@ def managed_group(
         group.launch_template = True
     ami_type = resolver.literal(block.attr("ami_type"))
     group.custom_ami = ami_type == "CUSTOM" or bool(template and template.custom_ami)
+    group.eks_managed = True  # EKS writes the bootstrap, and on its own AMI caps maxPods
     group.ami_family = family_of_ami_type(ami_type)
     group.ami_family_explicit = group.ami_family is not None
     group.ami_family_span = block.attr_span("ami_type")

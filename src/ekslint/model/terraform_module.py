@@ -168,6 +168,7 @@ def _render(
         custom_ami=custom_ami or ami_type == "CUSTOM",
         launch_template=True,
         kubernetes_version=version,
+        eks_managed=managed,
     )
     if managed:
         types = instance_types_of(get("instance_types"), resolver)

@@ -85,6 +85,7 @@ def read_plan(source: SourceFile, version: tuple[int, int] | None, limits: ReadL
             span=resource.start_span.with_logical(address),
             file=source.path,
             kubernetes_version=version,
+            eks_managed=True,
         )
         ami_type = found.text("ami_type")
         template = None
