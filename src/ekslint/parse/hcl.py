@@ -1,8 +1,9 @@
 """Terraform HCL, read with python-hcl2's grammar into positioned blocks and expressions.
 
-Only the lark parse tree of python-hcl2 (``hcl2.parser.parser``, LALR with
-``propagate_positions``) is used: it keeps the line and column of every token, which
-its dict serialisation loses for expressions. python-hcl2 and lark are imported on the
+Only the lark parse tree of python-hcl2's grammar (``hcl2.lark``, LALR, as
+``hcl2.parser.parser`` builds it) is used: its tokens keep their line and column, which
+the dict serialisation loses for expressions; a node's position is that of its first and
+last token. python-hcl2 and lark are imported on the
 first ``.tf`` file, never at startup.
 
 Expressions are kept as Terraform wrote them: literals, quoted templates and heredocs
@@ -14,6 +15,7 @@ placeholders), objects, tuples, function calls and references; anything else
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ekslint.parse.text import Problem, Span, Text
@@ -110,12 +112,13 @@ def parse_hcl(text: Text) -> tuple[HclFile | None, Problem | None]:
             f"Terraform file larger than {MAX_HCL_BYTES:,} bytes was not analysed; split it or exclude it",
         )
     try:
-        from hcl2.parser import parser  # lazy: lark and the grammar load on the first .tf file
         from lark.exceptions import LarkError, UnexpectedInput
+
+        hcl_parser = _parser()
     except ImportError:  # pragma: no cover - a hard dependency, but never a traceback
         return None, Problem(text.span(0, 0, 0, 0), "python-hcl2 is not installed, so Terraform files are not read")
     try:
-        tree = parser().parse(text.content + "\n")
+        tree = hcl_parser.parse(text.content + "\n")
     except UnexpectedInput as err:
         line = max(getattr(err, "line", 1) or 1, 1)
         col = max(getattr(err, "column", 1) or 1, 1)
@@ -139,6 +142,51 @@ def parse_hcl(text: Text) -> tuple[HclFile | None, Problem | None]:
     return HclFile(text, body), None
 
 
+@cache
+def _parser() -> Any:
+    """python-hcl2's grammar and parse table, as ``hcl2.parser.parser()`` builds them
+    (lazy: lark and the grammar load on the first .tf file), without lark's position
+    propagation: computing every tree node's position while parsing was a third of the
+    parse, and the reader needs a few (``_tokens`` finds them). Its cache file is
+    python-hcl2's own (lark keys it on the options that shape the table, and
+    ``propagate_positions`` is not one of them)."""
+    from hcl2 import parser as hcl2_parser
+    from hcl2.postlexer import PostLexer
+    from lark import Lark
+
+    return Lark.open(
+        "hcl2.lark",
+        rel_to=hcl2_parser.__file__,
+        parser="lalr",
+        cache=str(hcl2_parser.PARSER_FILE),
+        propagate_positions=False,
+        postlex=PostLexer(),
+    )
+
+
+def _tokens(node: Any) -> tuple[Any, Any] | None:
+    """The first and last token under ``node`` (every terminal of the grammar is named,
+    so kept: this is where lark's propagated positions would put the node), or None
+    for a node without tokens."""
+    if not hasattr(node, "children"):
+        return node, node
+    ends = []
+    for last in (False, True):
+        stack = [node]
+        found = None
+        while stack and found is None:
+            current = stack.pop()
+            if not hasattr(current, "children"):
+                found = current
+            else:
+                # Depth-first, leftmost (or rightmost) child first.
+                stack.extend(current.children if last else reversed(current.children))
+        if found is None:
+            return None
+        ends.append(found)
+    return ends[0], ends[1]
+
+
 def _first_line(message: str) -> str:
     line = message.strip().split("\n", 1)[0]
     return line[:200]
@@ -150,18 +198,17 @@ class _Reader:
 
     # -- positions -------------------------------------------------------------------
     def span(self, node: Any, logical: str = "") -> Span:
-        meta = node.meta if hasattr(node, "meta") else node
-        line = getattr(meta, "line", None)
-        if line is None:
+        ends = _tokens(node)
+        if ends is None or getattr(ends[0], "line", None) is None:
             return self.text.span(0, 0, 0, 0, logical)
-        return Span(self.text.file, line, meta.column, meta.end_line, meta.end_column, logical)
+        first, last = ends
+        return Span(self.text.file, first.line, first.column, last.end_line, last.end_column, logical)
 
     def source(self, node: Any) -> str:
-        meta = node.meta if hasattr(node, "meta") else node
-        start = getattr(meta, "start_pos", None)
-        if start is None:
+        ends = _tokens(node)
+        if ends is None or getattr(ends[0], "start_pos", None) is None:
             return ""
-        return self.text.content[start : meta.end_pos]
+        return self.text.content[ends[0].start_pos : ends[1].end_pos]
 
     # -- structure ----------------------------------------------------------------------
     def body(self, tree: Any, block: Block, depth: int) -> None:
@@ -186,7 +233,7 @@ class _Reader:
                 labels.append(self.name(child))
             elif kind == "body":
                 body_tree = child
-        block = Block(self.name(children[0]), labels, self.span(children[0]), tree.meta.end_line)
+        block = Block(self.name(children[0]), labels, self.span(children[0]), self.span(tree).end_line)
         if body_tree is not None:
             self.body(body_tree, block, depth)
         return block
