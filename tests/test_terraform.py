@@ -412,3 +412,39 @@ resource "aws_eks_node_group" "dense" {{
     with chdir(tmp_path):
         result = Runner(plugins.load(), settings).run(RunRequest(["."], settings))
     assert [f for f in result.findings if "EKS caps" in f.message] == []
+
+
+def test_node_positions_from_tokens_are_those_lark_would_propagate() -> None:
+    # parse/hcl.py parses without lark's propagate_positions and takes a node's position
+    # from its first and last token; that holds while every terminal of python-hcl2's
+    # grammar is named (kept in the tree). A grammar with anonymous tokens would differ here.
+    from hcl2.parser import parser as propagating
+
+    from ekslint.parse import hcl
+
+    def nodes(tree):  # type: ignore[no-untyped-def]
+        yield tree
+        for child in getattr(tree, "children", ()):
+            yield from nodes(child)
+
+    checked = 0
+    for path in sorted(FIXTURES.rglob("*.tf")):
+        source = path.read_text("utf-8") + "\n"
+        try:
+            expected_tree = propagating().parse(source)
+        except Exception:
+            continue  # the broken-HCL fixtures
+        for expected, got in zip(nodes(expected_tree), nodes(hcl._parser().parse(source)), strict=True):
+            if hasattr(expected, "meta") and not expected.meta.empty:
+                first, last = hcl._tokens(got)  # type: ignore[misc]
+                meta = expected.meta
+                assert (first.line, first.column, last.end_line, last.end_column, first.start_pos, last.end_pos) == (
+                    meta.line,
+                    meta.column,
+                    meta.end_line,
+                    meta.end_column,
+                    meta.start_pos,
+                    meta.end_pos,
+                )
+                checked += 1
+    assert checked > 1000
