@@ -285,3 +285,51 @@ def test_a_cloudinit_config_in_another_file_keeps_its_positions(tmp_path: Path) 
     (group,) = file_model(tmp_path, "node_groups.tf").node_groups
     assert [(m.value, m.span.file, m.span.line) for m in group.max_pods] == [(110, "userdata.tf", 8)]
     assert not file_model(tmp_path, "launch_templates.tf").node_groups
+
+
+# A pod that needs an unsafe sysctl, placed on one node group by its label.
+_SYSCTL_POD = """apiVersion: v1
+kind: Pod
+metadata: {name: tuned, namespace: shop}
+spec:
+  nodeSelector: {workload: GROUP}
+  securityContext:
+    sysctls: [{name: net.core.somaxconn, value: "1024"}]
+  containers: [{name: app, image: nginx}]
+"""
+
+
+def test_a_launch_template_ekslint_cannot_see_leaves_the_kubelet_unknown(tmp_path: Path) -> None:
+    # terraform-aws-modules/terraform-aws-eks modules/eks-managed-node-group/main.tf
+    # passes launch_template { id = ... } from a variable when the template is made
+    # elsewhere, and a template's user_data is often var.user_data or another module's
+    # output: either may carry --allowed-unsafe-sysctls, so no EKS101 "none allows it".
+    group = (
+        'resource "aws_eks_node_group" "{name}" {{\n'
+        '  cluster_name    = "prod"\n'
+        '  node_group_name = "{name}"\n'
+        '  instance_types  = ["m5.large"]\n'
+        '  labels          = {{ workload = "{name}" }}\n'
+        "  launch_template {{\n"
+        "    id      = {ref}\n"
+        '    version = "$Latest"\n'
+        "  }}\n"
+        "}}\n"
+    )
+    write(
+        tmp_path,
+        {
+            "main.tf": 'variable "lt_id" {}\nvariable "user_data" {}\n'
+            'resource "aws_launch_template" "computed" {\n  user_data = var.user_data\n}\n'
+            'resource "aws_launch_template" "none" {\n  user_data = null\n}\n'
+            + group.format(name="external", ref="var.lt_id")
+            + group.format(name="computed", ref="aws_launch_template.computed.id")
+            + group.format(name="none", ref="aws_launch_template.none.id"),
+            **{f"{name}.yaml": _SYSCTL_POD.replace("GROUP", name) for name in ("external", "computed", "none")},
+        },
+    )
+    groups = {g.name: g for g in file_model(tmp_path, "main.tf").node_groups}
+    assert groups["external"].allowances_unknown is not None and not groups["external"].labels_complete
+    assert groups["computed"].allowances_unknown is not None and not groups["computed"].labels_complete
+    assert groups["none"].allowances_unknown is None  # user_data = null: no userdata, nothing allowed
+    assert [(f.rule_id, f.span.file) for f in lint(tmp_path).findings] == [("EKS101", "none.yaml")]

@@ -73,6 +73,9 @@ class LaunchTemplate:
     custom_ami: bool
     instance_type: InstanceType | None
     used: bool = False
+    # user_data is written but computed elsewhere (a variable, another module's output,
+    # a data source ekslint does not render): what it tells the kubelet is unknown.
+    userdata_unknown: Span | None = None
 
 
 class Resolver:
@@ -397,14 +400,15 @@ def launch_template_of(block: Block, resolver: Resolver) -> LaunchTemplate:
     hashicorp/terraform-provider-aws internal/service/autoscaling/launch_configuration.go)."""
     key = "user_data_base64" if "user_data_base64" in block.attributes else "user_data"
     span = block.attr_span(key) or block.span
-    userdata = userdata_of(
-        resolver.text(block.attr(key)), f"{block.address}.{key}", span.with_logical(block.address), resolver
-    )
+    text = resolver.text(block.attr(key))
+    userdata = userdata_of(text, f"{block.address}.{key}", span.with_logical(block.address), resolver)
+    written = resolver.value(block.attr(key))
+    unknown = span if text is None and written is not None and written.kind != "null" else None
     image = resolver.value(block.attr("image_id"))
     custom_ami = image is not None and image.kind != "null" and resolver.literal(image) != ""
     instance = resolver.literal(block.attr("instance_type"))
     instance_type = InstanceType(instance, block.attr_span("instance_type") or block.span) if instance else None
-    return LaunchTemplate(block, userdata, custom_ami, instance_type)
+    return LaunchTemplate(block, userdata, custom_ami, instance_type, userdata_unknown=unknown)
 
 
 def _referenced(expr: Expr | None, templates: dict[str, LaunchTemplate], resolver: Resolver) -> LaunchTemplate | None:
@@ -440,11 +444,14 @@ def managed_group(
     group = plain_group(block, name or block.address, resolver, cluster, version)
     reference = block.children("launch_template")
     template = None
+    unknown: Span | None = None
     if reference:
         template = _referenced(reference[0].attr("id"), templates, resolver) or _referenced(
             reference[0].attr("name"), templates, resolver
         )
         group.launch_template = True
+        # A template of another module or a variable's: its userdata is unknown.
+        unknown = reference[0].span if template is None else template.userdata_unknown
     ami_type = resolver.literal(block.attr("ami_type"))
     group.custom_ami = ami_type == "CUSTOM" or bool(template and template.custom_ami)
     group.eks_managed = True  # EKS writes the bootstrap, and on its own AMI caps maxPods
@@ -485,7 +492,18 @@ def managed_group(
         eks_supplies_cluster(userdata, None if group.custom_ami else "EKS")
         facts.userdata.append(userdata)
     apply_kubelet(group, userdata)
+    _userdata_unknown(group, unknown)
     facts.node_groups.append(group)
+
+
+def _userdata_unknown(group: NodeGroup, where: Span | None) -> None:
+    """A launch template whose userdata ekslint cannot see may set any kubelet flag
+    (--allowed-unsafe-sysctls, --node-labels): the allowance and the labels are unknown,
+    as for CloudFormation UserData that cannot be read."""
+    if where is not None:
+        if group.allowances_unknown is None:
+            group.allowances_unknown = where
+        group.labels_complete = False
 
 
 def self_managed_group(
@@ -526,6 +544,7 @@ def self_managed_group(
         facts.userdata.append(userdata)
     apply_kubelet(group, userdata)
     group.labels_complete = group.labels_complete and userdata is not None
+    _userdata_unknown(group, template.userdata_unknown)
     facts.node_groups.append(group)
 
 
