@@ -5,6 +5,7 @@ a FIFO after the walk does not hang the run, and a hostile baseline is a usage e
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import threading
@@ -210,3 +211,27 @@ def test_a_fifo_baseline_is_a_usage_error(
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "--baseline", "baseline.json", ".")
     assert code == 2 and "not a regular file" in err
+
+
+def test_short_unbuffered_reads_still_read_the_whole_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # read_head reads unbuffered, and a raw read may return fewer bytes than asked
+    # (network and FUSE file systems): the file must not come back cut short.
+    from ekslint.parse import sources
+
+    class ShortReads(io.RawIOBase):
+        def __init__(self, fd: int) -> None:
+            self.raw = io.FileIO(fd, "rb")
+
+        def read(self, size: int = -1) -> bytes:
+            return self.raw.read(min(size, 7) if size >= 0 else 7)
+
+        def close(self) -> None:
+            self.raw.close()
+            super().close()
+
+    content = CANARY.encode() * 3
+    (tmp_path / "a.yaml").write_bytes(content)
+    monkeypatch.setattr(sources.os, "fdopen", lambda fd, *args, **kwargs: ShortReads(fd))
+    assert read_head(str(tmp_path / "a.yaml"), ReadLimits()) == content
+    small = ReadLimits(max_file_bytes=len(content) - 5)
+    assert read_head(str(tmp_path / "a.yaml"), small) == content[: len(content) - 4]  # the limit and one byte

@@ -141,9 +141,11 @@ def read_head(path: str, limits: ReadLimits) -> bytes:
     wanted = limits.max_file_bytes + 1
     with handle:
         # A read of the limit allocates the limit (8 MB) for a 4 KB file: read what the
-        # file holds, plus one byte to notice that it grew since the stat.
+        # file holds, plus one byte to notice that it grew since the stat. An unbuffered
+        # read may return less than asked (network and FUSE file systems do): only the
+        # size the stat gave, or the limit, ends the read; anything else reads on to EOF.
         data = handle.read(min(opened.st_size + 1, wanted))
-        if len(data) <= opened.st_size or len(data) >= wanted:
+        if len(data) == opened.st_size or len(data) >= wanted:
             return data
         more = [data]
         size = len(data)
