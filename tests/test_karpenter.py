@@ -548,6 +548,9 @@ spec:
     # A launch template decides the AMI and userdata: unknown, and not taken for AL2.
     for name in ("inline-lt", "by-ref"):
         assert groups[name].ami_family is None and groups[name].custom_ami is None
+        # ... and so are the kubelet's allowed sysctls (no EKS101 "none allows it").
+        assert groups[name].allowances_unknown is not None
+    assert groups["inline-default"].allowances_unknown is None
     assert set(groups) == {"inline-br", "inline-default", "inline-lt", "by-ref"}
 
 

@@ -185,7 +185,10 @@ def node_class(
     family, family_span, custom, how = _family(obj, spec)
     result.ami_family, result.ami_family_span, result.custom_ami = family, family_span, custom
     if how == "launchTemplate":
-        return result, None  # Karpenter refuses userData beside a launch template
+        # Karpenter refuses userData beside a launch template, and the template's own
+        # userdata (which may pass --allowed-unsafe-sysctls) is in no file here.
+        result.allowances_unknown = family_span
+        return result, None
     generated = not (custom and family is None)  # amiFamily Custom: Karpenter adds nothing
     label = f"userData of {kind} {name}"
     userdata: UserdataModel | None = None
@@ -379,8 +382,10 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
     if provider is not None:
         # The AWS provider written inline (v1alpha5 before AWSNodeTemplate and
         # providerRef; the same fields, pkg/apis/v1alpha1/provider.go, less userData).
-        group.ami_family, group.ami_family_span, group.custom_ami, _ = _family(obj, provider)
+        group.ami_family, group.ami_family_span, group.custom_ami, how = _family(obj, provider)
         group.ami_family_explicit = "amiFamily" in provider
+        if how == "launchTemplate":
+            group.allowances_unknown = group.ami_family_span  # the template's userdata: unseen
     if auto_mode:
         # Auto Mode nodes run Bottlerocket-based AMIs that EKS builds and boots; their
         # max pods is EKS's own (the lower of 110 and the ENI capacity).
