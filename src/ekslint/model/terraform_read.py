@@ -57,21 +57,29 @@ def read_terraform(hcl: HclFile, path: str, version: tuple[int, int] | None, lim
     facts.clusters.extend(c for c in clusters if c.file == own)
     cluster = clusters[0] if len(clusters) == 1 else None
     version = (cluster.version if cluster and cluster.version else None) or version
-    templates: dict[str, LaunchTemplate] = {}
+    blocks: dict[str, Block] = {}
     for block in resolver.module_blocks():
         if block.type == "resource" and len(block.labels) == 2 and block.labels[0] in LAUNCH_RESOURCES:
-            with resolver.quiet(block):
-                templates.setdefault(block.address, launch_template_of(block, resolver))
+            blocks.setdefault(block.address, block)
+    templates = _Templates(blocks, resolver)
+    for address, block in blocks.items():
+        if block.span.file == own:
+            templates.get(address)
     # Every group of the module, so a template here knows the group (maybe in another
-    # file) that uses it; only this file's groups and userdata are kept below.
+    # file) that uses it; only this file's groups and userdata are kept below. Another
+    # file's group sees only this file's templates: what it does with its own file's is
+    # that file's to report (each file of a module would otherwise model every template
+    # of the module, quadratic in the module's size).
+    theirs = _Templates(blocks, resolver, templates.read, own)
     for block in resolver.module_blocks():
         if block.type != "resource" or len(block.labels) != 2:
             continue
+        table = templates if block.span.file == own else theirs
         with resolver.quiet(block):
             if block.labels[0] == "aws_eks_node_group":
-                managed_group(block, templates, resolver, cluster, version, facts)
+                managed_group(block, table, resolver, cluster, version, facts)
             elif block.labels[0] == "aws_autoscaling_group":
-                self_managed_group(block, templates, resolver, cluster, version, facts)
+                self_managed_group(block, table, resolver, cluster, version, facts)
     facts.node_groups = [g for g in facts.node_groups if g.file == own]
     facts.userdata = [u for u in facts.userdata if u.span.file == own]
     # This file's module blocks: their groups are this file's, wherever the map that
@@ -81,7 +89,7 @@ def read_terraform(hcl: HclFile, path: str, version: tuple[int, int] | None, lim
             module_groups(block, resolver, version, facts)
         elif block.type == "resource" and len(block.labels) == 2 and block.labels[0] in _MANIFEST_RESOURCES:
             facts.manifests += manifest_objects(block, resolver)
-    for template in templates.values():
+    for template in templates.read.values():
         if not template.used and template.userdata is not None and template.block.span.file == own:
             # A template no group of the module uses: judged as a node group of its own.
             facts.userdata.append(template.userdata)
@@ -94,6 +102,32 @@ def read_terraform(hcl: HclFile, path: str, version: tuple[int, int] | None, lim
             if group.ami_family is not None:
                 facts.node_groups.append(group)
     return facts
+
+
+class _Templates(dict[str, LaunchTemplate]):
+    """The module's launch templates by address, each read (its userdata modelled) when
+    first asked for; with ``only``, just those written in that file."""
+
+    def __init__(
+        self,
+        blocks: dict[str, Block],
+        resolver: Resolver,
+        read: dict[str, LaunchTemplate] | None = None,
+        only: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.blocks, self.resolver, self.only = blocks, resolver, only
+        self.read: dict[str, LaunchTemplate] = read if read is not None else {}
+
+    def get(self, key: str, default: LaunchTemplate | None = None) -> LaunchTemplate | None:  # type: ignore[override]
+        block = self.blocks.get(key)
+        if block is None or (self.only is not None and block.span.file != self.only):
+            return default
+        template = self.read.get(key)
+        if template is None:
+            with self.resolver.quiet(block):
+                template = self.read[key] = launch_template_of(block, self.resolver)
+        return template
 
 
 def manifest_objects(block: Block, resolver: Resolver) -> list[YMap]:
