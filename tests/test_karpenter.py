@@ -690,3 +690,50 @@ def test_v1_class_selecting_amis_without_alias_needs_an_ami_family(tmp_path: Pat
     found = [(f.rule_id, Path(f.span.file).name, f.span.line) for f in lint(tmp_path).findings]
     assert found == [("EKS002", "pinned.yaml", 7)]
     assert "must specify amiFamily" in lint(tmp_path).findings[0].message
+
+
+def test_templated_labels_requirements_and_taints_are_unknown(tmp_path: Path) -> None:
+    # A NodePool in a Terraform kubectl_manifest heredoc (aws-samples/karpenter-blueprints
+    # cluster/terraform/karpenter.tf writes its pools so) or an envsubst template takes its
+    # values from the render: ${var.team} is some label value, not the text "${var.team}",
+    # and a taint whose key only the render knows may be one the pod tolerates.
+    write(
+        tmp_path,
+        {
+            "karpenter.tf": """resource "kubectl_manifest" "pool" {
+  yaml_body = <<-YAML
+    apiVersion: karpenter.sh/v1
+    kind: NodePool
+    metadata:
+      name: ${var.pool_name}
+    spec:
+      template:
+        metadata:
+          labels:
+            team: ${var.team}
+        spec:
+          requirements:
+            - key: node.kubernetes.io/instance-type
+              operator: In
+              values: ${jsonencode(var.instance_types)}
+            - key: tier
+              operator: In
+              values: ["${var.tier}"]
+          taints:
+            - key: ${var.taint_key}
+              effect: NoSchedule
+            - key: dedicated
+              effect: NoSchedule
+          nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+  YAML
+}
+""",
+        },
+    )
+    (group,) = _project(tmp_path / "karpenter.tf").node_groups
+    assert group.name == "<templated>" and not group.instance_types
+    assert [t.key for t in group.taints] == ["dedicated"]
+    tolerated = [Toleration("dedicated", "Exists", "", "NoSchedule")]
+    for selector in ({"team": "ml"}, {"tier": "gold"}, {"karpenter.sh/nodepool": "gpu"}):
+        match, _ = group.accepts(NodeRequirements(node_selector=selector, tolerations=tolerated))
+        assert match is not Match.NO, selector

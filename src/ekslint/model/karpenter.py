@@ -60,6 +60,7 @@ from ekslint.model.nodegroup import (
 from ekslint.model.scheduling import TAINT_EFFECT_NAMES, Requirement, Taint, within_bounds
 from ekslint.model.userdata import UserdataModel, embedded_userdata
 from ekslint.parse.sources import ReadLimits
+from ekslint.parse.templates import is_placeholder
 from ekslint.parse.text import Problem, Span
 from ekslint.parse.yamltree import YMap, YScalar
 
@@ -275,7 +276,9 @@ def _taints(spec: YMap, key: str) -> list[Taint]:
     found = []
     for entry in spec.seq(key) or ():
         if isinstance(entry, YMap) and entry.text("effect") in TAINT_EFFECT_NAMES:
-            found.append(Taint(entry.text("key") or "", entry.text("value") or "", entry.text("effect") or ""))
+            taint = Taint(entry.text("key") or "", entry.text("value") or "", entry.text("effect") or "")
+            if not is_placeholder(taint.key) and not is_placeholder(taint.value):
+                found.append(taint)  # a templated key or value: a pod may tolerate it
     return found
 
 
@@ -287,8 +290,16 @@ def _requirements(spec: YMap) -> list[tuple[Requirement, Span]]:
         key, operator = entry.text("key"), entry.text("operator")
         values = entry.seq("values")
         texts = tuple(v.text for v in values or () if isinstance(v, YScalar) and v.value is not None)
-        if key and operator in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
-            found.append((Requirement(key, operator, texts), entry.entry_span("key")))
+        written = entry.get("values")
+        if isinstance(written, YScalar) and written.value is not None and is_placeholder(written.text):
+            texts = (written.text,)  # values: ${jsonencode(var.types)}: a list only the render knows
+        if not key or is_placeholder(key) or operator not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
+            continue
+        if operator in ("In", "NotIn", "Gt", "Lt") and any(is_placeholder(t) for t in texts):
+            # A value a template fills (a kubectl_manifest heredoc's ${var.x}, envsubst's
+            # ${X}): the label exists with a value no file shows.
+            operator, texts = "Exists", ()
+        found.append((Requirement(key, operator, texts), entry.entry_span("key")))
     return found
 
 
@@ -358,6 +369,16 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
     labels["karpenter.sh/nodepool" if kind == "NodePool" else "karpenter.sh/provisioner-name"] = name
     requirements = _requirements(node_spec)
     options, bounds = _label_options(requirements, labels)
+    templated_key = False
+    for label, label_value in list(labels.items()):
+        if is_placeholder(label) or is_placeholder(label_value):
+            # A label a template fills: any value (an unknown key: any label).
+            del labels[label]
+            templated_key = templated_key or is_placeholder(label)
+            if not is_placeholder(label):
+                options[label] = None
+                bounds.pop(label, None)
+    name = "<templated>" if is_placeholder(name) else name  # shown as parse/objects.py shows one
     span = meta.entry_span("name") if meta is not None and "name" in meta else obj.entry_span("kind")
     group = NodeGroup(
         name=name,
@@ -371,6 +392,7 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
         # startupTaints are removed once the node is ready: pods need not tolerate them.
         taints=_taints(node_spec, "taints"),
         instance_requirements=tuple(r for r, _ in requirements),
+        labels_complete=not templated_key,
     )
     for requirement, where in requirements:
         if requirement.key == "node.kubernetes.io/instance-type" and requirement.operator == "In":
