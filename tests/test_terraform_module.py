@@ -366,3 +366,19 @@ def test_a_file_models_only_its_own_and_its_groups_launch_templates(
     assert modelled == ["aws_launch_template.t5"] and not templates.node_groups  # ng5.tf uses it
     (userdata,) = templates.userdata
     assert userdata.nodeconfig is not None and userdata.nodeconfig.implicit_cluster == "EKS"
+
+
+def test_a_context_run_on_a_launch_template_file_checks_the_groups_that_use_it(tmp_path: Path) -> None:
+    # Pre-commit style (--context .) on launch_templates.tf alone: the node group that
+    # uses the template is defined in node_groups.tf, but its maxPods finding lies in the
+    # changed file and must be reported, cached or not.
+    write(tmp_path, SPLIT_MODULE)
+    cache_dir = tmp_path / ".cache"
+    for cache in (None, cache_dir, cache_dir):
+        with chdir(tmp_path):
+            settings = config.load(None)
+            request = RunRequest(["launch_templates.tf"], settings, context=["."], cache_dir=cache)
+            result = Runner(plugins.load(), settings).run(request)
+        assert [(f.rule_id, f.span.file, f.span.line) for f in result.findings] == [
+            ("EKS301", "launch_templates.tf", 17)
+        ]

@@ -63,6 +63,10 @@ class FileFacts:
     # Files a Terraform file read as templatefile()/file() targets (normalised paths):
     # their own node groups are that template, not groups of their own.
     reads_files: list[str] = field(default_factory=list, metadata=_NODE_SIDE)
+    # The sibling .tf files a Terraform file was read with (its module, terraform_dir):
+    # node-side, so a --context run on a sibling (launch_templates.tf) checks the node
+    # groups of every file (node_groups.tf), whose findings may lie in that sibling.
+    module_files: list[str] = field(default_factory=list, metadata=_NODE_SIDE)
     object_keys: str = ""  # see object_keys(); kept beside the two packed sides
 
 

@@ -53,7 +53,7 @@ class FileModel(FileFacts):
     # Other files read to model this one (a Terraform templatefile/file beside the .tf).
     reads_files: list[str] = field(default_factory=list)
     # The directory and sibling .tf files a Terraform file was read with (its module):
-    # not facts, only what the cache stamps the file's entry with.
+    # what the cache stamps the file's entry with, and a fact (facts.py).
     module_files: list[str] = field(default_factory=list)
 
     def facts(self) -> FileFacts:
