@@ -15,6 +15,7 @@ from ekslint.model.nodegroup import Origin
 from ekslint.model.project import Project
 from ekslint.model.scheduling import Match, NodeRequirements, Requirement, Toleration
 from ekslint.parse.sources import ReadLimits, load_bytes
+from ekslint.parse.templates import is_placeholder
 from tests.conftest import SHARED, lint, write
 
 FIXTURES = Path(__file__).parent / "fixtures" / "karpenter"
@@ -727,11 +728,26 @@ def test_templated_labels_requirements_and_taints_are_unknown(tmp_path: Path) ->
           nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
   YAML
 }
+
+resource "kubectl_manifest" "class" {
+  yaml_body = <<-YAML
+    apiVersion: karpenter.k8s.aws/v1
+    kind: EC2NodeClass
+    metadata:
+      name: default
+    spec:
+      amiSelectorTerms: [{alias: al2023@latest}]
+      kubelet:
+        maxPods: 58
+  YAML
+}
 """,
         },
     )
+    assert not lint(tmp_path).findings
     (group,) = _project(tmp_path / "karpenter.tf").node_groups
-    assert group.name == "<templated>" and not group.instance_types
+    # Instance types only the render knows: no capacity judged (no EKS301 below).
+    assert group.name == "<templated>" and [is_placeholder(t.name) for t in group.instance_types] == [True]
     assert [t.key for t in group.taints] == ["dedicated"]
     tolerated = [Toleration("dedicated", "Exists", "", "NoSchedule")]
     for selector in ({"team": "ml"}, {"tier": "gold"}, {"karpenter.sh/nodepool": "gpu"}):

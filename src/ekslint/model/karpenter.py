@@ -293,13 +293,8 @@ def _requirements(spec: YMap) -> list[tuple[Requirement, Span]]:
         written = entry.get("values")
         if isinstance(written, YScalar) and written.value is not None and is_placeholder(written.text):
             texts = (written.text,)  # values: ${jsonencode(var.types)}: a list only the render knows
-        if not key or is_placeholder(key) or operator not in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
-            continue
-        if operator in ("In", "NotIn", "Gt", "Lt") and any(is_placeholder(t) for t in texts):
-            # A value a template fills (a kubectl_manifest heredoc's ${var.x}, envsubst's
-            # ${X}): the label exists with a value no file shows.
-            operator, texts = "Exists", ()
-        found.append((Requirement(key, operator, texts), entry.entry_span("key")))
+        if key and not is_placeholder(key) and operator in ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"):
+            found.append((Requirement(key, operator, texts), entry.entry_span("key")))
     return found
 
 
@@ -369,15 +364,19 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
     labels["karpenter.sh/nodepool" if kind == "NodePool" else "karpenter.sh/provisioner-name"] = name
     requirements = _requirements(node_spec)
     options, bounds = _label_options(requirements, labels)
+    # A value a template fills (${var.x} in a kubectl_manifest heredoc, envsubst's ${X}):
+    # the label may take any value (a templated key: any label may exist).
     templated_key = False
     for label, label_value in list(labels.items()):
         if is_placeholder(label) or is_placeholder(label_value):
-            # A label a template fills: any value (an unknown key: any label).
             del labels[label]
             templated_key = templated_key or is_placeholder(label)
             if not is_placeholder(label):
                 options[label] = None
-                bounds.pop(label, None)
+    for label, choices in list(options.items()):
+        if choices is not None and any(is_placeholder(v) for v in choices):
+            options[label] = None
+    bounds = {k: b for k, b in bounds.items() if not any(is_placeholder(v) for r in b for v in r.values)}
     name = "<templated>" if is_placeholder(name) else name  # shown as parse/objects.py shows one
     span = meta.entry_span("name") if meta is not None and "name" in meta else obj.entry_span("kind")
     group = NodeGroup(
