@@ -140,3 +140,48 @@ def test_a_change_that_breaks_an_unchanged_file_fails(repo: Path, env: dict[str,
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "web-pdb.yaml:7:3: EKS401 [error] PDB web can never allow an eviction" in proc.stdout
     assert "    web.yaml:7:3: Deployment/shop/web with 2 replicas" in proc.stdout
+
+
+TERRAFORM_NODES = """resource "aws_launch_template" "web" {
+  name_prefix = "web-"
+  user_data = base64encode(<<-EOT
+    MIME-Version: 1.0
+    Content-Type: multipart/mixed; boundary="B"
+
+    --B
+    Content-Type: application/node.eks.aws
+
+    apiVersion: node.eks.aws/v1alpha1
+    kind: NodeConfig
+    spec:
+      kubelet:
+        config:
+          maxPods: 300
+    --B--
+  EOT
+  )
+}
+
+resource "aws_eks_node_group" "web" {
+  cluster_name    = "shop"
+  node_group_name = "web"
+  node_role_arn   = var.role
+  subnet_ids      = var.subnets
+  ami_type        = "AL2023_x86_64_STANDARD"
+  instance_types  = ["m5.large"]
+  launch_template {
+    id      = aws_launch_template.web.id
+    version = "1"
+  }
+}
+"""
+
+
+@pytest.mark.slow
+def test_a_staged_terraform_file_is_linted(repo: Path, env: dict[str, str]) -> None:
+    # The hook's files: pattern passes .tf files (Terraform node groups, issue 14).
+    write(repo, {"infra/nodes.tf": TERRAFORM_NODES})
+    git(repo, "add", "infra/nodes.tf")
+    proc = try_repo(repo, env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "infra/nodes.tf:15:11: EKS301 [error] max pods 300 of node group web" in proc.stdout
