@@ -753,3 +753,47 @@ resource "kubectl_manifest" "class" {
     for selector in ({"team": "ml"}, {"tier": "gold"}, {"karpenter.sh/nodepool": "gpu"}):
         match, _ = group.accepts(NodeRequirements(node_selector=selector, tolerations=tolerated))
         assert match is not Match.NO, selector
+
+
+MISSING_CLASS_POOL = """apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: general
+spec:
+  template:
+    spec:
+      nodeClassRef:
+        group: {group}
+        kind: {kind}
+        name: managed-elsewhere
+"""
+UNSAFE_SYSCTL_POD = """apiVersion: v1
+kind: Pod
+metadata:
+  name: queue
+spec:
+  securityContext:
+    sysctls:
+      - name: kernel.msgmax
+        value: "65536"
+  containers:
+    - name: queue
+      image: busybox:1.36
+"""
+
+
+def test_a_pool_whose_ec2nodeclass_is_in_no_file_has_an_unknown_allowance(tmp_path: Path) -> None:
+    # The EC2NodeClass (another repository, a Helm chart) may allow the sysctl in its
+    # userData: "no node group allows it" cannot be said.
+    write(
+        tmp_path,
+        {
+            "pool.yaml": MISSING_CLASS_POOL.format(group="karpenter.k8s.aws", kind="EC2NodeClass"),
+            "pod.yaml": UNSAFE_SYSCTL_POD,
+        },
+    )
+    assert lint(tmp_path, select=["EKS101"]).findings == []
+    # An Auto Mode NodeClass has no userData: its pools allow no unsafe sysctl.
+    write(tmp_path, {"pool.yaml": MISSING_CLASS_POOL.format(group="eks.amazonaws.com", kind="NodeClass")})
+    (finding,) = lint(tmp_path, select=["EKS101"]).findings
+    assert "kernel.msgmax" in finding.message

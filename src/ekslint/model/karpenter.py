@@ -427,6 +427,11 @@ def node_pool(obj: YMap, kind: str) -> NodeGroup | None:
 def joined(pool: NodeGroup, nodeclass: NodeClass | None) -> NodeGroup:
     """The pool with what its class configures (a copy: the pool's facts stay as read)."""
     if nodeclass is None:
+        if pool.node_class is not None and pool.node_class.startswith(NODECLASS_GROUP + "/"):
+            # An EC2NodeClass in no analysed file: its userData (the kubelet's allowed
+            # unsafe sysctls) is unseen, so the pool's allowance is unknown, never "none".
+            # (An Auto Mode NodeClass has no userData: nothing is unknown.)
+            return replace(pool, allowances_unknown=pool.allowances_unknown or pool.span)
         return pool
     group = replace(
         pool,
