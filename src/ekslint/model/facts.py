@@ -43,7 +43,7 @@ class FileFacts:
     config_maps: list[k8s.ConfigMap] = field(default_factory=list, metadata=_OBJECT_SIDE)
     cni: list[CniSettings] = field(default_factory=list, metadata=_NODE_SIDE)  # vpc-cni addon, aws-node DaemonSet
     # Karpenter EC2NodeClasses and Auto Mode NodeClasses, joined with the pools that
-    # reference them in the project (``karpenter.join``).
+    # reference them in the project (``karpenter_join.join``).
     node_classes: list[NodeClass] = field(default_factory=list, metadata=_NODE_SIDE)
     # Objects of kinds Kubernetes does not define (operators' custom resources), by
     # namespace: they may own pods that no analysed file shows.

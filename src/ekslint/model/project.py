@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 
 from ekslint.model import cni as cni_model
-from ekslint.model import karpenter, sysctls
+from ekslint.model import karpenter_join, sysctls
 from ekslint.model import kubernetes as k8s
 from ekslint.model.capacity import InstanceTable
 from ekslint.model.context import ModelContext
@@ -102,8 +102,8 @@ class Project:
         # a standalone userdata group beside it.
         rendered = {path for f in sides for path in f.reads_files}
         groups = [g for f in sides if not rendered or os.path.normpath(f.path) not in rendered for g in f.node_groups]
-        # Karpenter pools with their node classes from other files (karpenter.join).
-        groups = karpenter.join(groups, [c for f in sides for c in f.node_classes])
+        # Karpenter pools with their node classes from other files (karpenter_join.join).
+        groups = karpenter_join.join(groups, [c for f in sides for c in f.node_classes])
         return groups + self._declared_groups
 
     @cached_property
