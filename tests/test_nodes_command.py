@@ -205,3 +205,23 @@ def test_templates_the_lint_run_reads_are_listed_with_placeholders_unknown(
     assert [a["pattern"] for a in rows["nodeconfig.yaml.tftpl"]["allowedUnsafeSysctls"]] == ["net.core.somaxconn"]
     code, out, _ = run(tmp_path, capsys=capsys)
     assert "$_" not in out and "? / ?" in out and "17 / ?" in out
+
+
+def test_a_managed_group_on_eks_ami_shows_the_eks_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # EKS caps maxPods at 110 below 30 vCPUs on managed groups without a custom AMI
+    # (awsdocs/amazon-eks-user-guide, "Managed node group enforcement"): m5.4xlarge has 234
+    # pod IPs, but such a group runs at most 110 pods.
+    (tmp_path / "cluster.yaml").write_text(
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: shop\n  region: us-east-1\n"
+        "managedNodeGroups:\n  - name: big\n    instanceType: m5.4xlarge\n"
+        "nodeGroups:\n  - name: self\n    instanceType: m5.4xlarge\n"
+    )
+    with chdir(tmp_path):
+        assert cli.main(["nodes", "--isolated", "--format", "json", "."]) == 0
+    groups = {g["name"]: g for g in json.loads(capsys.readouterr().out)["nodeGroups"]}
+    assert groups["big"]["maxPods"]["capacity"]["maxPods"] == 234
+    assert groups["big"]["maxPods"]["capacity"]["eksCap"] == 110
+    assert groups["self"]["maxPods"]["capacity"]["eksCap"] is None  # self-managed: EKS writes nothing
+    with chdir(tmp_path):
+        assert cli.main(["nodes", "--isolated", "."]) == 0
+    assert "234 (m5.4xlarge), EKS caps at 110" in capsys.readouterr().out

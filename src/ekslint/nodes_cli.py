@@ -218,6 +218,10 @@ def describe(group: NodeGroup, project: Project) -> dict[str, Any]:
                 "instanceType": worst.info.name,
                 "maxPods": worst.capacity.max_pods,
                 "formula": worst.capacity.formula,
+                # EKS's 110/250 cap on a managed group on its own AMI, when below the IPs.
+                "eksCap": worst.info.recommended_cap
+                if assessed is not None and assessed.eks_capped and worst.info.recommended_cap < worst.capacity.max_pods
+                else None,
             },
             "unknownInstanceTypes": [t.name for t in assessed.unknown] if assessed is not None else [],
         },
@@ -314,6 +318,8 @@ def _max_pods(max_pods: dict[str, Any]) -> str:
         setting = "default"
     found = max_pods["capacity"]
     capacity = f"{found['maxPods']} ({found['instanceType']})" if found else "?"
+    if found and found.get("eksCap") is not None:
+        capacity += f", EKS caps at {found['eksCap']}"
     return f"{setting} / {capacity}"
 
 
