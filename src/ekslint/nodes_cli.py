@@ -124,11 +124,11 @@ def _read(paths: list[str], settings: Settings) -> tuple[list[FileFacts], list[t
     """Every input under ``paths`` modelled as a lint run models it (config excludes
     honoured), and the paths that could not be read."""
     from ekslint.model.filemodel import build_file_model
-    from ekslint.parse.discovery import InputError, walk
+    from ekslint.parse.discovery import InputError, exclude_from_cwd, walk
     from ekslint.parse.sources import load_bytes, read_head
 
     input_errors: list[InputError] = []
-    exclude = [_exclude_pattern(pattern, settings.root) for pattern in settings.exclude]
+    exclude = [exclude_from_cwd(pattern, settings.root) for pattern in settings.exclude]
     facts: list[FileFacts] = []
     errors: list[tuple[str, str]] = []
     for path, shown in walk(paths, exclude, input_errors):
@@ -143,19 +143,6 @@ def _read(paths: list[str], settings: Settings) -> tuple[list[FileFacts], list[t
         facts.append(build_file_model(source, settings.context, settings.limits.yaml).facts())
     errors.extend((e.path, e.message) for e in input_errors if not e.skipped)
     return facts, errors
-
-
-def _exclude_pattern(pattern: str, root: Path) -> str:
-    """Config globs are relative to the config file; the walk's paths to the working
-    directory (as a lint run places them)."""
-    cwd = Path.cwd().resolve()
-    if "/" not in pattern.rstrip("/") or root == cwd:
-        return pattern
-    try:
-        prefix = root.relative_to(cwd).as_posix()
-    except ValueError:
-        return pattern
-    return f"{prefix}/{pattern.lstrip('/')}"
 
 
 # -- one node group ------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from itertools import chain
-from pathlib import Path
 
 from ekslint import __version__
 from ekslint.config import Settings
@@ -47,7 +46,7 @@ from ekslint.engine.rule import Rule, RuleContext, Scope, Violation
 from ekslint.engine.suppress import FileSuppressions, Suppression
 from ekslint.model import kbuild
 from ekslint.model.project import Project
-from ekslint.parse.discovery import HELM_CHART_FILE, InputError, Listings, walk
+from ekslint.parse.discovery import HELM_CHART_FILE, InputError, Listings, exclude_from_cwd, walk
 from ekslint.parse.helm import NOT_RENDERED, render_chart, split_rendered
 from ekslint.parse.sources import read_head
 from ekslint.parse.text import Span
@@ -264,7 +263,7 @@ class Runner:
         on (None: all), and each file's stat from the walk. Without a context the
         files are walked as they are analysed. ``listings``: the cache's directory
         listings, reused where a directory has not changed."""
-        exclude = [self._exclude_pattern(p) for p in self.settings.exclude]
+        exclude = [exclude_from_cwd(p, self.settings.root) for p in self.settings.exclude]
         stats: dict[str, os.stat_result] = {}
         files = walk([p for p in request.paths if p != "-"], exclude, result.input_errors, stats, listings)
         if "-" in request.paths:  # stdin replaces the file of its name, never adds to it
@@ -303,19 +302,6 @@ class Runner:
             InputError(e.path, f"{e.message} ({CONTEXT_UNREADABLE})") for e in context_errors if e.path not in known
         )
         return outside + ordered, targets, stats
-
-    def _exclude_pattern(self, pattern: str) -> str:
-        """Config globs are relative to the config file; walking reports paths
-        relative to the working directory."""
-        root = self.settings.root
-        cwd = Path.cwd().resolve()
-        if "/" not in pattern.rstrip("/") or root == cwd:
-            return pattern
-        try:
-            prefix = root.relative_to(cwd).as_posix()
-        except ValueError:
-            return pattern
-        return f"{prefix}/{pattern.lstrip('/')}"
 
     # -- the per-file stage: cache, then serial or parallel ------------------------------
     def _analyse(

@@ -120,6 +120,19 @@ def display_path(path: str | os.PathLike[str], cwd: Path | None = None) -> str:
     return shown.replace(os.sep, "/")
 
 
+def exclude_from_cwd(pattern: str, root: Path) -> str:
+    """A config's exclude glob (relative to the config's directory ``root``) as the walk
+    matches it: against paths relative to the working directory."""
+    cwd = Path.cwd().resolve()
+    if "/" not in pattern.rstrip("/") or root == cwd:
+        return pattern
+    try:
+        prefix = root.relative_to(cwd).as_posix()
+    except ValueError:
+        return pattern
+    return f"{prefix}/{pattern.lstrip('/')}"
+
+
 def excluded(relative: str, patterns: Iterable[str]) -> bool:
     """gitignore-like matching: a pattern matches the path, any parent directory, or
     (without a slash) any single path component."""
