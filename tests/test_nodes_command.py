@@ -225,3 +225,19 @@ def test_a_managed_group_on_eks_ami_shows_the_eks_cap(tmp_path: Path, capsys: py
     with chdir(tmp_path):
         assert cli.main(["nodes", "--isolated", "."]) == 0
     assert "234 (m5.4xlarge), EKS caps at 110" in capsys.readouterr().out
+
+
+def test_the_configs_exclude_is_relative_to_the_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # As in a lint run: the config's globs are relative to its directory, not the cwd.
+    group = "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: {name}\n  region: us-east-1\n"
+    group += "managedNodeGroups:\n  - name: {name}-ng\n"
+    write(
+        tmp_path,
+        {
+            "infra/.ekslint.yaml": 'exclude: ["legacy/cluster.yaml"]\n',
+            "infra/cluster.yaml": group.format(name="current"),
+            "infra/legacy/cluster.yaml": group.format(name="old"),
+        },
+    )
+    code, out, _ = run(tmp_path, "--config", "infra/.ekslint.yaml", "infra", capsys=capsys)
+    assert code == 0 and "current-ng" in out and "old-ng" not in out
