@@ -335,16 +335,7 @@ def _node_group(
     kubelet.merge(userdata.kubelet())
     if userdata.nodeconfig is not None:  # an AL2023 override: nodeadm evaluates its expression
         group.max_pods_expression = userdata.nodeconfig.max_pods_expression
-    group.allowances = kubelet.allowances()
-    group.ignored_allowances = kubelet.ignored_allowances()
-    group.max_pods = kubelet.max_pods
-    for key, label in kubelet.labels.items():
-        group.labels.setdefault(key, label)
-    group.taints.extend(t for t in kubelet.taints if t not in group.taints)
-    if kubelet.labels_unknown:
-        group.labels_complete = False
-    if kubelet.allowances_unknown is not None and group.allowances_unknown is None:
-        group.allowances_unknown = kubelet.allowances_unknown
+    group.take_kubelet(kubelet)
     for script in userdata.scripts:
         if script.unknown_edit is not None and group.allowances_unknown is None:
             group.allowances_unknown = script.unknown_edit

@@ -304,6 +304,21 @@ class NodeGroup:
                 return ignored
         return None
 
+    def take_kubelet(self, kubelet: KubeletSettings) -> None:
+        """What the kubelet's merged flags and config set on the group's nodes: the
+        allowed unsafe sysctls, max pods, node labels and taints (an allowance already
+        known to be unknown keeps its reason)."""
+        self.allowances = kubelet.allowances()
+        self.ignored_allowances = kubelet.ignored_allowances()
+        if kubelet.allowances_unknown is not None and self.allowances_unknown is None:
+            self.allowances_unknown = kubelet.allowances_unknown
+        self.max_pods = kubelet.max_pods
+        for key, label in kubelet.labels.items():
+            self.labels.setdefault(key, label)
+        self.taints.extend(t for t in kubelet.taints if t not in self.taints)
+        if kubelet.labels_unknown:
+            self.labels_complete = False
+
 
 # -- kubelet settings from their many forms ----------------------------------------------
 

@@ -320,16 +320,7 @@ def apply_kubelet(group: NodeGroup, userdata: UserdataModel | None, extra: Kubel
                 group.allowances_unknown = script.unknown_edit
     if extra is not None:
         kubelet.merge(extra)
-    group.allowances = kubelet.allowances()
-    group.ignored_allowances = kubelet.ignored_allowances()
-    if kubelet.allowances_unknown is not None and group.allowances_unknown is None:
-        group.allowances_unknown = kubelet.allowances_unknown  # an entry only the render knows
-    group.max_pods = kubelet.max_pods
-    for key, label in kubelet.labels.items():
-        group.labels.setdefault(key, label)
-    group.taints.extend(t for t in kubelet.taints if t not in group.taints)
-    if kubelet.labels_unknown:
-        group.labels_complete = False
+    group.take_kubelet(kubelet)
     if group.ami_family is None and userdata is not None:
         group.ami_family = userdata.ami_family()
 
