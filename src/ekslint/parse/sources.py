@@ -466,7 +466,13 @@ def _as_written(source: SourceFile, original: Text, docs: list[YamlDoc]) -> None
     source.rendered, source.raw, source.not_analysed = None, None, None
     source.text = original
     source.yaml_docs = docs
-    if may_hold_bad_numbers(original.content):
+    _add_number_problems(source, original, docs)
+
+
+def _add_number_problems(source: SourceFile, text: Text, docs: list[YamlDoc]) -> None:
+    """Each number no integer or float holds, in documents of ``text`` (one look at the
+    whole text decides whether any document can hold one)."""
+    if may_hold_bad_numbers(text.content):
         for doc in docs:
             source.problems.extend(
                 Problem(span, message) for span, message in number_problems(doc.text, doc.root_node, resolve_plain)
@@ -486,11 +492,7 @@ def _load_yaml(source: SourceFile, limits: ReadLimits, original: Text | None = N
         docs, error = compose(text, limits.yaml, pure=True)
     source.yaml_docs = docs
     if error is None:
-        # One look at the file decides whether any document can hold such a number.
-        for doc in docs if may_hold_bad_numbers(text.content) else ():
-            source.problems.extend(
-                Problem(span, message) for span, message in number_problems(doc.text, doc.root_node, resolve_plain)
-            )
+        _add_number_problems(source, text, docs)
         return
     # A CloudFormation template is never a template of that kind: its ${Param} is !Sub's.
     # But a Go or Jinja template may render one (aws/aws-k8s-tester
