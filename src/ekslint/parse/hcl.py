@@ -198,14 +198,23 @@ class _Reader:
 
     # -- positions -------------------------------------------------------------------
     def span(self, node: Any, logical: str = "") -> Span:
+        return self._span(_tokens(node), logical)
+
+    def source(self, node: Any) -> str:
+        return self._source(_tokens(node))
+
+    def located(self, node: Any) -> tuple[Span, str]:
+        """``span`` and ``source`` of a node, its tokens found once."""
         ends = _tokens(node)
+        return self._span(ends), self._source(ends)
+
+    def _span(self, ends: tuple[Any, Any] | None, logical: str = "") -> Span:
         if ends is None or getattr(ends[0], "line", None) is None:
             return self.text.span(0, 0, 0, 0, logical)
         first, last = ends
         return Span(self.text.file, first.line, first.column, last.end_line, last.end_column, logical)
 
-    def source(self, node: Any) -> str:
-        ends = _tokens(node)
+    def _source(self, ends: tuple[Any, Any] | None) -> str:
         if ends is None or getattr(ends[0], "start_pos", None) is None:
             return ""
         return self.text.content[ends[0].start_pos : ends[1].end_pos]
@@ -251,8 +260,7 @@ class _Reader:
 
     # -- expressions ----------------------------------------------------------------------
     def expr(self, node: Any, depth: int) -> Expr:
-        span = self.span(node)
-        source = self.source(node)
+        span, source = self.located(node)
         if depth > MAX_DEPTH or not hasattr(node, "data"):
             return Expr("other", span, source)
         data = node.data
@@ -337,13 +345,14 @@ class _Reader:
                 continue
             key_node = elem.children[0]
             key_expr = key_node.children[0] if key_node.children else key_node
-            key_source = self.source(key_node).strip()
+            key_span, key_source = self.located(key_node)
+            key_source = key_source.strip()
             if getattr(key_expr, "data", None) == "expr_term" and key_source.startswith('"'):
                 key = _unescape(key_source[1:-1])
             else:
                 key = key_source.strip("()")
             value = self.expr(elem.children[2], depth + 1)
-            result.items.append((key, self.span(key_node), value))
+            result.items.append((key, key_span, value))
         return result
 
     def call(self, node: Any, span: Span, source: str, depth: int) -> Expr:
