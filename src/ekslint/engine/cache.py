@@ -109,11 +109,6 @@ def stamps_of(paths: list[str]) -> tuple[Stamp, ...]:
     return tuple(found.values())
 
 
-def stamps_hold(depends: tuple[Stamp, ...]) -> bool:
-    """Whether every file an outcome depends on still has the stamp it was read with."""
-    return all(_stamp(stamp[0]) == stamp for stamp in depends)
-
-
 @dataclass(slots=True)
 class Entry:
     size: int
@@ -301,6 +296,9 @@ class Cache:
         self.dirty = False
         self.started = time.time()
         self.hits = 0
+        # The current stamp of each file outcomes depend on, taken once a run: the .tf
+        # files of one module all depend on each other (n files, n stats, not n²).
+        self._current: dict[str, Stamp] = {}
 
     @property
     def usable(self) -> bool:
@@ -339,12 +337,22 @@ class Cache:
         if raw is None:
             return None
         size, mtime_ns, ctime_ns, inode, digest, packed, trusted, depends = raw
-        if depends and not stamps_hold(depends):
+        if depends and not self.stamps_hold(depends):
             return None  # a file it was built from changed: analysed again
         same = size == stat.st_size and mtime_ns == stat.st_mtime_ns and ctime_ns == stat.st_ctime_ns
         return Entry(
             size, mtime_ns, ctime_ns, inode, digest, packed, trusted and same and inode == stat.st_ino, depends
         )
+
+    def stamps_hold(self, depends: tuple[Stamp, ...]) -> bool:
+        """Whether every file an outcome depends on still has the stamp it was read with."""
+        for stamp in depends:
+            current = self._current.get(stamp[0])
+            if current is None:
+                current = self._current[stamp[0]] = _stamp(stamp[0])
+            if current != stamp:
+                return False
+        return True
 
     def vouched(self, shown: str, stat: os.stat_result) -> tuple[bytes, bytes | None, bytes | None, str] | None:
         """The packed outcome when the file's stat alone vouches for its entry (a warm
@@ -358,7 +366,7 @@ class Cache:
             or raw[1] != stat.st_mtime_ns
             or raw[2] != stat.st_ctime_ns
             or raw[3] != stat.st_ino
-            or (raw[7] and not stamps_hold(raw[7]))
+            or (raw[7] and not self.stamps_hold(raw[7]))
         ):
             return None
         return raw[5]
