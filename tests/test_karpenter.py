@@ -784,7 +784,8 @@ spec:
 
 def test_a_pool_whose_ec2nodeclass_is_in_no_file_has_an_unknown_allowance(tmp_path: Path) -> None:
     # The EC2NodeClass (another repository, a Helm chart) may allow the sysctl in its
-    # userData: "no node group allows it" cannot be said.
+    # userData, which Karpenter merges into the node's bootstrap (aws/karpenter-provider-aws
+    # pkg/providers/amifamily/bootstrap/nodeadm.go): "no node group allows it" cannot be said.
     write(
         tmp_path,
         {
